@@ -1,0 +1,80 @@
+"""Logging in and out: throttling, IMAP authentication, the vault, the audit trail."""
+import logging
+
+from django.contrib.auth import login, logout
+from django.views.decorators.debug import sensitive_variables
+
+from webmail import mail
+from webmail.imap.errors import MailServerUnavailable
+
+from . import throttle, vault
+from .backends import ImapBackend, normalise
+from .client import client_ip
+from .models import LoginEvent
+
+log = logging.getLogger(__name__)
+
+
+class LoginRefused(Exception):
+    """A login that did not happen; message is what the user is told."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _record(request, username, outcome, user=None):
+    LoginEvent.objects.create(
+        username=username[:254], user=user, outcome=outcome, client_ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+    )
+
+
+@sensitive_variables("password")
+def log_in(request, username, password):
+    """Authenticate against IMAP and start a session; raises LoginRefused with the reason.
+
+    The caller must pass the response to finish_login() so the vault key cookie is set.
+    """
+    username = normalise(username)
+    ip = client_ip(request)
+    wait = throttle.wait_seconds(username, ip)
+    if wait:
+        _record(request, username, LoginEvent.Outcome.THROTTLED)
+        raise LoginRefused(
+            f"Too many failed logins. Please wait {wait} seconds before trying again.")
+    try:
+        user = ImapBackend().authenticate(request, username=username, password=password,
+                                          imap=True)
+    except MailServerUnavailable:
+        log.warning("login failed: mail server unreachable for %s", username)
+        _record(request, username, LoginEvent.Outcome.SERVER_UNAVAILABLE)
+        raise LoginRefused(
+            "The mail server cannot be reached right now. Please try again in a moment.") from None
+    if user is None:
+        throttle.record_failure(username, ip)
+        _record(request, username, LoginEvent.Outcome.BAD_CREDENTIALS)
+        raise LoginRefused("Wrong email address or password.")
+    throttle.record_success(username)
+    login(request, user, backend="accounts.backends.ImapBackend")
+    _record(request, username, LoginEvent.Outcome.SUCCESS, user)
+    session = getattr(request, "heron_login_session", None)
+    if session is not None:
+        mail.adopt(request, session)
+    return user
+
+
+@sensitive_variables("password")
+def finish_login(request, response, password):
+    vault.seal(request, response, password)
+    return response
+
+
+def log_out(request, response):
+    """End the session, its pooled IMAP connections and the vault key cookie."""
+    if request.user.is_authenticated:
+        _record(request, request.user.username, LoginEvent.Outcome.LOGOUT, request.user)
+    mail.release(request)
+    logout(request)
+    vault.forget(response)
+    return response

@@ -1,0 +1,58 @@
+"""Authentication against the user's IMAP server: the mail account is the Heron account."""
+from django.contrib.auth import get_user_model
+from django.views.decorators.debug import sensitive_variables
+
+from webmail.imap.errors import AuthFailed
+from webmail.imap.session import MailSession
+
+from .domains import servers_for
+
+
+def normalise(username):
+    return (username or "").strip().lower()
+
+
+class ImapBackend:
+    """Logs in to IMAP; on success creates or updates the Django user named by the address.
+
+    Raises MailServerUnavailable when the server cannot be asked, so the caller can tell
+    "wrong password" from "server down". Only Heron's login asks it (imap=True): the admin
+    login goes to Django's own backend. A local Django account with a password of its own
+    (an admin) is never taken over by an IMAP login of the same name.
+    """
+
+    @sensitive_variables("password")
+    def authenticate(self, request, username=None, password=None, imap=False, **kwargs):
+        address = normalise(username)
+        if not imap or not address or not password:
+            return None
+        existing = get_user_model().objects.filter(username=address).first()
+        if existing is not None and existing.has_usable_password():
+            return None
+        servers = servers_for(address)
+        if not servers.active:
+            return None
+        session = MailSession(servers.imap)
+        try:
+            session.login(address, password)
+        except AuthFailed:
+            return None
+        if request is not None:
+            # Handed to the pool after the session key is cycled, so the first page after
+            # login does not connect again.
+            request.heron_login_session = session
+        else:
+            session.close()
+        email = address if "@" in address else ""
+        user = existing
+        if user is None:
+            user = get_user_model()(username=address, email=email)
+            user.set_unusable_password()
+            user.save()
+        elif user.email != email:
+            user.email = email
+            user.save(update_fields=["email"])
+        return user if user.is_active else None
+
+    def get_user(self, user_id):
+        return get_user_model().objects.filter(pk=user_id, is_active=True).first()

@@ -1,0 +1,51 @@
+"""Which mail servers serve an address: the Domain table, else the environment's defaults."""
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from webmail.imap.types import ServerConfig
+
+from .models import Domain
+
+CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class MailServers:
+    imap: ServerConfig
+    smtp: ServerConfig
+    active: bool = True
+
+
+def domain_of(address):
+    return address.rsplit("@", 1)[-1].strip().lower() if "@" in address else ""
+
+
+def servers_for(address):
+    """The IMAP and SMTP servers for a login address (cached briefly, shared by frontends)."""
+    domain = domain_of(address)
+    key = f"domain-servers:{domain or '-'}"
+    found = cache.get(key)
+    if found is None:
+        found = _lookup(domain)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def _lookup(domain):
+    row = Domain.objects.filter(name=domain).first() if domain else None
+    if row is None:
+        return MailServers(
+            imap=ServerConfig(settings.IMAP_HOST, settings.IMAP_PORT, settings.IMAP_SECURITY),
+            smtp=ServerConfig(settings.SMTP_HOST, settings.SMTP_PORT, settings.SMTP_SECURITY),
+        )
+    return MailServers(
+        imap=ServerConfig(row.imap_host, row.imap_port, row.imap_security),
+        smtp=ServerConfig(row.smtp_host, row.smtp_port, row.smtp_security),
+        active=row.active,
+    )
+
+
+def forget_domain(domain):
+    cache.delete(f"domain-servers:{domain or '-'}")

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Stop everything deploy/stack/up.sh started. Data stays in .stack/ so the
+# next up.sh is quick; `--purge` deletes .stack/ as well.
+#
+#     bash deploy/stack/down.sh [--purge]
+set -euo pipefail
+
+ROOT="$(pwd)"
+if [[ ! -f "$ROOT/deploy/stack/down.sh" ]]; then
+    echo "down.sh: run me from the repository root (bash deploy/stack/down.sh)" >&2
+    exit 2
+fi
+STACK="$ROOT/.stack"
+PGBIN=/usr/lib/postgresql/15/bin
+REDIS_PORT=56379
+
+PURGE=0
+for arg in "$@"; do
+    case "$arg" in
+        --purge) PURGE=1 ;;
+        -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+        *) echo "down.sh: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+say() { printf '%-10s %s\n' "$1" "$2"; }
+
+# stop_pidfile PART PIDFILE PATTERN: SIGTERM the pid (if its command line
+# matches PATTERN, so a recycled pid is never hit), SIGKILL after 10 s.
+stop_pidfile() {
+    local part="$1" pidfile="$2" pattern="$3" pid
+    if [[ ! -f "$pidfile" ]]; then
+        say "$part" "not running"
+        return 0
+    fi
+    pid="$(cat "$pidfile")"
+    local cmdline=""
+    if kill -0 "$pid" 2>/dev/null; then
+        cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    fi
+    if [[ "$cmdline" != *"$pattern"* ]]; then
+        rm -f "$pidfile"
+        say "$part" "not running (stale pid file)"
+        return 0
+    fi
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -9 "$pid" 2>/dev/null || true
+        say "$part" "killed (pid $pid did not exit on SIGTERM)"
+    else
+        say "$part" "stopped"
+    fi
+    rm -f "$pidfile"
+}
+
+stop_pg() {
+    local part="$1" dir="$2"
+    if [[ -f "$dir/data/postmaster.pid" ]] && [[ -x "$PGBIN/pg_ctl" ]] &&
+        (cd "$STACK" && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1); then
+        if (cd "$STACK" && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null); then
+            say "$part" "stopped"
+        else
+            say "$part" "pg_ctl stop failed"
+        fi
+    else
+        say "$part" "not running"
+    fi
+}
+
+if [[ -d "$STACK" ]]; then
+    stop_pidfile smtp "$STACK/smtp/smtp.pid" smtp_server.py
+
+    DV_CONF="$STACK/dovecot/dovecot.conf"
+    DV_PID="$STACK/dovecot/run/master.pid"
+    if [[ -f "$DV_PID" ]] && kill -0 "$(cat "$DV_PID")" 2>/dev/null; then
+        if [[ -f "$DV_CONF" ]] && command -v doveadm >/dev/null 2>&1 &&
+            doveadm -c "$DV_CONF" stop >/dev/null 2>&1; then
+            # doveadm returns once the master has been signalled; wait for it.
+            for _ in $(seq 1 50); do
+                [[ -f "$DV_PID" ]] && kill -0 "$(cat "$DV_PID")" 2>/dev/null || break
+                sleep 0.2
+            done
+            say dovecot "stopped"
+        else
+            stop_pidfile dovecot "$DV_PID" dovecot
+        fi
+    else
+        say dovecot "not running"
+    fi
+
+    stop_pidfile s3 "$STACK/s3/moto.pid" moto
+
+    if command -v redis-cli >/dev/null 2>&1 &&
+        [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; then
+        redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+        for _ in $(seq 1 25); do
+            [[ -f "$STACK/redis/redis.pid" ]] && kill -0 "$(cat "$STACK/redis/redis.pid")" 2>/dev/null || break
+            sleep 0.2
+        done
+        say redis "stopped"
+    else
+        stop_pidfile redis "$STACK/redis/redis.pid" redis-server
+    fi
+
+    stop_pg pg-replica "$STACK/pg-replica"
+    stop_pg pg-primary "$STACK/pg-primary"
+else
+    say stack "nothing to stop ($STACK does not exist)"
+fi
+
+if ((PURGE)); then
+    rm -rf "$STACK"
+    say purge "removed $STACK"
+fi

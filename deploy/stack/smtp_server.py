@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""SMTP submission server for the local stack (loopback only).
+
+* AUTH PLAIN / LOGIN is required (allowed without TLS: loopback only);
+  credentials are checked by logging into the stack's Dovecot over IMAP.
+* Recipients must be in the local domain (default heron.test) and, when a
+  passwd-file is given, be known users; anything else gets a 550.
+* Accepted mail is delivered to Dovecot over LMTP, one transaction per
+  recipient (smtplib reads only a single reply after DATA).
+
+Started in the background by deploy/stack/up.sh; stopped by down.sh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import smtplib
+import socket
+import threading
+import warnings
+from email.utils import formatdate
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from imapclient import IMAPClient
+
+log = logging.getLogger("heron-smtp")
+
+
+class ImapAuthenticator:
+    """aiosmtpd authenticator that validates credentials against IMAP."""
+
+    def __init__(self, host: str, port: int):
+        self.host = host
+        self.port = port
+
+    def check(self, username: str, password: str) -> bool:
+        try:
+            with IMAPClient(self.host, port=self.port, ssl=False, timeout=10) as client:
+                client.login(username, password)
+                client.logout()
+            return True
+        except IMAPClient.Error:
+            return False
+        except OSError as exc:
+            log.error("IMAP server unreachable for auth check: %s", exc)
+            return False
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        if mechanism not in ("PLAIN", "LOGIN") or not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        username = auth_data.login.decode("utf-8", "replace")
+        password = auth_data.password.decode("utf-8", "replace")
+        ok = self.check(username, password)
+        log.info("AUTH %s as %s from %s: %s", mechanism, username, session.peer, "ok" if ok else "failed")
+        if not ok:
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, auth_data=username)
+
+
+class LmtpRelay:
+    """aiosmtpd handler: accept local recipients, deliver them over LMTP."""
+
+    def __init__(self, domain: str, lmtp_host: str, lmtp_port: int, passwd_file: str | None):
+        self.domain = domain.lower()
+        self.lmtp_host = lmtp_host
+        self.lmtp_port = lmtp_port
+        self.passwd_file = passwd_file
+
+    def known_user(self, address: str) -> bool:
+        if not self.passwd_file:
+            return True
+        try:
+            with open(self.passwd_file, encoding="utf-8") as fh:
+                users = {line.split(":", 1)[0].strip().lower() for line in fh if ":" in line}
+        except OSError:
+            return True  # let LMTP decide
+        return address.lower() in users
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        _, _, domain = address.rpartition("@")
+        if domain.lower() != self.domain:
+            return f"550 5.7.1 Relaying denied: only @{self.domain} recipients are accepted"
+        if not self.known_user(address):
+            return f"550 5.1.1 <{address}>: no such user"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    def deliver(self, mail_from: str, rcpts: list[str], content: bytes) -> dict[str, str]:
+        """Deliver to each recipient; return {recipient: error} for failures."""
+        failed: dict[str, str] = {}
+        with smtplib.LMTP(self.lmtp_host, self.lmtp_port, timeout=30) as lmtp:
+            for rcpt in rcpts:
+                try:
+                    lmtp.sendmail(mail_from, [rcpt], content)
+                except smtplib.SMTPRecipientsRefused as exc:
+                    code, msg = exc.recipients[rcpt]
+                    failed[rcpt] = f"{code} {msg.decode(errors='replace')}"
+                except smtplib.SMTPResponseException as exc:
+                    failed[rcpt] = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+                    lmtp.rset()
+        return failed
+
+    async def handle_DATA(self, server, session, envelope):
+        user = session.auth_data if isinstance(session.auth_data, str) else "?"
+        received = (
+            f"Received: from {session.host_name or 'unknown'} ({session.peer[0]})\r\n"
+            f"\tby smtp.{self.domain} (heron-stack) with ESMTPA id {os.urandom(6).hex()}\r\n"
+            f"\t(authenticated as {user}); {formatdate(localtime=True)}\r\n"
+        ).encode()
+        content = envelope.original_content or envelope.content
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        loop = asyncio.get_running_loop()
+        try:
+            failed = await loop.run_in_executor(
+                None, self.deliver, envelope.mail_from, list(envelope.rcpt_tos), received + content)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.error("LMTP delivery failed: %s", exc)
+            return "451 4.3.0 Local delivery temporarily unavailable"
+        delivered = [r for r in envelope.rcpt_tos if r not in failed]
+        log.info("from=<%s> user=%s delivered=%s failed=%s size=%d",
+                 envelope.mail_from, user, delivered, failed, len(content))
+        if not delivered:
+            first = next(iter(failed.values()), "")
+            return "451 4.3.0 Delivery failed" if first.startswith("4") else "550 5.1.1 Delivery failed"
+        return "250 2.0.0 Message accepted for delivery"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=51587)
+    ap.add_argument("--imap-host", default="127.0.0.1")
+    ap.add_argument("--imap-port", type=int, default=51143)
+    ap.add_argument("--lmtp-host", default="127.0.0.1")
+    ap.add_argument("--lmtp-port", type=int, default=51024)
+    ap.add_argument("--domain", default="heron.test")
+    ap.add_argument("--passwd-file", help="Dovecot passwd-file, used to reject unknown users early")
+    ap.add_argument("--pidfile")
+    args = ap.parse_args()
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # AUTH without TLS is deliberate (loopback only): silence aiosmtpd's warnings.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+
+    controller = Controller(
+        LmtpRelay(args.domain, args.lmtp_host, args.lmtp_port, args.passwd_file),
+        hostname=args.host,
+        port=args.port,
+        server_hostname=f"smtp.{args.domain}",
+        authenticator=ImapAuthenticator(args.imap_host, args.imap_port),
+        auth_required=True,
+        auth_require_tls=False,
+        data_size_limit=50 * 1024 * 1024,
+    )
+    controller.start()
+    if args.pidfile:
+        with open(args.pidfile, "w") as fh:
+            fh.write(f"{os.getpid()}\n")
+    log.info("listening on %s:%d (host %s), delivering to LMTP %s:%d",
+             args.host, args.port, socket.gethostname(), args.lmtp_host, args.lmtp_port)
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1):
+        pass
+    log.info("shutting down")
+    controller.stop()
+    if args.pidfile:
+        try:
+            os.unlink(args.pidfile)
+        except FileNotFoundError:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

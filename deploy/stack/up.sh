@@ -1,0 +1,459 @@
+#!/usr/bin/env bash
+# Start Heron's local service stack (PostgreSQL primary + replica, Redis,
+# moto S3, Dovecot IMAP/LMTP, SMTP submission). Run from the repo root:
+#
+#     bash deploy/stack/up.sh
+#
+# Idempotent: parts that are already running are left alone. All state lives
+# in .stack/ (one folder per part); `bash deploy/stack/down.sh` stops it all.
+set -euo pipefail
+
+ROOT="$(pwd)"
+if [[ ! -f "$ROOT/deploy/stack/up.sh" ]]; then
+    echo "up.sh: run me from the repository root (bash deploy/stack/up.sh)" >&2
+    exit 2
+fi
+STACK="$ROOT/.stack"
+HERE="$ROOT/deploy/stack"
+PYTHON="${PYTHON:-.venv/bin/python}"
+TIMEOUT="${STACK_TIMEOUT:-30}"
+
+PG_VERSION=15
+PGBIN="/usr/lib/postgresql/$PG_VERSION/bin"
+PG_PRIMARY_PORT=55432
+PG_REPLICA_PORT=55433
+PG_SLOT=heron_replica
+REDIS_PORT=56379
+S3_PORT=59000
+S3_BUCKET=heron-attachments
+IMAP_PORT=51143
+LMTP_PORT=51024
+SMTP_PORT=51587
+MAIL_DOMAIN=heron.test
+USERS=("alice@heron.test:alice-pw-1" "bob@heron.test:bob-pw-1" "carol@heron.test:carol-pw-1")
+
+if [[ $EUID -ne 0 ]]; then
+    echo "up.sh: must run as root (PostgreSQL runs as 'postgres', mail as 'mail')" >&2
+    exit 2
+fi
+if [[ ! -x "$PYTHON" ]] && ! command -v "$PYTHON" >/dev/null 2>&1; then
+    echo "up.sh: Python '$PYTHON' not found (set PYTHON=...)" >&2
+    exit 2
+fi
+
+# ---------------------------------------------------------------- helpers --
+
+say() { printf '%-10s %s\n' "$1" "$2"; }
+
+# die PART LOGFILE MESSAGE: print the message plus the tail of the log, exit 1.
+die() {
+    local part="$1" log="$2" msg="$3"
+    echo "up.sh: $part: $msg" >&2
+    if [[ -n "$log" && -f "$log" ]]; then
+        echo "---- last lines of $log ----" >&2
+        tail -n 40 "$log" >&2 || true
+        echo "----" >&2
+    fi
+    exit 1
+}
+
+# wait_until PART LOGFILE CMD...: retry CMD for $TIMEOUT seconds.
+wait_until() {
+    local part="$1" log="$2"
+    shift 2
+    local deadline=$((SECONDS + TIMEOUT))
+    until "$@" >/dev/null 2>&1; do
+        if ((SECONDS >= deadline)); then
+            die "$part" "$log" "not ready after ${TIMEOUT}s (check: $*)"
+        fi
+        sleep 0.3
+    done
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# banner_ok PORT PREFIX: the server on PORT greets with a line starting PREFIX.
+banner_ok() {
+    local line
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+    IFS= read -r -t 3 line <&3 || { exec 3<&-; return 1; }
+    exec 3<&-
+    [[ "$line" == "$2"* ]]
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# ------------------------------------------------------- system packages --
+
+ensure_packages() {
+    local missing=()
+    [[ -x "$PGBIN/initdb" && -x "$PGBIN/pg_basebackup" ]] || missing+=("postgresql-$PG_VERSION")
+    command -v psql >/dev/null 2>&1 || missing+=("postgresql-client-$PG_VERSION")
+    command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+    [[ -x /usr/lib/dovecot/imap ]] || missing+=(dovecot-imapd)
+    [[ -x /usr/lib/dovecot/lmtp ]] || missing+=(dovecot-lmtpd)
+    command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+    command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+    ((${#missing[@]} == 0)) && return 0
+    say packages "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y --no-install-recommends "${missing[@]}" >"$STACK/apt.log" 2>&1; then
+        apt-get update >>"$STACK/apt.log" 2>&1 || true
+        apt-get install -y --no-install-recommends "${missing[@]}" >>"$STACK/apt.log" 2>&1 ||
+            die packages "$STACK/apt.log" "apt-get install failed"
+    fi
+}
+
+mkdir -p "$STACK"
+chmod 755 "$STACK"
+# .stack/ holds only generated state: keep it out of git even without a
+# matching entry in the repo's .gitignore.
+[[ -f "$STACK/.gitignore" ]] || echo '*' >"$STACK/.gitignore"
+ensure_packages
+getent passwd postgres >/dev/null || die postgres "" "system user 'postgres' missing"
+getent passwd mail >/dev/null || die dovecot "" "system user 'mail' missing"
+getent passwd dovecot >/dev/null || die dovecot "" "system user 'dovecot' missing (dovecot-core not installed?)"
+
+# -------------------------------------------------------------- postgres --
+
+PG_P="$STACK/pg-primary"   # socket dir + log; data in $PG_P/data
+PG_R="$STACK/pg-replica"
+
+# Run a command as postgres from a directory it can enter.
+as_pg() { (cd "$STACK" && runuser -u postgres -- "$@"); }
+
+if ! runuser -u postgres -- test -x "$STACK"; then
+    die postgres "" "user 'postgres' cannot reach $STACK (a parent directory is not world-executable)"
+fi
+
+# write_pg_conf DIR PORT: per-node settings in an included file (the replica
+# gets a copy of the primary's via pg_basebackup, then its own is written).
+write_pg_conf() {
+    local dir="$1" port="$2"
+    cat >"$dir/data/stack.conf" <<EOF
+# Written by deploy/stack/up.sh on every run; edit there.
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+max_connections = 100
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+max_slot_wal_keep_size = 1GB
+hot_standby = on
+hot_standby_feedback = on
+log_line_prefix = '%m [%p] %q%u@%d '
+EOF
+    chown postgres:postgres "$dir/data/stack.conf"
+    if ! grep -q "^include_if_exists = 'stack.conf'" "$dir/data/postgresql.conf"; then
+        echo "include_if_exists = 'stack.conf'" >>"$dir/data/postgresql.conf"
+    fi
+}
+
+pg_running() { as_pg "$PGBIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1; }
+
+pg_start() {
+    local dir="$1" port="$2" part="$3"
+    if pg_running "$dir"; then
+        return 0
+    fi
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t "$TIMEOUT" start >/dev/null 2>&1 ||
+        die "$part" "$dir/postgres.log" "pg_ctl start failed"
+    wait_until "$part" "$dir/postgres.log" "$PGBIN/pg_isready" -q -h "$dir" -p "$port"
+}
+
+psql_p() { as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PG_P" -p "$PG_PRIMARY_PORT" -U postgres "$@"; }
+psql_r() { as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PG_R" -p "$PG_REPLICA_PORT" -U postgres "$@"; }
+
+# Primary.
+mkdir -p "$PG_P"
+chown postgres:postgres "$PG_P"
+chmod 700 "$PG_P"
+if [[ ! -f "$PG_P/data/PG_VERSION" ]]; then
+    rm -rf "$PG_P/data"
+    as_pg "$PGBIN/initdb" -D "$PG_P/data" -U postgres -E UTF8 --locale=C.UTF-8 \
+        --auth-local=trust --auth-host=scram-sha-256 >"$PG_P/initdb.log" 2>&1 ||
+        die pg-primary "$PG_P/initdb.log" "initdb failed"
+fi
+write_pg_conf "$PG_P" "$PG_PRIMARY_PORT"
+pg_start "$PG_P" "$PG_PRIMARY_PORT" pg-primary
+psql_p -d postgres <<'SQL' >/dev/null || die pg-primary "$PG_P/postgres.log" "creating role heron failed"
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'heron') THEN
+        CREATE ROLE heron LOGIN SUPERUSER PASSWORD 'heron';
+    END IF;
+END
+$$;
+SQL
+if [[ "$(psql_p -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'heron'")" != 1 ]]; then
+    psql_p -d postgres -c "CREATE DATABASE heron OWNER heron" >/dev/null ||
+        die pg-primary "$PG_P/postgres.log" "creating database heron failed"
+fi
+say pg-primary "ready on 127.0.0.1:$PG_PRIMARY_PORT (data $PG_P/data)"
+
+# Replica: pg_basebackup -R from the primary over its unix socket (local
+# replication connections are trusted), with a physical replication slot.
+mkdir -p "$PG_R"
+chown postgres:postgres "$PG_R"
+chmod 700 "$PG_R"
+if [[ ! -f "$PG_R/data/PG_VERSION" ]]; then
+    rm -rf "$PG_R/data" "$PG_R/data.tmp"
+    psql_p -d postgres -c \
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$PG_SLOT'" \
+        >/dev/null
+    as_pg "$PGBIN/pg_basebackup" -h "$PG_P" -p "$PG_PRIMARY_PORT" -U postgres \
+        -D "$PG_R/data.tmp" -R -X stream -C -S "$PG_SLOT" -c fast >"$PG_R/basebackup.log" 2>&1 ||
+        die pg-replica "$PG_R/basebackup.log" "pg_basebackup failed"
+    mv "$PG_R/data.tmp" "$PG_R/data"
+fi
+write_pg_conf "$PG_R" "$PG_REPLICA_PORT"
+pg_start "$PG_R" "$PG_REPLICA_PORT" pg-replica
+replica_streaming() {
+    [[ "$(psql_r -d postgres -Atc "SELECT pg_is_in_recovery()")" == t ]] &&
+        [[ "$(psql_r -d postgres -Atc "SELECT status FROM pg_stat_wal_receiver")" == streaming ]]
+}
+wait_until pg-replica "$PG_R/postgres.log" replica_streaming
+say pg-replica "ready on 127.0.0.1:$PG_REPLICA_PORT (streaming from :$PG_PRIMARY_PORT, slot $PG_SLOT)"
+
+# ----------------------------------------------------------------- redis --
+
+RD="$STACK/redis"
+mkdir -p "$RD"
+redis_ok() { [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+if ! redis_ok; then
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes \
+        --dir "$RD" --pidfile "$RD/redis.pid" --logfile "$RD/redis.log" \
+        --save "" --appendonly no >/dev/null 2>&1 ||
+        die redis "$RD/redis.log" "redis-server failed to start"
+    wait_until redis "$RD/redis.log" redis_ok
+fi
+say redis "ready on 127.0.0.1:$REDIS_PORT"
+
+# -------------------------------------------------------------- moto (S3) --
+
+S3="$STACK/s3"
+mkdir -p "$S3"
+s3_ok() { pid_alive "$S3/moto.pid" && "$PYTHON" - "$S3_PORT" <<'PY'
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/", timeout=2).read()
+except urllib.error.HTTPError:
+    pass  # any HTTP answer means the server is up
+PY
+}
+if ! pid_alive "$S3/moto.pid"; then
+    if port_open "$S3_PORT"; then
+        die s3 "" "port $S3_PORT is in use by a process up.sh did not start"
+    fi
+    MOTO="$(dirname "$PYTHON")/moto_server"
+    if [[ -x "$MOTO" ]]; then
+        moto_cmd=("$MOTO")
+    else
+        moto_cmd=("$PYTHON" -m moto.server)
+    fi
+    nohup setsid "${moto_cmd[@]}" -H 127.0.0.1 -p "$S3_PORT" >"$S3/moto.log" 2>&1 </dev/null &
+    echo $! >"$S3/moto.pid"
+fi
+wait_until s3 "$S3/moto.log" s3_ok
+# moto keeps everything in memory: (re)create the bucket every time.
+"$PYTHON" - "$S3_PORT" "$S3_BUCKET" <<'PY' >>"$S3/moto.log" 2>&1 || die s3 "$S3/moto.log" "creating bucket failed"
+import sys, boto3
+port, bucket = sys.argv[1], sys.argv[2]
+s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+    s3.create_bucket(Bucket=bucket)
+PY
+say s3 "ready on http://127.0.0.1:$S3_PORT (bucket $S3_BUCKET)"
+
+# ---------------------------------------------------------------- dovecot --
+
+DV="$STACK/dovecot"
+DV_CONF="$DV/dovecot.conf"
+DV_USERS="$DV/users"
+mkdir -p "$DV/run" "$DV/state" "$DV/mail" "$DV/home"
+chown mail:mail "$DV/mail" "$DV/home"
+MAIL_UID="$(id -u mail)"
+MAIL_GID="$(id -g mail)"
+
+# passwd-file: user:password:uid:gid:gecos:home:shell:extra (uid/gid/home
+# come from userdb default_fields). Readable by the auth process only.
+{
+    for entry in "${USERS[@]}"; do
+        echo "${entry%%:*}:{PLAIN}${entry#*:}::::::"
+    done
+} >"$DV_USERS.tmp"
+chown root:dovecot "$DV_USERS.tmp"
+chmod 640 "$DV_USERS.tmp"
+mv "$DV_USERS.tmp" "$DV_USERS"
+
+cat >"$DV_CONF.tmp" <<EOF
+# Written by deploy/stack/up.sh on every run; edit there.
+# Standalone config: nothing from /etc/dovecot is included.
+protocols = imap lmtp
+listen = 127.0.0.1
+instance_name = heron-stack
+base_dir = $DV/run
+state_dir = $DV/state
+log_path = $DV/dovecot.log
+info_log_path = $DV/dovecot.log
+debug_log_path = $DV/dovecot.log
+
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+login_trusted_networks = 127.0.0.0/8
+mail_max_userip_connections = 100
+
+# All mail is owned by the 'mail' system user (uid $MAIL_UID).
+first_valid_uid = $MAIL_UID
+last_valid_uid = $MAIL_UID
+first_valid_gid = $MAIL_GID
+last_valid_gid = $MAIL_GID
+mail_uid = mail
+mail_gid = mail
+mail_location = maildir:$DV/mail/%d/%n:LAYOUT=fs
+
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu $DV_USERS
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%Lu $DV_USERS
+  default_fields = uid=mail gid=mail home=$DV/home/%d/%n
+}
+
+namespace inbox {
+  inbox = yes
+  separator = /
+  prefix =
+  mailbox INBOX {
+    auto = subscribe
+  }
+  mailbox Drafts {
+    special_use = \Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \Trash
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \Junk
+    auto = subscribe
+  }
+  mailbox Archive {
+    special_use = \Archive
+    auto = subscribe
+  }
+}
+
+mail_plugins = \$mail_plugins quota
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage=1G
+  quota_vsizes = yes
+}
+
+service imap-login {
+  # no chroot: not every container grants CAP_SYS_CHROOT
+  chroot =
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  unix_listener lmtp {
+    mode = 0600
+  }
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $LMTP_PORT
+  }
+}
+service imap-urlauth-login {
+  chroot =
+}
+
+protocol imap {
+  mail_plugins = \$mail_plugins imap_quota
+  mail_max_userip_connections = 100
+}
+protocol lmtp {
+  postmaster_address = postmaster@$MAIL_DOMAIN
+  hostname = $MAIL_DOMAIN
+}
+EOF
+mv "$DV_CONF.tmp" "$DV_CONF"
+touch "$DV/dovecot.log"
+
+dovecot_ok() { banner_ok "$IMAP_PORT" "* OK" && banner_ok "$LMTP_PORT" "220"; }
+if pid_alive "$DV/run/master.pid"; then
+    # pick up config changes without a restart
+    dovecot -c "$DV_CONF" reload >/dev/null 2>&1 || true
+else
+    if port_open "$IMAP_PORT" || port_open "$LMTP_PORT"; then
+        die dovecot "" "port $IMAP_PORT or $LMTP_PORT is in use by a process up.sh did not start"
+    fi
+    dovecot -c "$DV_CONF" >>"$DV/dovecot.log" 2>&1 || die dovecot "$DV/dovecot.log" "dovecot failed to start"
+fi
+wait_until dovecot "$DV/dovecot.log" dovecot_ok
+say dovecot "IMAP on 127.0.0.1:$IMAP_PORT, LMTP on 127.0.0.1:$LMTP_PORT (config $DV_CONF)"
+
+# ------------------------------------------------------------------- seed --
+
+"$PYTHON" "$HERE/seed.py" --host 127.0.0.1 --port "$IMAP_PORT" "${USERS[@]}" >"$DV/seed.log" 2>&1 ||
+    die seed "$DV/seed.log" "seeding mail failed"
+say seed "$(tail -n 1 "$DV/seed.log")"
+
+# ------------------------------------------------------------------- smtp --
+
+SM="$STACK/smtp"
+mkdir -p "$SM"
+smtp_ok() { pid_alive "$SM/smtp.pid" && banner_ok "$SMTP_PORT" "220"; }
+if ! pid_alive "$SM/smtp.pid"; then
+    if port_open "$SMTP_PORT"; then
+        die smtp "" "port $SMTP_PORT is in use by a process up.sh did not start"
+    fi
+    rm -f "$SM/smtp.pid"
+    nohup setsid "$PYTHON" "$HERE/smtp_server.py" \
+        --port "$SMTP_PORT" --imap-port "$IMAP_PORT" --lmtp-port "$LMTP_PORT" \
+        --domain "$MAIL_DOMAIN" --passwd-file "$DV_USERS" --pidfile "$SM/smtp.pid" \
+        >>"$SM/smtp.log" 2>&1 </dev/null &
+fi
+wait_until smtp "$SM/smtp.log" smtp_ok
+say smtp "submission on 127.0.0.1:$SMTP_PORT (AUTH PLAIN/LOGIN, delivers to LMTP :$LMTP_PORT)"
+
+# -------------------------------------------------------------------- env --
+
+cat >"$STACK/env.tmp" <<EOF
+# Written by deploy/stack/up.sh. Use: . .stack/env
+export DATABASE_URL=postgres://heron:heron@127.0.0.1:$PG_PRIMARY_PORT/heron
+export DATABASE_REPLICA_URLS=postgres://heron:heron@127.0.0.1:$PG_REPLICA_PORT/heron
+export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+export S3_BUCKET=$S3_BUCKET
+export S3_ENDPOINT_URL=http://127.0.0.1:$S3_PORT
+export AWS_ACCESS_KEY_ID=testing
+export AWS_SECRET_ACCESS_KEY=testing
+export S3_REGION=us-east-1
+export IMAP_HOST=127.0.0.1
+export IMAP_PORT=$IMAP_PORT
+export IMAP_SECURITY=none
+export SMTP_HOST=127.0.0.1
+export SMTP_PORT=$SMTP_PORT
+export SMTP_SECURITY=none
+export STACK_USERS="${USERS[*]}"
+EOF
+mv "$STACK/env.tmp" "$STACK/env"
+say env "$STACK/env"

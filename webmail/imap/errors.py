@@ -1,0 +1,31 @@
+"""Named mail errors: the IMAP layer raises only these; middleware maps them to pages."""
+
+
+class MailError(Exception):
+    """Base of every error the IMAP layer raises."""
+
+    user_message = "The mail server reported an error."
+
+
+class AuthFailed(MailError):
+    """The server refused the credentials."""
+
+    user_message = "Wrong address or password."
+
+
+class MailServerUnavailable(MailError):
+    """The server could not be reached, timed out or dropped the connection."""
+
+    user_message = "The mail server cannot be reached right now. Please try again in a moment."
+
+
+class MailboxNotFound(MailError):
+    """The folder does not exist (or is not selectable)."""
+
+    user_message = "That folder does not exist."
+
+
+class MessageGone(MailError):
+    """The message was deleted or moved since the page was shown."""
+
+    user_message = "That message no longer exists. It may have been moved or deleted."

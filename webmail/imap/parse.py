@@ -1,0 +1,167 @@
+"""Pure helpers that turn imapclient's raw values into Heron's plain types.
+
+Nothing here talks to a server, so each helper is tested table-style on its own.
+"""
+from datetime import datetime, timezone
+from email.header import decode_header, make_header
+from email.utils import parsedate_to_datetime
+
+from .types import Address, Mailbox
+
+# Mailbox roles in the order the folder tree shows them.
+ROLE_ORDER = ("inbox", "drafts", "sent", "junk", "trash", "archive")
+_ROLE_FLAGS = {
+    b"\\drafts": "drafts",
+    b"\\sent": "sent",
+    b"\\junk": "junk",
+    b"\\trash": "trash",
+    b"\\archive": "archive",
+}
+# Names that common servers and clients give special folders when SPECIAL-USE is absent.
+_ROLE_NAMES = {
+    "drafts": "drafts", "draft": "drafts",
+    "sent": "sent", "sent items": "sent", "sent messages": "sent", "sent mail": "sent",
+    "junk": "junk", "spam": "junk", "junk e-mail": "junk", "junk email": "junk",
+    "trash": "trash", "deleted items": "trash", "deleted messages": "trash", "bin": "trash",
+    "archive": "archive", "archives": "archive",
+}
+
+
+def to_text(raw):
+    """Bytes from the wire as text: UTF-8 when valid, else Latin-1 (never raises)."""
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def decode_words(raw):
+    """Decode RFC 2047 encoded-words in a header value; malformed input is kept as is."""
+    text = to_text(raw)
+    if "=?" not in text:
+        return " ".join(text.split())
+    try:
+        decoded = str(make_header(decode_header(text)))
+    except (LookupError, ValueError, UnicodeError, AssertionError):
+        return " ".join(text.split())
+    return " ".join(decoded.split())
+
+
+def address(raw):
+    """An imapclient envelope Address as a plain Address (None gives an empty one)."""
+    if raw is None:
+        return Address("", "")
+    mailbox, host = to_text(raw.mailbox), to_text(raw.host)
+    email = f"{mailbox}@{host}" if mailbox and host else mailbox
+    return Address(decode_words(raw.name), email)
+
+
+def addresses(raw_list):
+    return tuple(address(item) for item in (raw_list or ()) if item is not None)
+
+
+def as_aware(value):
+    """A datetime from the wire in UTC; one without a zone is taken to be UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def header_date(raw):
+    """A Date header value as an aware datetime, or None if it does not parse."""
+    try:
+        value = parsedate_to_datetime(to_text(raw))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def role_for(flags, name, delimiter):
+    """The role of a folder: from its SPECIAL-USE flag, else from a well-known top name."""
+    if name.upper() == "INBOX":
+        return "inbox"
+    for flag in flags:
+        role = _ROLE_FLAGS.get(flag.lower() if isinstance(flag, bytes) else flag)
+        if role:
+            return role
+    parts = name.split(delimiter) if delimiter else [name]
+    # Servers like Courier put everything under "INBOX."; a name one level down counts too.
+    if len(parts) == 2 and parts[0].upper() == "INBOX":
+        parts = parts[1:]
+    if len(parts) == 1:
+        return _ROLE_NAMES.get(parts[0].lower(), "")
+    return ""
+
+
+def build_mailboxes(listing, counts):
+    """Turn LIST results and STATUS counts into the ordered folder tree.
+
+    listing: (flags, delimiter, name) tuples as imapclient returns them.
+    counts: name -> (unread, total).
+    Special folders come first in ROLE_ORDER (one of each role), then the rest as a tree,
+    each level sorted by name, children right after their parent.
+    """
+    entries = {}
+    taken_roles = set()
+    for flags, delimiter, name in listing:
+        name = to_text(name)
+        delimiter = to_text(delimiter) if delimiter else ""
+        lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
+        role = role_for(flags, name, delimiter)
+        if role in taken_roles:
+            role = ""
+        if role:
+            taken_roles.add(role)
+        parts = name.split(delimiter) if delimiter else [name]
+        entries[name] = {
+            "name": name, "delimiter": delimiter, "role": role, "parts": parts,
+            "selectable": not ({b"\\noselect", b"\\nonexistent"} & lowered),
+        }
+
+    def mailbox(entry, depth, parent):
+        unread, total = counts.get(entry["name"], (0, 0))
+        display = "Inbox" if entry["role"] == "inbox" else entry["parts"][-1]
+        return Mailbox(name=entry["name"], display_name=display, delimiter=entry["delimiter"],
+                       role=entry["role"], depth=depth, selectable=entry["selectable"],
+                       unread=unread, total=total, parent=parent)
+
+    special = sorted((e for e in entries.values() if e["role"]),
+                     key=lambda e: ROLE_ORDER.index(e["role"]))
+    result = [mailbox(entry, 0, "") for entry in special]
+    special_names = {entry["name"] for entry in special}
+
+    # Build the tree of the rest; a child whose parent is missing hangs at the nearest
+    # listed ancestor (or at the top), so no folder is ever hidden.
+    children = {}
+    for entry in entries.values():
+        if entry["name"] in special_names:
+            continue
+        parent = ""
+        for cut in range(len(entry["parts"]) - 1, 0, -1):
+            candidate = entry["delimiter"].join(entry["parts"][:cut])
+            if candidate in entries and candidate not in special_names:
+                parent = candidate
+                break
+        children.setdefault(parent, []).append(entry)
+
+    def walk(parent, depth):
+        for entry in sorted(children.get(parent, ()), key=lambda e: e["name"].casefold()):
+            result.append(mailbox(entry, depth, parent))
+            walk(entry["name"], depth + 1)
+
+    walk("", 0)
+    return result
+
+
+def sort_key_date(envelope_date, internal_date):
+    """RFC 5256 DATE: the sent date in UTC, falling back to the arrival date."""
+    value = as_aware(envelope_date) if envelope_date else None
+    return value or as_aware(internal_date) or datetime.min.replace(tzinfo=timezone.utc)

@@ -1,0 +1,51 @@
+"""From a request to a logged-in MailSession: the vault, the user's servers and the pool."""
+from contextlib import contextmanager
+
+from django.conf import settings
+
+from accounts import vault
+from accounts.domains import servers_for
+
+from .imap.errors import AuthFailed
+from .imap.pool import SessionPool
+
+POOL = SessionPool(max_size=settings.IMAP_POOL_MAX, idle_seconds=settings.IMAP_POOL_IDLE_SECONDS)
+
+
+def _key(request):
+    return f"{request.session.session_key}:{request.user.username}"
+
+
+@contextmanager
+def mail_for(request):
+    """The request user's MailSession for the block; raises AuthFailed if the vault is shut.
+
+    IMAP command counts and time are added to request.imap_stats for Server-Timing.
+    """
+    password = vault.open_vault(request)
+    if password is None or not request.session.session_key:
+        raise AuthFailed("the credential vault cannot be opened")
+    username = request.user.username
+    servers = servers_for(username)
+    session = None
+    try:
+        with POOL.session(_key(request), servers.imap, username, password,
+                          timeout=settings.IMAP_TIMEOUT) as session:
+            yield session
+    finally:
+        if session is not None:
+            commands, seconds = getattr(request, "imap_stats", (0, 0.0))
+            request.imap_stats = (commands + session.commands, seconds + session.imap_seconds)
+
+
+def adopt(request, session):
+    """Pool the connection that the login made, under the new session key."""
+    if not request.session.session_key:
+        request.session.save()
+    POOL.give_back(_key(request), session)
+
+
+def release(request):
+    """Close the request session's pooled connections (logout)."""
+    if request.user.is_authenticated and request.session.session_key:
+        POOL.discard(_key(request))

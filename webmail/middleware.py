@@ -1,0 +1,134 @@
+"""Request id, primary pinning after writes, Server-Timing, and mail errors as clear pages."""
+import logging
+import re
+import uuid
+from urllib.parse import urlencode
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.core import signing
+from django.db import DatabaseError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from redis.exceptions import RedisError
+
+from . import db_router
+from .imap.errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, MessageGone
+
+log = logging.getLogger(__name__)
+request_id = ContextVar("heron_request_id", default="-")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+PIN_COOKIE = "heron_pin"
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.request_id = request_id.get()
+        return True
+
+
+class RequestIdMiddleware:
+    """Takes nginx's X-Request-ID (or makes one), logs one line per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        request.request_id = rid
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = rid
+            commands, seconds = getattr(request, "imap_stats", (0, 0.0))
+            response["Server-Timing"] = (
+                f'imap;desc="{commands} IMAP commands";dur={seconds * 1000:.1f}')
+            log.info("%s %s %s imap=%d", request.method, request.path, response.status_code,
+                     commands)
+            return response
+        finally:
+            request_id.reset(token)
+
+
+class PrimaryPinningMiddleware:
+    """A user who just wrote reads from the primary for PIN_TO_PRIMARY_SECONDS.
+
+    The pin travels in a signed cookie, so it holds whichever frontend the next request
+    lands on.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        pinned = self._cookie_pins(request)
+        pin_token = db_router.pinned.set(pinned)
+        wrote_token = db_router.wrote.set(False)
+        try:
+            response = self.get_response(request)
+            if db_router.wrote.get():
+                response.set_cookie(
+                    PIN_COOKIE, signing.dumps(1, salt=PIN_COOKIE),
+                    max_age=settings.PIN_TO_PRIMARY_SECONDS, httponly=True, samesite="Lax",
+                    secure=settings.SESSION_COOKIE_SECURE)
+            return response
+        finally:
+            db_router.pinned.reset(pin_token)
+            db_router.wrote.reset(wrote_token)
+
+    @staticmethod
+    def _cookie_pins(request):
+        value = request.COOKIES.get(PIN_COOKIE)
+        if not value:
+            return False
+        try:
+            signing.loads(value, salt=PIN_COOKIE, max_age=settings.PIN_TO_PRIMARY_SECONDS)
+        except signing.BadSignature:
+            return False
+        return True
+
+
+def _wants_json(request):
+    return request.path.startswith("/api/")
+
+
+class MailErrorMiddleware:
+    """Maps outside-service failures, raised as named errors, to one clear page each."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, AuthFailed):
+            # The vault is shut or the server now refuses the password: log in again.
+            if request.user.is_authenticated:
+                logout(request)
+            if _wants_json(request):
+                return JsonResponse({"error": "not authenticated"}, status=401)
+            return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
+        if isinstance(exception, (MailboxNotFound, MessageGone)):
+            return self._page(request, 404, "Not found", exception.user_message)
+        if isinstance(exception, MailServerUnavailable):
+            log.warning("mail server unavailable: %s", exception)
+            return self._page(request, 503, "Mail server unreachable", exception.user_message)
+        if isinstance(exception, MailError):
+            log.warning("mail error: %s", exception)
+            return self._page(request, 502, "Mail server error", exception.user_message)
+        if isinstance(exception, (RedisError, DatabaseError)):
+            log.error("service unavailable: %s", type(exception).__name__)
+            return self._page(request, 503, "Temporarily unavailable",
+                              "Heron cannot reach one of its services right now. Nothing you "
+                              "saved is lost; please try again in a moment.")
+        return None
+
+    @staticmethod
+    def _page(request, status, title, message):
+        if _wants_json(request):
+            return JsonResponse({"error": message}, status=status)
+        return render(request, "error.html", {"title": title, "message": message},
+                      status=status)

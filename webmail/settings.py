@@ -1,0 +1,265 @@
+"""Heron settings: one module, every outside part chosen by an environment variable.
+
+Each part has an embedded default that needs no server (SQLite, database sessions,
+local-memory cache, local media files, the demo IMAP server of `make run`).
+"""
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name, default=""):
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name, default=False):
+    raw = env_str(name)
+    if not raw:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name, default):
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def env_list(name, default=()):
+    raw = env_str(name)
+    if not raw:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name, choices, default):
+    raw = env_str(name, default).lower()
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
+def env_url(name):
+    raw = env_str(name)
+    if raw and not urlparse(raw).scheme:
+        raise ImproperlyConfigured(f"{name} must be a URL, not {raw!r}")
+    return raw
+
+
+DEBUG = env_bool("DEBUG", default=False)
+_DEV_SECRET = "heron-development-only-secret-key-not-for-production-use-0123456789"
+SECRET_KEY = env_str("SECRET_KEY") or _DEV_SECRET
+if SECRET_KEY == _DEV_SECRET and not DEBUG and env_bool("HERON_PRODUCTION", False):
+    raise ImproperlyConfigured("SECRET_KEY must be set in production")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Addresses of the proxies (nginx) whose X-Forwarded-For we believe.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not DEBUG and bool(CSRF_TRUSTED_ORIGINS))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "webmail",
+    "accounts",
+    "attachments",
+]
+
+MIDDLEWARE = [
+    "webmail.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "webmail.middleware.PrimaryPinningMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "webmail.middleware.MailErrorMiddleware",
+]
+
+ROOT_URLCONF = "webmail.urls"
+WSGI_APPLICATION = "webmail.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: a primary and optional streaming replicas -------------------------------
+DATABASE_URL = env_url("DATABASE_URL")
+_CONN = {"conn_max_age": 60, "conn_health_checks": True}
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, **_CONN)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH") or str(BASE_DIR / "db.sqlite3"),
+        }
+    }
+DATABASE_REPLICAS = []
+for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
+    _alias = f"replica{_index}"
+    DATABASES[_alias] = dj_database_url.parse(_url, **_CONN)
+    # Tests run in one transaction on the primary; the replica mirrors it there.
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+for _db in DATABASES.values():
+    if _db["ENGINE"].endswith("postgresql"):
+        _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 3)
+DATABASE_ROUTERS = ["webmail.db_router.PrimaryReplicaRouter"]
+# After a write, the user's reads stay on the primary this long (worst replica lag + margin).
+PIN_TO_PRIMARY_SECONDS = env_int("PIN_TO_PRIMARY_SECONDS", 10)
+# A replica that failed to answer is skipped this long before it is tried again.
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 15)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: sessions, cache, rate limits -----------------------------------------------
+REDIS_URL = env_url("REDIS_URL")
+if REDIS_URL:
+    _redis_options = {
+        "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        "SOCKET_CONNECT_TIMEOUT": 2,
+        "SOCKET_TIMEOUT": 2,
+    }
+    CACHES = {
+        "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL,
+                    "KEY_PREFIX": "heron", "OPTIONS": _redis_options},
+        "sessions": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL,
+                     "KEY_PREFIX": "heron-s", "OPTIONS": _redis_options},
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_CACHE_ALIAS = "sessions"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_NAME = "heron_session"
+VAULT_COOKIE_NAME = "heron_key"
+
+# --- Storage: compose uploads ----------------------------------------------------------
+S3_BUCKET = env_str("S3_BUCKET")
+MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
+MEDIA_URL = "/media/"
+if S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_url("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                        "OPTIONS": {"location": MEDIA_ROOT}}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env_str("STATIC_ROOT") or str(BASE_DIR / "staticfiles")
+
+# --- Mail servers (defaults; per mail domain in admin) -------------------------------------
+_SECURITY = ("ssl", "starttls", "none")
+IMAP_HOST = env_str("IMAP_HOST", "127.0.0.1")
+IMAP_PORT = env_int("IMAP_PORT", 1143)
+IMAP_SECURITY = env_choice("IMAP_SECURITY", _SECURITY, "none")
+SMTP_HOST = env_str("SMTP_HOST", "127.0.0.1")
+SMTP_PORT = env_int("SMTP_PORT", 1025)
+SMTP_SECURITY = env_choice("SMTP_SECURITY", _SECURITY, "none")
+IMAP_TIMEOUT = env_int("IMAP_TIMEOUT", 15)
+# Pooled connections idle longer than this are closed (well under a server's 30 min autologout).
+IMAP_POOL_IDLE_SECONDS = env_int("IMAP_POOL_IDLE_SECONDS", 300)
+IMAP_POOL_MAX = env_int("IMAP_POOL_MAX", 64)
+MESSAGES_PER_PAGE = 50
+
+# --- Login throttling --------------------------------------------------------------------
+LOGIN_FAILURES_BEFORE_DELAY = env_int("LOGIN_FAILURES_BEFORE_DELAY", 3)
+LOGIN_FAILURES_BEFORE_LOCK = env_int("LOGIN_FAILURES_BEFORE_LOCK", 10)
+LOGIN_IP_FAILURES_BEFORE_LOCK = env_int("LOGIN_IP_FAILURES_BEFORE_LOCK", 50)
+LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 15 * 60)
+
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.ImapBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/mail/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if SECURE_COOKIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "webmail.middleware.RequestIdFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s rid=%(request_id)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line",
+                    "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # imaplib's debug log would contain the LOGIN command; keep it quiet always.
+        "imapclient": {"level": "WARNING"},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
