@@ -342,7 +342,6 @@ def seed_user(host: str, port: int, user: str, password: str, now: dt.datetime) 
         client.login(user, password)
         existing = client.select_folder("INBOX", readonly=True)[b"EXISTS"]
         if existing:
-            client.logout()
             return f"{user}: already seeded ({existing} in INBOX)"
         _, folders = plan(user, now)
         added = {}
@@ -358,7 +357,6 @@ def seed_user(host: str, port: int, user: str, password: str, now: dt.datetime) 
                 for msg, when, flags in messages
             ])
             added[folder] = len(messages)
-        client.logout()
     inbox = added.pop("INBOX", 0)
     rest = sum(added.values())
     return f"{user}: seeded {inbox} in INBOX + {rest} in {len(added)} other folders"

@@ -41,8 +41,7 @@ class ImapAuthenticator:
     def check(self, username: str, password: str) -> bool:
         try:
             with IMAPClient(self.host, port=self.port, ssl=False, timeout=10) as client:
-                client.login(username, password)
-                client.logout()
+                client.login(username, password)  # the with-block logs out
             return True
         except IMAPClient.Error:
             return False

@@ -160,7 +160,7 @@ pg_start() {
     fi
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t "$TIMEOUT" start >/dev/null 2>&1 ||
         die "$part" "$dir/postgres.log" "pg_ctl start failed"
-    wait_until "$part" "$dir/postgres.log" "$PGBIN/pg_isready" -q -h "$dir" -p "$port"
+    wait_until "$part" "$dir/postgres.log" "$PGBIN/pg_isready" -q -h "$dir" -p "$port" -U postgres -d postgres
 }
 
 psql_p() { as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PG_P" -p "$PG_PRIMARY_PORT" -U postgres "$@"; }
@@ -305,6 +305,9 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 login_trusted_networks = 127.0.0.0/8
+# answer failed logins at once (default 2 s) so tests of bad passwords stay
+# fast; the anvil service below also turns off the growing per-IP penalty
+auth_failure_delay = 0
 mail_max_userip_connections = 100
 
 # All mail is owned by the 'mail' system user (uid $MAIL_UID).
@@ -380,6 +383,12 @@ service lmtp {
   inet_listener lmtp {
     address = 127.0.0.1
     port = $LMTP_PORT
+  }
+}
+# no brute-force penalty (growing delays after failed logins) on a dev stack
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
   }
 }
 service imap-urlauth-login {

@@ -2,6 +2,7 @@
 
 Nothing here talks to a server, so each helper is tested table-style on its own.
 """
+import unicodedata
 from datetime import datetime, timezone
 from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
@@ -153,12 +154,19 @@ def build_mailboxes(listing, counts):
         children.setdefault(parent, []).append(entry)
 
     def walk(parent, depth):
-        for entry in sorted(children.get(parent, ()), key=lambda e: e["name"].casefold()):
+        for entry in sorted(children.get(parent, ()), key=lambda e: name_sort_key(e["parts"][-1])):
             result.append(mailbox(entry, depth, parent))
             walk(entry["name"], depth + 1)
 
     walk("", 0)
     return result
+
+
+def name_sort_key(name):
+    """Folder names sort as a reader expects: case and accents do not move a name."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name)
+                    if not unicodedata.combining(ch))
+    return plain.casefold(), name
 
 
 def sort_key_date(envelope_date, internal_date):

@@ -1,0 +1,34 @@
+# Heron: `make run` to try it, `make test` to test it. See README.md.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+
+.PHONY: setup run services services-down test test-unit bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@bash deploy/setup-venv.sh $(VENV)
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	@bash deploy/run.sh
+
+services: setup
+	@bash deploy/stack/up.sh
+
+services-down:
+	@bash deploy/stack/down.sh
+
+test: setup
+	@bash deploy/test.sh
+
+test-unit: setup
+	@$(PY) -m pytest tests/unit -q
+
+bench: setup
+	@bash deploy/bench.sh
+
+clean: services-down
+	rm -rf $(VENV) .stack db.sqlite3 media staticfiles
