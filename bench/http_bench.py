@@ -1,0 +1,117 @@
+"""Time Heron's hot pages over HTTP against the real stack.
+
+Starts gunicorn on a free loopback port, logs in as the first stack user, then requests
+each page BENCH_REQUESTS times (default 100, and never longer than BENCH_SECONDS per
+page). Reports median, p95 and the IMAP commands per request that Heron's Server-Timing
+header declares, and writes them to bench/results/latest.json.
+"""
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+IMAP_TIMING = re.compile(r'imap;desc="(\d+) IMAP commands"')
+
+PAGES = [
+    ("inbox page 1 (HTML)", "/mail/"),
+    ("inbox page 2 (HTML)", "/mail/?page=2"),
+    ("folders (JSON)", "/api/mailboxes/"),
+    ("inbox page 1 (JSON)", "/api/messages/?mailbox=INBOX&page=1"),
+]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(port):
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "webmail.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", WORKERS,
+         "--log-level", "warning"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                sys.exit("gunicorn exited: " + process.stderr.read().decode(errors="replace"))
+            time.sleep(0.2)
+    process.kill()
+    sys.exit("gunicorn did not answer within 30 s")
+
+
+def log_in(base):
+    user, password = os.environ["STACK_USERS"].split()[0].split(":", 1)
+    browser = requests.Session()
+    browser.get(f"{base}/accounts/login/", timeout=10)
+    response = browser.post(f"{base}/accounts/login/", timeout=30, allow_redirects=False,
+                            data={"username": user, "password": password,
+                                  "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+                            headers={"Referer": f"{base}/accounts/login/"})
+    if response.status_code != 302:
+        sys.exit(f"login as {user} failed: HTTP {response.status_code}")
+    return user, browser
+
+
+def measure(browser, url):
+    timings, commands = [], []
+    started = time.monotonic()
+    for _ in range(REQUESTS):
+        if time.monotonic() - started > SECONDS:
+            break
+        begin = time.perf_counter()
+        response = browser.get(url, timeout=30)
+        timings.append((time.perf_counter() - begin) * 1000)
+        if response.status_code != 200:
+            sys.exit(f"{url}: HTTP {response.status_code}")
+        found = IMAP_TIMING.search(response.headers.get("Server-Timing", ""))
+        commands.append(int(found.group(1)) if found else -1)
+    timings.sort()
+    return {
+        "requests": len(timings),
+        "median_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
+        "imap_commands_median": statistics.median(commands),
+    }
+
+
+def main():
+    port = free_port()
+    server = start_gunicorn(port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        user, browser = log_in(base)
+        results = {"user": user, "workers": WORKERS, "pages": {}}
+        print(f"{'page':28} {'n':>4} {'median ms':>10} {'p95 ms':>8} {'IMAP cmds':>10}")
+        for label, path in PAGES:
+            browser.get(base + path, timeout=30)  # warm the pooled IMAP connection
+            row = measure(browser, base + path)
+            results["pages"][label] = row
+            print(f"{label:28} {row['requests']:>4} {row['median_ms']:>10} {row['p95_ms']:>8} "
+                  f"{row['imap_commands_median']:>10}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    out = ROOT / "bench" / "results" / "latest.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

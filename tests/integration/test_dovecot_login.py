@@ -1,0 +1,72 @@
+"""Logging in against the stack's Dovecot, with sessions in the stack's Redis."""
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import LoginEvent
+from tests.integration.conftest import free_port, log_in
+from webmail.imap.types import ServerConfig
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+ALICE = "alice@heron.test"
+
+
+def test_alice_logs_in_and_lands_on_her_inbox(client, stack_users):
+    response = log_in(client, ALICE, stack_users[ALICE])
+    assert response.status_code == 302 and response["Location"] == "/mail/"
+    page = client.get("/mail/").content.decode()
+    assert "<h1>Inbox</h1>" in page
+    assert page.count('class="message-row') == 50
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, stack_users):
+    response = log_in(client, ALICE, "not-" + stack_users[ALICE])
+    assert "Wrong email address or password." in response.content.decode()
+    assert client.get("/mail/").status_code == 302
+
+
+def test_a_dead_imap_server_is_named_on_the_login_page(client, stack_users, use_imap_server):
+    use_imap_server(ServerConfig("127.0.0.1", free_port(), "none"))
+    response = log_in(client, ALICE, stack_users[ALICE])
+    assert response.status_code == 200
+    assert "mail server cannot be reached" in response.content.decode()
+
+
+def test_the_session_store_in_redis_holds_no_password(client, stack_users):
+    password = stack_users[ALICE]
+    log_in(client, ALICE, password)
+    client.get("/mail/")
+    store = redis.Redis.from_url(settings.REDIS_URL)
+    session_keys = store.keys("heron-s*")
+    assert session_keys, "the session should live in Redis"
+    for key in store.scan_iter("*"):
+        if store.type(key) == b"string":
+            assert password.encode() not in store.get(key)
+
+
+def test_login_events_are_written_to_postgresql(client, stack_users):
+    assert connection.vendor == "postgresql"
+    log_in(client, ALICE, "wrong")
+    log_in(client, ALICE, stack_users[ALICE])
+    assert list(LoginEvent.objects.order_by("created").values_list("outcome", flat=True)) == [
+        "bad_credentials", "success"]
+
+
+def test_failures_are_counted_in_the_shared_cache(client, stack_users, settings):
+    for _ in range(settings.LOGIN_FAILURES_BEFORE_DELAY):
+        log_in(client, ALICE, "wrong")
+    store = redis.Redis.from_url(settings.REDIS_URL)
+    assert list(store.scan_iter("heron:*login-fail:user:*"))
+    response = log_in(client, ALICE, stack_users[ALICE])
+    assert "Too many failed logins" in response.content.decode()
+
+
+def test_logout_closes_the_imap_connection(client, stack_users):
+    from webmail import mail
+
+    log_in(client, ALICE, stack_users[ALICE])
+    client.get("/mail/")
+    assert mail.POOL.size() == 1
+    client.post("/accounts/logout/")
+    assert mail.POOL.size() == 0
