@@ -52,3 +52,19 @@ class LoginEvent(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.outcome} {self.created:%Y-%m-%d %H:%M}"
+
+
+class TrustedSender(models.Model):
+    """A sender whose remote images a user chose to always show."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="trusted_senders")
+    email = models.EmailField(max_length=254)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "email"],
+                                               name="one_trust_per_sender")]
+
+    def __str__(self):
+        return f"{self.user} trusts {self.email}"

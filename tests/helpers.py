@@ -88,7 +88,18 @@ class FakeMailSession:
         by_uid = {m.uid: m for m in self._folders()[mailbox]}
         return [by_uid[uid] for uid in uids if uid in by_uid]
 
-    def page(self, mailbox, page=1, per_page=50, sort="date", reverse=True):
+    def quota(self):
+        return None
+
+    def neighbours(self, mailbox, uid, sort="date", reverse=True):
+        uids = self.sorted_uids(mailbox, sort, reverse)
+        index = uids.index(uid) if uid in uids else -1
+        if index < 0:
+            return None, None
+        return (uids[index - 1] if index > 0 else None,
+                uids[index + 1] if index + 1 < len(uids) else None)
+
+    def page(self, mailbox, page=1, per_page=50, sort="date", reverse=True, query=None):
         uids = self.sorted_uids(mailbox, sort, reverse)
         pages = max(1, math.ceil(len(uids) / per_page))
         page = min(max(1, page), pages)
@@ -96,7 +107,7 @@ class FakeMailSession:
         return MessagePage(mailbox, tuple(self.summaries(mailbox, window)), page, pages,
                            len(uids))
 
-    def message(self, mailbox, uid, max_body=2 * 1024 * 1024):
+    def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=2 * 1024 * 1024):
         found = [m for m in self._folders().get(mailbox, []) if m.uid == uid]
         if not found:
             raise MessageGone(f"{mailbox}/{uid}")

@@ -1,5 +1,6 @@
 from django import forms
 
+from .imap.search import SearchQuery
 from .imap.session import SORT_KEYS
 
 
@@ -10,6 +11,7 @@ class FolderPageForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=10**7)
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORT_KEYS])
     order = forms.ChoiceField(required=False, choices=[("desc", "desc"), ("asc", "asc")])
+    threads = forms.BooleanField(required=False)
 
     def query(self):
         data = self.cleaned_data if self.is_valid() else {}
@@ -18,4 +20,81 @@ class FolderPageForm(forms.Form):
             "page": data.get("page") or 1,
             "sort": data.get("sort") or "date",
             "reverse": (data.get("order") or "desc") == "desc",
+            "order": data.get("order") or "desc",
+            "threads": bool(data.get("threads")),
         }
+
+
+class MessageViewForm(FolderPageForm):
+    """How to show one message: HTML or plain text, remote images or not."""
+
+    view = forms.ChoiceField(required=False, choices=[("html", "html"), ("text", "text")])
+    images = forms.BooleanField(required=False)
+
+    def query(self):
+        query = super().query()
+        data = self.cleaned_data if self.is_valid() else {}
+        query["view"] = data.get("view") or "html"
+        query["images"] = self.data.get("images") == "1"
+        return query
+
+
+ACTIONS = {
+    "read": "Marked {n} as read", "unread": "Marked {n} as unread",
+    "flag": "Flagged {n}", "unflag": "Removed the flag from {n}",
+    "move": "Moved {n} to {target}", "copy": "Copied {n} to {target}",
+    "delete": "Deleted {n}", "archive": "Moved {n} to {target}",
+    "junk": "Moved {n} to {target}", "notjunk": "Moved {n} to {target}",
+}
+
+
+class ActionForm(forms.Form):
+    """An organising action on messages of one folder."""
+
+    mailbox = forms.CharField(max_length=1000)
+    action = forms.ChoiceField(choices=[(name, name) for name in ACTIONS])
+    uids = forms.TypedMultipleChoiceField(coerce=int, required=True, choices=())
+    target = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # UIDs are any positive numbers; the server decides which exist.
+        self.fields["uids"].valid_value = lambda value: str(value).isdigit() and int(value) > 0
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") in ("move", "copy") and not data.get("target"):
+            raise forms.ValidationError("Choose a folder to move or copy to.")
+        if len(data.get("uids") or ()) > 5000:
+            raise forms.ValidationError("Select at most 5,000 messages at a time.")
+        return data
+
+
+class FolderForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Folder name")
+    parent = forms.CharField(required=False, max_length=1000, label="Inside")
+
+
+
+class SearchForm(forms.Form):
+    """The search box and its filters; empty means "no search"."""
+
+    q = forms.CharField(required=False, max_length=500, label="Search mail")
+    scope = forms.ChoiceField(required=False, label="Search in", choices=[
+        ("all", "Everything"), ("subject", "Subject"), ("from", "From"), ("to", "To or Cc"),
+        ("body", "Message text")])
+    where = forms.ChoiceField(required=False, label="Folders", choices=[
+        ("here", "This folder"), ("everywhere", "All folders")])
+    unread = forms.BooleanField(required=False, label="Unread")
+    flagged = forms.BooleanField(required=False, label="Flagged")
+    attachment = forms.BooleanField(required=False, label="Has attachment")
+    since = forms.DateField(required=False, label="From date")
+    until = forms.DateField(required=False, label="To date")
+
+    def query(self):
+        data = self.cleaned_data if self.is_valid() else {}
+        return SearchQuery(
+            text=data.get("q") or "", scope=data.get("scope") or "all",
+            unread=bool(data.get("unread")), flagged=bool(data.get("flagged")),
+            attachment=bool(data.get("attachment")), since=data.get("since"),
+            until=data.get("until"), everywhere=data.get("where") == "everywhere")

@@ -2,19 +2,24 @@
 import logging
 import re
 import uuid
-from urllib.parse import urlencode
+import zoneinfo
 from contextvars import ContextVar
+from urllib.parse import unquote, urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.core import signing
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from redis.exceptions import RedisError
 
 from . import db_router
-from .imap.errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, MessageGone
+from .imap.errors import (AuthFailed, MailboxNotFound, MailError, MailServerUnavailable,
+                          MessageGone, NoSuchFolderRole, ServerRefused)
 
 log = logging.getLogger(__name__)
 request_id = ContextVar("heron_request_id", default="-")
@@ -111,6 +116,11 @@ class MailErrorMiddleware:
             if _wants_json(request):
                 return JsonResponse({"error": "not authenticated"}, status=401)
             return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
+        if isinstance(exception, (ServerRefused, NoSuchFolderRole)) and request.method == "POST":
+            if _wants_json(request) or request.headers.get("Accept") == "application/json":
+                return JsonResponse({"error": exception.user_message}, status=409)
+            messages.error(request, exception.user_message)
+            return redirect(safe_next(request))
         if isinstance(exception, (MailboxNotFound, MessageGone)):
             return self._page(request, 404, "Not found", exception.user_message)
         if isinstance(exception, MailServerUnavailable):
@@ -132,3 +142,54 @@ class MailErrorMiddleware:
             return JsonResponse({"error": message}, status=status)
         return render(request, "error.html", {"title": title, "message": message},
                       status=status)
+
+
+def safe_next(request, default="/mail/"):
+    """The page to return to after a POST: its "next" field if it is ours, else default."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+TZ_COOKIE = "heron_tz"
+
+
+class TimezoneMiddleware:
+    """Dates show in the browser's time zone, which theme.js puts in a cookie."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = unquote(request.COOKIES.get(TZ_COOKIE, ""))
+        try:
+            zone = zoneinfo.ZoneInfo(name) if 0 < len(name) < 64 else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is not None:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
+
+
+# Heron's own pages: scripts and styles from our origin only, images from us (and data:
+# for small inline icons), frames only our sanitized message bodies.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'")
+
+
+class ContentSecurityPolicyMiddleware:
+    """Every response gets a strict CSP unless the view set its own (message bodies do)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response and not request.path.startswith("/admin/"):
+            response["Content-Security-Policy"] = PAGE_CSP
+        return response

@@ -85,11 +85,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "webmail.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "webmail.middleware.ContentSecurityPolicyMiddleware",
     "webmail.middleware.PrimaryPinningMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "webmail.middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "webmail.middleware.MailErrorMiddleware",

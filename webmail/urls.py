@@ -3,11 +3,26 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import health
-from .views import api, mailbox, message
+from .views import actions, api, folders, mailbox, message, parts
 
 mail_patterns = [
     path("", mailbox.mailbox, name="mailbox"),
     path("message/<int:uid>/", message.message, name="message"),
+    path("message/<int:uid>/print/", message.message, name="print"),
+    path("message/<int:uid>/body/", message.body, name="body"),
+    path("message/<int:uid>/part/<str:section>/", parts.part, name="part"),
+    path("message/<int:uid>/attachments.zip", parts.all_parts, name="all-parts"),
+    path("message/<int:uid>/source/", parts.raw, name="source"),
+    path("thread/<int:uid>/", mailbox.thread, name="thread"),
+    path("actions/", actions.act, name="act"),
+    path("actions/undo/", actions.undo, name="undo"),
+    path("trust-sender/", message.trust_sender, name="trust-sender"),
+    path("folders/", folders.folders, name="folders"),
+    path("folders/create/", folders.create, name="folder-create"),
+    path("folders/rename/", folders.rename, name="folder-rename"),
+    path("folders/delete/", folders.delete, name="folder-delete"),
+    path("folders/subscribe/", folders.subscribe, name="folder-subscribe"),
+    path("folders/empty/", folders.empty, name="folder-empty"),
 ]
 api_patterns = [
     path("mailboxes/", api.mailboxes, name="api-mailboxes"),

@@ -72,6 +72,8 @@ stop_pg() {
 }
 
 if [[ -d "$STACK" ]]; then
+    # Cyrus's master takes its imapd children down with it on SIGTERM.
+    stop_pidfile cyrus "$STACK/cyrus/run/master.pid" cyrus/bin/master
     stop_pidfile smtp "$STACK/smtp/smtp.pid" smtp_server.py
 
     DV_CONF="$STACK/dovecot/dovecot.conf"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start Heron's local service stack (PostgreSQL primary + replica, Redis,
-# moto S3, Dovecot IMAP/LMTP, SMTP submission). Run from the repo root:
+# moto S3, Dovecot IMAP/LMTP, SMTP submission, Cyrus IMAP). Run from the
+# repo root:
 #
 #     bash deploy/stack/up.sh
 #
@@ -29,6 +30,7 @@ S3_BUCKET=heron-attachments
 IMAP_PORT=51143
 LMTP_PORT=51024
 SMTP_PORT=51587
+CYRUS_PORT=51145
 MAIL_DOMAIN=heron.test
 USERS=("alice@heron.test:alice-pw-1" "bob@heron.test:bob-pw-1" "carol@heron.test:carol-pw-1")
 
@@ -96,12 +98,18 @@ ensure_packages() {
     command -v nginx >/dev/null 2>&1 || missing+=(nginx)
     command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
     ((${#missing[@]} == 0)) && return 0
-    say packages "installing: ${missing[*]}"
+    apt_install "${missing[@]}"
+}
+
+# apt_install PACKAGE...: install from the current package lists, and after
+# one `apt-get update` if that fails (stale lists). Waits for a held apt lock.
+apt_install() {
+    say packages "installing: $*"
     export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y --no-install-recommends "${missing[@]}" >"$STACK/apt.log" 2>&1; then
-        apt-get update >>"$STACK/apt.log" 2>&1 || true
-        apt-get install -y --no-install-recommends "${missing[@]}" >>"$STACK/apt.log" 2>&1 ||
-            die packages "$STACK/apt.log" "apt-get install failed"
+    local apt=(apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends "$@")
+    if ! "${apt[@]}" >"$STACK/apt.log" 2>&1; then
+        apt-get -o DPkg::Lock::Timeout=120 update >>"$STACK/apt.log" 2>&1 || true
+        "${apt[@]}" >>"$STACK/apt.log" 2>&1 || die packages "$STACK/apt.log" "apt-get install failed"
     fi
 }
 
@@ -444,6 +452,178 @@ fi
 wait_until smtp "$SM/smtp.log" smtp_ok
 say smtp "submission on 127.0.0.1:$SMTP_PORT (AUTH PLAIN/LOGIN, delivers to LMTP :$LMTP_PORT)"
 
+# ------------------------------------------------------------------ cyrus --
+
+# A second IMAP server, so the IMAP layer is tested against Cyrus as well as
+# Dovecot. Debian's cyrus-imapd conflicts with dovecot-core, so its packages
+# are downloaded (kept in $CY/debs) and unpacked into $CY/root rather than
+# installed; only their plain library dependencies are installed. It runs as
+# 'mail' with its own config, partition and sasldb, on 127.0.0.1:$CYRUS_PORT.
+CY="$STACK/cyrus"
+CY_ROOT="$CY/root"
+CY_BIN="$CY_ROOT/usr/lib/cyrus/bin"
+CY_CONF="$CY/imapd.conf"
+CY_MASTER_CONF="$CY/cyrus.conf"
+CY_LOG="$CY/master.log"
+CY_PID="$CY/run/master.pid"
+mkdir -p "$CY/debs"
+
+cyrus_debs() { compgen -G "$CY/debs/cyrus-common_*.deb" && compgen -G "$CY/debs/cyrus-imapd_*.deb"; }
+# as root: apt's _apt sandbox user cannot write into .stack/
+cyrus_download() {
+    (cd "$CY/debs.tmp" && apt-get -o APT::Sandbox::User=root download cyrus-common cyrus-imapd)
+}
+
+if ! cyrus_debs >/dev/null; then
+    say cyrus "downloading cyrus-common and cyrus-imapd (kept in $CY/debs)"
+    rm -rf "$CY/debs.tmp"
+    mkdir -p "$CY/debs.tmp"
+    if ! cyrus_download >"$CY/apt.log" 2>&1; then
+        apt-get -o DPkg::Lock::Timeout=120 update >>"$CY/apt.log" 2>&1 || true
+        cyrus_download >>"$CY/apt.log" 2>&1 || die cyrus "$CY/apt.log" "apt-get download failed"
+    fi
+    rm -f "$CY/debs/"*.deb
+    mv "$CY/debs.tmp/"*.deb "$CY/debs/"
+    rmdir "$CY/debs.tmp"
+fi
+mapfile -t CY_DEBS < <(cyrus_debs)
+
+# The libraries the daemons link against (the lib* entries of the packages'
+# Depends), the sasldb plugin, and saslpasswd2.
+cy_missing=()
+while read -r pkg; do
+    [[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" == installed ]] ||
+        cy_missing+=("$pkg")
+done < <(
+    {
+        for deb in "${CY_DEBS[@]}"; do dpkg-deb -f "$deb" Depends; done |
+            tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/:any//; s/[[:space:]]//g' | grep '^lib'
+        printf '%s\n' libsasl2-modules-db sasl2-bin
+    } | sort -u
+)
+((${#cy_missing[@]} == 0)) || apt_install "${cy_missing[@]}"
+
+# Unpack again whenever the cached packages change (a new Debian revision).
+CY_STAMP="$(basename -a "${CY_DEBS[@]}" | tr '\n' ' ')"
+if [[ ! -x "$CY_BIN/master" || "$(cat "$CY_ROOT/.unpacked-from" 2>/dev/null)" != "$CY_STAMP" ]]; then
+    rm -rf "$CY_ROOT"
+    mkdir -p "$CY_ROOT"
+    for deb in "${CY_DEBS[@]}"; do
+        dpkg-deb -x "$deb" "$CY_ROOT" >>"$CY/apt.log" 2>&1 || die cyrus "$CY/apt.log" "unpacking $deb failed"
+    done
+    echo "$CY_STAMP" >"$CY_ROOT/.unpacked-from"
+fi
+# The daemons load libcyrus*.so from the unpacked tree.
+CY_LIBDIR="$(compgen -G "$CY_ROOT/usr/lib/*/libcyrus_imap.so.0" | head -n 1 || true)"
+[[ -n "$CY_LIBDIR" ]] || die cyrus "" "libcyrus_imap.so.0 not found under $CY_ROOT"
+CY_LIBDIR="$(dirname "$CY_LIBDIR")"
+cy_env=(env "LD_LIBRARY_PATH=$CY_LIBDIR")
+"${cy_env[@]}" ldd "$CY_BIN/master" "$CY_BIN/imapd" >"$CY/ldd.log" 2>&1 || true
+if grep -q 'not found' "$CY/ldd.log"; then
+    die cyrus "$CY/ldd.log" "the Cyrus binaries miss shared libraries"
+fi
+
+# config/socket: each imapd binds its IDLE notification socket there
+mkdir -p "$CY/config/socket" "$CY/spool" "$CY/run"
+chown mail:mail "$CY/config" "$CY/config/socket" "$CY/spool" "$CY/run"
+chmod 750 "$CY/config" "$CY/spool"
+
+cat >"$CY_CONF.tmp" <<EOF
+# Written by deploy/stack/up.sh on every run; edit there.
+configdirectory: $CY/config
+defaultpartition: default
+partition-default: $CY/spool
+sievedir: $CY/config/sieve
+cyrus_user: mail
+cyrus_group: mail
+servername: cyrus.$MAIL_DOMAIN
+
+# Logins are full addresses (alice@$MAIL_DOMAIN); folders are separated by
+# "/" and sit beside INBOX, as on Dovecot.
+virtdomains: userid
+unixhierarchysep: yes
+altnamespace: yes
+
+allowplaintext: yes
+sasl_mech_list: PLAIN LOGIN
+sasl_pwcheck_method: auxprop
+sasl_auxprop_plugin: sasldb
+sasl_sasldb_path: $CY/sasldb2
+
+# A user's first login creates INBOX and the special folders, subscribed and
+# with their SPECIAL-USE flag (which Cyrus then names in lower case: \\drafts).
+autocreate_quota: 0
+autocreate_inbox_folders: Drafts | Sent | Trash | Junk | Archive
+autocreate_subscribe_folders: Drafts | Sent | Trash | Junk | Archive
+xlist-drafts: Drafts
+xlist-sent: Sent
+xlist-trash: Trash
+xlist-junk: Junk
+xlist-archive: Archive
+EOF
+mv "$CY_CONF.tmp" "$CY_CONF"
+
+cat >"$CY_MASTER_CONF.tmp" <<EOF
+# Written by deploy/stack/up.sh on every run; edit there.
+START {
+  recover cmd="$CY_BIN/ctl_cyrusdb -C $CY_CONF -r"
+}
+SERVICES {
+  imap cmd="$CY_BIN/imapd -C $CY_CONF" listen="127.0.0.1:$CYRUS_PORT" prefork=0 maxchild=100
+}
+EVENTS {
+  checkpoint cmd="$CY_BIN/ctl_cyrusdb -C $CY_CONF -c" period=30
+}
+EOF
+cy_reload=0
+cmp -s "$CY_MASTER_CONF.tmp" "$CY_MASTER_CONF" || cy_reload=1
+mv "$CY_MASTER_CONF.tmp" "$CY_MASTER_CONF"
+
+# The sasldb is rebuilt only when the user list changes, into a new file that
+# is then swapped in, so a running imapd never reads a half-written database.
+CY_USERS_SUM="$(printf '%s\n' "${USERS[@]}" | sha256sum | cut -d' ' -f1)"
+if [[ ! -f "$CY/sasldb2" || "$(cat "$CY/sasldb2.users" 2>/dev/null)" != "$CY_USERS_SUM" ]]; then
+    rm -f "$CY/sasldb2.tmp"
+    for entry in "${USERS[@]}"; do
+        user="${entry%%:*}"
+        printf '%s' "${entry#*:}" |
+            saslpasswd2 -p -c -f "$CY/sasldb2.tmp" -u "${user#*@}" "${user%%@*}" >>"$CY_LOG" 2>&1 ||
+            die cyrus "$CY_LOG" "saslpasswd2 failed for $user"
+    done
+    chown mail:mail "$CY/sasldb2.tmp"
+    chmod 600 "$CY/sasldb2.tmp"
+    mv "$CY/sasldb2.tmp" "$CY/sasldb2"
+    echo "$CY_USERS_SUM" >"$CY/sasldb2.users"
+fi
+
+touch "$CY_LOG"
+chown mail:mail "$CY_LOG"
+(cd "$CY" && runuser -u mail -- "${cy_env[@]}" "$CY_BIN/cyr_info" -C "$CY_CONF" -M "$CY_MASTER_CONF" conf-lint) \
+    >>"$CY_LOG" 2>&1 || die cyrus "$CY_LOG" "cyr_info conf-lint rejects $CY_CONF"
+
+# Cyrus logs to syslog only, which this machine may lack: $CY_LOG holds what
+# master itself prints, and readiness is checked on the port.
+if pid_alive "$CY_PID"; then
+    # master re-reads cyrus.conf on SIGHUP; imapd reads imapd.conf per connection
+    if ((cy_reload)); then
+        kill -HUP "$(cat "$CY_PID")"
+    fi
+else
+    if port_open "$CYRUS_PORT"; then
+        die cyrus "" "port $CYRUS_PORT is in use by a process up.sh did not start"
+    fi
+    rm -f "$CY_PID"
+    (cd "$CY" && runuser -u mail -- "${cy_env[@]}" \
+        "$CY_BIN/master" -C "$CY_CONF" -M "$CY_MASTER_CONF" -p "$CY_PID" -d -L "$CY_LOG") ||
+        die cyrus "$CY_LOG" "master failed to start"
+fi
+cyrus_ok() { pid_alive "$CY_PID" && banner_ok "$CYRUS_PORT" "* OK"; }
+wait_until cyrus "$CY_LOG" cyrus_ok
+
+"$PYTHON" "$HERE/seed.py" --host 127.0.0.1 --port "$CYRUS_PORT" "${USERS[@]}" >"$CY/seed.log" 2>&1 ||
+    die cyrus "$CY/seed.log" "seeding mail failed"
+say cyrus "IMAP on 127.0.0.1:$CYRUS_PORT (config $CY_CONF; $(tail -n 1 "$CY/seed.log"))"
+
 # -------------------------------------------------------------------- env --
 
 cat >"$STACK/env.tmp" <<EOF
@@ -462,6 +642,9 @@ export IMAP_SECURITY=none
 export SMTP_HOST=127.0.0.1
 export SMTP_PORT=$SMTP_PORT
 export SMTP_SECURITY=none
+export CYRUS_IMAP_HOST=127.0.0.1
+export CYRUS_IMAP_PORT=$CYRUS_PORT
+export CYRUS_IMAP_SECURITY=none
 export STACK_USERS="${USERS[*]}"
 EOF
 mv "$STACK/env.tmp" "$STACK/env"

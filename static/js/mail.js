@@ -19,7 +19,7 @@
 
   rows.forEach(function (row, i) {
     row.addEventListener("click", function (event) {
-      if (event.target.closest("a")) return;
+      if (event.target.closest("a, input, label, button")) return;
       var link = row.querySelector(".subject a");
       if (link) window.location.href = link.href;
     });
@@ -43,11 +43,105 @@
       if (link) { window.location.href = link.href; event.preventDefault(); }
     }
     else if (key === "u") { follow(".back-link"); }
+    else if (key === "x" && index >= 0) { toggleRow(rows[index]); event.preventDefault(); }
+    else if (key === "s") { actOnCurrent("flag"); }
+    else if (key === "e") { actOnCurrent("archive"); }
+    else if (key === "#") { actOnCurrent("delete"); }
+    else if (key === "!") { actOnCurrent("junk"); }
+    else if (key === "/") { var box = document.getElementById("id_q"); if (box) { box.focus(); event.preventDefault(); } }
+    else if (key === "K") { follow('.message-nav a[rel="prev"]'); }
+    else if (key === "J") { follow('.message-nav a[rel="next"]'); }
     else if (key === "n") { follow('.pager a[rel="next"]'); }
     else if (key === "p") { follow('.pager a[rel="prev"]'); }
     else if (key === "g") { pendingG = true; }
     else if (key === "?") { openHelp(); event.preventDefault(); }
   });
+
+  function toggleRow(row) {
+    var box = row.querySelector('input[name="uids"]');
+    if (box) box.checked = !box.checked;
+  }
+
+  // Keyboard actions work on the checked rows, else the highlighted one, else the open message.
+  function actOnCurrent(action) {
+    var form = document.getElementById("list-form") || document.querySelector(".message-actions");
+    if (!form) return;
+    if (form.id === "list-form" && !form.querySelector('input[name="uids"]:checked')) {
+      if (index < 0) return;
+      toggleRow(rows[index]);
+    }
+    var button = form.querySelector('button[value="' + action + '"]');
+    if (button) button.click();
+  }
+
+  var selectAll = document.getElementById("select-all");
+  if (selectAll) {
+    selectAll.addEventListener("change", function () {
+      document.querySelectorAll('#list-form input[name="uids"]').forEach(function (box) {
+        box.checked = selectAll.checked;
+      });
+    });
+  }
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // Drag messages onto a folder to move them (the checked ones, or the dragged row).
+  rows.forEach(function (row) {
+    row.addEventListener("dragstart", function (event) {
+      var checked = Array.prototype.map.call(
+        document.querySelectorAll('#list-form input[name="uids"]:checked'),
+        function (box) { return box.value; });
+      if (checked.indexOf(row.dataset.uid) < 0) checked = [row.dataset.uid];
+      event.dataTransfer.setData("application/x-heron-uids", JSON.stringify({
+        mailbox: row.dataset.mailbox, uids: checked }));
+      event.dataTransfer.effectAllowed = "move";
+    });
+  });
+  document.querySelectorAll(".folders a[data-folder]").forEach(function (link) {
+    link.addEventListener("dragover", function (event) {
+      if (event.dataTransfer.types.indexOf("application/x-heron-uids") >= 0) {
+        event.preventDefault();
+        link.classList.add("drop-target");
+      }
+    });
+    link.addEventListener("dragleave", function () { link.classList.remove("drop-target"); });
+    link.addEventListener("drop", function (event) {
+      event.preventDefault();
+      link.classList.remove("drop-target");
+      var data = JSON.parse(event.dataTransfer.getData("application/x-heron-uids") || "{}");
+      var form = document.getElementById("list-form");
+      if (!form || !data.uids) return;
+      var body = new FormData();
+      body.append("csrfmiddlewaretoken", form.querySelector('[name="csrfmiddlewaretoken"]').value);
+      body.append("mailbox", data.mailbox);
+      body.append("action", "move");
+      body.append("target", link.dataset.folder);
+      data.uids.forEach(function (uid) { body.append("uids", uid); });
+      body.append("next", window.location.pathname + window.location.search);
+      form.setAttribute("aria-busy", "true");
+      fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+        .then(function () { window.location.reload(); });
+    });
+  });
+
+  // The message frame grows to its content (same origin, no script inside it).
+  document.querySelectorAll("iframe.mail-frame").forEach(function (frame) {
+    function fit() {
+      try {
+        var doc = frame.contentDocument;
+        if (doc && doc.documentElement) frame.style.height = (doc.documentElement.scrollHeight + 16) + "px";
+      } catch (e) { /* not ready */ }
+    }
+    frame.addEventListener("load", function () { fit(); setTimeout(fit, 300); });
+  });
+
+  if (document.body.classList.contains("print-mode")) {
+    window.addEventListener("load", function () { setTimeout(function () { window.print(); }, 300); });
+  }
 
   function openHelp() {
     var dialog = document.getElementById("shortcuts");

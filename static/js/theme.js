@@ -3,6 +3,13 @@
   var saved = null;
   try { saved = localStorage.getItem("heron-theme"); } catch (e) { saved = null; }
   if (saved === "light" || saved === "dark") document.documentElement.dataset.theme = saved;
+  // The server shows dates in this time zone (see TimezoneMiddleware).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("heron_tz=" + encodeURIComponent(zone)) < 0) {
+      document.cookie = "heron_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* no Intl: server default */ }
   document.addEventListener("DOMContentLoaded", function () {
     var button = document.querySelector(".theme-toggle");
     if (!button) return;

@@ -29,3 +29,19 @@ class MessageGone(MailError):
     """The message was deleted or moved since the page was shown."""
 
     user_message = "That message no longer exists. It may have been moved or deleted."
+
+
+class ServerRefused(MailError):
+    """The server answered NO or BAD to a command (a folder that exists, a bad name…)."""
+
+    def __init__(self, detail=""):
+        super().__init__(detail)
+        detail = " ".join(str(detail).split())[:200]
+        self.user_message = (f"The mail server refused: {detail}" if detail
+                             else "The mail server refused the request.")
+
+
+class NoSuchFolderRole(MailError):
+    """An action needs a special folder (Trash, Junk, Archive) that the account lacks."""
+
+    user_message = "That special folder does not exist on this account."

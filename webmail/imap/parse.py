@@ -40,6 +40,14 @@ def to_text(raw):
         return raw.decode("latin-1")
 
 
+def header_value(raw):
+    """The value of a fetched "Name: value" header block, unfolded ("" when absent)."""
+    text = to_text(raw).strip()
+    if ":" not in text:
+        return ""
+    return " ".join(text.split(":", 1)[1].split())
+
+
 def decode_words(raw):
     """Decode RFC 2047 encoded-words in a header value; malformed input is kept as is."""
     text = to_text(raw)

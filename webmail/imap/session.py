@@ -12,9 +12,13 @@ import time
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exceptions
 
-from . import parse, structure
-from .errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, MessageGone
-from .types import Message, MessagePage, MessageSummary
+from . import parse, search, structure
+from .errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, ServerRefused
+from .conversations import ConversationsMixin
+from .folders import FoldersMixin
+from .organise import OrganiseMixin
+from .reading import ReadingMixin
+from .types import MessagePage, MessageSummary
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +26,10 @@ SUMMARY_FIELDS = ["ENVELOPE", "FLAGS", "RFC822.SIZE", "BODYSTRUCTURE", "INTERNAL
 # Sort orders Heron offers; the names are RFC 5256 sort keys.
 SORT_KEYS = {"date": "DATE", "arrival": "ARRIVAL", "from": "FROM", "to": "TO",
              "subject": "SUBJECT", "size": "SIZE"}
-BODY_LIMIT = 2 * 1024 * 1024
 _NETWORK_ERRORS = (OSError, ssl.SSLError, socket.timeout, imap_exceptions.IMAPClientAbortError)
 
 
-class MailSession:
+class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin):
     """A connection to one account on one IMAP server.
 
     Create it, call login(), then use the query methods; close() logs out. A dropped
@@ -42,6 +45,7 @@ class MailSession:
         self._client = None
         self._credentials = None
         self._selected = None
+        self._roles = None
 
     # --- connection ---------------------------------------------------------------------
     def _connect(self):
@@ -112,7 +116,7 @@ class MailSession:
         selected, self._selected = self._selected, None
         self.login(*self._credentials)
         if selected is not None:
-            self._select(selected)
+            self._select(*selected)
 
     def _call(self, name, *args, **kwargs):
         """Run one imapclient method, counted and timed; retry once on a dropped link."""
@@ -130,10 +134,23 @@ class MailSession:
                 self._reconnect()
             except imap_exceptions.CapabilityError as exc:
                 raise MailError(str(exc)) from None
+            except imap_exceptions.IMAPClientError as exc:
+                raise ServerRefused(parse.to_text(str(exc))) from None
             finally:
                 self.commands += 1
                 self.imap_seconds += time.monotonic() - started
         raise MailServerUnavailable(name)
+
+    def _response_code(self, name):
+        """The data of the last [NAME ...] response code the server sent, then forgotten.
+
+        imapclient returns no response codes from COPY and MOVE, so the COPYUID of
+        UIDPLUS is read from imaplib's public response() of the underlying connection.
+        """
+        if self._client is None:
+            return None
+        _code, values = self._client._imap.response(name)
+        return values[-1] if values and values[-1] is not None else None
 
     def has(self, capability):
         """True when the server announced the capability (after login)."""
@@ -152,34 +169,51 @@ class MailSession:
                 continue
             try:
                 status = self._call("folder_status", name, ["MESSAGES", "UNSEEN"])
-            except imap_exceptions.IMAPClientError:
+            except ServerRefused:
                 continue
             counts[parse.to_text(name)] = (status.get(b"UNSEEN", 0), status.get(b"MESSAGES", 0))
         return parse.build_mailboxes(listing, counts)
 
+    def _ensure_selected(self, mailbox):
+        """Select the folder unless it is already selected (either way)."""
+        if not self._selected or self._selected[0] != mailbox:
+            self._select(mailbox)
+
+    def _summary(self, uid, item):
+        return summary_from(uid, item)
+
     def _select(self, mailbox, readonly=True):
         try:
             info = self._call("select_folder", mailbox, readonly=readonly)
-        except imap_exceptions.IMAPClientError:
+        except ServerRefused:
             self._selected = None
             raise MailboxNotFound(mailbox) from None
-        self._selected = mailbox
+        self._selected = (mailbox, readonly)
         return info
 
     # --- message lists -------------------------------------------------------------------
-    def sorted_uids(self, mailbox, sort="date", reverse=True):
-        """UIDs of a folder in the given order: server SORT when offered, else Heron's own."""
+    def sorted_uids(self, mailbox, sort="date", reverse=True, criteria=None):
+        """UIDs of a folder in the given order: server SORT when offered, else Heron's own.
+
+        criteria (a token list from search.criteria) limits the list to matching messages.
+        """
         key = SORT_KEYS.get(sort, "DATE")
         info = self._select(mailbox)
         if not info.get(b"EXISTS"):
             return []
+        criteria = criteria or ["ALL"]
         if self.has("SORT"):
-            criteria = ["REVERSE", key] if reverse else [key]
-            return list(self._call("sort", criteria, ["ALL"]))
-        return self._sort_locally(key, reverse)
+            order = ["REVERSE", key] if reverse else [key]
+            return list(self._call("sort", order, criteria, "UTF-8"))
+        return self._sort_locally(key, reverse, criteria)
 
-    def _sort_locally(self, key, reverse):
-        uids = sorted(self._call("search", ["ALL"]))
+    def search_uids(self, criteria):
+        """UIDs of the selected folder that match, ascending."""
+        charset = "UTF-8" if search.needs_charset(criteria) else None
+        return sorted(self._call("search", criteria, charset))
+
+    def _sort_locally(self, key, reverse, criteria=("ALL",)):
+        uids = self.search_uids(list(criteria))
         if key == "ARRIVAL" or not uids:
             # UIDs grow with arrival, as the ARRIVAL key's tie-break does.
             return uids[::-1] if reverse else uids
@@ -206,74 +240,38 @@ class MailSession:
 
     def summaries(self, mailbox, uids):
         """MessageSummary objects for the given UIDs, in the order given."""
-        if self._selected != mailbox:
-            self._select(mailbox)
+        self._ensure_selected(mailbox)
         if not uids:
             return []
         data = self._call("fetch", uids, SUMMARY_FIELDS)
-        return [_summary(uid, data[uid]) for uid in uids if uid in data]
+        return [self._summary(uid, data[uid]) for uid in uids if uid in data]
 
-    def page(self, mailbox, page=1, per_page=50, sort="date", reverse=True):
-        """One page of a folder, newest first by default; page numbers start at 1."""
-        uids = self.sorted_uids(mailbox, sort, reverse)
+    def with_attachments(self, mailbox, uids):
+        """The UIDs (order kept) whose structure holds an attachment; IMAP has no criterion."""
+        self._ensure_selected(mailbox)
+        keep = set()
+        for start in range(0, len(uids), 500):
+            batch = uids[start:start + 500]
+            data = self._call("fetch", batch, ["BODYSTRUCTURE"])
+            keep.update(uid for uid in batch
+                        if structure.has_attachments(data.get(uid, {}).get(b"BODYSTRUCTURE")))
+        return [uid for uid in uids if uid in keep]
+
+    def page(self, mailbox, page=1, per_page=50, sort="date", reverse=True, query=None):
+        """One page of a folder, newest first by default; page numbers start at 1.
+
+        query (a search.SearchQuery) limits the page to the messages that match it.
+        """
+        criteria = search.criteria(query) if query is not None and query.active else None
+        uids = self.sorted_uids(mailbox, sort, reverse, criteria)
+        if query is not None and query.attachment:
+            uids = self.with_attachments(mailbox, uids)
         total = len(uids)
         pages = max(1, math.ceil(total / per_page))
         page = min(max(1, page), pages)
         window = uids[(page - 1) * per_page: page * per_page]
         return MessagePage(mailbox=mailbox, messages=tuple(self.summaries(mailbox, window)),
                            page=page, pages=pages, total=total)
-
-
-    def message(self, mailbox, uid, max_body=BODY_LIMIT):
-        """One message with its displayable body; marks it read. Raises MessageGone.
-
-        Only the structure and the body part are fetched, never the whole message, and at
-        most max_body bytes of the body (body_truncated says when there was more).
-        """
-        self._select(mailbox, readonly=False)
-        self._selected = None  # selected read-write: the next list re-selects read-only
-        data = self._call("fetch", [uid], SUMMARY_FIELDS).get(uid)
-        if data is None:
-            raise MessageGone(f"{mailbox}/{uid}")
-        summary = _summary(uid, data)
-        envelope = data.get(b"ENVELOPE")
-        bodystructure = data.get(b"BODYSTRUCTURE")
-        parts = structure.leaves(bodystructure)
-        body = structure.body_part(parts)
-        raw_body = b""
-        if body is not None:
-            single = not (bodystructure and isinstance(bodystructure[0], list))
-            raw_body = self._body_bytes(uid, body, max_body, single)
-        if "\\Seen" not in summary.flags:
-            self._call("add_flags", [uid], [b"\\Seen"])
-        return Message(
-            uid=uid, mailbox=mailbox, subject=summary.subject, sender=summary.sender,
-            to=summary.to, cc=parse.addresses(envelope.cc if envelope else None),
-            reply_to=parse.addresses(envelope.reply_to if envelope else None),
-            date=summary.date, size=summary.size,
-            flags=tuple(sorted(set(summary.flags) | {"\\Seen"})),
-            body=body, body_raw=raw_body,
-            body_truncated=bool(body and body.size > max_body),
-            attachments=structure.attachments(parts, body),
-        )
-
-    def _body_bytes(self, uid, part, max_body, single):
-        """One part fetched alone, as its MIME header followed by its (encoded) bytes."""
-        head, content = ("HEADER", "TEXT") if single else (f"{part.section}.MIME", part.section)
-        data = self._call("fetch", [uid], [f"BODY.PEEK[{head}]",
-                                           f"BODY.PEEK[{content}]<0.{max_body}>"]).get(uid, {})
-        header_bytes = _section_value(data, f"BODY[{head}]")
-        raw = _section_value(data, f"BODY[{content}]<0>")
-        if not header_bytes.endswith(b"\r\n\r\n") and not header_bytes.endswith(b"\n\n"):
-            header_bytes = header_bytes.rstrip(b"\r\n") + b"\r\n\r\n"
-        return header_bytes + raw
-
-
-def _section_value(data, name):
-    for key, value in data.items():
-        if parse.to_text(key).upper() == name.upper():
-            return value or b""
-    return b""
 
 
 def _base_subject(subject):
@@ -289,7 +287,7 @@ def _base_subject(subject):
     return text
 
 
-def _summary(uid, item):
+def summary_from(uid, item, mailbox=""):
     envelope = item.get(b"ENVELOPE")
     senders = parse.addresses(envelope.from_ if envelope else None)
     date = envelope.date if envelope and envelope.date else item.get(b"INTERNALDATE")
@@ -302,4 +300,5 @@ def _summary(uid, item):
         size=item.get(b"RFC822.SIZE", 0),
         flags=tuple(parse.to_text(flag) for flag in item.get(b"FLAGS", ())),
         has_attachments=structure.has_attachments(item.get(b"BODYSTRUCTURE")),
+        mailbox=mailbox,
     )

@@ -1,13 +1,47 @@
 """Walking BODYSTRUCTURE: the leaves of a message and the part to show as its body."""
-from .parse import to_text
+import re
+from urllib.parse import unquote
+
+from .parse import decode_words, to_text
 from .types import Part
+
+_CONTINUATION = re.compile(r"^(?P<name>[^*]+)\*(?P<index>\d+)(?P<encoded>\*?)$")
 
 
 def _params(raw):
+    """Parameters as a dict; RFC 2231 (name*, name*0*, …) and encoded words are decoded."""
     if not isinstance(raw, tuple):
         return {}
-    return {to_text(raw[i]).lower(): to_text(raw[i + 1])
-            for i in range(0, len(raw) - 1, 2) if isinstance(raw[i], bytes)}
+    plain, pieces = {}, {}
+    for i in range(0, len(raw) - 1, 2):
+        if not isinstance(raw[i], bytes):
+            continue
+        key, value = to_text(raw[i]).lower(), to_text(raw[i + 1])
+        found = _CONTINUATION.match(key)
+        if found:
+            pieces.setdefault(found["name"], []).append(
+                (int(found["index"]), value, bool(found["encoded"])))
+        elif key.endswith("*"):
+            pieces.setdefault(key[:-1], []).append((0, value, True))
+        else:
+            plain[key] = decode_words(value) if "=?" in value else value
+    for name, parts in pieces.items():
+        parts.sort()
+        encoded = parts[0][2]
+        joined = "".join(value for _index, value, _enc in parts)
+        plain[name] = _rfc2231(joined) if encoded else joined
+    return plain
+
+
+def _rfc2231(value):
+    """charset'language'percent-encoded -> text; an unknown charset falls back to UTF-8."""
+    if value.count("'") < 2:
+        return unquote(value, errors="replace")
+    charset, _language, encoded = value.split("'", 2)
+    try:
+        return unquote(encoded, encoding=charset or "utf-8", errors="replace")
+    except LookupError:
+        return unquote(encoded, errors="replace")
 
 
 def _disposition(part):
@@ -42,6 +76,7 @@ def leaves(structure, prefix="", limit=2000):
                 charset=params.get("charset", ""),
                 disposition=kind,
                 related=related and kind != "attachment",
+                content_id=to_text(node[3]).strip().strip("<>") if node[3] else "",
             ))
         except (IndexError, TypeError, ValueError):
             return
@@ -50,20 +85,32 @@ def leaves(structure, prefix="", limit=2000):
     return found
 
 
+def _readable(parts, wanted):
+    return next((p for p in parts if p.content_type == wanted
+                 and p.disposition != "attachment" and not p.filename), None)
+
+
+def body_parts(parts, prefer="html"):
+    """(body, alternative): the part to show and the other rendering, either may be None.
+
+    prefer is "html" or "text"; without the preferred kind the other one is the body.
+    """
+    text, html = _readable(parts, "text/plain"), _readable(parts, "text/html")
+    first, second = (html, text) if prefer == "html" else (text, html)
+    return (first, second) if first else (second, None)
+
+
 def body_part(parts):
-    """The part to show as the body: the first inline text/plain, else the first text/html."""
-    readable = [p for p in parts if p.disposition != "attachment" and not p.filename]
-    for wanted in ("text/plain", "text/html"):
-        for part in readable:
-            if part.content_type == wanted:
-                return part
-    return None
+    """The part a list view treats as the body: the first inline text/plain, else HTML."""
+    return body_parts(parts, prefer="text")[0]
 
 
 def attachments(parts, body):
     """The parts a user would call attachments: everything but the body and its resources."""
-    return tuple(p for p in parts if p is not body and not p.related and (
-        p.disposition == "attachment" or p.filename or not p.content_type.startswith("text/")))
+    bodies = (body if isinstance(body, tuple) else (body,)) + body_parts(parts, "text")
+    # Every other leaf is offered as a file: a server that omits the disposition (the
+    # demo server) still shows a text attachment, and nothing of a message is hidden.
+    return tuple(p for p in parts if p not in bodies and not p.related)
 
 
 def has_attachments(structure):

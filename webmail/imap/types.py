@@ -32,16 +32,8 @@ class Address:
         return self.name or self.email
 
 
-@dataclass(frozen=True)
-class MessageSummary:
-    uid: int
-    subject: str
-    sender: Address
-    to: tuple
-    date: datetime | None
-    size: int
-    flags: tuple = field(default_factory=tuple)
-    has_attachments: bool = False
+class Flagged:
+    """Reading IMAP system flags off a `flags` tuple."""
 
     @property
     def unread(self):
@@ -57,12 +49,33 @@ class MessageSummary:
 
 
 @dataclass(frozen=True)
+class MessageSummary(Flagged):
+    uid: int
+    subject: str
+    sender: Address
+    to: tuple
+    date: datetime | None
+    size: int
+    flags: tuple = field(default_factory=tuple)
+    has_attachments: bool = False
+    mailbox: str = ""  # set where a list spans folders (search in all folders)
+    thread_size: int = 1  # in the conversation view: messages in this row's thread
+    thread_unread: int = 0
+
+
+
+@dataclass(frozen=True)
 class MessagePage:
     mailbox: str
     messages: tuple
     page: int
     pages: int
     total: int
+
+
+# Image types a browser shows safely inline (no SVG: it can carry script).
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp",
+                                "image/bmp", "image/avif"})
 
 
 @dataclass(frozen=True)
@@ -77,10 +90,19 @@ class Part:
     charset: str
     disposition: str  # "attachment", "inline" or ""
     related: bool = False  # a resource of an HTML body (multipart/related), not an attachment
+    content_id: str = ""  # Content-ID without angle brackets, for cid: references
+
+    @property
+    def is_image(self):
+        return self.content_type in INLINE_IMAGE_TYPES
+
+    @property
+    def previewable(self):
+        return self.is_image or self.content_type == "application/pdf"
 
 
 @dataclass(frozen=True)
-class Message:
+class Message(Flagged):
     uid: int
     mailbox: str
     subject: str
@@ -95,3 +117,39 @@ class Message:
     body_raw: bytes  # that part's MIME header and encoded content, as fetched
     body_truncated: bool
     attachments: tuple
+    alternative: Part | None = None  # the other body (plain text of an HTML mail, or back)
+    parts: tuple = ()  # every leaf, to resolve cid: references
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+
+    @property
+    def is_html(self):
+        return bool(self.body and self.body.content_type == "text/html")
+
+
+    def part(self, section):
+        """The leaf with this section number, or None."""
+        return next((p for p in self.parts if p.section == section), None)
+
+    def cid_part(self, content_id):
+        return next((p for p in self.parts if p.content_id and p.content_id == content_id), None)
+
+
+@dataclass(frozen=True)
+class Quota:
+    used_kb: int
+    limit_kb: int
+
+    @property
+    def percent(self):
+        return min(100, round(100 * self.used_kb / self.limit_kb)) if self.limit_kb else 0
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an organising action did, for the "Moved 3 messages to Archive" notice."""
+
+    count: int
+    target: str = ""  # destination folder, when there is one
+    undo_uids: tuple = ()  # the messages' UIDs in the target, when the server said (UIDPLUS)

@@ -4,12 +4,12 @@ from email import message_from_bytes, policy
 from .sanitize import html_to_text
 
 
-def part_text(raw, content_type, charset=""):
+def part_text(raw, content_type, charset="", keep_html=False):
     """The text of a part from its MIME header and (possibly cut) encoded body bytes.
 
     Transfer encoding and charset are undone by the email package; an unknown or lying
     charset falls back to UTF-8 with replacement characters, so this never raises on
-    hostile input. HTML is reduced to its text.
+    hostile input. HTML is reduced to its text unless keep_html is set.
     """
     message = message_from_bytes(raw, policy=policy.default)
     try:
@@ -21,7 +21,7 @@ def part_text(raw, content_type, charset=""):
         text = text.decode("utf-8", "replace")
     if not isinstance(text, str):
         text = ""
-    if content_type == "text/html":
+    if content_type == "text/html" and not keep_html:
         text = html_to_text(text)
     return text.replace("\r\n", "\n")
 

@@ -7,7 +7,8 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ..forms import FolderPageForm
+from ..forms import FolderPageForm, SearchForm
+from ..listing import list_page
 from ..mail import mail_for
 
 
@@ -42,12 +43,14 @@ def mailboxes(request):
 @api_login_required
 @require_GET
 def messages(request):
+    """One page of a folder, its conversations (threads=1) or a search (q=, filters)."""
     query = FolderPageForm(request.GET).query()
+    search = SearchForm(request.GET).query()
     with mail_for(request) as mail:
-        page = mail.page(query["mailbox"], query["page"], settings.MESSAGES_PER_PAGE,
-                         query["sort"], query["reverse"])
+        folders = mail.list_mailboxes() if search.active and search.everywhere else []
+        page = list_page(mail, folders, query, search, settings.MESSAGES_PER_PAGE)
     return JsonResponse({
-        "mailbox": page.mailbox,
+        "mailbox": page.mailbox or None,
         "messages": [{
             "uid": m.uid,
             "subject": m.subject,
@@ -56,7 +59,9 @@ def messages(request):
             "flags": list(m.flags),
             "size": m.size,
             "has_attachments": m.has_attachments,
-            "url": message_url(page.mailbox, m.uid),
+            "mailbox": m.mailbox or page.mailbox,
+            "thread_size": m.thread_size,
+            "url": message_url(m.mailbox or page.mailbox, m.uid),
         } for m in page.messages],
         "page": page.page, "pages": page.pages, "total": page.total,
     })

@@ -4,8 +4,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ..forms import FolderPageForm
+from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..mail import mail_for
+from ..mime.display import show_body
+from ..listing import list_page
+from .message import message_link
 
 
 @never_cache
@@ -14,12 +17,36 @@ from ..mail import mail_for
 def mailbox(request):
     """The three-pane mail page; with HX-Request only the message list fragment."""
     query = FolderPageForm(request.GET).query()
+    search_form = SearchForm(request.GET)
+    search = search_form.query()
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
-        page = mail.page(query["mailbox"], query["page"], settings.MESSAGES_PER_PAGE,
-                         query["sort"], query["reverse"])
-    current = next((folder for folder in folders if folder.name == page.mailbox), None)
-    context = {"folders": folders, "page": page, "current": current, "query": query}
+        page = list_page(mail, folders, query, search, settings.MESSAGES_PER_PAGE)
+        quota = mail.quota()
+    current = next((folder for folder in folders if folder.name == query["mailbox"]), None)
+    context = {"folders": folders, "page": page, "current": current, "query": query,
+               "search": search, "search_form": search_form, "quota": quota,
+               "mailbox": query["mailbox"]}
     if request.headers.get("HX-Request"):
         return render(request, "webmail/_message_list.html", context)
     return render(request, "webmail/mailbox.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def thread(request, uid):
+    """A conversation read together: every message, oldest first, the newest open."""
+    query = MessageViewForm(request.GET).query()
+    with mail_for(request) as mail:
+        folders = mail.list_mailboxes()
+        uids = mail.thread_of(query["mailbox"], uid)
+        shown = [mail.message(query["mailbox"], each, prefer="text") for each in uids]
+    mailbox = query["mailbox"]
+    conversation = [(message, show_body(message),
+                     message_link("body", message.uid, mailbox, view="text"))
+                    for message in shown]
+    current = next((folder for folder in folders if folder.name == query["mailbox"]), None)
+    return render(request, "webmail/thread.html", {
+        "folders": folders, "current": current, "query": query,
+        "conversation": conversation, "mailbox": mailbox})

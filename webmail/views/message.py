@@ -1,25 +1,95 @@
+from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
 
-from ..forms import FolderPageForm
+from accounts.models import TrustedSender
+
+from ..forms import MessageViewForm
 from ..mail import mail_for
-from ..mime.text import part_text
+from ..middleware import safe_next
+from ..mime.display import show_body
+
+
+def message_link(name, uid, mailbox, **extra):
+    """URL of one of a message's pages (message, body, part…) in a folder."""
+    args = [uid] if not isinstance(uid, (list, tuple)) else list(uid)
+    return f"{reverse(f'webmail:{name}', args=args)}?{urlencode({'mailbox': mailbox, **extra})}"
+
+
+def _allows_remote(request, query, sender):
+    if query["images"]:
+        return True
+    return bool(sender.email) and TrustedSender.objects.filter(
+        user=request.user, email__iexact=sender.email).exists()
+
+
+def _cid_url(message):
+    def url(content_id):
+        part = message.cid_part(content_id)
+        if part is None or not part.is_image:
+            return None
+        return message_link("part", (message.uid, part.section), message.mailbox, inline=1)
+    return url
 
 
 @never_cache
 @login_required
 @require_GET
 def message(request, uid):
-    """One message: its headers, its text and its attachment list."""
-    query = FolderPageForm(request.GET).query()
+    """One message: headers, body (text here, HTML in a sandboxed frame), attachments."""
+    query = MessageViewForm(request.GET).query()
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
-        shown = mail.message(query["mailbox"], uid)
-    body = shown.body
-    text = part_text(shown.body_raw, body.content_type, body.charset) if body else ""
+        shown = mail.message(query["mailbox"], uid, prefer=query["view"])
+        previous, following = mail.neighbours(query["mailbox"], uid, query["sort"],
+                                              query["reverse"])
+    allow = _allows_remote(request, query, shown.sender)
+    body = show_body(shown, allow_remote=allow, cid_url=_cid_url(shown))
     current = next((folder for folder in folders if folder.name == shown.mailbox), None)
+    mailbox = shown.mailbox
     return render(request, "webmail/message.html", {
-        "folders": folders, "message": shown, "body_text": text, "current": current,
-        "query": query})
+        "folders": folders, "message": shown, "body": body, "current": current,
+        "query": query, "images_allowed": allow,
+        "frame_url": message_link("body", uid, mailbox, view=query["view"],
+                                  **({"images": "1"} if allow else {})),
+        "previous_url": previous and message_link("message", previous, mailbox),
+        "next_url": following and message_link("message", following, mailbox),
+        "print_mode": request.resolver_match.url_name == "print",
+    })
+
+
+@never_cache
+@xframe_options_sameorigin
+@login_required
+@require_GET
+def body(request, uid):
+    """The sanitized HTML body as a document of its own, for the sandboxed frame."""
+    query = MessageViewForm(request.GET).query()
+    with mail_for(request) as mail:
+        shown = mail.message(query["mailbox"], uid, prefer=query["view"], mark_read=False)
+    allow = _allows_remote(request, query, shown.sender)
+    content = show_body(shown, allow_remote=allow, cid_url=_cid_url(shown))
+    response = render(request, "webmail/body.html", {"body": content})
+    remote = " https: http:" if allow else ""
+    response["Content-Security-Policy"] = (
+        f"default-src 'none'; img-src 'self' data:{remote}; style-src 'unsafe-inline'; "
+        "font-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'; "
+        "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox")
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_required
+@require_POST
+def trust_sender(request):
+    """Always show remote images from this sender."""
+    email = request.POST.get("email", "").strip()[:254]
+    if "@" in email:
+        TrustedSender.objects.get_or_create(user=request.user, email=email.lower())
+        notices.success(request, f"Images from {email} will always be shown.")
+    return redirect(safe_next(request))

@@ -1,0 +1,80 @@
+"""Reading and organising in Chromium: hostile HTML stays inert, actions work by label."""
+import os
+import uuid
+from urllib.parse import quote
+
+import pytest
+from imapclient import IMAPClient
+
+from tests.e2e.test_login_browser import stack_password
+from tests.integration import mailfactory as mf
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+BOB = "bob@heron.test"
+
+
+@pytest.fixture
+def bob_folder():
+    """A scratch folder of Bob's on the stack's Dovecot."""
+    conn = IMAPClient(os.environ["IMAP_HOST"], port=int(os.environ["IMAP_PORT"]), ssl=False)
+    conn.login(BOB, stack_password(BOB))
+    name = f"HeronE2E-{uuid.uuid4().hex[:8]}"
+    conn.create_folder(name)
+    yield conn, name
+    conn.select_folder("INBOX")
+    conn.delete_folder(name)
+    conn.logout()
+
+
+def log_in(page, base):
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email address").fill(BOB)
+    page.get_by_label("Password").fill(stack_password(BOB))
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/mail/")
+
+
+def test_hostile_html_runs_no_script_and_loads_nothing_remote(live_server, page, bob_folder):
+    conn, folder = bob_folder
+    conn.append(folder, mf.html_with_images(remote_images=3, trackers=1).as_bytes())
+    requests, dialogs = [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+    page.get_by_role("link", name="Newsletter with pictures").click()
+    frame_element = page.get_by_title("Message body")
+    frame_element.wait_for()
+    frame = frame_element.content_frame
+    frame.get_by_role("heading", name="Our news").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.title() != "pwned" and "pwned" not in page.title()
+    assert dialogs == []
+    assert page.get_by_text("3 remote images blocked, 1 of them tracker").is_visible()
+    strangers = [url for url in requests if not url.startswith(live_server.url)
+                 and not url.startswith("data:")]
+    assert strangers == []
+    # The cid: logo came from Heron itself and really rendered.
+    logo_width = frame.locator('img[alt="logo"]').evaluate("img => img.naturalWidth")
+    assert logo_width == 2
+    link = frame.get_by_role("link", name="Read more")
+    assert link.get_attribute("target") == "_blank"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+
+
+def test_select_messages_and_archive_them_from_the_toolbar(live_server, page, bob_folder):
+    conn, folder = bob_folder
+    for n in range(3):
+        conn.append(folder, mf.message(subject=f"Tidy {n}", days=n).as_bytes())
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+    page.get_by_label("Select message from Dana Whitfield: Tidy 0").check()
+    page.get_by_label("Select message from Dana Whitfield: Tidy 2").check()
+    page.get_by_role("button", name="Flag selected").click()
+    assert page.get_by_role("status").get_by_text("Flagged 2 messages").is_visible()
+    page.get_by_label("Select all messages on this page").check()
+    page.get_by_role("button", name="Archive selected").click()
+    assert page.get_by_text("Moved 3 messages to Archive").is_visible()
+    assert page.get_by_text("No messages in this folder.").is_visible()
+    page.get_by_role("button", name="Undo").click()
+    assert page.locator("tr.message-row").count() == 3

@@ -1,0 +1,106 @@
+"""Conversations (threads) and search across folders — mixed into MailSession.
+
+THREAD=REFERENCES runs on the server when offered; otherwise Heron computes the same
+RFC 5256 result from each message's Message-ID, In-Reply-To and References.
+"""
+import dataclasses
+import math
+from datetime import datetime, timezone
+
+from . import parse, threads
+from .types import MessagePage
+
+THREAD_FIELDS = ["ENVELOPE", "INTERNALDATE", "BODY.PEEK[HEADER.FIELDS (REFERENCES)]"]
+NO_DATE = datetime.min.replace(tzinfo=timezone.utc)
+EVERYWHERE_LIMIT = 5000  # hits kept per folder when searching all folders
+
+
+class ConversationsMixin:
+    def threads(self, mailbox, criteria=None):
+        """The folder's threads as UID lists: oldest message first, newest thread first."""
+        by_date = self.sorted_uids(mailbox, "date", reverse=False, criteria=criteria)
+        if not by_date:
+            return []
+        rank = {uid: index for index, uid in enumerate(by_date)}
+        if self.has("THREAD=REFERENCES"):
+            raw = self._call("thread", "REFERENCES", criteria or ["ALL"], "UTF-8")
+            groups = threads.flatten_server_threads(raw)
+        else:
+            groups = threads.thread_references(self._thread_inputs(by_date))
+        groups = [sorted((u for u in group if u in rank), key=rank.__getitem__)
+                  for group in groups]
+        groups = [group for group in groups if group]
+        groups.sort(key=lambda group: rank[group[-1]], reverse=True)
+        return groups
+
+    def _thread_inputs(self, uids):
+        inputs = []
+        for start in range(0, len(uids), 1000):
+            batch = uids[start:start + 1000]
+            data = self._call("fetch", batch, THREAD_FIELDS)
+            for uid in batch:
+                item = data.get(uid, {})
+                envelope = item.get(b"ENVELOPE")
+                references = next((value for key, value in item.items()
+                                   if b"HEADER.FIELDS" in key), b"")
+                inputs.append(threads.ThreadInput(
+                    uid=uid,
+                    message_id=parse.to_text(envelope.message_id) if envelope else "",
+                    in_reply_to=parse.to_text(envelope.in_reply_to) if envelope else "",
+                    references=parse.header_value(references),
+                    subject=parse.decode_words(envelope.subject) if envelope else "",
+                    date=parse.as_aware(envelope.date if envelope and envelope.date
+                                        else item.get(b"INTERNALDATE")),
+                ))
+        return inputs
+
+    def conversation_page(self, mailbox, page=1, per_page=50, criteria=None):
+        """One page of conversations: a row per thread, showing its newest message."""
+        groups = self.threads(mailbox, criteria)
+        pages = max(1, math.ceil(len(groups) / per_page))
+        page = min(max(1, page), pages)
+        window = groups[(page - 1) * per_page: page * per_page]
+        every = [uid for group in window for uid in group]
+        found = {s.uid: s for s in self.summaries(mailbox, every)}
+        rows = []
+        for group in window:
+            newest = found.get(group[-1])
+            if newest is None:
+                continue
+            unread = sum(1 for uid in group if uid in found and found[uid].unread)
+            rows.append(dataclasses.replace(newest, thread_size=len(group),
+                                            thread_unread=unread))
+        return MessagePage(mailbox=mailbox, messages=tuple(rows), page=page, pages=pages,
+                           total=len(groups))
+
+    def thread_of(self, mailbox, uid):
+        """The UIDs of the conversation holding uid, oldest first ([uid] when alone)."""
+        for group in self.threads(mailbox):
+            if uid in group:
+                return group
+        return [uid]
+
+    def search_everywhere(self, folders, criteria, page=1, per_page=50, attachment=False):
+        """Search several folders; one page of hits, newest first, each with its folder."""
+        hits = []
+        for name in folders:
+            uids = self.sorted_uids(name, "date", reverse=True, criteria=criteria)
+            uids = uids[:EVERYWHERE_LIMIT]
+            if attachment:
+                uids = self.with_attachments(name, uids)
+            if uids:
+                dates = self._call("fetch", uids, ["INTERNALDATE"])
+                hits.extend((parse.as_aware(dates.get(uid, {}).get(b"INTERNALDATE")), name, uid)
+                            for uid in uids)
+        hits.sort(key=lambda hit: (hit[0] or NO_DATE, hit[2]), reverse=True)
+        pages = max(1, math.ceil(len(hits) / per_page))
+        page = min(max(1, page), pages)
+        window = hits[(page - 1) * per_page: page * per_page]
+        rows = []
+        for name in dict.fromkeys(hit[1] for hit in window):
+            uids = [hit[2] for hit in window if hit[1] == name]
+            rows.extend(dataclasses.replace(s, mailbox=name) for s in self.summaries(name, uids))
+        order = {(hit[1], hit[2]): index for index, hit in enumerate(window)}
+        rows.sort(key=lambda s: order.get((s.mailbox, s.uid), 0))
+        return MessagePage(mailbox="", messages=tuple(rows), page=page, pages=pages,
+                           total=len(hits))

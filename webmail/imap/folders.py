@@ -1,0 +1,81 @@
+"""Folder management: create, rename, delete, subscriptions, quota — mixed into MailSession."""
+from . import parse
+from .errors import ServerRefused
+from .types import Quota
+
+
+class FoldersMixin:
+    def delimiter(self):
+        """The hierarchy separator of the personal namespace ("/" or "." usually)."""
+        if getattr(self, "_delimiter", None) is None:
+            listing = self._call("list_folders", "", "")
+            raw = listing[0][1] if listing else b"/"
+            self._delimiter = parse.to_text(raw) or "/"
+        return self._delimiter
+
+    def create_folder(self, name, parent=""):
+        """Create a folder (under parent when given); returns its full name."""
+        clean = name.strip()
+        delimiter = self.delimiter()
+        if not clean or delimiter in clean:
+            raise ServerRefused(f'a folder name cannot be empty or contain "{delimiter}"')
+        full = f"{parent}{delimiter}{clean}" if parent else clean
+        self._call("create_folder", full)
+        self._call("subscribe_folder", full)
+        self.forget_folders()
+        return full
+
+    def rename_folder(self, old, new_leaf):
+        """Rename a folder in place (its parent stays); returns the new full name."""
+        clean = new_leaf.strip()
+        delimiter = self.delimiter()
+        if not clean or delimiter in clean:
+            raise ServerRefused(f'a folder name cannot be empty or contain "{delimiter}"')
+        parent, _, _leaf = old.rpartition(delimiter)
+        new = f"{parent}{delimiter}{clean}" if parent else clean
+        if self._selected and self._selected[0] == old:
+            self._call("unselect_folder") if self.has("UNSELECT") else self._select("INBOX")
+            self._selected = None
+        self._call("rename_folder", old, new)
+        self._subscribe_quietly(new)
+        self.forget_folders()
+        return new
+
+    def delete_folder(self, name):
+        """Delete a folder, its subfolders and the mail in them."""
+        if name.upper() == "INBOX":
+            raise ServerRefused("the Inbox cannot be deleted")
+        if self._selected:
+            self._select("INBOX")
+        prefix = name + self.delimiter()
+        children = [parse.to_text(n) for _f, _d, n in self._call("list_folders", "", prefix + "*")]
+        for each in sorted(children, key=len, reverse=True) + [name]:
+            self._subscribe_quietly(each, on=False)
+            self._call("delete_folder", each)
+        self.forget_folders()
+
+    def subscribe(self, name, on=True):
+        self._call("subscribe_folder" if on else "unsubscribe_folder", name)
+
+    def _subscribe_quietly(self, name, on=True):
+        try:
+            self.subscribe(name, on)
+        except ServerRefused:
+            pass  # some servers refuse to (un)subscribe what they track themselves
+
+    def subscribed(self):
+        """Names of the folders the account subscribes to."""
+        return {parse.to_text(name) for _flags, _delim, name in self._call("list_sub_folders")}
+
+    def quota(self):
+        """Storage use of the account's Inbox quota root, or None without QUOTA."""
+        if not self.has("QUOTA"):
+            return None
+        try:
+            _roots, quotas = self._call("get_quota_root", "INBOX")
+        except ServerRefused:
+            return None
+        for item in quotas:
+            if item.resource.upper() == "STORAGE":
+                return Quota(used_kb=item.usage, limit_kb=item.limit)
+        return None

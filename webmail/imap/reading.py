@@ -1,0 +1,215 @@
+"""Reading one message: its structure, the body part, attachments in chunks, the source.
+
+Mixed into MailSession. Only the parts that are shown are fetched (BODYSTRUCTURE first),
+and attachments and the raw source are fetched in partial ranges, so a 100 MB attachment
+never sits whole in a frontend's memory.
+"""
+import binascii
+import dataclasses
+from email import message_from_bytes, policy
+
+from . import parse, structure
+from .errors import MessageGone
+from .types import Message
+
+BODY_LIMIT = 2 * 1024 * 1024
+CHUNK = 1024 * 1024
+MESSAGE_FIELDS = ["ENVELOPE", "FLAGS", "RFC822.SIZE", "BODYSTRUCTURE", "INTERNALDATE",
+                  "BODY.PEEK[HEADER.FIELDS (REFERENCES)]"]
+
+
+class ReadingMixin:
+    def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=BODY_LIMIT):
+        """One message with its displayable body; marks it read unless told not to.
+
+        prefer is "html" or "text" (which body to show when there are both). At most
+        max_body bytes of the body are fetched (body_truncated says when there was more).
+        Raises MessageGone when the UID is not in the folder.
+        """
+        self._select(mailbox, readonly=not mark_read)
+        data = self._call("fetch", [uid], MESSAGE_FIELDS).get(uid)
+        if data is None:
+            raise MessageGone(f"{mailbox}/{uid}")
+        summary = self._summary(uid, data)
+        envelope = data.get(b"ENVELOPE")
+        bodystructure = data.get(b"BODYSTRUCTURE")
+        parts = self._named(uid, tuple(structure.leaves(bodystructure)),
+                            _single(bodystructure))
+        body, alternative = structure.body_parts(parts, prefer)
+        raw_body = b""
+        if body is not None and max_body > 0:
+            raw_body = self._body_bytes(uid, body, max_body, _single(bodystructure))
+        flags = set(summary.flags)
+        if mark_read and "\\Seen" not in flags:
+            self._call("add_flags", [uid], [b"\\Seen"], silent=True)
+            flags.add("\\Seen")
+        references = _section_value(data, "BODY[HEADER.FIELDS (REFERENCES)]")
+        return Message(
+            uid=uid, mailbox=mailbox, subject=summary.subject, sender=summary.sender,
+            to=summary.to, cc=parse.addresses(envelope.cc if envelope else None),
+            reply_to=parse.addresses(envelope.reply_to if envelope else None),
+            date=summary.date, size=summary.size, flags=tuple(sorted(flags)),
+            body=body, body_raw=raw_body,
+            body_truncated=bool(body and body.size > max_body),
+            attachments=structure.attachments(parts, (body, alternative)),
+            alternative=alternative, parts=parts,
+            message_id=parse.to_text(envelope.message_id) if envelope else "",
+            in_reply_to=parse.to_text(envelope.in_reply_to) if envelope else "",
+            references=parse.header_value(references),
+        )
+
+    def _body_bytes(self, uid, part, max_body, single):
+        """One part fetched alone, as its MIME header followed by its (encoded) bytes."""
+        head, content = ("HEADER", "TEXT") if single else (f"{part.section}.MIME", part.section)
+        data = self._call("fetch", [uid], [f"BODY.PEEK[{head}]",
+                                           f"BODY.PEEK[{content}]<0.{max_body}>"]).get(uid, {})
+        header_bytes = _section_value(data, f"BODY[{head}]")
+        raw = _section_value(data, f"BODY[{content}]<0>")
+        if not header_bytes.endswith(b"\r\n\r\n") and not header_bytes.endswith(b"\n\n"):
+            header_bytes = header_bytes.rstrip(b"\r\n") + b"\r\n\r\n"
+        return header_bytes + raw
+
+    def parts(self, mailbox, uid):
+        """The leaves of a message (BODYSTRUCTURE only); raises MessageGone."""
+        self._ensure_selected(mailbox)
+        data = self._call("fetch", [uid], ["BODYSTRUCTURE"]).get(uid)
+        if data is None:
+            raise MessageGone(f"{mailbox}/{uid}")
+        bodystructure = data.get(b"BODYSTRUCTURE")
+        single = _single(bodystructure)
+        return self._named(uid, tuple(structure.leaves(bodystructure)), single), single
+
+    def _named(self, uid, parts, single):
+        """Fill in file names a server left out of BODYSTRUCTURE (no disposition data),
+        from the parts' own MIME headers, in one FETCH; only when some are missing."""
+        bodies = structure.body_parts(parts, "text")
+        unnamed = [p for p in parts if not p.filename and p not in bodies
+                   and not p.related] if not single else []
+        if not unnamed or len(unnamed) > 200:
+            return parts
+        fields = [f"BODY.PEEK[{p.section}.MIME]" for p in unnamed]
+        data = self._call("fetch", [uid], fields).get(uid, {})
+        names = {}
+        for p in unnamed:
+            header = _section_value(data, f"BODY[{p.section}.MIME]")
+            name = mime_filename(header) if header else ""
+            if name:
+                names[p.section] = name
+        if not names:
+            return parts
+        return tuple(dataclasses.replace(p, filename=names[p.section], disposition=(
+            p.disposition or "attachment")) if p.section in names else p for p in parts)
+
+    def iter_section(self, mailbox, uid, section, chunk_size=CHUNK, limit=None):
+        """The encoded bytes of one section ("" for the whole message), chunk by chunk."""
+        self._ensure_selected(mailbox)
+        offset = 0
+        name = f"BODY[{section}]" if section else "BODY[]"
+        while limit is None or offset < limit:
+            size = chunk_size if limit is None else min(chunk_size, limit - offset)
+            data = self._call("fetch", [uid], [f"BODY.PEEK[{section}]<{offset}.{size}>"])
+            if uid not in data:
+                raise MessageGone(f"{mailbox}/{uid}")
+            chunk = _section_value(data[uid], f"{name}<{offset}>")
+            if chunk:
+                yield chunk
+            if len(chunk) < size:
+                return
+            offset += len(chunk)
+
+    def iter_part(self, mailbox, uid, part, single=False, chunk_size=CHUNK, limit=None):
+        """A part's decoded content, chunk by chunk (base64 and quoted-printable undone)."""
+        section = "TEXT" if single else part.section
+        decoder = _Decoder(part.encoding)
+        for chunk in self.iter_section(mailbox, uid, section, chunk_size, limit):
+            decoded = decoder.feed(chunk)
+            if decoded:
+                yield decoded
+        tail = decoder.finish()
+        if tail:
+            yield tail
+
+    def part_bytes(self, mailbox, uid, part, single=False, limit=BODY_LIMIT * 8):
+        """A part's decoded content in one piece (inline images); at most limit encoded bytes."""
+        return b"".join(self.iter_part(mailbox, uid, part, single, limit=limit))
+
+    def set_seen(self, mailbox, uids, seen=True):
+        """Mark messages read or unread."""
+        self.set_flag(mailbox, uids, "\\Seen", seen)
+
+    def neighbours(self, mailbox, uid, sort="date", reverse=True):
+        """(previous, next) UIDs around uid in the list order; None at either end."""
+        uids = self.sorted_uids(mailbox, sort, reverse)
+        try:
+            index = uids.index(uid)
+        except ValueError:
+            return None, None
+        before = uids[index - 1] if index > 0 else None
+        after = uids[index + 1] if index + 1 < len(uids) else None
+        return before, after
+
+
+def _single(bodystructure):
+    """True for a message that is not multipart: its only part is the message body."""
+    return not (bodystructure and isinstance(bodystructure[0], list))
+
+
+def _section_value(data, name):
+    for key, value in data.items():
+        if parse.to_text(key).upper().replace('"', "") == name.upper().replace('"', ""):
+            return value or b""
+    return b""
+
+
+class _Decoder:
+    """Undo a Content-Transfer-Encoding on bytes that arrive in arbitrary chunks."""
+
+    def __init__(self, encoding):
+        self.encoding = (encoding or "7bit").lower()
+        self.pending = b""
+
+    def feed(self, chunk):
+        if self.encoding == "base64":
+            data = self.pending + b"".join(chunk.split())
+            usable = len(data) - len(data) % 4
+            self.pending = data[usable:]
+            return _b64(data[:usable])
+        if self.encoding == "quoted-printable":
+            data = self.pending + chunk
+            cut = data.rfind(b"\n") + 1
+            self.pending = data[cut:]
+            return binascii.a2b_qp(data[:cut])
+        return chunk
+
+    def finish(self):
+        rest, self.pending = self.pending, b""
+        if self.encoding == "base64":
+            return _b64(rest + b"=" * (-len(rest) % 4))
+        if self.encoding == "quoted-printable":
+            return binascii.a2b_qp(rest)
+        return rest
+
+
+def _b64(data):
+    try:
+        return binascii.a2b_base64(data)
+    except binascii.Error:
+        # A damaged attachment still downloads: what decodes, decodes.
+        return b"".join(_b64_lenient(data))
+
+
+def _b64_lenient(data):
+    for start in range(0, len(data), 4):
+        try:
+            yield binascii.a2b_base64(data[start:start + 4])
+        except binascii.Error:
+            continue
+
+
+
+def mime_filename(header):
+    """The file name a part's own MIME header gives (RFC 2231 and 2047 decoded), or ""."""
+    try:
+        return message_from_bytes(header + b"\r\n", policy=policy.default).get_filename() or ""
+    except (LookupError, ValueError, UnicodeError, AttributeError, TypeError, IndexError):
+        return ""

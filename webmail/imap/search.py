@@ -1,0 +1,60 @@
+"""A user's search as IMAP SEARCH criteria: a token list, never a formatted string."""
+import shlex
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+SCOPES = {
+    "all": lambda term: ["TEXT", term],
+    "subject": lambda term: ["SUBJECT", term],
+    "from": lambda term: ["FROM", term],
+    "to": lambda term: ["OR", "TO", term, "CC", term],
+    "body": lambda term: ["BODY", term],
+}
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    scope: str = "all"  # a key of SCOPES
+    unread: bool = False
+    flagged: bool = False
+    attachment: bool = False
+    since: date | None = None  # first day included
+    until: date | None = None  # last day included
+    everywhere: bool = False  # all folders, not only the current one
+
+    @property
+    def active(self):
+        return bool(self.text.strip() or self.unread or self.flagged or self.attachment
+                    or self.since or self.until)
+
+
+def terms(text):
+    """Words of a query; "quoted phrases" stay together, a stray quote is just a character."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    return [word for word in words if word.strip()][:20]
+
+
+def criteria(query):
+    """SEARCH criteria for the query; every term must match (AND), like a web search."""
+    tokens = []
+    make = SCOPES.get(query.scope, SCOPES["all"])
+    for term in terms(query.text):
+        tokens.extend(make(term))
+    if query.unread:
+        tokens.append("UNSEEN")
+    if query.flagged:
+        tokens.append("FLAGGED")
+    if query.since:
+        tokens.extend(["SENTSINCE", query.since])
+    if query.until:
+        tokens.extend(["SENTBEFORE", query.until + timedelta(days=1)])
+    return tokens or ["ALL"]
+
+
+def needs_charset(tokens):
+    """True when a criterion holds non-ASCII text, which must be sent as UTF-8."""
+    return any(isinstance(token, str) and not token.isascii() for token in tokens)

@@ -1,0 +1,51 @@
+from django.contrib import messages as notices
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from .. import actions
+from ..forms import ActionForm
+from ..mail import mail_for
+from ..middleware import safe_next
+
+
+def _wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_POST
+def act(request):
+    """Flag, mark, move, copy, delete, archive or (un)junk the selected messages."""
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        problem = " ".join(e for errors in form.errors.values() for e in errors)
+        if _wants_json(request):
+            return JsonResponse({"error": problem}, status=400)
+        notices.error(request, problem or "Select at least one message.")
+        return redirect(safe_next(request))
+    data = form.cleaned_data
+    with mail_for(request) as mail:
+        outcome = actions.perform(mail, data["mailbox"], data["action"], data["uids"],
+                                  data["target"])
+    if _wants_json(request):
+        return JsonResponse({"notice": outcome.notice, "undo": outcome.undo})
+    notices.success(request, outcome.notice, extra_tags="undoable" if outcome.undo else "")
+    if outcome.undo:
+        request.session["heron_undo"] = outcome.undo
+    return redirect(safe_next(request))
+
+
+@login_required
+@require_POST
+def undo(request):
+    """Undo the last action of this session, once."""
+    last = request.session.pop("heron_undo", None)
+    if not last:
+        notices.info(request, "There is nothing to undo.")
+        return redirect(safe_next(request))
+    with mail_for(request) as mail:
+        actions.perform(mail, last["mailbox"], last["action"], last["uids"], last["target"])
+    notices.success(request, "Undone.")
+    return redirect(safe_next(request))
