@@ -123,8 +123,16 @@
       data.uids.forEach(function (uid) { body.append("uids", uid); });
       body.append("next", window.location.pathname + window.location.search);
       form.setAttribute("aria-busy", "true");
-      fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
-        .then(function () { window.location.reload(); });
+      // getAttribute: the form's buttons are named "action", which shadows form.action.
+      fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          window.location.reload();
+        })
+        .catch(function () {
+          form.removeAttribute("aria-busy");
+          window.alert("Moving the messages failed. Nothing was changed; please try again.");
+        });
     });
   });
 

@@ -78,3 +78,21 @@ def test_select_messages_and_archive_them_from_the_toolbar(live_server, page, bo
     assert page.get_by_text("No messages in this folder.").is_visible()
     page.get_by_role("button", name="Undo").click()
     assert page.locator("tr.message-row").count() == 3
+
+
+def test_dragging_a_message_onto_a_folder_moves_it(live_server, page, bob_folder):
+    conn, folder = bob_folder
+    target = folder + "-drop"
+    conn.create_folder(target)
+    try:
+        conn.append(folder, mf.message(subject="Drag me").as_bytes())
+        log_in(page, live_server.url)
+        page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+        row = page.locator("tr.message-row", has_text="Drag me")
+        row.drag_to(page.locator(f'.folders a[data-folder="{target}"]'))
+        page.get_by_text("No messages in this folder.").wait_for()
+        conn.select_folder(target, readonly=True)
+        assert len(conn.search(["SUBJECT", "Drag me"])) == 1
+    finally:
+        conn.select_folder("INBOX")
+        conn.delete_folder(target)
