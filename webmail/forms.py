@@ -29,12 +29,12 @@ class MessageViewForm(FolderPageForm):
     """How to show one message: HTML or plain text, remote images or not."""
 
     view = forms.ChoiceField(required=False, choices=[("html", "html"), ("text", "text")])
-    images = forms.BooleanField(required=False)
 
     def query(self):
         query = super().query()
         data = self.cleaned_data if self.is_valid() else {}
         query["view"] = data.get("view") or "html"
+        # Only "1" allows images: a BooleanField would read "0" as true.
         query["images"] = self.data.get("images") == "1"
         return query
 

@@ -2,6 +2,7 @@
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.core.cache import cache
 
 from accounts import vault
 from accounts.domains import servers_for
@@ -49,3 +50,25 @@ def release(request):
     """Close the request session's pooled connections (logout)."""
     if request.user.is_authenticated and request.session.session_key:
         POOL.discard(_key(request))
+
+
+QUOTA_SECONDS = 300
+
+
+def quota_for(request, mail):
+    """The account's quota, asked of the server at most every QUOTA_SECONDS.
+
+    Every folder page shows it; the shared cache spares one GETQUOTAROOT per page view.
+    The key names the account, so no user sees another's figures.
+    """
+    key = f"quota:{request.user.username}"
+    found = cache.get(key)
+    if found is None:
+        found = mail.quota() or False  # False: the server has no quota, remembered too
+        cache.set(key, found, QUOTA_SECONDS)
+    return found or None
+
+
+def current_folder(folders, name):
+    """The Mailbox of that name among the listed folders, or None."""
+    return next((folder for folder in folders if folder.name == name), None)

@@ -95,8 +95,10 @@ class PrimaryPinningMiddleware:
         return True
 
 
-def _wants_json(request):
-    return request.path.startswith("/api/")
+def wants_json(request):
+    """API calls and scripts asking for JSON get errors as JSON, not as pages."""
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", "")
 
 
 class MailErrorMiddleware:
@@ -113,11 +115,11 @@ class MailErrorMiddleware:
             # The vault is shut or the server now refuses the password: log in again.
             if request.user.is_authenticated:
                 logout(request)
-            if _wants_json(request):
+            if wants_json(request):
                 return JsonResponse({"error": "not authenticated"}, status=401)
             return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
         if isinstance(exception, (ServerRefused, NoSuchFolderRole)) and request.method == "POST":
-            if _wants_json(request) or request.headers.get("Accept") == "application/json":
+            if wants_json(request):
                 return JsonResponse({"error": exception.user_message}, status=409)
             messages.error(request, exception.user_message)
             return redirect(safe_next(request))
@@ -138,7 +140,7 @@ class MailErrorMiddleware:
 
     @staticmethod
     def _page(request, status, title, message):
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"error": message}, status=status)
         return render(request, "error.html", {"title": title, "message": message},
                       status=status)

@@ -10,6 +10,7 @@ from email import message_from_bytes, policy
 
 from . import parse, structure
 from .errors import MessageGone
+from .summary import summary_from
 from .types import Message
 
 BODY_LIMIT = 2 * 1024 * 1024
@@ -30,7 +31,7 @@ class ReadingMixin:
         data = self._call("fetch", [uid], MESSAGE_FIELDS).get(uid)
         if data is None:
             raise MessageGone(f"{mailbox}/{uid}")
-        summary = self._summary(uid, data)
+        summary = summary_from(uid, data)
         envelope = data.get(b"ENVELOPE")
         bodystructure = data.get(b"BODYSTRUCTURE")
         parts = self._named(uid, tuple(structure.leaves(bodystructure)),
@@ -128,14 +129,6 @@ class ReadingMixin:
         tail = decoder.finish()
         if tail:
             yield tail
-
-    def part_bytes(self, mailbox, uid, part, single=False, limit=BODY_LIMIT * 8):
-        """A part's decoded content in one piece (inline images); at most limit encoded bytes."""
-        return b"".join(self.iter_part(mailbox, uid, part, single, limit=limit))
-
-    def set_seen(self, mailbox, uids, seen=True):
-        """Mark messages read or unread."""
-        self.set_flag(mailbox, uids, "\\Seen", seen)
 
     def neighbours(self, mailbox, uid, sort="date", reverse=True):
         """(previous, next) UIDs around uid in the list order; None at either end."""

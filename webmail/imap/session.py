@@ -18,11 +18,11 @@ from .conversations import ConversationsMixin
 from .folders import FoldersMixin
 from .organise import OrganiseMixin
 from .reading import ReadingMixin
-from .types import MessagePage, MessageSummary
+from .summary import SUMMARY_FIELDS, summary_from
+from .types import MessagePage
 
 log = logging.getLogger(__name__)
 
-SUMMARY_FIELDS = ["ENVELOPE", "FLAGS", "RFC822.SIZE", "BODYSTRUCTURE", "INTERNALDATE"]
 # Sort orders Heron offers; the names are RFC 5256 sort keys.
 SORT_KEYS = {"date": "DATE", "arrival": "ARRIVAL", "from": "FROM", "to": "TO",
              "subject": "SUBJECT", "size": "SIZE"}
@@ -179,9 +179,6 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin)
         if not self._selected or self._selected[0] != mailbox:
             self._select(mailbox)
 
-    def _summary(self, uid, item):
-        return summary_from(uid, item)
-
     def _select(self, mailbox, readonly=True):
         try:
             info = self._call("select_folder", mailbox, readonly=readonly)
@@ -244,7 +241,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin)
         if not uids:
             return []
         data = self._call("fetch", uids, SUMMARY_FIELDS)
-        return [self._summary(uid, data[uid]) for uid in uids if uid in data]
+        return [summary_from(uid, data[uid]) for uid in uids if uid in data]
 
     def with_attachments(self, mailbox, uids):
         """The UIDs (order kept) whose structure holds an attachment; IMAP has no criterion."""
@@ -285,20 +282,3 @@ def _base_subject(subject):
                 text = text[len(prefix):].lstrip()
                 changed = True
     return text
-
-
-def summary_from(uid, item, mailbox=""):
-    envelope = item.get(b"ENVELOPE")
-    senders = parse.addresses(envelope.from_ if envelope else None)
-    date = envelope.date if envelope and envelope.date else item.get(b"INTERNALDATE")
-    return MessageSummary(
-        uid=uid,
-        subject=parse.decode_words(envelope.subject if envelope else b""),
-        sender=senders[0] if senders else parse.address(None),
-        to=parse.addresses(envelope.to if envelope else None),
-        date=parse.as_aware(date),
-        size=item.get(b"RFC822.SIZE", 0),
-        flags=tuple(parse.to_text(flag) for flag in item.get(b"FLAGS", ())),
-        has_attachments=structure.has_attachments(item.get(b"BODYSTRUCTURE")),
-        mailbox=mailbox,
-    )

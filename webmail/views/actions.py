@@ -7,11 +7,7 @@ from django.views.decorators.http import require_POST
 from .. import actions
 from ..forms import ActionForm
 from ..mail import mail_for
-from ..middleware import safe_next
-
-
-def _wants_json(request):
-    return "application/json" in request.headers.get("Accept", "")
+from ..middleware import safe_next, wants_json
 
 
 @login_required
@@ -21,7 +17,7 @@ def act(request):
     form = ActionForm(request.POST)
     if not form.is_valid():
         problem = " ".join(e for errors in form.errors.values() for e in errors)
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"error": problem}, status=400)
         notices.error(request, problem or "Select at least one message.")
         return redirect(safe_next(request))
@@ -29,7 +25,7 @@ def act(request):
     with mail_for(request) as mail:
         outcome = actions.perform(mail, data["mailbox"], data["action"], data["uids"],
                                   data["target"])
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"notice": outcome.notice, "undo": outcome.undo})
     notices.success(request, outcome.notice, extra_tags="undoable" if outcome.undo else "")
     if outcome.undo:

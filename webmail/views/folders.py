@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms import FolderForm
-from ..mail import mail_for
+from ..mail import mail_for, quota_for
 
 EMPTYABLE = {"trash", "junk"}
 
@@ -24,7 +24,7 @@ def folders(request):
     with mail_for(request) as mail:
         tree = mail.list_mailboxes()
         subscribed = mail.subscribed()
-        quota = mail.quota()
+        quota = quota_for(request, mail)
     return render(request, "webmail/folders.html", {
         "folders": tree, "subscribed": subscribed, "quota": quota, "form": FolderForm(),
         "current": None})
@@ -79,8 +79,7 @@ def empty(request):
     """Empty Trash or Junk for good."""
     name = request.POST.get("mailbox", "")
     with mail_for(request) as mail:
-        role = next((f.role for f in mail.list_mailboxes() if f.name == name), "")
-        if role not in EMPTYABLE:
+        if name not in {mail.folder_roles().get(role) for role in EMPTYABLE}:
             notices.error(request, "Only Trash and Junk can be emptied.")
             return redirect(f"{reverse('webmail:mailbox')}")
         result = mail.empty(name)

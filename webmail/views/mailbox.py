@@ -5,7 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
-from ..mail import mail_for
+from ..mail import current_folder, mail_for, quota_for
 from ..mime.display import show_body
 from ..listing import list_page
 from .message import message_link
@@ -22,8 +22,8 @@ def mailbox(request):
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         page = list_page(mail, folders, query, search, settings.MESSAGES_PER_PAGE)
-        quota = mail.quota()
-    current = next((folder for folder in folders if folder.name == query["mailbox"]), None)
+        quota = quota_for(request, mail)
+    current = current_folder(folders, query["mailbox"])
     context = {"folders": folders, "page": page, "current": current, "query": query,
                "search": search, "search_form": search_form, "quota": quota,
                "mailbox": query["mailbox"]}
@@ -46,7 +46,7 @@ def thread(request, uid):
     conversation = [(message, show_body(message),
                      message_link("body", message.uid, mailbox, view="text"))
                     for message in shown]
-    current = next((folder for folder in folders if folder.name == query["mailbox"]), None)
+    current = current_folder(folders, query["mailbox"])
     return render(request, "webmail/thread.html", {
         "folders": folders, "current": current, "query": query,
         "conversation": conversation, "mailbox": mailbox})

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import TrustedSender
 
 from ..forms import MessageViewForm
-from ..mail import mail_for
+from ..mail import current_folder, mail_for
 from ..middleware import safe_next
 from ..mime.display import show_body
 
@@ -50,7 +50,7 @@ def message(request, uid):
                                               query["reverse"])
     allow = _allows_remote(request, query, shown.sender)
     body = show_body(shown, allow_remote=allow, cid_url=_cid_url(shown))
-    current = next((folder for folder in folders if folder.name == shown.mailbox), None)
+    current = current_folder(folders, shown.mailbox)
     mailbox = shown.mailbox
     return render(request, "webmail/message.html", {
         "folders": folders, "message": shown, "body": body, "current": current,

@@ -80,7 +80,10 @@ def raw(request, uid):
     """The message source: ?download=1 as an .eml file, else as plain text to read."""
     mailbox = MessageViewForm(request.GET).query()["mailbox"]
     with mail_for(request) as mail:
-        shown = mail.message(mailbox, uid, mark_read=False, max_body=0)
+        found = mail.summaries(mailbox, [uid])
+    if not found:
+        raise Http404("no such message")
+    shown = found[0]
     download = request.GET.get("download") == "1"
     response = StreamingHttpResponse(
         _stream(request, lambda mail: mail.iter_section(mailbox, uid, "")),
