@@ -107,6 +107,11 @@ class FakeMailSession:
         return MessagePage(mailbox, tuple(self.summaries(mailbox, window)), page, pages,
                            len(uids))
 
+    def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=2 * 1024 * 1024):
+        present = {m.uid for m in self._folders().get(mailbox, [])}
+        return [self.message(mailbox, uid, prefer, mark_read, max_body)
+                for uid in uids if uid in present]
+
     def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=2 * 1024 * 1024):
         found = [m for m in self._folders().get(mailbox, []) if m.uid == uid]
         if not found:

@@ -5,49 +5,72 @@ from .forms import ACTIONS
 
 FLAG_ACTIONS = {"read": ("\\Seen", True), "unread": ("\\Seen", False),
                 "flag": ("\\Flagged", True), "unflag": ("\\Flagged", False)}
+OPPOSITE = {"read": "unread", "unread": "read", "flag": "unflag", "unflag": "flag"}
+MOVING = {"move", "archive", "junk", "notjunk"}
 
 
 @dataclass(frozen=True)
 class Outcome:
     notice: str  # "Moved 3 messages to Archive"
-    undo: dict | None  # the ActionForm data that undoes it, when the server allows
+    undo: list  # the steps (ActionForm data, one folder each) that undo it; [] when none
 
 
 def _messages(count):
     return f"{count} message" if count == 1 else f"{count} messages"
 
 
-def perform(mail, mailbox, action, uids, target=""):
-    """Run one action on messages of mailbox; returns an Outcome for the notice."""
+def perform(mail, groups, action, target=""):
+    """Run one action on messages of one or more folders.
+
+    groups maps a folder name to UIDs in it. A move to the folder a message is already in
+    is skipped. Returns one Outcome: the notice counts every message acted on."""
+    if action == "archive":
+        target = mail.folder_for("archive")
+    elif action == "junk":
+        target = mail.folder_for("junk")
+    elif action == "notjunk":
+        target = "INBOX"
+    count, undo, shown_target = 0, [], target
+    for mailbox, uids in groups.items():
+        if action in MOVING and mailbox == target:
+            continue
+        result, step = _one(mail, mailbox, uids, action, target)
+        count += result.count
+        shown_target = result.target or shown_target
+        if step:
+            undo.append(step)
+    notice = ACTIONS[action].format(n=_messages(count), target=_display(shown_target))
+    if action == "delete" and shown_target:
+        notice = f"Moved {_messages(count)} to {_display(shown_target)}"
+    return Outcome(notice, undo)
+
+
+def _one(mail, mailbox, uids, action, target):
+    """The action on one folder: the server's result and the step that undoes it."""
     if action in FLAG_ACTIONS:
         flag, on = FLAG_ACTIONS[action]
         result = mail.set_flag(mailbox, uids, flag, on)
-    elif action == "copy":
-        result = mail.copy(mailbox, uids, target)
-    elif action == "delete":
+        return result, {"mailbox": mailbox, "action": OPPOSITE[action], "target": "",
+                        "uids": list(uids)}
+    if action == "copy":
+        return mail.copy(mailbox, uids, target), None
+    if action == "delete":
         result = mail.delete(mailbox, uids)
     else:
-        if action == "archive":
-            target = mail.folder_for("archive")
-        elif action == "junk":
-            target = mail.folder_for("junk")
-            mail.set_flag(mailbox, uids, "$Junk", True)
-        elif action == "notjunk":
-            target = "INBOX"
-            mail.set_flag(mailbox, uids, "$NotJunk", True)
+        if action in ("junk", "notjunk"):
+            mail.set_flag(mailbox, uids, "$Junk" if action == "junk" else "$NotJunk", True)
         result = mail.move(mailbox, uids, target)
-    shown_target = _display(result.target or target)
-    notice = ACTIONS[action].format(n=_messages(result.count), target=shown_target)
-    if action == "delete" and result.target:
-        notice = f"Moved {_messages(result.count)} to {shown_target}"
-    undo = None
-    if result.undo_uids and action != "copy":
-        undo = {"mailbox": result.target, "action": "move", "target": mailbox,
+    step = None
+    if result.undo_uids:
+        step = {"mailbox": result.target, "action": "move", "target": mailbox,
                 "uids": list(result.undo_uids)}
-    elif action in FLAG_ACTIONS:
-        opposite = {"read": "unread", "unread": "read", "flag": "unflag", "unflag": "flag"}
-        undo = {"mailbox": mailbox, "action": opposite[action], "target": "", "uids": list(uids)}
-    return Outcome(notice, undo)
+    return result, step
+
+
+def undo(mail, steps):
+    """Carry out the undo steps an Outcome gave."""
+    for step in steps:
+        perform(mail, {step["mailbox"]: step["uids"]}, step["action"], step["target"])
 
 
 def _display(name):

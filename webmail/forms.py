@@ -49,25 +49,48 @@ ACTIONS = {
 
 
 class ActionForm(forms.Form):
-    """An organising action on messages of one folder."""
+    """An organising action on messages of one folder (`uids`), or of several (`picks`).
 
-    mailbox = forms.CharField(max_length=1000)
+    Search results over all folders name each message as "<uid> <folder>" in `picks`."""
+
+    mailbox = forms.CharField(required=False, max_length=1000)
     action = forms.ChoiceField(choices=[(name, name) for name in ACTIONS])
-    uids = forms.TypedMultipleChoiceField(coerce=int, required=True, choices=())
+    uids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    picks = forms.MultipleChoiceField(required=False, choices=())
     target = forms.CharField(required=False, max_length=1000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # UIDs are any positive numbers; the server decides which exist.
         self.fields["uids"].valid_value = lambda value: str(value).isdigit() and int(value) > 0
+        self.fields["picks"].valid_value = lambda value: _pick(value) is not None
 
     def clean(self):
         data = super().clean()
         if data.get("action") in ("move", "copy") and not data.get("target"):
             raise forms.ValidationError("Choose a folder to move or copy to.")
-        if len(data.get("uids") or ()) > 5000:
+        groups = {}
+        if data.get("uids"):
+            if not data.get("mailbox"):
+                raise forms.ValidationError("Say which folder the messages are in.")
+            groups[data["mailbox"]] = list(data["uids"])
+        for uid, mailbox in filter(None, map(_pick, data.get("picks") or ())):
+            groups.setdefault(mailbox, []).append(uid)
+        count = sum(len(uids) for uids in groups.values())
+        if not count:
+            raise forms.ValidationError("Select at least one message.")
+        if count > 5000:
             raise forms.ValidationError("Select at most 5,000 messages at a time.")
+        data["groups"] = groups
         return data
+
+
+def _pick(value):
+    """"<uid> <folder>" as (uid, folder), or None when it is not that."""
+    uid, _, mailbox = str(value).partition(" ")
+    if not uid.isdigit() or int(uid) < 1 or not mailbox or len(mailbox) > 1000:
+        return None
+    return int(uid), mailbox
 
 
 class FolderForm(forms.Form):

@@ -14,15 +14,68 @@
 
   function follow(selector) {
     var link = document.querySelector(selector);
-    if (link) window.location.href = link.href;
+    if (link) openLink(link);
+  }
+
+  // With the reading pane on screen (wide windows), a message opens in it; otherwise, and
+  // for conversations, the link is followed. The same URL answers a fragment to HX-Request.
+  var pane = document.querySelector(".reading-pane");
+  function paneShown() {
+    return pane && window.getComputedStyle(pane).display !== "none";
+  }
+  function openLink(link) {
+    if (!paneShown() || !link.closest(".subject, .reading-pane") || link.pathname.indexOf("/mail/message/") !== 0) {
+      window.location.href = link.href;
+      return;
+    }
+    pane.setAttribute("aria-busy", "true");
+    fetch(link.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        pane.innerHTML = html;
+        pane.classList.add("has-message");
+        pane.removeAttribute("aria-busy");
+        var next = pane.querySelector('input[name="next"]');
+        if (next) next.value = window.location.pathname + window.location.search;
+        pane.querySelectorAll("form[data-confirm]").forEach(confirmFirst);
+        pane.querySelectorAll("iframe.mail-frame").forEach(fitFrame);
+        pane.querySelectorAll(".message-nav a[rel]").forEach(function (each) {
+          each.addEventListener("click", function (event) { event.preventDefault(); openLink(each); });
+        });
+        markOpened(link.href);
+        pane.focus();
+      })
+      .catch(function () {
+        pane.removeAttribute("aria-busy");
+        window.location.href = link.href;
+      });
+  }
+  function markOpened(href) {
+    rows.forEach(function (row, i) {
+      var link = row.querySelector(".subject a");
+      var open = !!link && link.href.split("&")[0] === href.split("&")[0];
+      row.classList.toggle("open", open);
+      if (open) { row.classList.remove("unread"); index = i; }
+    });
   }
 
   rows.forEach(function (row, i) {
     row.addEventListener("click", function (event) {
       if (event.target.closest("a, input, label, button")) return;
       var link = row.querySelector(".subject a");
-      if (link) window.location.href = link.href;
+      if (link) openLink(link);
     });
+    var subject = row.querySelector(".subject a");
+    if (subject) {
+      subject.addEventListener("click", function (event) {
+        if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+        event.preventDefault();
+        openLink(subject);
+      });
+    }
     row.addEventListener("focus", function () { index = i; });
   });
 
@@ -40,7 +93,7 @@
     else if (key === "k") { select(index - 1); event.preventDefault(); }
     else if ((key === "o" || key === "Enter") && index >= 0) {
       var link = rows[index].querySelector(".subject a");
-      if (link) { window.location.href = link.href; event.preventDefault(); }
+      if (link) { openLink(link); event.preventDefault(); }
     }
     else if (key === "u") { follow(".back-link"); }
     else if (key === "x" && index >= 0) { toggleRow(rows[index]); event.preventDefault(); }
@@ -58,7 +111,7 @@
   });
 
   function toggleRow(row) {
-    var box = row.querySelector('input[name="uids"]');
+    var box = row.querySelector(".pick input");
     if (box) box.checked = !box.checked;
   }
 
@@ -66,7 +119,7 @@
   function actOnCurrent(action) {
     var form = document.getElementById("list-form") || document.querySelector(".message-actions");
     if (!form) return;
-    if (form.id === "list-form" && !form.querySelector('input[name="uids"]:checked')) {
+    if (form.id === "list-form" && !form.querySelector(".pick input:checked")) {
       if (index < 0) return;
       toggleRow(rows[index]);
     }
@@ -77,27 +130,29 @@
   var selectAll = document.getElementById("select-all");
   if (selectAll) {
     selectAll.addEventListener("change", function () {
-      document.querySelectorAll('#list-form input[name="uids"]').forEach(function (box) {
+      document.querySelectorAll("#list-form .pick input").forEach(function (box) {
         box.checked = selectAll.checked;
       });
     });
   }
 
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+  function confirmFirst(form) {
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
-  });
+  }
+  document.querySelectorAll("form[data-confirm]").forEach(confirmFirst);
 
   // Drag messages onto a folder to move them (the checked ones, or the dragged row).
   rows.forEach(function (row) {
     row.addEventListener("dragstart", function (event) {
+      // Each message as "<uid> <folder>": search results span several folders.
+      var pick = function (each) { return each.dataset.uid + " " + each.dataset.mailbox; };
       var checked = Array.prototype.map.call(
-        document.querySelectorAll('#list-form input[name="uids"]:checked'),
-        function (box) { return box.value; });
-      if (checked.indexOf(row.dataset.uid) < 0) checked = [row.dataset.uid];
-      event.dataTransfer.setData("application/x-heron-uids", JSON.stringify({
-        mailbox: row.dataset.mailbox, uids: checked }));
+        document.querySelectorAll("#list-form .pick input:checked"),
+        function (box) { return pick(box.closest("tr")); });
+      if (checked.indexOf(pick(row)) < 0) checked = [pick(row)];
+      event.dataTransfer.setData("application/x-heron-uids", JSON.stringify({ picks: checked }));
       event.dataTransfer.effectAllowed = "move";
     });
   });
@@ -114,13 +169,12 @@
       link.classList.remove("drop-target");
       var data = JSON.parse(event.dataTransfer.getData("application/x-heron-uids") || "{}");
       var form = document.getElementById("list-form");
-      if (!form || !data.uids) return;
+      if (!form || !data.picks) return;
       var body = new FormData();
       body.append("csrfmiddlewaretoken", form.querySelector('[name="csrfmiddlewaretoken"]').value);
-      body.append("mailbox", data.mailbox);
       body.append("action", "move");
       body.append("target", link.dataset.folder);
-      data.uids.forEach(function (uid) { body.append("uids", uid); });
+      data.picks.forEach(function (each) { body.append("picks", each); });
       body.append("next", window.location.pathname + window.location.search);
       form.setAttribute("aria-busy", "true");
       // getAttribute: the form's buttons are named "action", which shadows form.action.
@@ -137,7 +191,7 @@
   });
 
   // The message frame grows to its content (same origin, no script inside it).
-  document.querySelectorAll("iframe.mail-frame").forEach(function (frame) {
+  function fitFrame(frame) {
     function fit() {
       try {
         var doc = frame.contentDocument;
@@ -145,7 +199,8 @@
       } catch (e) { /* not ready */ }
     }
     frame.addEventListener("load", function () { fit(); setTimeout(fit, 300); });
-  });
+  }
+  document.querySelectorAll("iframe.mail-frame").forEach(fitFrame);
 
   if (document.body.classList.contains("print-mode")) {
     window.addEventListener("load", function () { setTimeout(function () { window.print(); }, 300); });

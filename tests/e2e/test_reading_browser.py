@@ -96,3 +96,38 @@ def test_dragging_a_message_onto_a_folder_moves_it(live_server, page, bob_folder
     finally:
         conn.select_folder("INBOX")
         conn.delete_folder(target)
+
+
+def test_a_message_opens_in_the_reading_pane_beside_the_list(live_server, page, bob_folder):
+    conn, folder = bob_folder
+    conn.append(folder, mf.message(subject="Pane one", text="First body", days=1).as_bytes())
+    conn.append(folder, mf.message(subject="Pane two", text="Second body", days=2).as_bytes())
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, live_server.url)
+    list_url = f"{live_server.url}/mail/?mailbox={quote(folder)}"
+    page.goto(list_url)
+    assert page.locator("tr.message-row.unread").count() == 2
+    page.get_by_role("link", name="Pane two").click()
+    reading = page.get_by_role("complementary", name="Reading pane")
+    reading.get_by_text("Second body").wait_for()
+    assert page.url == list_url, "the list stays where it was"
+    assert page.locator("tr.message-row.unread").count() == 1
+    reading.get_by_role("link", name="Next message").click()
+    reading.get_by_text("First body").wait_for()
+    reading.get_by_role("button", name="Flag").click()
+    page.get_by_role("status").get_by_text("Flagged 1 message").wait_for()
+    assert page.url == list_url, "acting from the pane keeps the user's place"
+    conn.select_folder(folder, readonly=True)
+    flagged = conn.search(["FLAGGED"])
+    assert [conn.fetch(flagged, ["ENVELOPE"])[flagged[0]][b"ENVELOPE"].subject] == [b"Pane one"]
+
+
+def test_on_a_phone_a_message_opens_as_its_own_page(live_server, page, bob_folder):
+    conn, folder = bob_folder
+    conn.append(folder, mf.message(subject="Small screen", text="Phone body").as_bytes())
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+    page.get_by_role("link", name="Small screen").click()
+    page.wait_for_url("**/mail/message/**")
+    assert page.get_by_text("Phone body").is_visible()

@@ -1,4 +1,6 @@
 """Organising, sorting, threading, searching and folders, on every kind of server."""
+import html
+import re
 from urllib.parse import quote
 
 import pytest
@@ -25,6 +27,10 @@ def flags(conn, folder, uid):
 def act(client, folder, uids, action, target="", follow=False):
     return client.post("/mail/actions/", {"mailbox": folder, "uids": uids, "action": action,
                                           "target": target, "next": "/mail/"}, follow=follow)
+
+
+def imap_commands(response):
+    return int(response["Server-Timing"].split('"')[1].split()[0])
 
 
 def notice(response):
@@ -166,9 +172,19 @@ def test_conversations_group_a_thread_into_one_row_and_read_together(heron, scra
     rows = {m["subject"]: m for m in data["messages"]}
     assert data["total"] == 2 and rows["Re: Trip"]["thread_size"] == 3
     assert rows["Re: Trip"]["uid"] == newest
-    page = heron.get(f"/mail/thread/{newest}/?mailbox={quote(folder)}").content.decode()
+    response = heron.get(f"/mail/thread/{newest}/?mailbox={quote(folder)}")
+    page = response.content.decode()
     assert page.index("Shall we go?") < page.index("Yes!") < page.index("Booked.")
     assert "(3 messages)" in page
+    previous = f"{root} <r1@test.heron> <r2@test.heron>"
+    for n in range(3, 7):
+        newer = append(mf.message(subject="Re: Trip", message_id=f"<r{n}@test.heron>",
+                                  in_reply_to=f"<r{n - 1}@test.heron>", references=previous,
+                                  days=n + 1, text=f"Reply {n}"))
+        previous += f" <r{n}@test.heron>"
+    longer = heron.get(f"/mail/thread/{newer}/?mailbox={quote(folder)}")
+    assert "(7 messages)" in longer.content.decode()
+    assert imap_commands(longer) == imap_commands(response), "cost does not grow per message"
 
 
 def test_search_filters_and_api_query(heron, scratch, account):
@@ -198,6 +214,30 @@ def test_search_filters_and_api_query(heron, scratch, account):
                for m in everywhere["messages"])
     page = heron.get(f"/mail/?mailbox={quote(folder)}&q=invoice").content.decode()
     assert "Invoice March" in page and "Lunch Friday" not in page
+
+
+def test_search_results_from_several_folders_can_be_acted_on(heron, scratch, account):
+    conn, folder, append = scratch
+    word = f"zebra{account.kind}"
+    here = append(mf.message(subject=f"{word} here"))
+    other = folder + "-other"
+    conn.create_folder(other)
+    try:
+        conn.append(other, mf.message(subject=f"{word} there").as_bytes())
+        page = heron.get(f"/mail/?q={word}&where=everywhere").content.decode()
+        picks = sorted(set(re.findall(r'name="picks" value="([^"]+)"', page)))
+        assert len(picks) == 2, "each result can be selected, with its folder"
+        assert f"{here} {folder}" in [html.unescape(p) for p in picks]
+        response = heron.post("/mail/actions/", {
+            "action": "flag", "picks": [html.unescape(p) for p in picks], "next": "/mail/"},
+            follow=True)
+        assert "Flagged 2 messages" in notice(response)
+        assert "\\Flagged" in flags(conn, folder, here)
+        conn.select_folder(other, readonly=True)
+        assert all(b"\\Flagged" in f for f in conn.get_flags(conn.search(["ALL"])).values())
+    finally:
+        conn.select_folder("INBOX")
+        conn.delete_folder(other)
 
 
 def test_folders_are_created_renamed_subscribed_and_deleted_in_any_language(heron, account):

@@ -27,23 +27,46 @@ class ReadingMixin:
         max_body bytes of the body are fetched (body_truncated says when there was more).
         Raises MessageGone when the UID is not in the folder.
         """
-        self._select(mailbox, readonly=not mark_read)
-        data = self._call("fetch", [uid], MESSAGE_FIELDS).get(uid)
-        if data is None:
+        found = self.messages(mailbox, [uid], prefer, mark_read, max_body)
+        if not found:
             raise MessageGone(f"{mailbox}/{uid}")
+        return found[0]
+
+    def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=BODY_LIMIT):
+        """Several messages of one folder, as message() gives them, in the order of uids.
+
+        UIDs no longer in the folder are left out. The cost does not grow with the count:
+        one FETCH of structures, one FETCH of bodies per distinct body section, and one
+        STORE for those that were unread."""
+        if not uids:
+            return []
+        self._select(mailbox, readonly=not mark_read)
+        fetched = self._call("fetch", list(uids), MESSAGE_FIELDS)
+        found = []
+        for uid in uids:
+            data = fetched.get(uid)
+            if data is None:
+                continue
+            bodystructure = data.get(b"BODYSTRUCTURE")
+            single = _single(bodystructure)
+            parts = self._named(uid, tuple(structure.leaves(bodystructure)), single)
+            body, alternative = structure.body_parts(parts, prefer)
+            found.append((uid, data, single, parts, body, alternative))
+        bodies = self._bodies([(uid, body, single) for uid, _, single, _, body, _ in found
+                               if body is not None], max_body) if max_body > 0 else {}
+        unread = [uid for uid, data, *_ in found
+                  if "\\Seen" not in summary_from(uid, data).flags]
+        if mark_read and unread:
+            self._call("add_flags", unread, [b"\\Seen"], silent=True)
+        return [self._message(mailbox, uid, data, parts, body, alternative,
+                              bodies.get(uid, b""), max_body, mark_read)
+                for uid, data, _, parts, body, alternative in found]
+
+    @staticmethod
+    def _message(mailbox, uid, data, parts, body, alternative, raw_body, max_body, seen):
         summary = summary_from(uid, data)
         envelope = data.get(b"ENVELOPE")
-        bodystructure = data.get(b"BODYSTRUCTURE")
-        parts = self._named(uid, tuple(structure.leaves(bodystructure)),
-                            _single(bodystructure))
-        body, alternative = structure.body_parts(parts, prefer)
-        raw_body = b""
-        if body is not None and max_body > 0:
-            raw_body = self._body_bytes(uid, body, max_body, _single(bodystructure))
-        flags = set(summary.flags)
-        if mark_read and "\\Seen" not in flags:
-            self._call("add_flags", [uid], [b"\\Seen"], silent=True)
-            flags.add("\\Seen")
+        flags = set(summary.flags) | ({"\\Seen"} if seen else set())
         references = _section_value(data, "BODY[HEADER.FIELDS (REFERENCES)]")
         return Message(
             uid=uid, mailbox=mailbox, subject=summary.subject, sender=summary.sender,
@@ -59,16 +82,25 @@ class ReadingMixin:
             references=parse.header_value(references),
         )
 
-    def _body_bytes(self, uid, part, max_body, single):
-        """One part fetched alone, as its MIME header followed by its (encoded) bytes."""
-        head, content = ("HEADER", "TEXT") if single else (f"{part.section}.MIME", part.section)
-        data = self._call("fetch", [uid], [f"BODY.PEEK[{head}]",
-                                           f"BODY.PEEK[{content}]<0.{max_body}>"]).get(uid, {})
-        header_bytes = _section_value(data, f"BODY[{head}]")
-        raw = _section_value(data, f"BODY[{content}]<0>")
-        if not header_bytes.endswith(b"\r\n\r\n") and not header_bytes.endswith(b"\n\n"):
-            header_bytes = header_bytes.rstrip(b"\r\n") + b"\r\n\r\n"
-        return header_bytes + raw
+    def _bodies(self, wanted, max_body):
+        """{uid: the body part's MIME header followed by its (encoded) bytes}, for
+        (uid, part, single) triples; one FETCH per distinct section."""
+        by_section = {}
+        for uid, part, single in wanted:
+            key = ("HEADER", "TEXT") if single else (f"{part.section}.MIME", part.section)
+            by_section.setdefault(key, []).append(uid)
+        bodies = {}
+        for (head, content), uids in by_section.items():
+            data = self._call("fetch", uids, [f"BODY.PEEK[{head}]",
+                                              f"BODY.PEEK[{content}]<0.{max_body}>"])
+            for uid in uids:
+                each = data.get(uid, {})
+                header_bytes = _section_value(each, f"BODY[{head}]")
+                raw = _section_value(each, f"BODY[{content}]<0>")
+                if not header_bytes.endswith(b"\r\n\r\n") and not header_bytes.endswith(b"\n\n"):
+                    header_bytes = header_bytes.rstrip(b"\r\n") + b"\r\n\r\n"
+                bodies[uid] = header_bytes + raw
+        return bodies
 
     def parts(self, mailbox, uid):
         """The leaves of a message (BODYSTRUCTURE only); raises MessageGone."""

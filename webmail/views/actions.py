@@ -23,8 +23,7 @@ def act(request):
         return redirect(safe_next(request))
     data = form.cleaned_data
     with mail_for(request) as mail:
-        outcome = actions.perform(mail, data["mailbox"], data["action"], data["uids"],
-                                  data["target"])
+        outcome = actions.perform(mail, data["groups"], data["action"], data["target"])
     if wants_json(request):
         return JsonResponse({"notice": outcome.notice, "undo": outcome.undo})
     notices.success(request, outcome.notice, extra_tags="undoable" if outcome.undo else "")
@@ -37,11 +36,11 @@ def act(request):
 @require_POST
 def undo(request):
     """Undo the last action of this session, once."""
-    last = request.session.pop("heron_undo", None)
-    if not last:
+    steps = request.session.pop("heron_undo", None)
+    if not isinstance(steps, list) or not steps:
         notices.info(request, "There is nothing to undo.")
         return redirect(safe_next(request))
     with mail_for(request) as mail:
-        actions.perform(mail, last["mailbox"], last["action"], last["uids"], last["target"])
+        actions.undo(mail, steps)
     notices.success(request, "Undone.")
     return redirect(safe_next(request))

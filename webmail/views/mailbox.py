@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.vary import vary_on_headers
 from django.views.decorators.http import require_GET
 
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
@@ -12,6 +13,7 @@ from .message import message_link
 
 
 @never_cache
+@vary_on_headers("HX-Request")
 @login_required
 @require_GET
 def mailbox(request):
@@ -41,7 +43,7 @@ def thread(request, uid):
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         uids = mail.thread_of(query["mailbox"], uid)
-        shown = [mail.message(query["mailbox"], each, prefer="text") for each in uids]
+        shown = mail.messages(query["mailbox"], uids, prefer="text")
     mailbox = query["mailbox"]
     conversation = [(message, show_body(message),
                      message_link("body", message.uid, mailbox, view="text"))

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
+from django.views.decorators.vary import vary_on_headers
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -38,6 +39,7 @@ def _cid_url(message):
 
 
 @never_cache
+@vary_on_headers("HX-Request")
 @login_required
 @require_GET
 def message(request, uid):
@@ -52,7 +54,9 @@ def message(request, uid):
     body = show_body(shown, allow_remote=allow, cid_url=_cid_url(shown))
     current = current_folder(folders, shown.mailbox)
     mailbox = shown.mailbox
-    return render(request, "webmail/message.html", {
+    pane = bool(request.headers.get("HX-Request"))
+    template = "webmail/_message_pane.html" if pane else "webmail/message.html"
+    return render(request, template, {"pane": pane,
         "folders": folders, "message": shown, "body": body, "current": current,
         "query": query, "images_allowed": allow,
         "frame_url": message_link("body", uid, mailbox, view=query["view"],
