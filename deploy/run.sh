@@ -1,32 +1,49 @@
 #!/usr/bin/env bash
 # `make run`: Heron on embedded defaults (SQLite, local files) at http://127.0.0.1:8000.
-# With IMAP_HOST set it uses that mail server; otherwise it starts the demo IMAP server.
+# With IMAP_HOST set it uses that mail server; otherwise it starts the demo IMAP server and
+# a demo SMTP server next to it (deploy/demo_smtp.py).
 set -euo pipefail
 PY="${PYTHON:-.venv/bin/python}"
 export DEBUG="${DEBUG:-1}"
 "$PY" manage.py migrate --noinput -v0
 
-demo_pid=""
-cleanup() { [ -n "$demo_pid" ] && kill "$demo_pid" 2>/dev/null || true; }
+demo_pids=()
+cleanup() { for pid in "${demo_pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
+
+# Wait until the server started as $1 greets on port $2 with a line starting with $3; show
+# its log $4 and stop if it dies first.
+await_banner() {
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$2" && read -r -t 2 line <&3 && [[ $line == "$3"* ]]) \
+            2>/dev/null && return 0
+        kill -0 "$1" 2>/dev/null || { cat "$4"; exit 1; }
+        sleep 0.2
+    done
+    echo "No greeting on 127.0.0.1:$2; see $4" >&2
+    exit 1
+}
 
 if [ -z "${IMAP_HOST:-}" ]; then
     export IMAP_HOST=127.0.0.1 IMAP_PORT="${DEMO_IMAP_PORT:-1143}" IMAP_SECURITY=none
+    export SMTP_HOST=127.0.0.1 SMTP_PORT="${DEMO_SMTP_PORT:-1587}" SMTP_SECURITY=none
     mkdir -p .run
     .venv/bin/pymap --host 127.0.0.1 --port "$IMAP_PORT" --no-tls dict --demo-data \
         >.run/demo-imap.log 2>&1 &
-    demo_pid=$!
-    for _ in $(seq 50); do
-        (echo >/dev/tcp/127.0.0.1/"$IMAP_PORT") 2>/dev/null && break
-        kill -0 "$demo_pid" 2>/dev/null || { cat .run/demo-imap.log; exit 1; }
-        sleep 0.2
-    done
+    demo_pids+=($!)
+    await_banner $! "$IMAP_PORT" "* OK" .run/demo-imap.log
+    "$PY" deploy/demo_smtp.py --port "$SMTP_PORT" --imap-port "$IMAP_PORT" \
+        --outbox .run/outbox >.run/demo-smtp.log 2>&1 &
+    demo_pids+=($!)
+    await_banner $! "$SMTP_PORT" "220" .run/demo-smtp.log
     cat <<MSG
 
   Heron is starting at http://127.0.0.1:8000
   Demo IMAP server on 127.0.0.1:$IMAP_PORT. Log in with:
       Email address: demouser
       Password:      demopass
+  Demo SMTP server on 127.0.0.1:$SMTP_PORT: mail to demouser lands in its INBOX,
+  mail to anyone else is kept in .run/outbox/ (log: .run/demo-smtp.log).
 
 MSG
 else

@@ -6,7 +6,7 @@
    attributes below; `_first_pass_attribute` checks every URL, srcset and style attribute.
 2. `_Resources`, a small rewriter over nh3's well-formed output, sees each element whole:
    it resolves `cid:` images, blocks and counts remote images, and takes out the `<style>`
-   blocks, whose text tinycss2 filters.
+   blocks, whose text css.py filters (as it does every style attribute in step 1).
 3. nh3 cleans the markup again with the same lists plus its own style-property filter, so
    nothing that step 2 wrote reaches the browser unless the sanitizer allows it. The
    filtered style rules are put back in front, in one `<style>` element.
@@ -20,7 +20,8 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 import nh3
-import tinycss2
+
+from .css import ALLOWED_PROPERTIES, clean_declarations, clean_stylesheet
 
 MAX_HTML_CHARS = 5_000_000
 MAX_TAGS = 20_000
@@ -77,7 +78,7 @@ def sanitize_html(html: str, *, allow_remote: bool = False, cid_url=None) -> Cle
     # Newsletters repeat the same style attribute many times; the memo lives for one call
     # so that no message's text outlives its request.
     check = functools.partial(_first_pass_attribute,
-                              clean_style=functools.lru_cache(maxsize=None)(_clean_declarations))
+                              clean_style=functools.lru_cache(maxsize=None)(clean_declarations))
     first = nh3.clean(_bounded(html), **_FIRST_PASS, attribute_filter=check)
     resources = _Resources(allow_remote, cid_url)
     if _NEEDS_REWRITE.search(first):
@@ -177,33 +178,6 @@ _ATTRIBUTES = {
 _BLOCKED_MARK = "data-heron-blocked"
 _LAST_ATTRIBUTES = {tag: (names | {_BLOCKED_MARK} if tag == "*" else names)
                     for tag, names in _ATTRIBUTES.items()}
-
-# Colours, fonts, text, spacing, borders and box sizes: what lays a message out. Nothing
-# that takes it out of the flow (position, z-index, transform), loads anything
-# (background-image, border-image, list-style-image, cursor, content) or runs code
-# (behavior, -moz-binding). Values are checked as well, by _safe_value.
-_CSS_PROPERTIES = frozenset({
-    "color", "background", "background-color", "opacity", "visibility",
-    "font", "font-family", "font-size", "font-style", "font-variant", "font-weight",
-    "line-height", "letter-spacing", "word-spacing", "white-space", "word-break",
-    "word-wrap", "overflow-wrap", "hyphens", "direction",
-    "text-align", "text-decoration", "text-decoration-color", "text-decoration-line",
-    "text-decoration-style", "text-indent", "text-transform", "text-overflow",
-    "text-shadow", "vertical-align",
-    "margin", "margin-top", "margin-right", "margin-bottom", "margin-left",
-    "padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
-    "border", "border-color", "border-style", "border-width", "border-radius",
-    *(f"border-{side}{part}" for side in ("top", "right", "bottom", "left")
-      for part in ("", "-color", "-style", "-width")),
-    "border-top-left-radius", "border-top-right-radius", "border-bottom-left-radius",
-    "border-bottom-right-radius", "border-collapse", "border-spacing",
-    "width", "height", "min-width", "min-height", "max-width", "max-height",
-    "display", "float", "clear", "overflow", "overflow-x", "overflow-y", "box-sizing",
-    "list-style-type", "list-style-position", "table-layout", "caption-side",
-    "empty-cells",
-})
-_CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla", "calc"})
-_CSS_NESTING = 8
 
 _NH3_COMMON = dict(
     url_schemes={"http", "https", "mailto", "cid", "data"},
@@ -306,99 +280,12 @@ def _last_pass_attribute(tag, attr, value):
 
 
 # Step 1 keeps <style> for step 2 to take out; nh3 cannot filter style attributes while it
-# keeps <style>, so step 1 relies on _clean_declarations alone and step 3 adds nh3's filter.
+# keeps <style>, so step 1 relies on clean_declarations alone and step 3 adds nh3's filter.
 _FIRST_PASS = dict(_NH3_COMMON, tags=_TAGS | {"style"}, clean_content_tags=_DROPPED,
                    attributes=_ATTRIBUTES)
 _LAST_PASS = dict(_NH3_COMMON, tags=_TAGS, clean_content_tags=_DROPPED | {"style"},
                   attributes=_LAST_ATTRIBUTES, attribute_filter=_last_pass_attribute,
-                  filter_style_properties=set(_CSS_PROPERTIES))
-
-
-# CSS ------------------------------------------------------------------------------------
-
-def _safe_value(tokens):
-    """No url(), no function but colours and calc(), no at-keyword, no parse error, and no
-    deep nesting (a declaration is serialized again, recursively)."""
-    pending = [(token, 0) for token in tokens]
-    while pending:
-        token, depth = pending.pop()
-        if depth > _CSS_NESTING or token.type in ("url", "at-keyword", "error"):
-            return False
-        if token.type == "function":
-            if token.lower_name not in _CSS_FUNCTIONS:
-                return False
-            pending.extend((child, depth + 1) for child in token.arguments)
-        elif token.type in ("() block", "[] block", "{} block"):
-            pending.extend((child, depth + 1) for child in token.content)
-    return True
-
-
-def _declarations(tokens):
-    kept = []
-    for item in tinycss2.parse_blocks_contents(tokens, skip_comments=True,
-                                               skip_whitespace=True):
-        if (item.type == "declaration" and item.lower_name in _CSS_PROPERTIES
-                and _safe_value(item.value)):
-            value = tinycss2.serialize(item.value).strip()
-            if value:
-                kept.append(f"{item.lower_name}:{value}{' !important' if item.important else ''}")
-    return ";".join(kept)
-
-
-def _clean_declarations(css):
-    """A style attribute cut to allowed properties with safe values; "" when none is left."""
-    try:
-        return _declarations(css)
-    except RecursionError:
-        # tinycss2 parses nested blocks recursively; absurd nesting is dropped whole.
-        return ""
-
-
-# <style> blocks are kept: newsletters lay themselves out with them (classes, @media for
-# phones). They pass through tinycss2 and keep only style rules whose declarations pass the
-# attribute rules above, plus @media around such rules. @import, @font-face, @keyframes and
-# every other at-rule go. Selectors are kept as written: with url(), @import and fonts gone
-# no selector can make the browser fetch anything, so attribute and :visited selectors
-# cannot leak data, and a rule can only restyle the message's own document in its frame.
-_SELECTOR_FUNCTIONS = frozenset({
-    "not", "is", "where", "nth-child", "nth-last-child", "nth-of-type", "nth-last-of-type",
-    "lang", "dir",
-})
-
-
-def _safe_prelude(tokens, functions):
-    for token in tokens:
-        if token.type in ("url", "at-keyword", "error", "{} block"):
-            return False
-        if token.type == "function" and token.lower_name not in functions:
-            return False
-    return True
-
-
-def _style_rules(rules, nested):
-    kept = []
-    for rule in rules:
-        if rule.type == "qualified-rule" and _safe_prelude(rule.prelude, _SELECTOR_FUNCTIONS):
-            body = _declarations(rule.content)
-            if body:
-                kept.append(f"{tinycss2.serialize(rule.prelude).strip()}{{{body}}}")
-        elif (rule.type == "at-rule" and rule.lower_at_keyword == "media" and not nested
-              and rule.content is not None and _safe_prelude(rule.prelude, ())):
-            inner = _style_rules(tinycss2.parse_rule_list(
-                rule.content, skip_comments=True, skip_whitespace=True), nested=True)
-            if inner:
-                kept.append(f"@media {tinycss2.serialize(rule.prelude).strip()}{{{inner}}}")
-    return "".join(kept)
-
-
-def _clean_stylesheet(css):
-    """A <style> block's text cut to safe rules; "" when none is left. "<" is written as a
-    CSS escape, so the text can never end its <style> element or open a tag."""
-    try:
-        rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-        return _style_rules(rules, nested=False).replace("<", "\\3c ")
-    except RecursionError:
-        return ""
+                  filter_style_properties=set(ALLOWED_PROPERTIES))
 
 
 # Remote content and trackers ------------------------------------------------------------
@@ -513,7 +400,7 @@ class _Resources(HTMLParser):
             css, self.style = "".join(self.style), None
             if len(css) <= self.stylesheet_budget:
                 self.stylesheet_budget -= len(css)
-                self.stylesheets.append(_clean_stylesheet(css))
+                self.stylesheets.append(clean_stylesheet(css))
         elif tag not in _VOID:
             self.out.append(f"</{tag}>")
 
