@@ -1,4 +1,7 @@
 from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Identity
 
 
 class LoginForm(forms.Form):
@@ -9,3 +12,41 @@ class LoginForm(forms.Form):
     password = forms.CharField(
         label="Password", max_length=1024, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class IdentityForm(forms.ModelForm):
+    """Add or edit an identity. The default identity's "Use as default" cannot be unticked:
+    there is always one default, changed by making another identity the default."""
+
+    class Meta:
+        model = Identity
+        fields = ["name", "email", "reply_to", "signature", "is_default"]
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none"}),
+            "reply_to": forms.EmailInput(attrs={"autocapitalize": "none"}),
+            "signature": forms.Textarea(attrs={"rows": 5, "spellcheck": "true"}),
+        }
+        help_texts = {"reply_to": "Optional: where replies should go, if not to this address."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.is_default:
+            field = self.fields["is_default"]
+            field.disabled = True
+            field.help_text = ("This is your default. "
+                               "Make another identity the default to change it.")
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if any(not ch.isprintable() for ch in name):
+            raise ValidationError("The name cannot contain line breaks or control characters.")
+        return name
+
+    def clean_signature(self):
+        text = self.cleaned_data["signature"].replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        # Heron adds the "-- " delimiter line itself; a pasted one would appear twice.
+        if lines and lines[0].rstrip() == "--":
+            lines = lines[1:]
+        return "\n".join(line.rstrip() for line in lines).strip("\n")

@@ -1,3 +1,5 @@
+from email.headerregistry import Address
+
 from django.conf import settings
 from django.db import models
 
@@ -68,3 +70,56 @@ class TrustedSender(models.Model):
 
     def __str__(self):
         return f"{self.user} trusts {self.email}"
+
+
+SIGNATURE_MAX_LENGTH = 10_000
+
+
+class Identity(models.Model):
+    """A From address a user sends as: display name, address, Reply-To and signature."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="identities")
+    name = models.CharField("Name", max_length=200, blank=True)
+    email = models.EmailField("Email address", max_length=254)
+    reply_to = models.EmailField("Reply-To", max_length=254, blank=True)
+    signature = models.TextField("Signature", max_length=SIGNATURE_MAX_LENGTH, blank=True,
+                                 help_text="Plain text, added below your messages.")
+    is_default = models.BooleanField("Use as default", default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "created", "id"]
+        verbose_name_plural = "identities"
+        constraints = [models.UniqueConstraint(fields=["user"], condition=models.Q(is_default=True),
+                                               name="one_default_identity_per_user")]
+
+    def from_address(self):
+        return Address(display_name=self.name, addr_spec=self.email)
+
+    def signature_block(self):
+        """What goes below a message body: the "-- " delimiter line, then the signature."""
+        return f"\n\n-- \n{self.signature}" if self.signature else ""
+
+    def __str__(self):
+        return str(self.from_address())
+
+
+class Contact(models.Model):
+    """Someone a user has exchanged mail with, remembered to suggest recipients."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="contacts")
+    email = models.CharField(max_length=254, help_text="Stored in lower case.")
+    name = models.CharField(max_length=200, blank=True)
+    times = models.PositiveIntegerField(default=1, help_text="How often this address was seen.")
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-times", "-last_seen"]
+        constraints = [models.UniqueConstraint(fields=["user", "email"],
+                                               name="one_contact_per_address")]
+        indexes = [models.Index(fields=["user", "last_seen"], name="contact_user_last_seen")]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>" if self.name else self.email

@@ -6,4 +6,11 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("settings/", views.settings_view, name="settings"),
+    path("settings/identities/<int:identity_id>/", views.identity_view, name="identity"),
+    path("settings/identities/<int:identity_id>/default/", views.identity_default,
+         name="identity-default"),
+    path("settings/identities/<int:identity_id>/delete/", views.identity_delete,
+         name="identity-delete"),
+    path("contacts/", views.contacts_view, name="contacts"),
 ]

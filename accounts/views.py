@@ -1,12 +1,17 @@
+from django.contrib import messages as notices
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import actions
-from .forms import LoginForm
+from webmail.views.api import api_login_required
+
+from . import actions, contacts, identities
+from .forms import IdentityForm, LoginForm
 
 
 def _next_url(request):
@@ -38,3 +43,72 @@ def login_view(request):
 @require_POST
 def logout_view(request):
     return actions.log_out(request, redirect("accounts:login"))
+
+
+def _own_identity(request, identity_id):
+    identity = identities.get_identity(request.user, identity_id)
+    if identity is None:
+        raise Http404("No such identity.")
+    return identity
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_view(request):
+    """The settings page: the user's identities, and a form to add one (posted here)."""
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            identity = identities.save(request.user, form.save(commit=False))
+        except identities.IdentityRefused as refused:
+            form.add_error(None, refused.message)
+        else:
+            notices.success(request, f"Added the identity {identity}.")
+            return redirect("accounts:settings")
+    return render(request, "accounts/settings.html", {
+        "identities": identities.identities_for(request.user), "form": form})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def identity_view(request, identity_id):
+    identity = _own_identity(request, identity_id)
+    form = IdentityForm(request.POST or None, instance=identity)
+    if request.method == "POST" and form.is_valid():
+        identities.save(request.user, form.save(commit=False))
+        notices.success(request, f"Saved the identity {identity}.")
+        return redirect("accounts:settings")
+    return render(request, "accounts/identity.html", {"identity": identity, "form": form})
+
+
+@login_required
+@require_POST
+def identity_default(request, identity_id):
+    identity = _own_identity(request, identity_id)
+    identities.set_default(request.user, identity)
+    notices.success(request, f"{identity} is now your default identity.")
+    return redirect("accounts:settings")
+
+
+@login_required
+@require_POST
+def identity_delete(request, identity_id):
+    identity = _own_identity(request, identity_id)
+    try:
+        identities.delete(request.user, identity)
+    except identities.IdentityRefused as refused:
+        notices.error(request, refused.message)
+    else:
+        notices.success(request, f"Deleted the identity {identity}.")
+    return redirect("accounts:settings")
+
+
+@never_cache
+@api_login_required
+@require_GET
+def contacts_view(request):
+    """Recipient suggestions as JSON: {"contacts": [{"name", "email", "label"}]}."""
+    found = contacts.suggest(request.user, request.GET.get("q", ""))
+    return JsonResponse({"contacts": found})

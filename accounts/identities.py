@@ -1,0 +1,113 @@
+"""The addresses a user sends as: every user has at least one identity, and exactly one default.
+
+Callers go through these functions rather than the model manager, so every lookup is scoped
+by the user and the "one default" rule is kept in one place.
+"""
+from django.db import IntegrityError, transaction
+
+from .models import Identity
+
+MAX_IDENTITIES = 50
+
+
+class IdentityRefused(Exception):
+    """A change that was not made; message is what the user is told."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def login_address(user):
+    return (user.email or user.username).strip()
+
+
+def identities_for(user):
+    """The user's identities, default first; creates the default from the login on first use."""
+    found = list(Identity.objects.filter(user=user))
+    if found:
+        return found
+    try:
+        with transaction.atomic():
+            return [Identity.objects.create(user=user, email=login_address(user), is_default=True)]
+    except IntegrityError:
+        # A concurrent request created the default first; use it.
+        return list(Identity.objects.filter(user=user))
+
+
+def default_identity(user):
+    """The identity to send as when none is chosen. Never None."""
+    found = identities_for(user)
+    return next((identity for identity in found if identity.is_default), found[0])
+
+
+def get_identity(user, identity_id):
+    """The user's identity with this id, or None (also for another user's id or a bad id)."""
+    try:
+        identity_id = int(identity_id)
+    except (TypeError, ValueError):
+        return None
+    return Identity.objects.filter(user=user, id=identity_id).first()
+
+
+def own_addresses(user):
+    """Lower-case addresses that are the user's own: the login and every identity."""
+    emails = set(Identity.objects.filter(user=user).values_list("email", flat=True))
+    emails.update((user.username, user.email or ""))
+    return {email.strip().lower() for email in emails if email and email.strip()}
+
+
+def save(user, identity):
+    """Save a new or edited identity of user's, keeping exactly one default.
+
+    identity.is_default=True makes it the default; an identity that is the default stays
+    the default (choose another one to change it). The login-address identity is created
+    first if the user has none yet.
+    """
+    with transaction.atomic():
+        # The login address is always the first identity, even when another is added first.
+        mine = (list(Identity.objects.select_for_update().filter(user=user))
+                or identities_for(user))
+        if identity.pk is None and len(mine) >= MAX_IDENTITIES:
+            raise IdentityRefused(f"You can have at most {MAX_IDENTITIES} identities.")
+        was_default = any(each.is_default for each in mine if each.pk == identity.pk)
+        others_default = any(each.is_default for each in mine if each.pk != identity.pk)
+        identity.user = user
+        identity.is_default = identity.is_default or was_default or not others_default
+        if identity.is_default and others_default:
+            Identity.objects.filter(user=user, is_default=True).exclude(pk=identity.pk).update(
+                is_default=False)
+        identity.save()
+    return identity
+
+
+def set_default(user, identity):
+    """Make identity (which must be user's) the default and the others not."""
+    with transaction.atomic():
+        # Lock the user's rows so two concurrent flips cannot leave two defaults or none.
+        list(Identity.objects.select_for_update().filter(user=user))
+        if not Identity.objects.filter(user=user, pk=identity.pk).exists():
+            raise Identity.DoesNotExist(f"identity {identity.pk} is not this user's")
+        Identity.objects.filter(user=user, is_default=True).exclude(pk=identity.pk).update(
+            is_default=False)
+        Identity.objects.filter(user=user, pk=identity.pk).update(is_default=True)
+    identity.is_default = True
+
+
+def delete(user, identity):
+    """Delete one of user's identities; the oldest remaining one becomes default if needed.
+
+    Raises IdentityRefused for the last identity: there must always be one to send as.
+    """
+    with transaction.atomic():
+        mine = list(Identity.objects.select_for_update().filter(user=user)
+                    .order_by("created", "id"))
+        if identity.pk not in {each.pk for each in mine}:
+            raise Identity.DoesNotExist(f"identity {identity.pk} is not this user's")
+        rest = [each for each in mine if each.pk != identity.pk]
+        if not rest:
+            raise IdentityRefused(
+                "You cannot delete your only identity. Add another one first.")
+        Identity.objects.filter(user=user, pk=identity.pk).delete()
+        if not any(each.is_default for each in rest):
+            Identity.objects.filter(pk=rest[0].pk).update(is_default=True)
