@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from redis.exceptions import RedisError
 
+from attachments.errors import StorageUnavailable
+
 from . import db_router
 from .imap.errors import (AuthFailed, MailboxNotFound, MailError, MailServerUnavailable,
                           MessageGone, NoSuchFolderRole, ServerRefused)
@@ -131,7 +133,7 @@ class MailErrorMiddleware:
         if isinstance(exception, MailError):
             log.warning("mail error: %s", exception)
             return self._page(request, 502, "Mail server error", exception.user_message)
-        if isinstance(exception, (RedisError, DatabaseError)):
+        if isinstance(exception, (RedisError, DatabaseError, StorageUnavailable)):
             log.error("service unavailable: %s", type(exception).__name__)
             return self._page(request, 503, "Temporarily unavailable",
                               "Heron cannot reach one of its services right now. Nothing you "

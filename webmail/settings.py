@@ -172,6 +172,13 @@ SESSION_COOKIE_NAME = "heron_session"
 VAULT_COOKIE_NAME = "heron_key"
 
 # --- Storage: compose uploads ----------------------------------------------------------
+# All of one message's attachments together may not pass this.
+HERON_MAX_MESSAGE_BYTES = env_int("HERON_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+# `manage.py purge_uploads` removes uploads of drafts untouched this long.
+HERON_UPLOAD_MAX_AGE_HOURS = env_int("HERON_UPLOAD_MAX_AGE_HOURS", 72)
+# An upload bigger than this is spooled to a temporary file, not held in memory, and
+# streamed from there to the storage backend; reading one back from S3 spools the same way.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 S3_BUCKET = env_str("S3_BUCKET")
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 MEDIA_URL = "/media/"
@@ -187,6 +194,7 @@ if S3_BUCKET:
             "default_acl": None,
             "querystring_auth": True,
             "file_overwrite": False,
+            "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
         },
     }
 else:
@@ -209,6 +217,7 @@ SMTP_HOST = env_str("SMTP_HOST", "127.0.0.1")
 SMTP_PORT = env_int("SMTP_PORT", 1025)
 SMTP_SECURITY = env_choice("SMTP_SECURITY", _SECURITY, "none")
 IMAP_TIMEOUT = env_int("IMAP_TIMEOUT", 15)
+SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
 # Pooled connections idle longer than this are closed (well under a server's 30 min autologout).
 IMAP_POOL_IDLE_SECONDS = env_int("IMAP_POOL_IDLE_SECONDS", 300)
 IMAP_POOL_MAX = env_int("IMAP_POOL_MAX", 64)

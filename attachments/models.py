@@ -1,0 +1,41 @@
+import re
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+# A compose id: the compose page makes one per draft (uuid4().hex).
+DRAFT_ID = re.compile(r"[0-9a-f]{32}")
+# Images the compose editor may show inline; never SVG, which can carry script.
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+class Upload(models.Model):
+    """One file attached to a draft being composed; its bytes live in the storage backend."""
+
+    # A random id: the URLs of an upload cannot be guessed from another one.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="uploads")
+    # The compose id (32 hex digits) the compose page made; the IMAP draft carries it too,
+    # so a reopened draft finds its uploads again.
+    draft = models.CharField(max_length=64, db_index=True)
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # The storage name; made from ids only, never from the user's filename.
+    key = models.CharField(max_length=255, unique=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set for an image placed in the HTML body, which refers to it as cid:<content_id>.
+    content_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["created"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_inline_image(self):
+        return bool(self.content_id) and self.content_type in INLINE_IMAGE_TYPES
