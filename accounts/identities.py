@@ -3,6 +3,7 @@
 Callers go through these functions rather than the model manager, so every lookup is scoped
 by the user and the "one default" rule is kept in one place.
 """
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .models import Identity
@@ -19,7 +20,10 @@ class IdentityRefused(Exception):
 
 
 def login_address(user):
-    return (user.email or user.username).strip()
+    """The address a login sends as. A login without a domain (the demo server's
+    "demouser") gets HERON_LOCAL_MAIL_DOMAIN, as a local MTA would add it."""
+    address = (user.email or user.username).strip()
+    return address if "@" in address else f"{address}@{settings.HERON_LOCAL_MAIL_DOMAIN}"
 
 
 def identities_for(user):

@@ -121,3 +121,40 @@ class SearchForm(forms.Form):
             unread=bool(data.get("unread")), flagged=bool(data.get("flagged")),
             attachment=bool(data.get("attachment")), since=data.get("since"),
             until=data.get("until"), everywhere=data.get("where") == "everywhere")
+
+
+class ComposeForm(forms.Form):
+    """A message being written. Addresses are checked when sending, not when saving: a
+    draft keeps whatever was typed."""
+
+    draft = forms.RegexField(r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+    version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    identity = forms.TypedChoiceField(label="From", coerce=int, choices=())
+    to = forms.CharField(label="To", required=False, max_length=20_000)
+    cc = forms.CharField(label="Cc", required=False, max_length=20_000)
+    bcc = forms.CharField(label="Bcc", required=False, max_length=20_000)
+    subject = forms.CharField(label="Subject", required=False, max_length=998)
+    format = forms.ChoiceField(label="Format", required=False, initial="text",
+                               choices=[("text", "Plain text"), ("html", "Rich text")],
+                               widget=forms.RadioSelect)
+    body = forms.CharField(label="Message", required=False, max_length=4_000_000,
+                           strip=False, widget=forms.Textarea(attrs={"rows": 18}))
+    html = forms.CharField(required=False, max_length=8_000_000, strip=False,
+                           widget=forms.HiddenInput)
+    in_reply_to = forms.CharField(required=False, max_length=998, widget=forms.HiddenInput)
+    references = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
+    answers = forms.CharField(required=False, max_length=1100, widget=forms.HiddenInput)
+    forwards = forms.CharField(required=False, max_length=1100, widget=forms.HiddenInput)
+
+    def __init__(self, *args, identities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["identity"].choices = [(i.id, str(i.from_address())) for i in identities]
+        for name in ("to", "cc", "bcc"):
+            self.fields[name].widget.attrs.update(
+                {"autocomplete": "off", "data-contacts": "1", "spellcheck": "false"})
+
+    def clean(self):
+        data = super().clean()
+        data["version"] = data.get("version") or 0
+        data["format"] = data.get("format") or "text"
+        return data

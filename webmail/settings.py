@@ -218,6 +218,8 @@ SMTP_PORT = env_int("SMTP_PORT", 1025)
 SMTP_SECURITY = env_choice("SMTP_SECURITY", _SECURITY, "none")
 IMAP_TIMEOUT = env_int("IMAP_TIMEOUT", 15)
 SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
+# The domain of a login that has none (the demo server's "demouser"), for its From address.
+HERON_LOCAL_MAIL_DOMAIN = env_str("HERON_LOCAL_MAIL_DOMAIN", "localhost")
 # Pooled connections idle longer than this are closed (well under a server's 30 min autologout).
 IMAP_POOL_IDLE_SECONDS = env_int("IMAP_POOL_IDLE_SECONDS", 300)
 IMAP_POOL_MAX = env_int("IMAP_POOL_MAX", 64)

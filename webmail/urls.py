@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import health
-from .views import actions, api, folders, mailbox, message, parts
+from .views import actions, api, compose, folders, mailbox, message, parts
 
 mail_patterns = [
     path("", mailbox.mailbox, name="mailbox"),
@@ -17,6 +17,12 @@ mail_patterns = [
     path("actions/", actions.act, name="act"),
     path("actions/undo/", actions.undo, name="undo"),
     path("trust-sender/", message.trust_sender, name="trust-sender"),
+    path("compose/", compose.compose, name="compose"),
+    path("compose/forward/", compose.forward, name="compose-forward"),
+    path("compose/save/", compose.save, name="compose-save"),
+    path("compose/send/", compose.send, name="compose-send"),
+    path("compose/discard/", compose.discard, name="compose-discard"),
+    path("compose/reload/", compose.reload, name="compose-reload"),
     path("folders/", folders.folders, name="folders"),
     path("folders/create/", folders.create, name="folder-create"),
     path("folders/rename/", folders.rename, name="folder-rename"),
@@ -34,6 +40,7 @@ urlpatterns = [
     path("mail/", include((mail_patterns, "webmail"))),
     path("api/", include((api_patterns, "api"))),
     path("accounts/", include("accounts.urls")),
+    path("attachments/", include("attachments.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

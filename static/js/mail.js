@@ -108,6 +108,10 @@
     else if (key === "p") { follow('.pager a[rel="prev"]'); }
     else if (key === "g") { pendingG = true; }
     else if (key === "?") { openHelp(); event.preventDefault(); }
+    else if (key === "c") { window.location.href = "/mail/compose/"; }
+    else if (key === "r") { follow('.reply-actions a[rel="reply"]'); }
+    else if (key === "a") { follow('.reply-actions a[rel="reply-all"]'); }
+    else if (key === "f") { var forward = document.querySelector('.reply-actions button[aria-label="Forward"]'); if (forward) forward.click(); }
   });
 
   function toggleRow(row) {

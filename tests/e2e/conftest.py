@@ -33,3 +33,14 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in(page, base, user):
+    """Log in through the login page as a stack user, landing on the inbox."""
+    from tests.e2e.test_login_browser import stack_password
+
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email address").fill(user)
+    page.get_by_label("Password").fill(stack_password(user))
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/mail/")

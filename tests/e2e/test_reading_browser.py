@@ -6,6 +6,7 @@ from urllib.parse import quote
 import pytest
 from imapclient import IMAPClient
 
+from tests.e2e.conftest import log_in as enter
 from tests.e2e.test_login_browser import stack_password
 from tests.integration import mailfactory as mf
 
@@ -27,11 +28,7 @@ def bob_folder():
 
 
 def log_in(page, base):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Email address").fill(BOB)
-    page.get_by_label("Password").fill(stack_password(BOB))
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/mail/")
+    enter(page, base, BOB)
 
 
 def test_hostile_html_runs_no_script_and_loads_nothing_remote(live_server, page, bob_folder):

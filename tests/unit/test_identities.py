@@ -128,7 +128,7 @@ def test_the_settings_page_lists_identities_and_has_labelled_fields(alice):
                          ("signature", "Signature"), ("is_default", "Use as default")]:
         assert f'<label for="id_{field}">{label}</label>' in html
     assert ALICE in html and "Default" in html
-    assert 'href="/accounts/settings/">Settings</a>' in html
+    assert 'href="/accounts/settings/" aria-label="Settings"' in html
 
 
 def test_it_adds_an_identity(alice, alice_user):

@@ -9,8 +9,8 @@ from .errors import NoSuchFolderRole, ServerRefused
 from .types import ActionResult
 
 log = logging.getLogger(__name__)
-CREATABLE_ROLES = {"archive": "Archive", "junk": "Junk"}
-SETTABLE_FLAGS = {"\\Seen", "\\Flagged", "\\Answered", "$Junk", "$NotJunk"}
+CREATABLE_ROLES = {"archive": "Archive", "junk": "Junk", "drafts": "Drafts", "sent": "Sent"}
+SETTABLE_FLAGS = {"\\Seen", "\\Flagged", "\\Answered", "$Forwarded", "$Junk", "$NotJunk"}
 
 
 def expand_uid_set(text):

@@ -15,6 +15,7 @@ from imapclient import exceptions as imap_exceptions
 from . import parse, search, structure
 from .errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, ServerRefused
 from .conversations import ConversationsMixin
+from .drafts import DraftsMixin
 from .folders import FoldersMixin
 from .organise import OrganiseMixin
 from .reading import ReadingMixin
@@ -29,7 +30,7 @@ SORT_KEYS = {"date": "DATE", "arrival": "ARRIVAL", "from": "FROM", "to": "TO",
 _NETWORK_ERRORS = (OSError, ssl.SSLError, socket.timeout, imap_exceptions.IMAPClientAbortError)
 
 
-class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin):
+class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin, DraftsMixin):
     """A connection to one account on one IMAP server.
 
     Create it, call login(), then use the query methods; close() logs out. A dropped

@@ -1,0 +1,76 @@
+"""Writing mail into folders: drafts saved and replaced, sent copies filed — mixed into
+MailSession.
+
+A draft carries the compose id in an `X-Heron-Draft` header, so whichever frontend saves
+the next version finds and replaces the previous one, whether or not the server reports
+APPENDUID (UIDPLUS).
+"""
+import re
+from email import message_from_bytes, policy
+
+from . import parse
+from .errors import MessageGone
+
+DRAFT_HEADER = "X-Heron-Draft"
+_APPENDUID = re.compile(rb"\[APPENDUID \d+ (\d+)\]", re.IGNORECASE)
+
+
+class DraftsMixin:
+    def append(self, mailbox, raw, flags=()):
+        """Store a whole message in a folder; its new UID when the server says (UIDPLUS)."""
+        answer = self._call("append", mailbox, raw, [f.encode() for f in flags])
+        found = _APPENDUID.search(answer if isinstance(answer, bytes) else b"")
+        return int(found.group(1)) if found else None
+
+    def save_draft(self, raw, draft_key):
+        """Save a version of the draft `draft_key` to Drafts and remove the older ones.
+
+        raw must carry the X-Heron-Draft header with draft_key. Returns the new UID."""
+        drafts = self.folder_for("drafts")
+        uid = self.append(drafts, raw, ("\\Draft", "\\Seen"))
+        versions = self._draft_uids(drafts, draft_key)
+        if uid is None and versions:
+            uid = max(versions)
+        older = [each for each in versions if each != uid]
+        if older:
+            self._expunge(older)
+        return uid
+
+    def discard_draft(self, draft_key):
+        """Remove every saved version of a draft (after sending, or when discarded)."""
+        drafts = self.folder_roles().get("drafts")
+        if not drafts:
+            return 0
+        versions = self._draft_uids(drafts, draft_key)
+        if versions:
+            self._expunge(versions)
+        return len(versions)
+
+    def find_draft(self, draft_key):
+        """The UID of the latest saved version of a draft, or None."""
+        drafts = self.folder_roles().get("drafts")
+        versions = self._draft_uids(drafts, draft_key) if drafts else []
+        return versions[-1] if versions else None
+
+    def draft_headers(self, mailbox, uid, *names):
+        """(compose id, values of the named headers) of a draft; the id is "" for a draft
+        another client wrote, and a missing header's value is ""."""
+        self._ensure_selected(mailbox)
+        fields = " ".join((DRAFT_HEADER, *names))
+        data = self._call("fetch", [uid], [f"BODY.PEEK[HEADER.FIELDS ({fields})]"])
+        if uid not in data:
+            raise MessageGone(f"{mailbox}/{uid}")
+        raw = next((value for key, value in data[uid].items()
+                    if parse.to_text(key).upper().startswith("BODY[HEADER.FIELDS")), b"")
+        headers = message_from_bytes(raw or b"", policy=policy.default)
+        key = str(headers.get(DRAFT_HEADER, "")).strip()
+        return ((key if re.fullmatch(r"[0-9a-f]{32}", key) else ""),
+                *(str(headers.get(name, "")) for name in names))
+
+    def file_sent(self, raw):
+        """A copy of a sent message in the Sent folder, marked read."""
+        return self.append(self.folder_for("sent"), raw, ("\\Seen",))
+
+    def _draft_uids(self, drafts, draft_key):
+        self._select(drafts, readonly=False)
+        return sorted(self._call("search", ["HEADER", DRAFT_HEADER, draft_key]))

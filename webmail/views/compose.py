@@ -1,0 +1,166 @@
+from django.conf import settings
+from django.contrib import messages as notices
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import identities, vault
+from accounts.domains import servers_for
+from attachments import storage
+
+from .. import smtp, writing
+from ..forms import ComposeForm
+from ..mail import mail_for
+from ..middleware import wants_json
+from ..mime import compose as mime_compose
+
+
+def _page(request, mail, form, status=200, problem=""):
+    draft = form["draft"].value()
+    return render(request, "webmail/compose.html", {
+        "form": form, "folders": mail.list_mailboxes(), "problem": problem,
+        "header_fields": [form[name] for name in ("to", "cc", "bcc", "subject")],
+        "uploads": storage.uploads_for(request.user, draft) if draft else [],
+        "limit": storage.human_size(settings.HERON_MAX_MESSAGE_BYTES),
+    }, status=status)
+
+
+def _form(request, data=None, initial=None):
+    return ComposeForm(data, initial=initial, identities=identities.identities_for(request.user))
+
+
+@never_cache
+@login_required
+@require_GET
+def compose(request):
+    """The compose window: new, a reply (to all), or a draft carried on (?draft=uid)."""
+    get = request.GET
+    mailbox = get.get("mailbox") or "INBOX"
+    with mail_for(request) as mail:
+        if get.get("reply", "").isdigit():
+            initial = writing.reply(mail, request.user, mailbox, int(get["reply"]),
+                                    reply_all=get.get("all") == "1")
+        elif get.get("draft", "").isdigit():
+            initial = writing.reopen(mail, request.user, mailbox, int(get["draft"]))
+        else:
+            initial = writing.blank(request.user, **{k: get[k][:2000] for k in
+                                                     ("to", "cc", "subject") if k in get})
+        return _page(request, mail, _form(request, initial=initial))
+
+
+@login_required
+@require_POST
+def forward(request):
+    """Start a forward (inline, or as an .eml attachment): the original's attachments are
+    copied into the new draft, which is saved at once and opened."""
+    uid, mailbox = request.POST.get("uid", ""), request.POST.get("mailbox") or "INBOX"
+    if not uid.isdigit():
+        return redirect(reverse("webmail:mailbox"))
+    with mail_for(request) as mail:
+        data = writing.forward(mail, request.user, mailbox, int(uid),
+                               as_attachment=request.POST.get("as") == "eml")
+        writing.save_draft(mail, request.user, data)
+        return _reopen(mail, data["draft"])
+
+
+def _reopen(mail, key):
+    uid = mail.find_draft(key)
+    drafts = mail.folder_for("drafts")
+    return redirect(f"{reverse('webmail:compose')}?{urlencode({'draft': uid, 'mailbox': drafts})}")
+
+
+@login_required
+@require_POST
+def save(request):
+    """Save the draft to the Drafts folder (autosave, or the Save draft button)."""
+    form = _form(request, request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    with mail_for(request) as mail:
+        try:
+            version = writing.save_draft(mail, request.user, form.cleaned_data)
+        except writing.DraftConflict as conflict:
+            reload = f"{reverse('webmail:compose-reload')}?key={form.cleaned_data['draft']}"
+            if wants_json(request):
+                return JsonResponse({"error": conflict.message, "reload": reload}, status=409)
+            return _page(request, mail, form, status=409, problem=conflict.message)
+        if wants_json(request):
+            return JsonResponse({"version": version})
+        notices.success(request, "Draft saved.")
+        return _reopen(mail, form.cleaned_data["draft"])
+
+
+@never_cache
+@login_required
+@require_GET
+def reload(request):
+    """The latest saved version of a draft, by its compose id."""
+    key = request.GET.get("key", "")
+    with mail_for(request) as mail:
+        if not key or not mail.find_draft(key):
+            notices.error(request, "That draft is no longer in Drafts. It may have been sent.")
+            return redirect(reverse("webmail:mailbox"))
+        return _reopen(mail, key)
+
+
+@sensitive_variables("password")
+@login_required
+@require_POST
+def send(request):
+    """Send; on a bad address or a server's refusal the compose window comes back with the
+    reason, the draft saved and the attachments in place."""
+    form = _form(request, request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    data = form.cleaned_data
+    password = vault.open_vault(request)
+    with mail_for(request) as mail:
+        try:
+            notice = writing.send(mail, request.user, password, servers_for(
+                request.user.username), data)
+        except (mime_compose.AddressError, smtp.SmtpError) as refused:
+            problem = getattr(refused, "user_message", None) or str(refused)
+            return _kept(request, mail, form, problem)
+        except storage.StorageUnavailable:
+            return _kept(request, mail, form, "The attachments cannot be read right now, so "
+                         "nothing was sent. Your draft is saved; try again in a moment.")
+    notices.success(request, notice)
+    return redirect(reverse("webmail:mailbox"))
+
+
+def _kept(request, mail, form, problem):
+    """The compose window again with the problem; the draft saved so nothing is lost."""
+    data = dict(form.cleaned_data)
+    try:
+        data["version"] = writing.save_draft(mail, request.user, data)
+    except writing.DraftConflict:
+        problem += " " + writing.DraftConflict.message
+    form = _form(request, initial=data)
+    if wants_json(request):
+        return JsonResponse({"error": problem, "version": data["version"]}, status=422)
+    return _page(request, mail, form, status=422, problem=problem)
+
+
+@login_required
+@require_POST
+def discard(request):
+    """Throw the draft away, with its attachments."""
+    key = request.POST.get("draft", "")
+    if len(key) == 32 and all(c in "0123456789abcdef" for c in key):
+        with mail_for(request) as mail:
+            writing.discard(mail, request.user, key)
+        notices.success(request, "Draft discarded.")
+    return redirect(reverse("webmail:mailbox"))
+
+
+def _invalid(request, form):
+    problem = " ".join(e for errors in form.errors.values() for e in errors)
+    if wants_json(request):
+        return JsonResponse({"error": problem or "The form is incomplete."}, status=400)
+    with mail_for(request) as mail:
+        return _page(request, mail, form, status=400, problem=problem)

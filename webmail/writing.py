@@ -1,0 +1,281 @@
+"""Composing mail: what a compose window starts with, saving drafts, and sending.
+
+Between the views and the layers below: the IMAP session (drafts, Sent, flags), the MIME
+builder, SMTP, the uploads in storage, identities and contacts. A draft is the IMAP message
+in Drafts plus the uploads stored under its compose id; any frontend can carry it on.
+"""
+import json
+import logging
+import re
+import uuid
+from email.headerregistry import Address
+from email.utils import make_msgid
+
+from django.db import transaction
+from django.urls import reverse
+
+from accounts import contacts, identities
+from attachments import storage
+
+from . import smtp
+from .imap.errors import MailError
+from .mime import compose
+from .mime.sanitize import sanitize_html
+from .mime.text import part_text
+from .models import DraftState
+
+log = logging.getLogger(__name__)
+FIELDS_HEADER = "X-Heron-Fields"
+# The compose editor shows an inline image from its upload URL; the message refers to it
+# as cid:<content id>.
+_INLINE_SRC = re.compile(r"/attachments/([0-9a-f-]{36})/\?inline=1")
+
+
+class DraftConflict(Exception):
+    """Another window saved this draft after the version this one started from."""
+
+    message = ("This draft was changed in another window or on another device. Reload it "
+               "to see the latest version; saving here would overwrite it.")
+
+
+def new_key():
+    return uuid.uuid4().hex
+
+
+def _address(person):
+    """An imap Address (name, email) as an email.headerregistry Address, or None."""
+    try:
+        return Address(display_name=person.name or "", addr_spec=person.email)
+    except (ValueError, IndexError, TypeError):
+        return None
+
+
+def _addresses(people):
+    return tuple(filter(None, map(_address, people or ())))
+
+
+def _text_of(message):
+    if message.body is None:
+        return ""
+    return part_text(message.body_raw, message.body.content_type, message.body.charset)
+
+
+def _identity_for(user, message):
+    """The identity the original was sent to, so a reply goes out from the same address."""
+    addressed = {p.email.lower() for p in (*message.to, *message.cc) if p.email}
+    for identity in identities.identities_for(user):
+        if identity.email.lower() in addressed:
+            return identity
+    return identities.default_identity(user)
+
+
+def blank(user, **fields):
+    """A new message: the default identity and its signature, and any given fields."""
+    identity = identities.default_identity(user)
+    data = {"draft": new_key(), "version": 0, "identity": identity.id, "to": "", "cc": "",
+            "bcc": "", "subject": "", "body": identity.signature_block(), "format": "text"}
+    data.update(fields)
+    return data
+
+
+def reply(mail, user, mailbox, uid, reply_all=False):
+    """A reply (to all) to one message: recipients, Re: subject, threading, quote."""
+    original = mail.message(mailbox, uid, prefer="text", mark_read=False)
+    identity = _identity_for(user, original)
+    to, cc = compose.reply_recipients(
+        from_=_addresses([original.sender]), reply_to=_addresses(original.reply_to),
+        to=_addresses(original.to), cc=_addresses(original.cc),
+        own_addresses=identities.own_addresses(user), reply_all=reply_all)
+    in_reply_to, references = compose.threading_headers(
+        original.message_id, tuple(original.references.split()))
+    sender = compose.format_addresses(_addresses([original.sender])) or "someone"
+    quote = compose.attribution(original.date, sender) + "\n" + compose.quote_text(
+        _text_of(original))
+    return blank(user, identity=identity.id, to=compose.format_addresses(to),
+                 cc=compose.format_addresses(cc),
+                 subject=compose.reply_subject(original.subject),
+                 body="\n" + identity.signature_block() + "\n\n" + quote,
+                 in_reply_to=in_reply_to or "", references=" ".join(references),
+                 answers=f"{uid} {mailbox}")
+
+
+def forward(mail, user, mailbox, uid, as_attachment=False):
+    """A forward of one message, inline with its attachments, or as an .eml attachment.
+
+    The original's files are copied into the new draft's uploads as they stream from IMAP,
+    so they can be removed before sending like any other attachment."""
+    original = mail.message(mailbox, uid, prefer="text", mark_read=False)
+    identity = _identity_for(user, original)
+    data = blank(user, identity=identity.id, subject=compose.forward_subject(original.subject),
+                 forwards=f"{uid} {mailbox}")
+    if as_attachment:
+        name = f"{(original.subject or 'message')[:80]}.eml"
+        storage.save_stream(user, data["draft"], name, "message/rfc822",
+                            mail.iter_section(mailbox, uid, ""))
+        return data
+    for part in original.attachments:
+        storage.save_stream(user, data["draft"], part.filename or "attachment",
+                            part.content_type, mail.iter_part(mailbox, uid, part))
+    headers = {"From": compose.format_addresses(_addresses([original.sender])),
+               "Date": original.date.strftime("%a, %d %b %Y %H:%M") if original.date else "",
+               "Subject": original.subject,
+               "To": compose.format_addresses(_addresses(original.to))}
+    data["body"] = ("\n" + identity.signature_block() + "\n\n"
+                    + compose.forward_text_block(headers, _text_of(original)))
+    return data
+
+
+def reopen(mail, user, mailbox, uid):
+    """A draft from the Drafts folder, to carry on writing it."""
+    key, saved = mail.draft_headers(mailbox, uid, FIELDS_HEADER)
+    fields = _load_fields(saved)
+    prefer = "html" if fields.get("format") == "html" else "text"
+    draft = mail.message(mailbox, uid, prefer=prefer, mark_read=False)
+    key = key or new_key()
+    state, _ = DraftState.objects.get_or_create(owner=user, key=key,
+                                                defaults={"uid": uid})
+    body = ""
+    if draft.body is not None:
+        body = part_text(draft.body_raw, draft.body.content_type, draft.body.charset,
+                         keep_html=prefer == "html" and draft.body.content_type == "text/html")
+    data = blank(user, draft=key, version=state.version, subject=draft.subject,
+                 to=fields.get("to", compose.format_addresses(_addresses(draft.to))),
+                 cc=fields.get("cc", compose.format_addresses(_addresses(draft.cc))),
+                 bcc=fields.get("bcc", ""), in_reply_to=draft.in_reply_to,
+                 references=draft.references,
+                 answers=fields.get("answers", ""), forwards=fields.get("forwards", ""))
+    if fields.get("identity") and identities.get_identity(user, fields["identity"]):
+        data["identity"] = fields["identity"]
+    if prefer == "html" and draft.body is not None and draft.body.content_type == "text/html":
+        # Whatever wrote the draft, its HTML goes into the editor only sanitized; its
+        # inline images point at the uploads they came from.
+        images = {u.content_id: reverse("attachments:download", args=[u.id]) + "?inline=1"
+                  for u in storage.uploads_for(user, key) if u.content_id}
+        clean = sanitize_html(_body_fragment(body), allow_remote=False, cid_url=images.get)
+        data.update(format="html", html=clean.html, body="")
+    else:
+        data["body"] = body
+    return data
+
+
+def _load_fields(text):
+    try:
+        fields = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return {k: v for k, v in fields.items() if isinstance(v, (str, int))} if isinstance(
+        fields, dict) else {}
+
+
+def _body_fragment(html):
+    found = re.search(r"<body[^>]*>(.*)</body>", html, re.S | re.I)
+    return found.group(1) if found else html
+
+
+def _outgoing(user, data, *, draft):
+    """The Outgoing message for form data; drafts keep addresses that do not parse yet."""
+    identity = (identities.get_identity(user, data.get("identity"))
+                or identities.default_identity(user))
+
+    def parsed(field):
+        try:
+            return compose.parse_addresses(data.get(field, ""))
+        except compose.AddressError:
+            if draft:
+                return ()
+            raise
+
+    # A draft in IMAP holds the text and its inline images only: attached files stay in
+    # storage under the compose id, so saving every few seconds never copies them.
+    uploads = storage.uploads_for(user, data["draft"])
+    if draft:
+        uploads = [u for u in uploads if u.content_id and data.get("format") == "html"]
+    files, messages = [], []
+    for upload in uploads:
+        if upload.content_type == "message/rfc822":
+            with storage.open_upload(upload) as handle:
+                messages.append(handle.read())
+        else:
+            files.append(compose.OutgoingFile(
+                name=upload.name, content_type=upload.content_type,
+                open=lambda upload=upload: storage.open_upload(upload),
+                content_id=upload.content_id or None))
+    html = None
+    if data.get("format") == "html":
+        cids = {str(u.id): u.content_id for u in uploads if u.content_id}
+        html = _INLINE_SRC.sub(lambda m: f"cid:{cids[m.group(1)]}" if m.group(1) in cids
+                               else m.group(0), data.get("html", ""))
+    extra = ()
+    if draft:
+        fields = {name: data.get(name, "") for name in
+                  ("to", "cc", "bcc", "format", "answers", "forwards")}
+        fields["identity"] = identity.id
+        extra = (("X-Heron-Draft", data["draft"]), (FIELDS_HEADER, json.dumps(fields)))
+    return compose.Outgoing(
+        sender=identity.from_address(), to=parsed("to"), cc=parsed("cc"), bcc=parsed("bcc"),
+        reply_to=compose.parse_addresses(identity.reply_to) if identity.reply_to else (),
+        subject=data.get("subject", ""), text=data.get("body", "") if html is None else "",
+        html=html, files=tuple(files), attached_messages=tuple(messages),
+        in_reply_to=data.get("in_reply_to") or None,
+        references=tuple((data.get("references") or "").split()),
+        message_id=make_msgid(domain=identity.email.rpartition("@")[2] or None),
+        extra_headers=extra)
+
+
+def save_draft(mail, user, data):
+    """Save a version of the draft to IMAP Drafts; returns the new version number.
+
+    data["version"] is the version this window last saw; raises DraftConflict when
+    another window saved since."""
+    with transaction.atomic():
+        state, _ = DraftState.objects.select_for_update().get_or_create(
+            owner=user, key=data["draft"])
+        if state.version != int(data.get("version") or 0):
+            raise DraftConflict()
+        raw = compose.message_bytes(compose.build_message(
+            _outgoing(user, data, draft=True), include_bcc=True))
+        state.uid = mail.save_draft(raw, data["draft"])
+        state.version += 1
+        state.save()
+    return state.version
+
+
+def send(mail, user, password, servers, data):
+    """Send the composed message; then file it in Sent, drop the draft and its uploads,
+    and flag the original \\Answered or $Forwarded. Returns the notice for the user.
+
+    Raises compose.AddressError for bad addresses and smtp.SmtpError when the server did
+    not take it; in both cases the draft and its uploads are untouched."""
+    out = _outgoing(user, data, draft=False)
+    recipients = tuple(a.addr_spec for a in (*out.to, *out.cc, *out.bcc))
+    if not recipients:
+        raise compose.AddressError("Add at least one recipient.")
+    smtp.send(servers.smtp, user.username, password,
+              smtp.Envelope(out.sender.addr_spec, recipients),
+              compose.message_bytes(compose.build_message(out)))
+    notice = "Message sent."
+    try:
+        mail.file_sent(compose.message_bytes(compose.build_message(out, include_bcc=True)))
+        mail.discard_draft(data["draft"])
+        _mark_original(mail, data.get("answers"), "\\Answered")
+        _mark_original(mail, data.get("forwards"), "$Forwarded")
+    except MailError as exc:
+        log.warning("sent, but filing it failed: %s", type(exc).__name__)
+        notice = "Message sent, but a copy could not be saved in Sent."
+    storage.delete_draft_uploads(user, data["draft"])
+    DraftState.objects.filter(owner=user, key=data["draft"]).delete()
+    contacts.remember(user, (*out.to, *out.cc, *out.bcc), weight=2)
+    return notice
+
+
+def discard(mail, user, key):
+    """Throw a draft away: its IMAP versions, its uploads and its state."""
+    mail.discard_draft(key)
+    storage.delete_draft_uploads(user, key)
+    DraftState.objects.filter(owner=user, key=key).delete()
+
+
+def _mark_original(mail, pick, flag):
+    uid, _, mailbox = (pick or "").partition(" ")
+    if uid.isdigit() and mailbox:
+        mail.set_flag(mailbox, [int(uid)], flag, True)
