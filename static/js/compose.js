@@ -79,6 +79,19 @@
   });
   editor.addEventListener("input", changed);
 
+  // --- Signatures: choosing another identity swaps its signature in -------------------
+  var signatures = JSON.parse(document.getElementById("signatures").textContent || "{}");
+  var identity = field("identity");
+  var signed = identity.value;
+  identity.addEventListener("change", function () {
+    var before = signatures[signed] || "", after = signatures[identity.value] || "";
+    var body = field("body");
+    if (before && body.value.indexOf(before) >= 0) body.value = body.value.replace(before, after);
+    else if (!before && after) body.value = body.value.replace(/\s*$/, "") + after;
+    signed = identity.value;
+    changed();
+  });
+
   // --- Autosave --------------------------------------------------------------------------
   function changed() {
     if (stopped || sending) return;

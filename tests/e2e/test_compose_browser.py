@@ -102,3 +102,22 @@ def test_rich_text_is_sent_with_a_plain_text_alternative(live_server, page):
     finally:
         remove(alice, "INBOX", subject)
         alice.logout()
+
+
+def test_choosing_another_identity_swaps_its_signature(live_server, page, django_user_model):
+    log_in(page, live_server.url, BOB)
+    from accounts.identities import default_identity
+    from accounts.models import Identity
+
+    user = django_user_model.objects.get(username=BOB)
+    main = default_identity(user)
+    main.signature = "Bob\nHeron team"
+    main.save()
+    Identity.objects.create(user=user, name="Bob at home", email="bob.home@heron.test",
+                            signature="Sent from my kitchen")
+    page.goto(f"{live_server.url}/mail/compose/")
+    message = page.get_by_label("Message", exact=True)
+    assert message.input_value().endswith("-- \nBob\nHeron team")
+    page.get_by_label("From").select_option(label="Bob at home <bob.home@heron.test>")
+    assert message.input_value().endswith("-- \nSent from my kitchen")
+    assert "Heron team" not in message.input_value()

@@ -31,7 +31,11 @@ def _page(request, mail, form, status=200, problem=""):
 
 
 def _form(request, data=None, initial=None):
-    return ComposeForm(data, initial=initial, identities=identities.identities_for(request.user))
+    found = identities.identities_for(request.user)
+    form = ComposeForm(data, initial=initial, identities=found)
+    # For the compose script: the signature block of each identity, to swap on a change.
+    form.signatures = {str(i.id): i.signature_block() for i in found}
+    return form
 
 
 @never_cache

@@ -8,6 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import contacts
 from accounts.models import TrustedSender
 
 from ..forms import MessageViewForm
@@ -52,6 +53,7 @@ def message(request, uid):
                                               query["reverse"])
     allow = _allows_remote(request, query, shown.sender)
     body = show_body(shown, allow_remote=allow, cid_url=_cid_url(shown))
+    contacts.remember(request.user, [shown.sender])  # people one hears from, to suggest
     current = current_folder(folders, shown.mailbox)
     mailbox = shown.mailbox
     pane = bool(request.headers.get("HX-Request"))
