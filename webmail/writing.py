@@ -20,6 +20,7 @@ from attachments import storage
 from . import smtp
 from .imap.errors import MailError
 from .mime import compose
+from .mime import reply as replies
 from .mime.sanitize import sanitize_html
 from .mime.text import part_text
 from .models import DraftState
@@ -82,18 +83,18 @@ def reply(mail, user, mailbox, uid, reply_all=False):
     """A reply (to all) to one message: recipients, Re: subject, threading, quote."""
     original = mail.message(mailbox, uid, prefer="text", mark_read=False)
     identity = _identity_for(user, original)
-    to, cc = compose.reply_recipients(
+    to, cc = replies.reply_recipients(
         from_=_addresses([original.sender]), reply_to=_addresses(original.reply_to),
         to=_addresses(original.to), cc=_addresses(original.cc),
         own_addresses=identities.own_addresses(user), reply_all=reply_all)
-    in_reply_to, references = compose.threading_headers(
+    in_reply_to, references = replies.threading_headers(
         original.message_id, tuple(original.references.split()))
     sender = compose.format_addresses(_addresses([original.sender])) or "someone"
-    quote = compose.attribution(original.date, sender) + "\n" + compose.quote_text(
+    quote = replies.attribution(original.date, sender) + "\n" + replies.quote_text(
         _text_of(original))
     return blank(user, identity=identity.id, to=compose.format_addresses(to),
                  cc=compose.format_addresses(cc),
-                 subject=compose.reply_subject(original.subject),
+                 subject=replies.reply_subject(original.subject),
                  body="\n" + identity.signature_block() + "\n\n" + quote,
                  in_reply_to=in_reply_to or "", references=" ".join(references),
                  answers=f"{uid} {mailbox}")
@@ -106,7 +107,7 @@ def forward(mail, user, mailbox, uid, as_attachment=False):
     so they can be removed before sending like any other attachment."""
     original = mail.message(mailbox, uid, prefer="text", mark_read=False)
     identity = _identity_for(user, original)
-    data = blank(user, identity=identity.id, subject=compose.forward_subject(original.subject),
+    data = blank(user, identity=identity.id, subject=replies.forward_subject(original.subject),
                  forwards=f"{uid} {mailbox}")
     if as_attachment:
         name = f"{(original.subject or 'message')[:80]}.eml"
@@ -121,7 +122,7 @@ def forward(mail, user, mailbox, uid, as_attachment=False):
                "Subject": original.subject,
                "To": compose.format_addresses(_addresses(original.to))}
     data["body"] = ("\n" + identity.signature_block() + "\n\n"
-                    + compose.forward_text_block(headers, _text_of(original)))
+                    + replies.forward_text_block(headers, _text_of(original)))
     return data
 
 

@@ -7,10 +7,12 @@ from email import message_from_bytes, policy
 from email.headerregistry import Address
 
 from webmail.mime.compose import (
-    MAX_ADDRESSES, AddressError, Outgoing, OutgoingFile, attribution, build_message,
-    format_addresses, forward_html_block, forward_subject, forward_text_block, html_to_text,
-    message_bytes, parse_addresses, quote_html, quote_text, reply_recipients, reply_subject,
-    threading_headers,
+    MAX_ADDRESSES, AddressError, Outgoing, OutgoingFile, build_message, format_addresses,
+    html_to_text, message_bytes, parse_addresses,
+)
+from webmail.mime.reply import (
+    attribution, forward_html_block, forward_subject, forward_text_block, quote_html,
+    quote_text, reply_recipients, reply_subject, threading_headers,
 )
 
 ALICE = Address("Alice", "alice", "heron.test")
