@@ -4,7 +4,7 @@ import logging
 from django.contrib.auth import login, logout
 from django.views.decorators.debug import sensitive_variables
 
-from webmail import mail
+from webmail import mail, metrics
 from webmail.imap.errors import MailServerUnavailable
 
 from . import throttle, vault
@@ -24,6 +24,8 @@ class LoginRefused(Exception):
 
 
 def _record(request, username, outcome, user=None):
+    if outcome != LoginEvent.Outcome.LOGOUT:
+        metrics.login_attempt(outcome)
     LoginEvent.objects.create(
         username=username[:254], user=user, outcome=outcome, client_ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from webmail import metrics
 from webmail.imap.types import ServerConfig
 
 from .models import Domain
@@ -27,6 +28,7 @@ def servers_for(address):
     domain = domain_of(address)
     key = f"domain-servers:{domain or '-'}"
     found = cache.get(key)
+    metrics.cache_lookup("domain-servers", found is not None)
     if found is None:
         found = _lookup(domain)
         cache.set(key, found, CACHE_SECONDS)

@@ -11,6 +11,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from webmail import metrics
+
 
 def _key(kind, value):
     digest = hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()[:32]
@@ -18,7 +20,9 @@ def _key(kind, value):
 
 
 def _state(kind, value):
-    return cache.get(_key(kind, value)) or {"count": 0, "last": 0.0}
+    found = cache.get(_key(kind, value))
+    metrics.cache_lookup("login-throttle", found is not None)
+    return found or {"count": 0, "last": 0.0}
 
 
 def wait_seconds(username, client_ip, now=None):

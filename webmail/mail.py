@@ -7,6 +7,7 @@ from django.core.cache import cache
 from accounts import vault
 from accounts.domains import servers_for
 
+from . import metrics
 from .imap.errors import AuthFailed
 from .imap.pool import SessionPool
 
@@ -63,6 +64,7 @@ def quota_for(request, mail):
     """
     key = f"quota:{request.user.username}"
     found = cache.get(key)
+    metrics.cache_lookup("quota", found is not None)
     if found is None:
         found = mail.quota() or False  # False: the server has no quota, remembered too
         cache.set(key, found, QUOTA_SECONDS)

@@ -1,6 +1,7 @@
 """Request id, primary pinning after writes, Server-Timing, and mail errors as clear pages."""
 import logging
 import re
+import time
 import uuid
 import zoneinfo
 from contextvars import ContextVar
@@ -10,20 +11,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core import signing
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from redis.exceptions import RedisError
 
 from attachments.errors import StorageUnavailable
 
-from . import db_router
+from . import db_router, metrics
 from .imap.errors import (AuthFailed, MailboxNotFound, MailError, MailServerUnavailable,
                           MessageGone, NoSuchFolderRole, ServerRefused)
 
 log = logging.getLogger(__name__)
+request_log = logging.getLogger("heron.request")
 request_id = ContextVar("heron_request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 PIN_COOKIE = "heron_pin"
@@ -35,8 +39,24 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class FrontendNameMiddleware:
+    """Names the frontend that answered (X-Heron-Frontend: HERON_FRONTEND_NAME), so the
+    balancing can be seen; first in the chain, so error pages carry it too."""
+
+    def __init__(self, get_response):
+        if not settings.HERON_FRONTEND_NAME:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+        self.name = settings.HERON_FRONTEND_NAME
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["X-Heron-Frontend"] = self.name
+        return response
+
+
 class RequestIdMiddleware:
-    """Takes nginx's X-Request-ID (or makes one), logs one line per request."""
+    """Takes nginx's X-Request-ID (or makes one); logs and counts every request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -46,17 +66,46 @@ class RequestIdMiddleware:
         rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
         request.request_id = rid
+        started = time.perf_counter()
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = rid
             commands, seconds = getattr(request, "imap_stats", (0, 0.0))
             response["Server-Timing"] = (
                 f'imap;desc="{commands} IMAP commands";dur={seconds * 1000:.1f}')
-            log.info("%s %s %s imap=%d", request.method, request.path, response.status_code,
-                     commands)
+            elapsed = time.perf_counter() - started
+            log_request(request, response, elapsed)
+            metrics.observe_request(request, response, elapsed)
             return response
         finally:
             request_id.reset(token)
+
+
+def log_request(request, response, seconds):
+    """One structured line per request: no query string, cookies or login address."""
+    commands, imap_seconds = getattr(request, "imap_stats", (0, 0.0))
+    fields = {
+        "method": request.method[:16], "path": request.path[:300],
+        "view": metrics.view_name(request), "status": response.status_code,
+        "duration_ms": round(seconds * 1000, 1), "imap_commands": commands,
+        "imap_ms": round(imap_seconds * 1000, 1), "user_id": _user_id(request),
+    }
+    frontend = getattr(settings, "HERON_FRONTEND_NAME", "")
+    if frontend:
+        fields["frontend"] = frontend
+    request_log.info("request", extra={"fields": fields})
+
+
+def _user_id(request):
+    """The id of the user the request already loaded, else None.
+
+    Loading one here would cost a session read (and fail while Redis is down), so a user
+    still behind the lazy request.user is taken only from Django's own per-request cache.
+    """
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject):
+        user = getattr(request, "_cached_user", None)
+    return user.pk if user is not None and user.is_authenticated else None
 
 
 class PrimaryPinningMiddleware:

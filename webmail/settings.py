@@ -4,6 +4,7 @@ Each part has an embedded default that needs no server (SQLite, database session
 local-memory cache, local media files, the demo IMAP server of `make run`).
 """
 import os
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -59,16 +60,37 @@ def env_url(name):
     return raw
 
 
+def env_networks(name, default=()):
+    """Comma-separated addresses or networks ("127.0.0.1, 10.0.0.0/8") as ip_network objects."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks, not {item!r}") from None
+    return networks
+
+
 DEBUG = env_bool("DEBUG", default=False)
 _DEV_SECRET = "heron-development-only-secret-key-not-for-production-use-0123456789"
 SECRET_KEY = env_str("SECRET_KEY") or _DEV_SECRET
-if SECRET_KEY == _DEV_SECRET and not DEBUG and env_bool("HERON_PRODUCTION", False):
-    raise ImproperlyConfigured("SECRET_KEY must be set in production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Addresses of the proxies (nginx) whose X-Forwarded-For we believe.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
-SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not DEBUG and bool(CSRF_TRUSTED_ORIGINS))
+# This process's name among the frontends behind the balancer, sent back as X-Heron-Frontend.
+HERON_FRONTEND_NAME = env_str("HERON_FRONTEND_NAME")
+# A site whose trusted origins are all https:// is served over TLS (nginx terminates it): its
+# cookies are Secure, plain http is redirected and HSTS is sent. `make run` (DEBUG, http) is not.
+_HTTPS_ORIGINS = bool(CSRF_TRUSTED_ORIGINS) and all(
+    origin.startswith("https://") for origin in CSRF_TRUSTED_ORIGINS)
+SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not DEBUG and _HTTPS_ORIGINS)
+# The development key is public: a site on https, or one that says it is production, must
+# have its own.
+if SECRET_KEY == _DEV_SECRET and not DEBUG and (
+        _HTTPS_ORIGINS or env_bool("HERON_PRODUCTION", False)):
+    raise ImproperlyConfigured("SECRET_KEY must be set in production")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,6 +105,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "webmail.middleware.FrontendNameMiddleware",
     "webmail.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "webmail.middleware.ContentSecurityPolicyMiddleware",
@@ -91,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.SessionActivityMiddleware",
     "webmail.middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -158,7 +182,7 @@ if REDIS_URL:
         "sessions": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL,
                      "KEY_PREFIX": "heron-s", "OPTIONS": _redis_options},
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "webmail.session_store"
     SESSION_CACHE_ALIAS = "sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -200,9 +224,13 @@ if S3_BUCKET:
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
                         "OPTIONS": {"location": MEDIA_ROOT}}
+# With STATIC_MANIFEST, collectstatic writes content-hashed names (heron.3f2a1c.css) that
+# nginx may cache for a year; it needs collectstatic to have run, so it is off by default.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage."
+                    + ("ManifestStaticFilesStorage" if STATIC_MANIFEST else "StaticFilesStorage")},
 }
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -254,19 +282,36 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if SECURE_COOKIES:
+    # nginx sets X-Forwarded-Proto on every request it passes on, overwriting a client's.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes and the metrics scraper ask a frontend directly, over plain http.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is the domain owner's lasting choice: anyone may submit a domain whose
+        # header says "preload" to the browsers' list. So it is off unless asked for, and
+        # check --deploy need not remind us of it.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# --- Metrics and logs ------------------------------------------------------------------
+# /metrics answers these client addresses or networks (after TRUSTED_PROXIES), or a request
+# with "Authorization: Bearer <METRICS_TOKEN>"; anyone else gets 404.
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# One line per record: "json" for log shippers, "text" (key=value) for people.
+LOG_FORMAT = env_choice("LOG_FORMAT", ("json", "text"), "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "webmail.middleware.RequestIdFilter"}},
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s rid=%(request_id)s %(message)s"},
+        "structured": {"()": "webmail.logs.StructuredFormatter", "output": LOG_FORMAT},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line",
+        "console": {"class": "logging.StreamHandler", "formatter": "structured",
                     "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -274,5 +319,7 @@ LOGGING = {
         # imaplib's debug log would contain the LOGIN command; keep it quiet always.
         "imapclient": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
+        # Each 4xx is in its heron.request line already; errors and tracebacks still show.
+        "django.request": {"level": "ERROR"},
     },
 }

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import health
+from . import health, metrics
 from .views import actions, api, compose, folders, mailbox, message, parts
 
 mail_patterns = [
@@ -33,6 +33,7 @@ mail_patterns = [
 api_patterns = [
     path("mailboxes/", api.mailboxes, name="api-mailboxes"),
     path("messages/", api.messages, name="api-messages"),
+    path("poll/", api.poll, name="api-poll"),
 ]
 
 urlpatterns = [
@@ -44,4 +45,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]

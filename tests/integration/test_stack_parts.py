@@ -52,7 +52,7 @@ def test_sessions_and_cache_live_in_redis(settings):
     from django.core.cache import caches
     from django_redis import get_redis_connection
 
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache"
+    assert settings.SESSION_ENGINE == "webmail.session_store"
     caches["sessions"].set("probe", "shared", 30)
     raw = get_redis_connection("sessions")
     assert any(b"probe" in key for key in raw.keys("*probe*"))

@@ -1,0 +1,93 @@
+"""gunicorn settings for one Heron frontend: `gunicorn -c deploy/gunicorn.conf.py webmail.wsgi`.
+
+Every knob comes from the environment (see docs/deploy.md); the defaults suit one frontend
+on a machine of its own behind nginx.
+
+On SIGTERM gunicorn stops accepting, lets each worker finish the request it is serving for
+up to GUNICORN_GRACEFUL_TIMEOUT seconds, then exits 0; systemd's TimeoutStopSec must be
+longer than that.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def _env_int(name, default):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+
+
+bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+        if address.strip()]
+# WEB_CONCURRENCY is gunicorn's own name for it. Each worker keeps its own pool of IMAP
+# connections (up to IMAP_POOL_MAX), so more workers also means more connections.
+workers = _env_int("WEB_CONCURRENCY", 2 * len(os.sched_getaffinity(0)) + 1)
+# With threads > 1 a worker serves several requests at once and its threads share one IMAP
+# pool, which is what makes balancing on the session cookie pay off (see deploy/nginx.conf).
+threads = _env_int("GUNICORN_THREADS", 1)
+# A worker silent this long is killed: longer than IMAP_TIMEOUT and SMTP_TIMEOUT together.
+timeout = _env_int("GUNICORN_TIMEOUT", 60)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Recycling a worker bounds slow leaks; it also drops that worker's pooled IMAP connections,
+# so not too often. The jitter keeps workers from restarting all at once.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 5000)
+max_requests_jitter = max(1, max_requests // 10) if max_requests else 0
+# nginx sets X-Forwarded-Proto; believe it only from these addresses (gunicorn's own name).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# The heartbeat file on tmpfs: a disk-backed /tmp can stall it and get workers killed.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Several instances may run on one machine; each gets its control socket only when asked.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
+
+# Heron logs one structured line per request itself (without query strings), so gunicorn's
+# access log stays off; gunicorn's own messages get the same line format as Heron's.
+accesslog = None
+errorlog = "-"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"structured": {"()": "webmail.logs.StructuredFormatter",
+                                  "output": os.environ.get("LOG_FORMAT", "json") or "json"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "structured",
+                            "stream": "ext://sys.stderr"}},
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+    },
+}
+
+# Prometheus multiprocess mode: workers write their metrics to files in this folder and
+# /metrics adds them up. It must be set before a worker imports prometheus_client, and be
+# one folder per gunicorn instance, emptied at start.
+# This file is read again on SIGHUP; the environment remembers a folder made the first time.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+else:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["HERON_MADE_METRICS_DIR"] = (
+        tempfile.mkdtemp(prefix="heron-metrics-", dir=worker_tmp_dir))
+
+
+def on_starting(server):
+    # Files left by an earlier run would be added to this one's totals.
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    # A dead worker's gauges must stop counting; its counters stay in the totals.
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    made = os.environ.get("HERON_MADE_METRICS_DIR")
+    if made and made == os.environ["PROMETHEUS_MULTIPROC_DIR"]:
+        shutil.rmtree(made, ignore_errors=True)

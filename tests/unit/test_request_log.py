@@ -1,0 +1,86 @@
+"""One structured log line per request: its id, view, status and time; nothing personal."""
+import json
+import logging
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.unit.conftest import PASSWORDS, log_in
+from webmail.logs import StructuredFormatter
+from webmail.middleware import RequestIdFilter
+
+ALICE = "alice@heron.test"
+
+
+class _Collect(logging.Handler):
+    def __init__(self, lines):
+        super().__init__()
+        self.lines = lines
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def request_lines():
+    """The heron.request lines, formatted as production writes them (JSON)."""
+    lines = []
+    handler = _Collect(lines)
+    handler.setFormatter(StructuredFormatter("json"))
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("heron.request")
+    logger.addHandler(handler)
+    yield lines
+    logger.removeHandler(handler)
+
+
+def test_a_request_logs_one_json_line_with_its_id_view_status_and_time(client, request_lines):
+    response = client.get("/healthz?token=hunter2", HTTP_X_REQUEST_ID="nginx-rid-42")
+    assert response["X-Request-ID"] == "nginx-rid-42"
+    assert len(request_lines) == 1
+    entry = json.loads(request_lines[0])
+    assert {key: entry[key] for key in ("rid", "method", "path", "view", "status")} == {
+        "rid": "nginx-rid-42", "method": "GET", "path": "/healthz", "view": "healthz",
+        "status": 200}
+    assert entry["duration_ms"] >= 0 and entry["imap_commands"] == 0
+    assert entry["user_id"] is None
+    assert "hunter2" not in request_lines[0]
+
+
+def test_the_log_names_the_user_by_id_never_by_address_or_password(
+        client, fake_server, db, request_lines):
+    client.cookies["tracking"] = "cookie-value-xyz"
+    log_in(client)
+    client.get("/mail/")
+    alice_id = get_user_model().objects.get(username=ALICE).pk
+    login_line, inbox_line = (json.loads(line) for line in request_lines)
+    assert (login_line["view"], login_line["user_id"]) == ("accounts:login", alice_id)
+    assert (inbox_line["view"], inbox_line["user_id"]) == ("webmail:mailbox", alice_id)
+    assert inbox_line["imap_commands"] >= 1
+    text = "\n".join(request_lines)
+    for secret in (ALICE, PASSWORDS[ALICE], "cookie-value-xyz"):
+        assert secret not in text
+
+
+def test_the_frontend_is_named_when_it_has_a_name(client, settings, request_lines):
+    settings.HERON_FRONTEND_NAME = "web2"
+    client.get("/healthz")
+    assert json.loads(request_lines[0])["frontend"] == "web2"
+
+
+def _record(**fields):
+    record = logging.LogRecord("heron.request", logging.INFO, __file__, 1, "request", (), None)
+    record.fields = fields
+    return record
+
+
+def test_text_lines_are_key_value_pairs():
+    line = StructuredFormatter("text").format(_record(method="GET", status=200, user_id=None))
+    assert line.endswith("msg=request method=GET status=200 user_id=-")
+    assert "level=INFO logger=heron.request rid=-" in line
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_a_crafted_path_cannot_forge_a_second_line(output):
+    line = StructuredFormatter(output).format(_record(path='/a\nlevel=ERROR msg="forged"'))
+    assert "\n" not in line
