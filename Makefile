@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup run services services-down test test-unit bench clean
+.PHONY: setup run services services-down cluster cluster-down test test-unit bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@bash deploy/setup-venv.sh $(VENV)
@@ -20,6 +20,12 @@ services: setup
 
 services-down:
 	@bash deploy/stack/down.sh
+
+cluster: services
+	@bash deploy/cluster/up.sh
+
+cluster-down:
+	@bash deploy/cluster/down.sh
 
 test: setup
 	@bash deploy/test.sh

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# `make test`: start the real service stack, run every test against it, stop the stack.
+# `make test`: start the real service stack and the load-balanced cluster on top of it,
+# run every test against them, stop both (also when a test run fails or is interrupted)
+# and exit with pytest's status.
 set -uo pipefail
 PY="${PYTHON:-.venv/bin/python}"
-bash deploy/stack/up.sh || { bash deploy/stack/down.sh; exit 1; }
-bash deploy/browser.sh || { bash deploy/stack/down.sh; exit 1; }
+
+# down.sh stops the cluster first, then the stack.
+trap 'bash deploy/stack/down.sh' EXIT
+
+bash deploy/stack/up.sh || exit 1
+bash deploy/browser.sh || exit 1
+if ! bash deploy/cluster/up.sh; then
+    echo "test.sh: the cluster (deploy/cluster/up.sh) did not start; see above" >&2
+    exit 1
+fi
 set -a
 # shellcheck disable=SC1091
 source .stack/env
 set +a
 "$PY" -m pytest -q "$@"
 status=$?
-bash deploy/stack/down.sh
-exit $status
+exit $status  # the EXIT trap stops everything on the way out

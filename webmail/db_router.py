@@ -28,8 +28,12 @@ def healthy_replicas(now=None):
 
 def _reachable(alias):
     """Open (or reuse) the replica connection; a failure marks it down."""
+    connection = connections[alias]
     try:
-        connections[alias].ensure_connection()
+        # A connection kept from an earlier request may have died with the replica:
+        # ensure_connection() alone would reuse it and the query would fail.
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
     except DatabaseError:
         mark_down(alias)
         return False

@@ -22,6 +22,7 @@ for arg in "$@"; do
         *) echo "down.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
+bash "$ROOT/deploy/cluster/down.sh" || true  # the cluster's frontends use everything below
 
 say() { printf '%-10s %s\n' "$1" "$2"; }
 
@@ -57,6 +58,26 @@ stop_pidfile() {
     rm -f "$pidfile"
 }
 
+# stop_dovecot PART DIR: stop the Dovecot whose config and run/ are in DIR.
+stop_dovecot() {
+    local part="$1" conf="$2/dovecot.conf" pidfile="$2/run/master.pid"
+    if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        if [[ -f "$conf" ]] && command -v doveadm >/dev/null 2>&1 &&
+            doveadm -c "$conf" stop >/dev/null 2>&1; then
+            # doveadm returns once the master has been signalled; wait for it.
+            for _ in $(seq 1 50); do
+                [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+                sleep 0.2
+            done
+            say "$part" "stopped"
+        else
+            stop_pidfile "$part" "$pidfile" dovecot
+        fi
+    else
+        say "$part" "not running"
+    fi
+}
+
 stop_pg() {
     local part="$1" dir="$2"
     if [[ -f "$dir/data/postmaster.pid" ]] && [[ -x "$PGBIN/pg_ctl" ]] &&
@@ -76,23 +97,8 @@ if [[ -d "$STACK" ]]; then
     stop_pidfile cyrus "$STACK/cyrus/run/master.pid" cyrus/bin/master
     stop_pidfile smtp "$STACK/smtp/smtp.pid" smtp_server.py
 
-    DV_CONF="$STACK/dovecot/dovecot.conf"
-    DV_PID="$STACK/dovecot/run/master.pid"
-    if [[ -f "$DV_PID" ]] && kill -0 "$(cat "$DV_PID")" 2>/dev/null; then
-        if [[ -f "$DV_CONF" ]] && command -v doveadm >/dev/null 2>&1 &&
-            doveadm -c "$DV_CONF" stop >/dev/null 2>&1; then
-            # doveadm returns once the master has been signalled; wait for it.
-            for _ in $(seq 1 50); do
-                [[ -f "$DV_PID" ]] && kill -0 "$(cat "$DV_PID")" 2>/dev/null || break
-                sleep 0.2
-            done
-            say dovecot "stopped"
-        else
-            stop_pidfile dovecot "$DV_PID" dovecot
-        fi
-    else
-        say dovecot "not running"
-    fi
+    stop_dovecot dovecot2 "$STACK/dovecot2"
+    stop_dovecot dovecot "$STACK/dovecot"
 
     stop_pidfile s3 "$STACK/s3/moto.pid" moto
 

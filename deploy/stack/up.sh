@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start Heron's local service stack (PostgreSQL primary + replica, Redis,
-# moto S3, Dovecot IMAP/LMTP, SMTP submission, Cyrus IMAP). Run from the
-# repo root:
+# moto S3, Dovecot IMAP/LMTP, SMTP submission, Cyrus IMAP, and a second
+# Dovecot for a second mail domain). Run from the repo root:
 #
 #     bash deploy/stack/up.sh
 #
@@ -33,6 +33,10 @@ SMTP_PORT=51587
 CYRUS_PORT=51145
 MAIL_DOMAIN=heron.test
 USERS=("alice@heron.test:alice-pw-1" "bob@heron.test:bob-pw-1" "carol@heron.test:carol-pw-1")
+# A second Dovecot serving a second mail domain (see "dovecot2" below).
+DOVECOT2_PORT=51243
+MAIL_DOMAIN2=other.test
+USERS2=("dana@other.test:dana-pw-1" "erin@other.test:erin-pw-1")
 
 if [[ $EUID -ne 0 ]]; then
     echo "up.sh: must run as root (PostgreSQL runs as 'postgres', mail as 'mail')" >&2
@@ -412,13 +416,16 @@ protocol lmtp {
   hostname = $MAIL_DOMAIN
 }
 EOF
+dv_changed=0
+cmp -s "$DV_CONF.tmp" "$DV_CONF" || dv_changed=1
 mv "$DV_CONF.tmp" "$DV_CONF"
 touch "$DV/dovecot.log"
 
 dovecot_ok() { banner_ok "$IMAP_PORT" "* OK" && banner_ok "$LMTP_PORT" "220"; }
 if pid_alive "$DV/run/master.pid"; then
-    # pick up config changes without a restart
-    dovecot -c "$DV_CONF" reload >/dev/null 2>&1 || true
+    # Pick up config changes without a restart. Only then: a reload ends every open IMAP
+    # session, and up.sh also runs to bring back other services mid-test.
+    if ((dv_changed)); then dovecot -c "$DV_CONF" reload >/dev/null 2>&1 || true; fi
 else
     if port_open "$IMAP_PORT" || port_open "$LMTP_PORT"; then
         die dovecot "" "port $IMAP_PORT or $LMTP_PORT is in use by a process up.sh did not start"
@@ -624,6 +631,155 @@ wait_until cyrus "$CY_LOG" cyrus_ok
     die cyrus "$CY/seed.log" "seeding mail failed"
 say cyrus "IMAP on 127.0.0.1:$CYRUS_PORT (config $CY_CONF; $(tail -n 1 "$CY/seed.log"))"
 
+# -------------------------------------------------------------- dovecot2 --
+
+# A second, minimal Dovecot (IMAP only) serving $MAIL_DOMAIN2, so one Heron is
+# tested against two mail domains on two servers: its users exist only here,
+# and the first Dovecot's users only there. Its own instance name, base_dir,
+# state, passwd-file and maildirs, all under $DV2.
+DV2="$STACK/dovecot2"
+DV2_CONF="$DV2/dovecot.conf"
+DV2_USERS="$DV2/users"
+mkdir -p "$DV2/run" "$DV2/state" "$DV2/mail" "$DV2/home"
+chown mail:mail "$DV2/mail" "$DV2/home"
+
+{
+    for entry in "${USERS2[@]}"; do
+        echo "${entry%%:*}:{PLAIN}${entry#*:}::::::"
+    done
+} >"$DV2_USERS.tmp"
+chown root:dovecot "$DV2_USERS.tmp"
+chmod 640 "$DV2_USERS.tmp"
+mv "$DV2_USERS.tmp" "$DV2_USERS"
+
+cat >"$DV2_CONF.tmp" <<EOF
+# Written by deploy/stack/up.sh on every run; edit there.
+# Standalone config: nothing from /etc/dovecot is included.
+protocols = imap
+listen = 127.0.0.1
+instance_name = heron-stack-2
+base_dir = $DV2/run
+state_dir = $DV2/state
+log_path = $DV2/dovecot.log
+info_log_path = $DV2/dovecot.log
+debug_log_path = $DV2/dovecot.log
+
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+login_trusted_networks = 127.0.0.0/8
+auth_failure_delay = 0
+mail_max_userip_connections = 100
+
+first_valid_uid = $MAIL_UID
+last_valid_uid = $MAIL_UID
+first_valid_gid = $MAIL_GID
+last_valid_gid = $MAIL_GID
+mail_uid = mail
+mail_gid = mail
+mail_location = maildir:$DV2/mail/%d/%n:LAYOUT=fs
+
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu $DV2_USERS
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%Lu $DV2_USERS
+  default_fields = uid=mail gid=mail home=$DV2/home/%d/%n
+}
+
+namespace inbox {
+  inbox = yes
+  separator = /
+  prefix =
+  mailbox INBOX {
+    auto = subscribe
+  }
+  mailbox Drafts {
+    special_use = \Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \Trash
+    auto = subscribe
+  }
+}
+
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DOVECOT2_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service imap-urlauth-login {
+  chroot =
+}
+EOF
+dv2_changed=0
+cmp -s "$DV2_CONF.tmp" "$DV2_CONF" || dv2_changed=1
+mv "$DV2_CONF.tmp" "$DV2_CONF"
+touch "$DV2/dovecot.log"
+
+dovecot2_ok() { pid_alive "$DV2/run/master.pid" && banner_ok "$DOVECOT2_PORT" "* OK"; }
+if pid_alive "$DV2/run/master.pid"; then
+    if ((dv2_changed)); then dovecot -c "$DV2_CONF" reload >/dev/null 2>&1 || true; fi
+else
+    if port_open "$DOVECOT2_PORT"; then
+        die dovecot2 "" "port $DOVECOT2_PORT is in use by a process up.sh did not start"
+    fi
+    dovecot -c "$DV2_CONF" >>"$DV2/dovecot.log" 2>&1 || die dovecot2 "$DV2/dovecot.log" "dovecot failed to start"
+fi
+wait_until dovecot2 "$DV2/dovecot.log" dovecot2_ok
+
+# A few messages of its own, none of which the first server has. As in
+# seed.py, a user whose INBOX already holds mail is left alone.
+"$PYTHON" - "$DOVECOT2_PORT" "$MAIL_DOMAIN2" "${USERS2[@]}" <<'PY' >"$DV2/seed.log" 2>&1 || die dovecot2 "$DV2/seed.log" "seeding mail failed"
+import sys
+import time
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from imapclient import IMAPClient
+
+port, domain, entries = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+subjects = [f"Welcome to {domain}", f"Your {domain} mailbox is ready",
+            f"Notes from the {domain} team meeting"]
+lines = []
+for entry in entries:
+    user, _, password = entry.partition(":")
+    with IMAPClient("127.0.0.1", port=port, ssl=False, timeout=30) as client:
+        client.login(user, password)
+        if client.select_folder("INBOX", readonly=True)[b"EXISTS"]:
+            lines.append(f"{user}: already seeded")
+            continue
+        for hours_ago, subject in enumerate(subjects, start=1):
+            msg = EmailMessage()
+            msg["From"] = f"Postmaster <postmaster@{domain}>"
+            msg["To"] = user
+            msg["Subject"] = subject
+            msg["Date"] = formatdate(time.time() - hours_ago * 3600)
+            msg["Message-ID"] = make_msgid(domain=domain)
+            msg.set_content(f"Hello {user},\n\nThis message lives on the {domain} server.\n")
+            client.append("INBOX", msg.as_bytes())
+        lines.append(f"{user}: seeded {len(subjects)} in INBOX")
+print("; ".join(lines))
+PY
+say dovecot2 "IMAP on 127.0.0.1:$DOVECOT2_PORT for $MAIL_DOMAIN2 (config $DV2_CONF; $(tail -n 1 "$DV2/seed.log"))"
+
 # -------------------------------------------------------------------- env --
 
 cat >"$STACK/env.tmp" <<EOF
@@ -646,6 +802,11 @@ export CYRUS_IMAP_HOST=127.0.0.1
 export CYRUS_IMAP_PORT=$CYRUS_PORT
 export CYRUS_IMAP_SECURITY=none
 export STACK_USERS="${USERS[*]}"
+export DOVECOT2_IMAP_HOST=127.0.0.1
+export DOVECOT2_IMAP_PORT=$DOVECOT2_PORT
+export DOVECOT2_IMAP_SECURITY=none
+export DOVECOT2_MAIL_DOMAIN=$MAIL_DOMAIN2
+export STACK_USERS2="${USERS2[*]}"
 EOF
 mv "$STACK/env.tmp" "$STACK/env"
 say env "$STACK/env"

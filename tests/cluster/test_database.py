@@ -1,0 +1,63 @@
+"""The primary and its streaming replica behind the cluster: a user never misses their own
+write because the replica lags, and a replica that is gone costs nothing."""
+import os
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+from tests.cluster.conftest import add_identity, delete_identity, eventually, taken_away
+
+pytestmark = pytest.mark.cluster
+
+
+@contextmanager
+def replica_sql():
+    url = os.environ["DATABASE_REPLICA_URLS"].split(",")[0]
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        yield conn
+
+
+@contextmanager
+def replay_paused():
+    """WAL replay on the replica stops inside the block: it shows nothing newer."""
+    with replica_sql() as conn:
+        conn.execute("SELECT pg_wal_replay_pause()")
+        try:
+            eventually(lambda: conn.execute("SELECT pg_get_wal_replay_pause_state()")
+                       .fetchone()[0] == "paused", "the replica pauses replay", timeout=10)
+            yield conn
+        finally:
+            conn.execute("SELECT pg_wal_replay_resume()")
+
+
+def test_a_saved_setting_shows_at_once_on_every_frontend_while_the_replica_lags(
+        all_frontends, alice, token):
+    name = f"Alice {token}"
+    try:
+        with replay_paused() as replica:
+            add_identity(alice, name)
+            pages = [alice.get("/accounts/settings/") for _ in all_frontends]
+
+            assert sorted(alice.frontends[-len(all_frontends):]) == all_frontends
+            for page in pages:
+                assert page.status_code == 200, page.text[:300]
+                assert name in page.text, f"{page.headers.get('X-Heron-Frontend')} shows it"
+            assert replica.execute("SELECT count(*) FROM accounts_identity WHERE name = %s",
+                                   [name]).fetchone()[0] == 0, "the replica has not seen it yet"
+    finally:
+        delete_identity(alice, name)
+
+
+def test_reads_fall_back_to_the_primary_when_the_replica_stops(
+        all_frontends, alice, saved_identity):
+    with taken_away("replica"):
+        for _ in range(2 * len(all_frontends)):
+            for path in ("/accounts/settings/", "/mail/", "/api/messages/"):
+                # Past the recent-write window every read would go to the replica.
+                alice.forget_primary_pin()
+                page = alice.get(path)
+                assert page.status_code == 200, (
+                    f"{path} on {alice.frontends[-1]}: {page.status_code} {page.text[:300]}")
+                if path == "/accounts/settings/":
+                    assert saved_identity in page.text, "the identity is read from the primary"
