@@ -1,6 +1,40 @@
-from django.contrib import admin
+"""Django admin for operators: users and their sessions, mail domains, the login audit."""
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db.models.functions import Lower, StrIndex, Substr
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 
-from .models import Contact, Domain, Identity, LoginEvent
+from . import sessions
+from .domains import domain_of, forget_domain, servers_for
+from .models import Contact, Domain, Identity, LoginEvent, UserSession
+
+admin.site.site_header = "Heron administration"
+admin.site.site_title = "Heron admin"
+
+User = get_user_model()
+
+
+def _refresh_lookups(*names):
+    """Once the change commits, drop the cached server lookups of these mail domains.
+
+    Each is read back at once, from the primary (this request wrote, so the router pins
+    it there): otherwise the next login might read a lagging replica and cache the old
+    servers for every frontend.
+    """
+    def refresh():
+        for name in names:
+            forget_domain(name)
+            servers_for(f"@{name}")
+
+    transaction.on_commit(refresh)
 
 
 @admin.register(Domain)
@@ -9,6 +43,224 @@ class DomainAdmin(admin.ModelAdmin):
                     "active")
     list_filter = ("active", "imap_security")
     search_fields = ("name", "imap_host", "smtp_host")
+
+    def save_model(self, request, obj, form, change):
+        renamed_from = form.initial.get("name") if change else None
+        super().save_model(request, obj, form, change)
+        _refresh_lookups(*{name for name in (obj.name, renamed_from) if name})
+
+    def delete_model(self, request, obj):
+        name = obj.name
+        super().delete_model(request, obj)
+        _refresh_lookups(name)
+
+    def delete_queryset(self, request, queryset):
+        names = list(queryset.values_list("name", flat=True))
+        super().delete_queryset(request, queryset)
+        _refresh_lookups(*names)
+
+
+# --- Users and their sessions ----------------------------------------------------------
+
+# The part of the username after "@", lower case; "" for a local account without one.
+MAIL_DOMAIN = Case(
+    When(username__contains="@",
+         then=Lower(Substr("username", StrIndex("username", Value("@")) + 1))),
+    default=Value(""), output_field=CharField())
+NO_DOMAIN = "-"
+
+
+class MailDomainFilter(admin.SimpleListFilter):
+    title = "mail domain"
+    parameter_name = "domain"
+
+    def lookups(self, request, model_admin):
+        found = (User.objects.annotate(mail_domain=MAIL_DOMAIN).order_by("mail_domain")
+                 .values_list("mail_domain", flat=True).distinct())
+        return [(name or NO_DOMAIN, name or "(none: local account)") for name in found]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == NO_DOMAIN:
+            return queryset.exclude(username__contains="@")
+        if value:
+            return queryset.filter(username__iendswith=f"@{value}")
+        return queryset
+
+
+class UserSessionInline(admin.TabularInline):
+    """The user's live sessions, read-only: ending them is "Sign out everywhere"."""
+
+    model = UserSession
+    fields = ("fingerprint", "created", "last_seen", "client_ip", "user_agent")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "active sessions"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(last_seen__gte=sessions.live_since())
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# Who may do what: only a superuser grants rights, and an account that logs in with its
+# mail password never gets admin rights, which would then rest on the mail server alone
+# (the admin login checks Django passwords only, by design: see ImapBackend).
+RIGHTS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class OperatorUserAdmin(UserAdmin):
+    list_display = ("username", "mail_domain", "last_login", "active_sessions", "is_active",
+                    "is_staff")
+    list_filter = (MailDomainFilter, "is_active", "is_staff", "is_superuser")
+    inlines = [UserSessionInline]
+    actions = ["sign_out_everywhere"]
+    change_form_template = "admin/accounts/user_change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            mail_domain=MAIL_DOMAIN,
+            active_sessions=Count("sessions", distinct=True,
+                                  filter=Q(sessions__last_seen__gte=sessions.live_since())),
+        )
+
+    @admin.display(description="mail domain", ordering="mail_domain")
+    def mail_domain(self, user):
+        return domain_of(user.username) or "–"
+
+    @admin.display(description="active sessions", ordering="active_sessions")
+    def active_sessions(self, user):
+        return user.active_sessions
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.has_usable_password():
+            return fieldsets
+        # An account of the mail server: its password lives there.
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
+                for name, options in fieldsets]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["last_login", "date_joined"]
+        if obj is not None:
+            # The username is the mail address the account logs in with.
+            fields.append("username")
+            if not request.user.is_superuser or not obj.has_usable_password():
+                fields.extend(RIGHTS)
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj == request.user
+                                or (obj.is_superuser and not request.user.is_superuser)):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        if user is not None and not user.has_usable_password():
+            messages.error(request, f"{user} logs in with the password of the mail server; "
+                                    "change it there.")
+            return redirect(reverse("admin:auth_user_change", args=[user.pk]))
+        return super().user_change_password(request, id, form_url)
+
+    def get_urls(self):
+        return [
+            path("<int:user_id>/sign-out/", self.admin_site.admin_view(self.sign_out_view),
+                 name="auth_user_sign_out"),
+        ] + super().get_urls()
+
+    @admin.action(description="Sign out everywhere", permissions=["change"])
+    def sign_out_everywhere(self, request, queryset):
+        if not request.user.is_superuser:
+            queryset = queryset.filter(is_superuser=False)
+        users = list(queryset)
+        ended = sessions.sign_out_everywhere(users)
+        self.message_user(request, f"Signed out {len(users)} user(s) everywhere "
+                                   f"({ended} recorded session(s) ended).", messages.SUCCESS)
+
+    @method_decorator(require_POST)
+    def sign_out_view(self, request, user_id):
+        """The "Sign out everywhere" button of a user's page (admin_view checks CSRF)."""
+        user = get_object_or_404(User, pk=user_id)
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        self.sign_out_everywhere(request, User.objects.filter(pk=user.pk))
+        return redirect(reverse("admin:auth_user_change", args=[user.pk]))
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    """Live sessions. The key itself is never shown: it would let anyone holding it in."""
+
+    list_display = ("user", "fingerprint", "created", "last_seen", "client_ip",
+                    "short_user_agent")
+    list_filter = ("last_seen",)
+    search_fields = ("user__username", "client_ip")
+    list_select_related = ("user",)
+    date_hierarchy = "last_seen"
+    fields = ("user", "fingerprint", "created", "last_seen", "client_ip", "user_agent")
+    readonly_fields = fields
+    actions = ["sign_out_sessions", "sign_out_users_everywhere"]
+
+    def get_queryset(self, request):
+        # Sessions that expired on their own are left to `manage.py prune_sessions`.
+        return super().get_queryset(request).filter(last_seen__gte=sessions.live_since())
+
+    @admin.display(description="fingerprint")
+    def fingerprint(self, user_session):
+        return user_session.fingerprint()
+
+    @admin.display(description="browser")
+    def short_user_agent(self, user_session):
+        agent = user_session.user_agent
+        return agent if len(agent) <= 60 else agent[:59] + "…"
+
+    def get_actions(self, request):
+        found = super().get_actions(request)
+        # Deleting a row must end its session too: the actions below do both.
+        found.pop("delete_selected", None)
+        return found
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        sessions.end(UserSession.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        sessions.end(queryset)
+
+    @admin.action(description="Sign out the selected sessions", permissions=["delete"])
+    def sign_out_sessions(self, request, queryset):
+        ended = sessions.end(queryset)
+        self.message_user(request, f"Ended {ended} session(s).", messages.SUCCESS)
+
+    @admin.action(description="Sign out their users everywhere", permissions=["delete"])
+    def sign_out_users_everywhere(self, request, queryset):
+        users = User.objects.filter(pk__in=queryset.values("user"))
+        if not request.user.is_superuser:
+            users = users.filter(is_superuser=False)
+        users = list(users)
+        ended = sessions.sign_out_everywhere(users)
+        self.message_user(request, f"Signed out {len(users)} user(s) everywhere "
+                                   f"({ended} recorded session(s) ended).", messages.SUCCESS)
 
 
 @admin.register(LoginEvent)

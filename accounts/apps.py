@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and mail domains"
+
+    def ready(self):
+        # Connects the receivers that record sessions at login and forget them at logout.
+        from . import sessions  # noqa: F401

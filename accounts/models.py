@@ -1,3 +1,4 @@
+import hashlib
 from email.headerregistry import Address
 
 from django.conf import settings
@@ -123,3 +124,39 @@ class Contact(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class UserSession(models.Model):
+    """One logged-in session, recorded so an operator can list a user's sessions and end them.
+
+    The session store cannot list one user's sessions (Redis holds them by key alone), so a
+    login records a row and a logout removes it (accounts/sessions.py).
+
+    session_key is the raw key, because ending a session means deleting it from the store,
+    which is addressed by that key; a hash could list sessions but never end one. The key
+    is a bearer credential, so it is never shown: admin shows fingerprint() instead, and
+    the row goes away with the session (logout, "sign out everywhere", prune_sessions). It
+    adds no new kind of exposure: the session store holds the same keys in the clear (Redis
+    key names, or django_session rows), and a key alone does not open the mailbox, whose
+    password needs the vault key in the user's own cookie.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="sessions")
+    session_key = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(
+        db_index=True, help_text="Updated at most every few minutes, not on every request.")
+    client_ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        verbose_name = "active session"
+
+    def fingerprint(self):
+        """A short, harmless name for the session: the start of the key's SHA-256."""
+        return hashlib.sha256(self.session_key.encode("ascii")).hexdigest()[:12]
+
+    def __str__(self):
+        return f"{self.user} session {self.fingerprint()}"

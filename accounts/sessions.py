@@ -1,0 +1,139 @@
+"""A user's sessions: recorded at login, forgotten at logout, ended by an operator.
+
+The session store cannot list one user's sessions, so each login records a UserSession
+row (see its docstring for why the raw key is kept) and each logout deletes it. The
+receivers below hear every login and logout, Heron's own and the admin's, including the
+logout that follows a mail server refusing the password. SessionActivityMiddleware keeps
+last_seen roughly current: at most one database write per session every SEEN_EVERY.
+"""
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.cache import cache
+from django.db import DatabaseError, router
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from redis.exceptions import RedisError
+
+from .client import client_ip
+from .models import UserSession
+
+log = logging.getLogger(__name__)
+
+SEEN_EVERY = timedelta(minutes=5)
+
+
+def _seen_key(session_key):
+    return "session-seen:" + hashlib.sha256(session_key.encode("ascii")).hexdigest()
+
+
+def live_since():
+    """Rows last seen before this belong to sessions the store has expired by now.
+
+    A session lives SESSION_COOKIE_AGE after its last change, and a change needs a request,
+    which last_seen trails by at most SEEN_EVERY.
+    """
+    return timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE) - SEEN_EVERY
+
+
+def live():
+    return UserSession.objects.filter(last_seen__gte=live_since())
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.sessions.record")
+def record(sender, request, user, **kwargs):
+    """Record the session that login() has just created (with a fresh key)."""
+    session_key = request.session.session_key if request is not None else None
+    if not session_key:
+        return
+    UserSession.objects.update_or_create(session_key=session_key, defaults={
+        "user": user, "last_seen": timezone.now(), "client_ip": client_ip(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+    })
+    cache.set(_seen_key(session_key), 1, SEEN_EVERY.total_seconds())
+
+
+@receiver(user_logged_out, dispatch_uid="accounts.sessions.forget")
+def forget(sender, request, user, **kwargs):
+    session_key = request.session.session_key if request is not None else None
+    if session_key:
+        UserSession.objects.filter(session_key=session_key).delete()
+
+
+def touch(request):
+    """Note that the request's session was used, at most once every SEEN_EVERY.
+
+    A session without a row (one that began before rows were kept) gets one, so that
+    "sign out everywhere" reaches it too.
+    """
+    session_key = request.session.session_key
+    if not cache.add(_seen_key(session_key), 1, SEEN_EVERY.total_seconds()):
+        return
+    now = timezone.now()
+    if not UserSession.objects.filter(session_key=session_key).update(last_seen=now):
+        UserSession.objects.bulk_create([UserSession(
+            user=request.user, session_key=session_key, last_seen=now,
+            client_ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        )], ignore_conflicts=True)
+
+
+class SessionActivityMiddleware:
+    """Keeps UserSession.last_seen current; goes after AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            if request.session.session_key and request.user.is_authenticated:
+                touch(request)
+        except (DatabaseError, RedisError) as error:
+            # Only bookkeeping: the view meets the same outage and shows its clear page.
+            log.warning("session activity not recorded: %s", type(error).__name__)
+        return self.get_response(request)
+
+
+def end(sessions):
+    """End these sessions: delete each from the session store, then its row.
+
+    Returns how many were ended. The next request of each is anonymous and is sent to the
+    login page. Pooled IMAP connections of an ended session are never checked out again
+    (the pool is keyed by session) and close when idle.
+    """
+    # Read from the primary: a session that began a moment ago must not escape.
+    primary = router.db_for_write(UserSession)
+    keys = list(sessions.using(primary).values_list("session_key", flat=True))
+    store = import_string(settings.SESSION_ENGINE).SessionStore
+    for session_key in keys:
+        store(session_key=session_key).delete()
+        cache.delete(_seen_key(session_key))
+    UserSession.objects.using(primary).filter(session_key__in=keys).delete()
+    return len(keys)
+
+
+def sign_out_everywhere(users):
+    """End every session of these users; returns how many recorded sessions ended.
+
+    An account that logs in with its mail password (no usable Django password) also gets a
+    new unusable password. Django ties each session to a hash of the password field, so
+    this ends sessions that were never recorded, or that a request in flight saved again
+    after end() deleted them. A local account's own password is left alone.
+    """
+    users = list(users)
+    ended = end(UserSession.objects.filter(user__in=users))
+    for user in users:
+        if not user.has_usable_password():
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+    return ended
+
+
+def prune():
+    """Delete the rows of sessions that expired on their own; returns how many."""
+    deleted, _ = UserSession.objects.filter(last_seen__lt=live_since()).delete()
+    return deleted
