@@ -206,6 +206,47 @@
   }
   document.querySelectorAll("iframe.mail-frame").forEach(fitFrame);
 
+  // New mail without reloading: one STATUS of the open folder every half minute while the
+  // tab is visible. The count in the title and the folder's badge follow it; the list
+  // reloads by itself unless the user is in the middle of something, who gets a notice.
+  var list = document.getElementById("message-list");
+  if (list && list.dataset.poll) {
+    var known = { total: +list.dataset.total, unread: +list.dataset.unread };
+    var title = document.title.replace(/^\(\d+\) /, "");
+    var poll = function () {
+      if (document.hidden) return;
+      fetch(list.dataset.poll, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          document.title = (data.unread ? "(" + data.unread + ") " : "") + title;
+          var folder = document.querySelector(".folders li.current a");
+          var badge = folder && folder.querySelector(".badge");
+          if (folder && data.unread && !badge) {
+            badge = document.createElement("span");
+            badge.className = "badge";
+            badge.setAttribute("aria-hidden", "true");
+            folder.appendChild(badge);
+          }
+          if (badge) { badge.textContent = data.unread; badge.hidden = !data.unread; }
+          if (data.total === known.total && data.unread === known.unread) return;
+          var arrived = data.total > known.total;
+          known = { total: data.total, unread: data.unread };
+          var busy = document.querySelector("#list-form .pick input:checked")
+            || (pane && pane.classList.contains("has-message"))
+            || (document.activeElement && document.activeElement.closest("form"));
+          if (!busy) { window.location.reload(); return; }
+          var notice = document.getElementById("new-mail");
+          notice.querySelector("span").textContent = arrived ? "New mail has arrived." : "This folder has changed.";
+          notice.querySelector("a").href = window.location.href;
+          notice.hidden = false;
+        })
+        .catch(function () { /* offline: try again next time */ });
+    };
+    setInterval(poll, 30000);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
+  }
+
   if (document.body.classList.contains("print-mode")) {
     window.addEventListener("load", function () { setTimeout(function () { window.print(); }, 300); });
   }

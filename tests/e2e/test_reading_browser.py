@@ -128,3 +128,16 @@ def test_on_a_phone_a_message_opens_as_its_own_page(live_server, page, bob_folde
     page.get_by_role("link", name="Small screen").click()
     page.wait_for_url("**/mail/message/**")
     assert page.get_by_text("Phone body").is_visible()
+
+
+def test_new_mail_shows_up_without_a_reload(live_server, page, bob_folder):
+    conn, folder = bob_folder
+    conn.append(folder, mf.message(subject="Already here").as_bytes(), flags=[b"\\Seen"])
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+    page.get_by_role("link", name="Already here").wait_for()
+    conn.append(folder, mf.message(subject="Just arrived").as_bytes())
+    # The page polls every half minute and when the tab comes back into view.
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.get_by_role("link", name="Just arrived").wait_for(timeout=10000)
+    assert page.title().startswith("(1) ")

@@ -1,6 +1,6 @@
 """Folder management: create, rename, delete, subscriptions, quota — mixed into MailSession."""
 from . import parse
-from .errors import ServerRefused
+from .errors import MailboxNotFound, ServerRefused
 from .types import Quota
 
 
@@ -66,6 +66,20 @@ class FoldersMixin:
     def subscribed(self):
         """Names of the folders the account subscribes to."""
         return {parse.to_text(name) for _flags, _delim, name in self._call("list_sub_folders")}
+
+    def counts(self, mailbox):
+        """(messages, unread, next UID) of one folder, in one STATUS: what a poll for new
+        mail needs to know."""
+        if self._selected and self._selected[0] == mailbox:
+            # A server answers STATUS of the selected folder from what this connection has
+            # seen so far; NOOP lets it see what arrived since.
+            self._call("noop")
+        try:
+            status = self._call("folder_status", mailbox, ["MESSAGES", "UNSEEN", "UIDNEXT"])
+        except ServerRefused:
+            raise MailboxNotFound(mailbox) from None
+        return (int(status.get(b"MESSAGES", 0)), int(status.get(b"UNSEEN", 0)),
+                int(status.get(b"UIDNEXT", 0)))
 
     def quota(self):
         """Storage use of the account's Inbox quota root, or None without QUOTA."""

@@ -79,6 +79,8 @@ class SessionPool:
             session.login(username, password)
         session.commands = 0
         session.imap_seconds = 0.0
+        # What SELECT said in an earlier request is not evidence for this one.
+        session.folder_state = None
         try:
             yield session
         except MailServerUnavailable:

@@ -3,6 +3,7 @@
 Everything Heron asks of an IMAP server goes through a MailSession; the rest of the code
 sees only the domain objects of types.py and the errors of errors.py.
 """
+import dataclasses
 import logging
 import math
 import socket
@@ -12,6 +13,8 @@ import time
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exceptions
 
+from webmail import metrics
+
 from . import parse, search, structure
 from .errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, ServerRefused
 from .conversations import ConversationsMixin
@@ -19,6 +22,7 @@ from .drafts import DraftsMixin
 from .folders import FoldersMixin
 from .organise import OrganiseMixin
 from .reading import ReadingMixin
+from .state import FolderState, MailboxCache
 from .summary import SUMMARY_FIELDS, summary_from
 from .types import MessagePage
 
@@ -28,6 +32,9 @@ log = logging.getLogger(__name__)
 SORT_KEYS = {"date": "DATE", "arrival": "ARRIVAL", "from": "FROM", "to": "TO",
              "subject": "SUBJECT", "size": "SIZE"}
 _NETWORK_ERRORS = (OSError, ssl.SSLError, socket.timeout, imap_exceptions.IMAPClientAbortError)
+# Commands after which the selected folder is no longer as SELECT described it.
+_CHANGES_FOLDER = frozenset({"add_flags", "remove_flags", "set_flags", "move", "copy",
+                             "expunge", "uid_expunge", "append", "delete_messages"})
 
 
 class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin, DraftsMixin):
@@ -47,6 +54,9 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self._credentials = None
         self._selected = None
         self._roles = None
+        self.folder_state = None  # FolderState of the selected folder, while it is current
+        self._cache = None
+        self._condstore = False
 
     # --- connection ---------------------------------------------------------------------
     def _connect(self):
@@ -81,11 +91,12 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             self._quietly_close(client)
             raise MailServerUnavailable(f"{type(exc).__name__}") from None
         finally:
-            self.commands += 1
-            self.imap_seconds += time.monotonic() - started
+            self._count("login", time.monotonic() - started)
         self._client = client
         self._credentials = (username, password)
         self._selected = None
+        self._cache = MailboxCache(self.config.host, self.config.port, username)
+        self._condstore = False
 
     @property
     def connected(self):
@@ -125,6 +136,10 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             if self._client is None:
                 self._reconnect()
             started = time.monotonic()
+            if name in _CHANGES_FOLDER:
+                # The folder changes under the state SELECT reported; the cache must not
+                # trust it again before the next SELECT.
+                self.folder_state = None
             try:
                 return getattr(self._client, name)(*args, **kwargs)
             except _NETWORK_ERRORS as exc:
@@ -138,9 +153,13 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             except imap_exceptions.IMAPClientError as exc:
                 raise ServerRefused(parse.to_text(str(exc))) from None
             finally:
-                self.commands += 1
-                self.imap_seconds += time.monotonic() - started
+                self._count(name, time.monotonic() - started)
         raise MailServerUnavailable(name)
+
+    def _count(self, name, seconds):
+        self.commands += 1
+        self.imap_seconds += seconds
+        metrics.imap_command(name, seconds)
 
     def _response_code(self, name):
         """The data of the last [NAME ...] response code the server sent, then forgotten.
@@ -163,6 +182,10 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
     def list_mailboxes(self):
         """All folders as ordered Mailbox objects with unread and total counts."""
         listing = self._call("list_folders")
+        if self._selected:
+            # STATUS of the folder this connection has selected is answered from what it
+            # has seen; NOOP first so that its counts include what arrived since.
+            self._call("noop")
         counts = {}
         for flags, _delimiter, name in listing:
             lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
@@ -181,12 +204,19 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             self._select(mailbox)
 
     def _select(self, mailbox, readonly=True):
+        """SELECT (or EXAMINE) a folder. Its answer is also the cache's revalidation: with
+        CONDSTORE enabled (once per connection) it carries HIGHESTMODSEQ."""
+        if not self._condstore and self.has("CONDSTORE"):
+            self._call("enable", "CONDSTORE")
+            self._condstore = True
         try:
             info = self._call("select_folder", mailbox, readonly=readonly)
         except ServerRefused:
             self._selected = None
+            self.folder_state = None
             raise MailboxNotFound(mailbox) from None
         self._selected = (mailbox, readonly)
+        self.folder_state = FolderState.from_select(info)
         return info
 
     # --- message lists -------------------------------------------------------------------
@@ -199,11 +229,19 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         info = self._select(mailbox)
         if not info.get(b"EXISTS"):
             return []
-        criteria = criteria or ["ALL"]
+        state, order = self.folder_state, f"{key}:{'desc' if reverse else 'asc'}"
+        if criteria is None and state is not None:
+            found = self._cache.sorted(mailbox, state, order)
+            if found is not None:
+                return found
         if self.has("SORT"):
-            order = ["REVERSE", key] if reverse else [key]
-            return list(self._call("sort", order, criteria, "UTF-8"))
-        return self._sort_locally(key, reverse, criteria)
+            uids = list(self._call("sort", ["REVERSE", key] if reverse else [key],
+                                   criteria or ["ALL"], "UTF-8"))
+        else:
+            uids = self._sort_locally(key, reverse, criteria or ["ALL"])
+        if criteria is None and state is not None:
+            self._cache.keep_sorted(mailbox, state, order, uids)
+        return uids
 
     def search_uids(self, criteria):
         """UIDs of the selected folder that match, ascending."""
@@ -237,12 +275,35 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         return ordered[::-1] if reverse else ordered
 
     def summaries(self, mailbox, uids):
-        """MessageSummary objects for the given UIDs, in the order given."""
+        """MessageSummary objects for the given UIDs, in the order given.
+
+        Summaries come from the mailbox cache where it has them; only the others are
+        fetched, and the flags too unless CONDSTORE vouches for the cached ones."""
         self._ensure_selected(mailbox)
         if not uids:
             return []
-        data = self._call("fetch", uids, SUMMARY_FIELDS)
-        return [summary_from(uid, data[uid]) for uid in uids if uid in data]
+        state = self.folder_state
+        found = self._cache.summaries(mailbox, state, uids) if state is not None else {}
+        missing = [uid for uid in uids if uid not in found]
+        if missing:
+            data = self._call("fetch", missing, SUMMARY_FIELDS)
+            fresh = [summary_from(uid, data[uid]) for uid in missing if uid in data]
+            found.update((s.uid, s) for s in fresh)
+            if state is not None:
+                self._cache.keep_summaries(mailbox, state, fresh)
+        unflagged = [uid for uid, s in found.items() if s.flags is None]
+        if unflagged:
+            data = self._call("fetch", unflagged, ["FLAGS"])
+            flags = {uid: tuple(parse.to_text(f) for f in data.get(uid, {}).get(b"FLAGS", ()))
+                     for uid in unflagged if uid in data}
+            for uid in unflagged:
+                if uid in flags:
+                    found[uid] = dataclasses.replace(found[uid], flags=flags[uid])
+                else:  # expunged meanwhile
+                    del found[uid]
+            if state is not None:
+                self._cache.keep_flags(mailbox, state, flags)
+        return [found[uid] for uid in uids if uid in found]
 
     def with_attachments(self, mailbox, uids):
         """The UIDs (order kept) whose structure holds an attachment; IMAP has no criterion."""

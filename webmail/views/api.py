@@ -65,3 +65,15 @@ def messages(request):
         } for m in page.messages],
         "page": page.page, "pages": page.pages, "total": page.total,
     })
+
+
+@never_cache
+@api_login_required
+@require_GET
+def poll(request):
+    """What changed in the open folder, for the page to refresh itself: one STATUS."""
+    mailbox = FolderPageForm(request.GET).query()["mailbox"]
+    with mail_for(request) as mail:
+        total, unread, uidnext = mail.counts(mailbox)
+    return JsonResponse({"mailbox": mailbox, "total": total, "unread": unread,
+                         "uidnext": uidnext})
