@@ -12,6 +12,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,10 +40,12 @@ def free_port():
 
 def start_gunicorn(port):
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    # Heron logs a line per request: to a file, as a pipe nobody reads would fill and stall.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [str(gunicorn), "webmail.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", WORKERS,
          "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -50,7 +53,8 @@ def start_gunicorn(port):
             return process
         except requests.ConnectionError:
             if process.poll() is not None:
-                sys.exit("gunicorn exited: " + process.stderr.read().decode(errors="replace"))
+                log.seek(0)
+                sys.exit("gunicorn exited: " + log.read().decode(errors="replace")[-4000:])
             time.sleep(0.2)
     process.kill()
     sys.exit("gunicorn did not answer within 30 s")

@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from email import message_from_bytes, policy
@@ -29,13 +30,14 @@ def frontends():
                    env=env, check=True, timeout=120)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     started = []
+    log = tempfile.TemporaryFile()  # a pipe nobody reads would fill with request logs
     try:
         for _ in range(2):
             port = free_port()
             process = subprocess.Popen(
                 [str(gunicorn), "webmail.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
                  "1", "--timeout", "60"], cwd=ROOT, env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                stdout=subprocess.DEVNULL, stderr=log)
             started.append((process, f"http://127.0.0.1:{port}"))
         for process, url in started:
             deadline = time.monotonic() + 30
@@ -46,8 +48,9 @@ def frontends():
                 except requests.ConnectionError:
                     pass
                 if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
                     pytest.fail("a frontend did not start: "
-                                + process.stderr.read().decode(errors="replace")[-2000:])
+                                + log.read().decode(errors="replace")[-2000:])
                 time.sleep(0.2)
         yield [url for _, url in started]
     finally:
