@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup run services services-down cluster cluster-down test test-unit bench clean
+.PHONY: setup run services services-down cluster cluster-down test test-unit bench load clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@bash deploy/setup-venv.sh $(VENV)
@@ -26,6 +26,10 @@ cluster: services
 
 cluster-down:
 	@bash deploy/cluster/down.sh
+
+# Capacity: simulated users through nginx with one frontend and with three (bench/load.py).
+load: cluster
+	@set -a; . .stack/env; set +a; $(PY) bench/load.py
 
 test: setup
 	@bash deploy/test.sh
