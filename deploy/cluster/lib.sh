@@ -111,7 +111,9 @@ start_frontend() {
             frontend_env
             export HERON_FRONTEND_NAME="$name"
             # The bind address on the command line is what pid_matches looks for.
-            exec nohup setsid "$GUNICORN" webmail.wsgi --chdir "$ROOT" --name "heron-$name" \
+            # deploy/gunicorn.conf.py as in production; the flags below are this cluster's.
+            exec nohup setsid "$GUNICORN" webmail.wsgi -c "$ROOT/deploy/gunicorn.conf.py" \
+                --chdir "$ROOT" --name "heron-$name" \
                 --bind "127.0.0.1:$port" --workers "$FRONTEND_WORKERS" \
                 --timeout 120 --graceful-timeout 20 --pid "$pidfile" \
                 --control-socket "$CLUSTER/$name.ctl" \
