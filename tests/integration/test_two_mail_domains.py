@@ -133,3 +133,37 @@ def test_the_same_uid_opens_each_users_own_message(other_test, other_users, stac
     assert alice_first.status_code == dana_first.status_code == 200
     assert "This message lives on the other.test server." in dana_first.content.decode()
     assert "other.test" not in alice_first.content.decode()
+
+
+def test_a_pooled_connection_survives_a_restart_of_the_mail_server(other_test, other_users):
+    """Restarting the second Dovecot (which no other test uses meanwhile) drops the pooled
+    connection; the next page re-makes it and answers, with no error and no new login."""
+    import socket
+    import subprocess
+    import time
+    from pathlib import Path
+
+    dana = logged_in(DANA, other_users[DANA])
+    before = dana.get("/api/messages/")
+    assert before.status_code == 200
+    conf = Path(__file__).resolve().parents[2] / ".stack" / "dovecot2" / "dovecot.conf"
+    port = int(os.environ["DOVECOT2_IMAP_PORT"])
+
+    def answering():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                return probe.recv(64).startswith(b"* OK")
+        except OSError:
+            return False
+
+    subprocess.run(["dovecot", "-c", str(conf), "stop"], check=True, timeout=30)
+    deadline = time.monotonic() + 20
+    while answering() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    subprocess.run(["dovecot", "-c", str(conf)], check=True, timeout=30)
+    while not answering() and time.monotonic() < deadline + 20:
+        time.sleep(0.1)
+    after = dana.get("/api/messages/")
+    assert after.status_code == 200
+    assert ({m["subject"] for m in after.json()["messages"]}
+            == {m["subject"] for m in before.json()["messages"]})
