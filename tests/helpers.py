@@ -107,6 +107,9 @@ class FakeMailSession:
         return MessagePage(mailbox, tuple(self.summaries(mailbox, window)), page, pages,
                            len(uids))
 
+    def rendered_key(self, mailbox, uid, variant):
+        return None  # the fake keeps nothing between requests
+
     def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=2 * 1024 * 1024):
         present = {m.uid for m in self._folders().get(mailbox, [])}
         return [self.message(mailbox, uid, prefer, mark_read, max_body)

@@ -9,6 +9,7 @@ from accounts.domains import servers_for
 
 from . import metrics
 from .imap.errors import AuthFailed
+from .mime.display import show_body
 from .imap.pool import SessionPool
 
 POOL = SessionPool(max_size=settings.IMAP_POOL_MAX, idle_seconds=settings.IMAP_POOL_IDLE_SECONDS)
@@ -74,3 +75,21 @@ def quota_for(request, mail):
 def current_folder(folders, name):
     """The Mailbox of that name among the listed folders, or None."""
     return next((folder for folder in folders if folder.name == name), None)
+
+
+RENDERED_SECONDS = 3600
+
+
+def shown_body(mail, message, allow_remote=False, cid_url=None):
+    """show_body() of a message, kept in the shared cache for an hour: the message page,
+    its frame and the next visit (on any frontend) sanitize a body once. The key names the
+    account, folder, UIDVALIDITY, UID, the part shown and whether remote images are on."""
+    part = message.body.section if message.body else "-"
+    key = mail.rendered_key(message.mailbox, message.uid, f"{part}:{int(bool(allow_remote))}")
+    found = cache.get(key) if key else None
+    metrics.cache_lookup("rendered-body", found is not None)
+    if found is None:
+        found = show_body(message, allow_remote=allow_remote, cid_url=cid_url)
+        if key:
+            cache.set(key, found, RENDERED_SECONDS)
+    return found

@@ -172,3 +172,23 @@ def test_another_user_cannot_open_bobs_message(heron, scratch, client):
     assert client.get(url("message", uid, folder)).status_code == 404
     assert client.get(url("source", uid, folder)).status_code == 404
     assert client.get(f"/mail/message/{uid}/part/1/?mailbox={quote(folder)}").status_code == 404
+
+
+def test_a_body_is_sanitized_once_for_the_page_and_its_frame(heron, scratch):
+    from prometheus_client import REGISTRY
+
+    def hits():
+        return REGISTRY.get_sample_value(
+            "heron_cache_lookups_total", {"use": "rendered-body", "result": "hit"}) or 0
+
+    conn, folder, append = scratch
+    uid = append(mf.html_with_images(remote_images=1, trackers=0))
+    before = hits()
+    page = heron.get(url("message", uid, folder)).content.decode()
+    assert "1 remote image blocked" in page
+    frame = heron.get(url("body", uid, folder)).content.decode()
+    assert hits() == before + 1, "the frame reused what the page made"
+    assert "images.example.net" not in frame
+    # Allowing images is another rendering, not the cached blocked one.
+    allowed = heron.get(url("body", uid, folder, "&images=1")).content.decode()
+    assert "images.example.net" in allowed

@@ -55,6 +55,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self._selected = None
         self._roles = None
         self.folder_state = None  # FolderState of the selected folder, while it is current
+        self._validity = {}  # folder -> UIDVALIDITY its last SELECT reported
         self._cache = None
         self._condstore = False
 
@@ -217,7 +218,17 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             raise MailboxNotFound(mailbox) from None
         self._selected = (mailbox, readonly)
         self.folder_state = FolderState.from_select(info)
+        self._validity[mailbox] = self.folder_state.uidvalidity
         return info
+
+    def rendered_key(self, mailbox, uid, variant):
+        """A cache key for what Heron made of one message (its body as shown), valid as
+        long as the message is: it names the folder's UIDVALIDITY, which this connection
+        learnt when it selected the folder to fetch the message. None before that."""
+        validity = self._validity.get(mailbox)
+        if not validity or self._cache is None:
+            return None
+        return self._cache.rendered_key(mailbox, validity, uid, variant)
 
     # --- message lists -------------------------------------------------------------------
     def sorted_uids(self, mailbox, sort="date", reverse=True, criteria=None):

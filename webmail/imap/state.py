@@ -60,6 +60,11 @@ class MailboxCache:
         return ":".join(("heron", kind, self.account, _digest(mailbox),
                          str(state.uidvalidity), *map(str, rest)))
 
+    def rendered_key(self, mailbox, uidvalidity, uid, variant):
+        """The key of a message's body as shown (variant: which part, images or not)."""
+        return ":".join(("heron", "body", self.account, _digest(mailbox), str(uidvalidity),
+                         str(uid), _digest(variant)))
+
     # --- sorted UID lists ----------------------------------------------------------------
     def sorted(self, mailbox, state, order):
         found = cache.get(self._key("sorted", mailbox, state, order))

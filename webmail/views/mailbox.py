@@ -6,8 +6,7 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.decorators.http import require_GET
 
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
-from ..mail import current_folder, mail_for, quota_for
-from ..mime.display import show_body
+from ..mail import current_folder, mail_for, quota_for, shown_body
 from ..listing import list_page
 from .message import message_link
 
@@ -44,10 +43,10 @@ def thread(request, uid):
         folders = mail.list_mailboxes()
         uids = mail.thread_of(query["mailbox"], uid)
         shown = mail.messages(query["mailbox"], uids, prefer="text")
-    mailbox = query["mailbox"]
-    conversation = [(message, show_body(message),
-                     message_link("body", message.uid, mailbox, view="text"))
-                    for message in shown]
+        mailbox = query["mailbox"]
+        conversation = [(message, shown_body(mail, message),
+                         message_link("body", message.uid, mailbox, view="text"))
+                        for message in shown]
     current = current_folder(folders, query["mailbox"])
     return render(request, "webmail/thread.html", {
         "folders": folders, "current": current, "query": query,

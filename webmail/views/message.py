@@ -12,9 +12,8 @@ from accounts import contacts
 from accounts.models import TrustedSender
 
 from ..forms import MessageViewForm
-from ..mail import current_folder, mail_for
+from ..mail import current_folder, mail_for, shown_body
 from ..middleware import safe_next
-from ..mime.display import show_body
 
 
 def message_link(name, uid, mailbox, **extra):
@@ -51,8 +50,8 @@ def message(request, uid):
         shown = mail.message(query["mailbox"], uid, prefer=query["view"])
         previous, following = mail.neighbours(query["mailbox"], uid, query["sort"],
                                               query["reverse"])
-    allow = _allows_remote(request, query, shown.sender)
-    body = show_body(shown, allow_remote=allow, cid_url=_cid_url(shown))
+        allow = _allows_remote(request, query, shown.sender)
+        body = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
     contacts.remember(request.user, [shown.sender])  # people one hears from, to suggest
     current = current_folder(folders, shown.mailbox)
     mailbox = shown.mailbox
@@ -78,8 +77,8 @@ def body(request, uid):
     query = MessageViewForm(request.GET).query()
     with mail_for(request) as mail:
         shown = mail.message(query["mailbox"], uid, prefer=query["view"], mark_read=False)
-    allow = _allows_remote(request, query, shown.sender)
-    content = show_body(shown, allow_remote=allow, cid_url=_cid_url(shown))
+        allow = _allows_remote(request, query, shown.sender)
+        content = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
     response = render(request, "webmail/body.html", {"body": content})
     remote = " https: http:" if allow else ""
     response["Content-Security-Policy"] = (
