@@ -78,8 +78,13 @@ class FoldersMixin:
             status = self._call("folder_status", mailbox, ["MESSAGES", "UNSEEN", "UIDNEXT"])
         except ServerRefused:
             raise MailboxNotFound(mailbox) from None
-        return (int(status.get(b"MESSAGES", 0)), int(status.get(b"UNSEEN", 0)),
-                int(status.get(b"UIDNEXT", 0)))
+        total, unread = int(status.get(b"MESSAGES", 0)), int(status.get(b"UNSEEN", 0))
+        listed = self._cache.folders() if self._cache is not None else None
+        known = next((f for f in listed or () if f.name == mailbox), None)
+        if known is not None and (known.total, known.unread) != (total, unread):
+            # Another client changed the folder: the cached folder list is behind.
+            self._cache.forget_folders()
+        return total, unread, int(status.get(b"UIDNEXT", 0))
 
     def quota(self):
         """Storage use of the account's Inbox quota root, or None without QUOTA."""

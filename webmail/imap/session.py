@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 SORT_KEYS = {"date": "DATE", "arrival": "ARRIVAL", "from": "FROM", "to": "TO",
              "subject": "SUBJECT", "size": "SIZE"}
 _NETWORK_ERRORS = (OSError, ssl.SSLError, socket.timeout, imap_exceptions.IMAPClientAbortError)
+# Commands that add, rename or remove folders or change subscriptions.
+_CHANGES_FOLDERS = frozenset({"create_folder", "rename_folder", "delete_folder",
+                              "subscribe_folder", "unsubscribe_folder"})
 # Commands after which the selected folder is no longer as SELECT described it.
 _CHANGES_FOLDER = frozenset({"add_flags", "remove_flags", "set_flags", "move", "copy",
                              "expunge", "uid_expunge", "append", "delete_messages"})
@@ -139,8 +142,11 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             started = time.monotonic()
             if name in _CHANGES_FOLDER:
                 # The folder changes under the state SELECT reported; the cache must not
-                # trust it again before the next SELECT.
+                # trust it again before the next SELECT, nor the folder counts at all.
                 self.folder_state = None
+            if name in _CHANGES_FOLDER or name in _CHANGES_FOLDERS:
+                if self._cache is not None:
+                    self._cache.forget_folders()
             try:
                 return getattr(self._client, name)(*args, **kwargs)
             except _NETWORK_ERRORS as exc:
@@ -181,7 +187,22 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
 
     # --- folders -------------------------------------------------------------------------
     def list_mailboxes(self):
-        """All folders as ordered Mailbox objects with unread and total counts."""
+        """All folders as ordered Mailbox objects with unread and total counts.
+
+        The list is kept in the mailbox cache for FOLDER_LIST_SECONDS and dropped by any
+        change Heron makes (flags, moves, folders), so it follows the user's own actions at
+        once and another client's within that time; the open folder's counts are polled
+        more often by the page."""
+        if self._cache is not None:
+            found = self._cache.folders()
+            if found is not None:
+                return found
+        folders = self._list_mailboxes()
+        if self._cache is not None:
+            self._cache.keep_folders(folders)
+        return folders
+
+    def _list_mailboxes(self):
         listing = self._call("list_folders")
         if self._selected:
             # STATUS of the folder this connection has selected is answered from what it

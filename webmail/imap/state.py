@@ -9,7 +9,10 @@ costs the SELECT that revalidates it and nothing more:
 * message summaries without their flags (envelope, size, attachment mark), which never
   change for a UIDVALIDITY and UID;
 * flags, only where the server has CONDSTORE: valid while HIGHESTMODSEQ is the same.
-  Without it the flags of a page are fetched every time.
+  Without it the flags of a page are fetched every time;
+* the folder list with its counts, for FOLDER_LIST_SECONDS, dropped by any change Heron
+  makes (another client's changes show within that time);
+* message bodies as shown (sanitized), per message and rendering choice.
 
 Keys hold a digest of the account (server and login) and of the folder name, never the
 address itself; values are JSON-friendly; everything expires. A UIDVALIDITY change starts
@@ -26,6 +29,7 @@ from webmail import metrics
 from .types import Address, MessageSummary
 
 SORTED_SECONDS = 6 * 3600
+FOLDER_LIST_SECONDS = 30
 SUMMARY_SECONDS = 7 * 24 * 3600
 FLAGS_SECONDS = 24 * 3600
 
@@ -59,6 +63,18 @@ class MailboxCache:
     def _key(self, kind, mailbox, state, *rest):
         return ":".join(("heron", kind, self.account, _digest(mailbox),
                          str(state.uidvalidity), *map(str, rest)))
+
+    # --- the folder list with its counts ---------------------------------------------------
+    def folders(self):
+        found = cache.get(f"heron:folders:{self.account}")
+        metrics.cache_lookup("folder-list", found is not None)
+        return found
+
+    def keep_folders(self, folders):
+        cache.set(f"heron:folders:{self.account}", list(folders), FOLDER_LIST_SECONDS)
+
+    def forget_folders(self):
+        cache.delete(f"heron:folders:{self.account}")
 
     def rendered_key(self, mailbox, uidvalidity, uid, variant):
         """The key of a message's body as shown (variant: which part, images or not)."""
