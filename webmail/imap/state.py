@@ -43,6 +43,14 @@ class FolderState:
     exists: int
     modseq: int | None  # HIGHESTMODSEQ, None without CONDSTORE
 
+    def as_select(self):
+        """The state as select_folder() would have answered it."""
+        answer = {b"UIDVALIDITY": self.uidvalidity, b"UIDNEXT": self.uidnext,
+                  b"EXISTS": self.exists}
+        if self.modseq is not None:
+            answer[b"HIGHESTMODSEQ"] = self.modseq
+        return answer
+
     @classmethod
     def from_select(cls, info):
         modseq = info.get(b"HIGHESTMODSEQ")
