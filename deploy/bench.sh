@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# `make bench`: start the stack, serve Heron with gunicorn on it, time the hot pages.
-# Figures go to stdout and bench/results/latest.json. Bounded: BENCH_REQUESTS per page.
+# `make bench`: start the stack, serve Heron with gunicorn on it, time it.
+#  1. the hot pages of a stack user (bench/http_bench.py → bench/results/latest.json);
+#  2. big mailboxes of 1,000, 10,000 and 100,000 messages made in the stack's Dovecot, once
+#     (bench/mailboxes.py; kept in .stack/, a few minutes the first time), then every view
+#     cold and warm on each (bench/big_bench.py → bench/results.json, bench/results/table.md,
+#     bench/results/latency.png).
+# BENCH_SIZES=1000,10000 limits the sizes; BENCH_KEEP_STACK=1 leaves the stack running.
+# Bounded: BENCH_REQUESTS per page, BENCH_COLD and BENCH_WARM runs per view, at most
+# BENCH_VIEW_SECONDS of warm runs per view.
 set -uo pipefail
 PY="${PYTHON:-.venv/bin/python}"
 bash deploy/stack/up.sh || { bash deploy/stack/down.sh; exit 1; }
@@ -11,5 +18,11 @@ set +a
 "$PY" manage.py migrate --noinput -v0 || { bash deploy/stack/down.sh; exit 1; }
 "$PY" bench/http_bench.py "$@"
 status=$?
+if [ $status = 0 ]; then
+    started=$SECONDS
+    "$PY" bench/mailboxes.py && "$PY" bench/big_bench.py
+    status=$?
+    echo "big mailboxes: $((SECONDS - started)) s"
+fi
 [ "${BENCH_KEEP_STACK:-0}" = 1 ] || bash deploy/stack/down.sh
 exit $status
