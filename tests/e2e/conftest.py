@@ -32,6 +32,11 @@ def page(browser):
     context = browser.new_context()
     page = context.new_page()
     yield page
+    # Leaving the page sends what it still has to send (the compose page saves the draft
+    # on pagehide); let those requests finish before the test database is emptied, which
+    # they would otherwise deadlock with.
+    page.goto("about:blank")
+    page.wait_for_timeout(1000)
     context.close()
 
 
