@@ -22,7 +22,7 @@ from .drafts import DraftsMixin
 from .folders import FoldersMixin
 from .organise import OrganiseMixin
 from .reading import ReadingMixin
-from .state import FolderState, MailboxCache
+from .state import FolderState, MailboxCache, searchable
 from .summary import SUMMARY_FIELDS, summary_from
 from .types import MessagePage
 
@@ -304,8 +304,9 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         if not info.get(b"EXISTS"):
             return []
         state, order = self.folder_state, f"{key}:{'desc' if reverse else 'asc'}"
-        if criteria is None and state is not None:
-            found = self._cache.sorted(mailbox, state, order)
+        cacheable = state is not None and (criteria is None or searchable(state))
+        if cacheable:
+            found = self._cache.sorted(mailbox, state, order, criteria)
             if found is not None:
                 return found
         if self.has("SORT"):
@@ -313,8 +314,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
                                    criteria or ["ALL"], "UTF-8"))
         else:
             uids = self._sort_locally(key, reverse, criteria or ["ALL"])
-        if criteria is None and state is not None:
-            self._cache.keep_sorted(mailbox, state, order, uids)
+        if cacheable:
+            self._cache.keep_sorted(mailbox, state, order, uids, criteria)
         return uids
 
     def search_uids(self, criteria):

@@ -5,7 +5,8 @@ costs the SELECT that revalidates it and nothing more:
 
 * sorted UID lists, per folder and sort order, valid while the folder's UIDVALIDITY,
   UIDNEXT and message count are the ones they were made at (flags do not change an order,
-  and any arrival or expunge changes UIDNEXT or the count);
+  and any arrival or expunge changes UIDNEXT or the count); search results likewise, and
+  while HIGHESTMODSEQ is the same too (only on servers with CONDSTORE);
 * message summaries without their flags (envelope, size, attachment mark), which never
   change for a UIDVALIDITY and UID;
 * flags, only where the server has CONDSTORE: valid while HIGHESTMODSEQ is the same.
@@ -90,15 +91,16 @@ class MailboxCache:
                          str(uid), _digest(variant)))
 
     # --- sorted UID lists ----------------------------------------------------------------
-    def sorted(self, mailbox, state, order):
-        found = cache.get(self._key("sorted", mailbox, state, order))
-        valid = bool(found) and found.get("at") == [state.uidnext, state.exists]
-        metrics.cache_lookup("mailbox-sorted", valid)
+    def sorted(self, mailbox, state, order, criteria=None):
+        """The cached UID list of a sort order (and search criteria), or None."""
+        found = cache.get(self._key("sorted", mailbox, state, _variant(order, criteria)))
+        valid = bool(found) and found.get("at") == _valid_at(state, criteria)
+        metrics.cache_lookup("mailbox-sorted" if criteria is None else "mailbox-search", valid)
         return found["uids"] if valid else None
 
-    def keep_sorted(self, mailbox, state, order, uids):
-        cache.set(self._key("sorted", mailbox, state, order),
-                  {"at": [state.uidnext, state.exists], "uids": list(uids)}, SORTED_SECONDS)
+    def keep_sorted(self, mailbox, state, order, uids, criteria=None):
+        cache.set(self._key("sorted", mailbox, state, _variant(order, criteria)),
+                  {"at": _valid_at(state, criteria), "uids": list(uids)}, SORTED_SECONDS)
 
     # --- summaries -------------------------------------------------------------------------
     def summaries(self, mailbox, state, uids):
@@ -127,6 +129,23 @@ class MailboxCache:
         if state.modseq is not None and flags:
             cache.set_many({self._key("flags", mailbox, state, state.modseq, uid): list(value)
                             for uid, value in flags.items()}, FLAGS_SECONDS)
+
+
+def searchable(state):
+    """Search results can be kept only where HIGHESTMODSEQ tells a flag changed (criteria
+    such as UNSEEN depend on flags, and a changed flag changes nothing else of SELECT)."""
+    return state is not None and state.modseq is not None
+
+
+def _variant(order, criteria):
+    return order if criteria is None else f"{order}:{_digest(repr(list(criteria)))}"
+
+
+def _valid_at(state, criteria):
+    """What a kept list depends on: which messages exist, and for a search their flags."""
+    if criteria is None:
+        return [state.uidnext, state.exists]
+    return [state.uidnext, state.exists, state.modseq]
 
 
 def _as_json(summary):
