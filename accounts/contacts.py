@@ -1,7 +1,9 @@
 """The address book built from mail: who a user writes to and hears from, for suggestions."""
+import hashlib
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -14,6 +16,7 @@ from .models import Contact
 MAX_CONTACTS = 5_000  # per user; the least recently seen go first
 MAX_PER_CALL = 500  # a message to thousands of recipients should not stall sending or reading
 MAX_LIMIT = 50
+HEARD_SECONDS = 24 * 3600  # a sender opened again within a day is not counted again
 
 
 def _name_and_email(item):
@@ -41,6 +44,18 @@ def label(name, email):
         return str(Address(display_name=name, addr_spec=email))
     except (ValueError, HeaderParseError):
         return f"{name} <{email}>" if name else email
+
+
+def heard_from(user, sender):
+    """remember() the sender of a message the user opened, at most once a day per sender:
+    opening mail is the hot path, and a database write on each view would also pin the
+    user's reads to the primary. The once-a-day mark lives in the shared cache."""
+    parsed = _name_and_email(sender)
+    if parsed is None:
+        return
+    digest = hashlib.sha256(f"{user.pk}:{parsed[1]}".encode()).hexdigest()[:24]
+    if cache.add(f"heron:heard:{digest}", 1, HEARD_SECONDS):
+        remember(user, [sender])
 
 
 def remember(user, addresses, *, weight=1):

@@ -41,7 +41,7 @@ import redis
 import requests
 
 import mailboxes
-from http_bench import free_port
+from http_bench import free_port, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_JSON = ROOT / "bench" / "results.json"
@@ -68,28 +68,6 @@ VIEWS = [
 
 
 # --- the server ------------------------------------------------------------------------------
-def start_gunicorn(port, log):
-    env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1",
-               GUNICORN_MAX_REQUESTS="0")
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    # Heron logs a line per request: to a file, as a pipe nobody reads would fill and stall.
-    process = subprocess.Popen([str(gunicorn), "-c", "deploy/gunicorn.conf.py", "webmail.wsgi"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except requests.ConnectionError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.2)
-    process.kill()
-    log.seek(0)
-    sys.exit("gunicorn did not start: " + log.read().decode(errors="replace")[-4000:])
-
-
 def worker_pid(master):
     """The pid of the master's one worker process."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -358,7 +336,8 @@ def main():
     port = free_port()
     started = time.monotonic()
     with tempfile.TemporaryFile() as log:
-        server = start_gunicorn(port, log)
+        server = start_gunicorn(port, env={"WEB_CONCURRENCY": "1",
+                                           "GUNICORN_MAX_REQUESTS": "0"}, log=log)
         base = f"http://127.0.0.1:{port}"
         try:
             for size in sizes:

@@ -38,26 +38,27 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_gunicorn(port):
+def start_gunicorn(port, env=None, log=None):
+    """gunicorn with deploy/gunicorn.conf.py on a loopback port, once it answers; env adds
+    to the environment. Heron logs a line per request: to a file (log, or a temporary
+    one), as a pipe nobody reads would fill and stall the server."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    # Heron logs a line per request: to a file, as a pipe nobody reads would fill and stall.
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [str(gunicorn), "webmail.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", WORKERS,
-         "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    log = log or tempfile.TemporaryFile()
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": WORKERS,
+           **(env or {})}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    process = subprocess.Popen([str(gunicorn), "-c", "deploy/gunicorn.conf.py", "webmail.wsgi"],
+                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return process
         except requests.ConnectionError:
-            if process.poll() is not None:
-                log.seek(0)
-                sys.exit("gunicorn exited: " + log.read().decode(errors="replace")[-4000:])
             time.sleep(0.2)
     process.kill()
-    sys.exit("gunicorn did not answer within 30 s")
+    log.seek(0)
+    sys.exit("gunicorn did not start: " + log.read().decode(errors="replace")[-4000:])
 
 
 def log_in(base):

@@ -24,34 +24,10 @@ NGINX_CONF="$CLUSTER/nginx.conf"
 NGINX_DIR="$CLUSTER/nginx"
 NGINX_PID="$NGINX_DIR/nginx.pid"
 
-say() { printf '%-10s %s\n' "$1" "$2"; }
-
-# die PART LOGFILE MESSAGE: print the message plus the tail of the log, exit 1.
-die() {
-    local part="$1" log="$2" msg="$3"
-    echo "cluster: $part: $msg" >&2
-    if [[ -n "$log" && -f "$log" ]]; then
-        echo "---- last lines of $log ----" >&2
-        tail -n 40 "$log" >&2 || true
-        echo "----" >&2
-    fi
-    exit 1
-}
-
-# wait_until PART LOGFILE CMD...: retry CMD for $TIMEOUT seconds.
-wait_until() {
-    local part="$1" log="$2"
-    shift 2
-    local deadline=$((SECONDS + TIMEOUT))
-    until "$@" >/dev/null 2>&1; do
-        if ((SECONDS >= deadline)); then
-            die "$part" "$log" "not ready after ${TIMEOUT}s (check: $*)"
-        fi
-        sleep 0.3
-    done
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+HELPERS_NAME=cluster
+# say, die, wait_until, port_open, banner_ok, pid_alive
+# shellcheck source=deploy/stack/helpers.sh
+. "$ROOT/deploy/stack/helpers.sh"
 
 # pid_matches PIDFILE PATTERN: the pid in PIDFILE lives and its command line contains
 # PATTERN (so a recycled pid is never taken for ours).

@@ -49,45 +49,9 @@ fi
 
 # ---------------------------------------------------------------- helpers --
 
-say() { printf '%-10s %s\n' "$1" "$2"; }
-
-# die PART LOGFILE MESSAGE: print the message plus the tail of the log, exit 1.
-die() {
-    local part="$1" log="$2" msg="$3"
-    echo "up.sh: $part: $msg" >&2
-    if [[ -n "$log" && -f "$log" ]]; then
-        echo "---- last lines of $log ----" >&2
-        tail -n 40 "$log" >&2 || true
-        echo "----" >&2
-    fi
-    exit 1
-}
-
-# wait_until PART LOGFILE CMD...: retry CMD for $TIMEOUT seconds.
-wait_until() {
-    local part="$1" log="$2"
-    shift 2
-    local deadline=$((SECONDS + TIMEOUT))
-    until "$@" >/dev/null 2>&1; do
-        if ((SECONDS >= deadline)); then
-            die "$part" "$log" "not ready after ${TIMEOUT}s (check: $*)"
-        fi
-        sleep 0.3
-    done
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# banner_ok PORT PREFIX: the server on PORT greets with a line starting PREFIX.
-banner_ok() {
-    local line
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-    IFS= read -r -t 3 line <&3 || { exec 3<&-; return 1; }
-    exec 3<&-
-    [[ "$line" == "$2"* ]]
-}
-
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+HELPERS_NAME=up.sh
+# shellcheck source=deploy/stack/helpers.sh
+. "$HERE/helpers.sh"
 
 # ------------------------------------------------------- system packages --
 

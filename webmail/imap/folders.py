@@ -73,7 +73,7 @@ class FoldersMixin:
         if self._selected and self._selected[0] == mailbox:
             # A server answers STATUS of the selected folder from what this connection has
             # seen so far; NOOP lets it see what arrived since.
-            self._call("noop")
+            self._noop()
         try:
             status = self._call("folder_status", mailbox, ["MESSAGES", "UNSEEN", "UIDNEXT"])
         except ServerRefused:

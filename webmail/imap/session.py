@@ -218,7 +218,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         if self._selected:
             # STATUS of the folder this connection has selected is answered from what it
             # has seen; NOOP first so that its counts include what arrived since.
-            self._call("noop")
+            self._noop()
         counts = {}
         for flags, _delimiter, name in listing:
             lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
@@ -279,9 +279,15 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
     def _unchanged(self):
         """True when nothing changed in the selected folder since the last SELECT: no
         notice kept from an earlier answer, and none in answer to a NOOP."""
-        if self._forget_notices():
-            return False
+        return not self._forget_notices() and self._noop()
+
+    def _noop(self):
+        """NOOP, which also lets the server tell what changed in the selected folder.
+        Every NOOP goes through here: a notice it brings means the last SELECT no longer
+        describes the folder, and nobody else will see that notice again. True if none."""
         _message, notices = self._call("noop")
+        if notices:
+            self._current = None
         return not notices
 
     def rendered_key(self, mailbox, uid, variant):

@@ -52,7 +52,7 @@ def message(request, uid):
                                               query["reverse"])
         allow = _allows_remote(request, query, shown.sender)
         body = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
-    contacts.remember(request.user, [shown.sender])  # people one hears from, to suggest
+    contacts.heard_from(request.user, shown.sender)  # people one hears from, to suggest
     current = current_folder(folders, shown.mailbox)
     mailbox = shown.mailbox
     pane = bool(request.headers.get("HX-Request"))
