@@ -1,4 +1,5 @@
 """Test helpers: an in-memory FakeMailSession with MailSession's public methods."""
+import dataclasses
 import math
 from datetime import datetime, timedelta, timezone
 
@@ -110,12 +111,23 @@ class FakeMailSession:
     def rendered_key(self, mailbox, uid, variant):
         return None  # the fake keeps nothing between requests
 
-    def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=2 * 1024 * 1024):
+    def begin_request(self):
+        self.commands = 0
+        self.imap_seconds = 0.0
+
+    def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=2 * 1024 * 1024,
+                 fetch_body=True):
         present = {m.uid for m in self._folders().get(mailbox, [])}
-        return [self.message(mailbox, uid, prefer, mark_read, max_body)
+        return [self.message(mailbox, uid, prefer, mark_read, max_body, fetch_body)
                 for uid in uids if uid in present]
 
-    def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=2 * 1024 * 1024):
+    def with_bodies(self, messages, max_body=2 * 1024 * 1024):
+        return [m if m.body_raw is not None else dataclasses.replace(
+            m, body_raw=self.message(m.mailbox, m.uid, mark_read=False).body_raw)
+            for m in messages]
+
+    def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=2 * 1024 * 1024,
+                fetch_body=True):
         found = [m for m in self._folders().get(mailbox, []) if m.uid == uid]
         if not found:
             raise MessageGone(f"{mailbox}/{uid}")
@@ -125,5 +137,6 @@ class FakeMailSession:
         body = Part("1", "text/plain", "", len(raw), "7bit", "utf-8", "")
         return Message(uid=m.uid, mailbox=mailbox, subject=m.subject, sender=m.sender, to=m.to,
                        cc=(), reply_to=(), date=m.date, size=m.size,
-                       flags=tuple(set(m.flags) | {"\\Seen"}), body=body, body_raw=raw,
+                       flags=tuple(set(m.flags) | {"\\Seen"}), body=body,
+                       body_raw=raw if fetch_body else None,
                        body_truncated=False, attachments=())

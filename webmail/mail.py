@@ -81,15 +81,30 @@ RENDERED_SECONDS = 3600
 
 
 def shown_body(mail, message, allow_remote=False, cid_url=None):
-    """show_body() of a message, kept in the shared cache for an hour: the message page,
-    its frame and the next visit (on any frontend) sanitize a body once. The key names the
-    account, folder, UIDVALIDITY, UID, the part shown and whether remote images are on."""
-    part = message.body.section if message.body else "-"
-    key = mail.rendered_key(message.mailbox, message.uid, f"{part}:{int(bool(allow_remote))}")
-    found = cache.get(key) if key else None
-    metrics.cache_lookup("rendered-body", found is not None)
-    if found is None:
-        found = show_body(message, allow_remote=allow_remote, cid_url=cid_url)
-        if key:
-            cache.set(key, found, RENDERED_SECONDS)
-    return found
+    """show_body() of a message, kept in the shared cache for an hour (see shown_bodies)."""
+    return shown_bodies(mail, [message], allow_remote, cid_url and (lambda m: cid_url))[0]
+
+
+def shown_bodies(mail, messages, allow_remote=False, cid_url_for=None):
+    """show_body() of each message, kept in the shared cache for an hour: the message
+    page, its frame and the next visit (on any frontend) sanitize a body once, and fetch
+    it once: the messages may come without their bodies' bytes (fetch_body=False), and
+    only those missed here are fetched, together. A key names the account, folder,
+    UIDVALIDITY, UID, the part shown and whether remote images are on."""
+    keys = {}
+    for message in messages:
+        part = message.body.section if message.body else "-"
+        keys[message.uid] = mail.rendered_key(message.mailbox, message.uid,
+                                              f"{part}:{int(bool(allow_remote))}")
+    found = cache.get_many([key for key in keys.values() if key])
+    shown = {uid: found[key] for uid, key in keys.items() if key in found}
+    metrics.cache_lookups("rendered-body", len(shown), len(messages) - len(shown))
+    missing = [message for message in messages if message.uid not in shown]
+    fresh = {}
+    for message in mail.with_bodies(missing):
+        fresh[message.uid] = show_body(message, allow_remote=allow_remote,
+                                       cid_url=cid_url_for(message) if cid_url_for else None)
+    cache.set_many({keys[uid]: body for uid, body in fresh.items() if keys[uid]},
+                   RENDERED_SECONDS)
+    shown.update(fresh)
+    return [shown[message.uid] for message in messages]

@@ -206,9 +206,25 @@
   }
   document.querySelectorAll("iframe.mail-frame").forEach(fitFrame);
 
-  // New mail without reloading: one STATUS of the open folder every half minute while the
-  // tab is visible. The count in the title and the folder's badge follow it; the list
+  // New mail without reloading: a poll every half minute while the tab is visible (one
+  // LIST-STATUS for every folder's counts, or one STATUS of the open folder). The count in
+  // the title and the folders' badges follow it; the list
   // reloads by itself unless the user is in the middle of something, who gets a notice.
+  // A folder's unread badge, and the count in its accessible name.
+  function setBadge(link, unread) {
+    if (!link) return;
+    var badge = link.querySelector(".badge");
+    if (unread && !badge) {
+      badge = document.createElement("span");
+      badge.className = "badge";
+      badge.setAttribute("aria-hidden", "true");
+      link.appendChild(badge);
+    }
+    if (badge) { badge.textContent = unread; badge.hidden = !unread; }
+    var name = link.querySelector(".folder-name");
+    if (name) link.setAttribute("aria-label", name.textContent.trim() + (unread ? ", " + unread + " unread" : ""));
+  }
+
   var list = document.getElementById("message-list");
   if (list && list.dataset.poll) {
     var known = { total: +list.dataset.total, unread: +list.dataset.unread };
@@ -220,15 +236,12 @@
         .then(function (data) {
           if (!data) return;
           document.title = (data.unread ? "(" + data.unread + ") " : "") + title;
-          var folder = document.querySelector(".folders li.current a");
-          var badge = folder && folder.querySelector(".badge");
-          if (folder && data.unread && !badge) {
-            badge = document.createElement("span");
-            badge.className = "badge";
-            badge.setAttribute("aria-hidden", "true");
-            folder.appendChild(badge);
-          }
-          if (badge) { badge.textContent = data.unread; badge.hidden = !data.unread; }
+          setBadge(document.querySelector(".folders li.current a"), data.unread);
+          (data.folders || []).forEach(function (each) {
+            document.querySelectorAll(".folders a[data-folder]").forEach(function (link) {
+              if (link.dataset.folder === each.name) setBadge(link, each.unread);
+            });
+          });
           if (data.total === known.total && data.unread === known.unread) return;
           var arrived = data.total > known.total;
           known = { total: data.total, unread: data.unread };

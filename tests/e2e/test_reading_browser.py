@@ -4,6 +4,7 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from django.core.cache import cache
 from imapclient import IMAPClient
 
 from tests.e2e.conftest import log_in as enter
@@ -141,3 +142,23 @@ def test_new_mail_shows_up_without_a_reload(live_server, page, bob_folder):
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     page.get_by_role("link", name="Just arrived").wait_for(timeout=10000)
     assert page.title().startswith("(1) ")
+
+
+def test_the_poll_updates_the_unread_badges_of_other_folders(live_server, page, bob_folder):
+    conn, folder = bob_folder
+    other = f"HeronE2E-side-{uuid.uuid4().hex[:6]}"
+    conn.create_folder(other)
+    try:
+        conn.append(folder, mf.message(subject="Open here").as_bytes(), flags=[b"\\Seen"])
+        cache.clear()  # the sidebar lists both folders
+        log_in(page, live_server.url)
+        page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+        side = page.locator(f'.folders a[data-folder="{other}"]')
+        assert side.get_attribute("aria-label") == other
+        conn.append(other, mf.message(subject="Elsewhere").as_bytes())
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.get_by_role("link", name=f"{other}, 1 unread").wait_for(timeout=10000)
+        assert side.locator(".badge").inner_text() == "1"
+    finally:
+        conn.select_folder("INBOX")
+        conn.delete_folder(other)

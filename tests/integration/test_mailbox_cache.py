@@ -3,6 +3,7 @@ Dovecot and Cyrus (CONDSTORE) and the demo server (none)."""
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.integration import mailfactory as mf
 
@@ -81,3 +82,82 @@ def test_paging_a_search_reuses_its_results_until_the_folder_changes(heron, scra
         "Invoice 0", "Invoice 1", "Invoice 2", "Invoice 3"]
     unread = heron.get(search + "&unread=on").json()["messages"]
     assert sorted(m["subject"] for m in unread) == ["Invoice 1", "Invoice 2", "Invoice 3"]
+
+
+def commands_sent(command):
+    return REGISTRY.get_sample_value(
+        "heron_imap_command_duration_seconds_count", {"command": command}) or 0.0
+
+
+def server_order(conn, folder):
+    """Subjects in the server's own order (newest first), the truth to compare with."""
+    conn.select_folder(folder)
+    if conn.has_capability("SORT"):
+        uids = conn.sort(["REVERSE", "DATE"])
+    else:  # the demo server: by Date header, then arrival, as RFC 5256 orders
+        dated = conn.fetch(conn.search(["ALL"]), ["ENVELOPE"])
+        uids = sorted(dated, key=lambda uid: (dated[uid][b"ENVELOPE"].date, uid), reverse=True)
+    envelopes = conn.fetch(uids, ["ENVELOPE"])
+    return [envelopes[uid][b"ENVELOPE"].subject.decode() for uid in uids]
+
+
+def test_the_kept_order_follows_arrivals_and_expunges_from_the_difference(
+        heron, scratch, account):
+    conn, folder, append = scratch
+    uids = [append(mf.message(subject=f"Day {n}", days=n)) for n in range(5)]
+    listing(heron, folder)  # sorts the folder and keeps the order
+
+    # Another client: one new message (the newest) and one expunged.
+    append(mf.message(subject="Newest", days=9))
+    conn.select_folder(folder)
+    conn.delete_messages([uids[2]])
+    conn.expunge()
+    full_sorts, placed = commands_sent("sort"), commands_sent("sort_arrived")
+    data = heron.get(f"/api/messages/?mailbox={folder}").json()
+    assert [m["subject"] for m in data["messages"]] == server_order(conn, folder)
+    assert data["messages"][0]["subject"] == "Newest" and data["total"] == 5
+    if account.kind != "demo":  # the demo server has neither CONDSTORE nor ESEARCH
+        assert commands_sent("sort") == full_sorts, "the folder was not sorted again"
+        assert commands_sent("sort_arrived") == placed + 1
+
+    # A message dated before all the others cannot go on top: the folder is sorted again,
+    # and the order is still the server's.
+    append(mf.message(subject="Ancient", days=-30))
+    full_sorts = commands_sent("sort")
+    data = heron.get(f"/api/messages/?mailbox={folder}").json()
+    assert [m["subject"] for m in data["messages"]] == server_order(conn, folder)
+    assert data["messages"][-1]["subject"] == "Ancient"
+    if account.kind != "demo":  # the demo server sorts nothing: Heron does
+        assert commands_sent("sort") == full_sorts + 1
+
+    # Oldest first: new mail goes at the end, placed without sorting everything again.
+    listing_asc = f"/api/messages/?mailbox={folder}&sort=date&order=asc"
+    heron.get(listing_asc)
+    append(mf.message(subject="Newer still", days=12))
+    full_sorts = commands_sent("sort")
+    data = heron.get(listing_asc).json()
+    assert [m["subject"] for m in data["messages"]] == server_order(conn, folder)[::-1]
+    if account.kind != "demo":
+        assert commands_sent("sort") == full_sorts
+
+
+def test_a_message_opened_before_costs_one_command(heron, scratch, account):
+    conn, folder, append = scratch
+    uid = append(mf.message(subject="Read it again", text="Same words"), flags=[b"\\Seen"])
+    page = f"/mail/message/{uid}/?mailbox={folder}"
+    first = heron.get(page)
+    assert "Same words" in first.content.decode()
+    again = heron.get(page)
+    assert "Same words" in again.content.decode()
+    frame = heron.get(f"/mail/message/{uid}/body/?mailbox={folder}&view=text")
+    assert frame.status_code == 200
+    if account.kind != "demo":
+        # Revalidation only: the outline, flags, order and shown body are all cached.
+        assert imap_commands(again) == 1
+        assert imap_commands(frame) == 1
+
+    # Another client flags it: the next view shows it (flags asked with CHANGEDSINCE).
+    conn.select_folder(folder)
+    conn.add_flags([uid], [b"\\Flagged"])
+    data = heron.get(f"/api/messages/?mailbox={folder}").json()
+    assert "\\Flagged" in data["messages"][0]["flags"]

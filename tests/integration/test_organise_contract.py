@@ -172,7 +172,8 @@ def test_conversations_group_a_thread_into_one_row_and_read_together(heron, scra
     rows = {m["subject"]: m for m in data["messages"]}
     assert data["total"] == 2 and rows["Re: Trip"]["thread_size"] == 3
     assert rows["Re: Trip"]["uid"] == newest
-    heron.get(f"/mail/thread/{newest}/?mailbox={quote(folder)}")  # warms the list cache
+    for _ in range(2):  # warms the caches (the second sees the flags the first set)
+        heron.get(f"/mail/thread/{newest}/?mailbox={quote(folder)}")
     response = heron.get(f"/mail/thread/{newest}/?mailbox={quote(folder)}")
     page = response.content.decode()
     assert page.index("Shall we go?") < page.index("Yes!") < page.index("Booked.")
@@ -183,7 +184,8 @@ def test_conversations_group_a_thread_into_one_row_and_read_together(heron, scra
                                   in_reply_to=f"<r{n - 1}@test.heron>", references=previous,
                                   days=n + 1, text=f"Reply {n}"))
         previous += f" <r{n}@test.heron>"
-    heron.get(f"/mail/thread/{newer}/?mailbox={quote(folder)}")
+    for _ in range(2):
+        heron.get(f"/mail/thread/{newer}/?mailbox={quote(folder)}")
     longer = heron.get(f"/mail/thread/{newer}/?mailbox={quote(folder)}")
     assert "(7 messages)" in longer.content.decode()
     assert imap_commands(longer) == imap_commands(response), "cost does not grow per message"

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from webmail.imap.organise import expand_uid_set
+from webmail.imap.parse import expand_uid_set
 from webmail.imap.reading import _Decoder
 from webmail.imap.search import SearchQuery, criteria, needs_charset, terms
 from webmail.mime.zipstream import unique_names, zip_parts

@@ -13,16 +13,6 @@ CREATABLE_ROLES = {"archive": "Archive", "junk": "Junk", "drafts": "Drafts", "se
 SETTABLE_FLAGS = {"\\Seen", "\\Flagged", "\\Answered", "$Forwarded", "$Junk", "$NotJunk"}
 
 
-def expand_uid_set(text):
-    """ "1:3,7" -> [1, 2, 3, 7] (an IMAP sequence set of explicit numbers)."""
-    uids = []
-    for piece in text.split(","):
-        first, _, last = piece.partition(":")
-        low, high = int(first), int(last or first)
-        uids.extend(range(min(low, high), max(low, high) + 1))
-    return uids
-
-
 class OrganiseMixin:
     def folder_roles(self):
         """role -> folder name for this account (LIST once per connection, then cached)."""
@@ -58,8 +48,7 @@ class OrganiseMixin:
         if not uids:
             return ActionResult(0)
         self._select(mailbox, readonly=False)
-        method = "add_flags" if on else "remove_flags"
-        self._call(method, list(uids), [flag.encode()], silent=True)
+        self._store(mailbox, uids, [flag.encode()], on)
         return ActionResult(len(uids))
 
     def copy(self, mailbox, uids, target):
@@ -135,6 +124,6 @@ class OrganiseMixin:
         data = self._response_code("COPYUID")
         try:
             _validity, _sources, targets = parse.to_text(data).split()
-            return tuple(expand_uid_set(targets))
+            return tuple(parse.expand_uid_set(targets))
         except (ValueError, AttributeError):
             return ()

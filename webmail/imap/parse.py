@@ -181,3 +181,29 @@ def sort_key_date(envelope_date, internal_date):
     """RFC 5256 DATE: the sent date in UTC, falling back to the arrival date."""
     value = as_aware(envelope_date) if envelope_date else None
     return value or as_aware(internal_date) or datetime.min.replace(tzinfo=timezone.utc)
+
+
+def expand_uid_set(text):
+    """ "1:3,7" -> [1, 2, 3, 7] (an IMAP sequence set of explicit numbers)."""
+    uids = []
+    for piece in text.split(","):
+        piece = piece.strip()
+        if not piece:
+            continue
+        first, _, last = piece.partition(":")
+        low, high = int(first), int(last or first)
+        uids.extend(range(min(low, high), max(low, high) + 1))
+    return uids
+
+
+def uid_ranges(uids):
+    """[1, 2, 3, 7] -> "1:3,7": a sequence set as short as the runs in it allow."""
+    ordered = sorted(set(uids))
+    pieces, start = [], None
+    for index, uid in enumerate(ordered):
+        if start is None:
+            start = uid
+        if index + 1 == len(ordered) or ordered[index + 1] != uid + 1:
+            pieces.append(str(start) if start == uid else f"{start}:{uid}")
+            start = None
+    return ",".join(pieces)

@@ -77,10 +77,7 @@ class SessionPool:
         if session is None:
             session = self.factory(config, timeout=timeout)
             session.login(username, password)
-        session.commands = 0
-        session.imap_seconds = 0.0
-        # What SELECT said in an earlier request is not evidence for this one.
-        session.folder_state = None
+        session.begin_request()
         try:
             yield session
         except MailServerUnavailable:

@@ -11,7 +11,7 @@ from email import message_from_bytes, policy
 from . import parse, structure
 from .errors import MessageGone
 from .summary import summary_from
-from .types import Message
+from .types import Message, Outline
 
 BODY_LIMIT = 2 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -20,67 +20,90 @@ MESSAGE_FIELDS = ["ENVELOPE", "FLAGS", "RFC822.SIZE", "BODYSTRUCTURE", "INTERNAL
 
 
 class ReadingMixin:
-    def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=BODY_LIMIT):
+    def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=BODY_LIMIT,
+                fetch_body=True):
         """One message with its displayable body; marks it read unless told not to.
 
         prefer is "html" or "text" (which body to show when there are both). At most
         max_body bytes of the body are fetched (body_truncated says when there was more).
+        With fetch_body False the body's bytes are left for with_bodies() (body_raw None):
+        a caller that has the body as shown in the cache need not fetch it.
         Raises MessageGone when the UID is not in the folder.
         """
-        found = self.messages(mailbox, [uid], prefer, mark_read, max_body)
+        found = self.messages(mailbox, [uid], prefer, mark_read, max_body, fetch_body)
         if not found:
             raise MessageGone(f"{mailbox}/{uid}")
         return found[0]
 
-    def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=BODY_LIMIT):
+    def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=BODY_LIMIT,
+                 fetch_body=True):
         """Several messages of one folder, as message() gives them, in the order of uids.
 
-        UIDs no longer in the folder are left out. The cost does not grow with the count:
-        one FETCH of structures, one FETCH of bodies per distinct body section, and one
-        STORE for those that were unread."""
+        UIDs no longer in the folder are left out. What never changes of a message (its
+        outline: envelope and structure) comes from the mailbox cache where it is, and its
+        flags as summaries() has them; the cost does not grow with the count: at most one
+        FETCH of outlines, one of flags, one of bodies per distinct body section, and one
+        STORE for those that were unread. A message opened before costs none of these
+        but the STORE, and with CONDSTORE none of them at all."""
         if not uids:
             return []
         self._select(mailbox, readonly=not mark_read)
-        fetched = self._call("fetch", list(uids), MESSAGE_FIELDS)
-        found = []
-        for uid in uids:
-            data = fetched.get(uid)
-            if data is None:
-                continue
-            bodystructure = data.get(b"BODYSTRUCTURE")
-            single = _single(bodystructure)
-            parts = self._named(uid, tuple(structure.leaves(bodystructure)), single)
-            body, alternative = structure.body_parts(parts, prefer)
-            found.append((uid, data, single, parts, body, alternative))
-        bodies = self._bodies([(uid, body, single) for uid, _, single, _, body, _ in found
-                               if body is not None], max_body) if max_body > 0 else {}
-        unread = [uid for uid, data, *_ in found
-                  if "\\Seen" not in summary_from(uid, data).flags]
+        state = self.folder_state
+        outlines = self._cache.outlines(mailbox, state, uids) if state is not None else {}
+        missing = [uid for uid in uids if uid not in outlines]
+        flags = {}
+        if missing:
+            fetched = self._call("fetch", missing, MESSAGE_FIELDS)
+            fresh = {uid: self._outline(uid, fetched[uid]) for uid in missing if uid in fetched}
+            flags = {uid: summary_from(uid, fetched[uid]).flags for uid in fresh}
+            outlines.update(fresh)
+            if state is not None:
+                self._cache.keep_outlines(mailbox, state, fresh.values())
+                self._cache.keep_flags(mailbox, state, flags)
+        flags.update(self.flags_of(mailbox, [uid for uid in uids
+                                             if uid in outlines and uid not in flags]))
+        found = [outlines[uid] for uid in uids if uid in flags]
+        chosen = {o.summary.uid: structure.body_parts(o.parts, prefer) for o in found}
+        bodies = {}
+        if fetch_body and max_body > 0:
+            bodies = self._bodies([(o.summary.uid, chosen[o.summary.uid][0], o.single)
+                                   for o in found if chosen[o.summary.uid][0] is not None],
+                                  max_body)
+        unread = [o.summary.uid for o in found if "\\Seen" not in flags[o.summary.uid]]
         if mark_read and unread:
-            self._call("add_flags", unread, [b"\\Seen"], silent=True)
-        return [self._message(mailbox, uid, data, parts, body, alternative,
-                              bodies.get(uid, b""), max_body, mark_read)
-                for uid, data, _, parts, body, alternative in found]
+            self._store(mailbox, unread, [b"\\Seen"])
+        return [_message(mailbox, o, flags[o.summary.uid], *chosen[o.summary.uid],
+                         bodies.get(o.summary.uid, b"" if fetch_body else None), max_body,
+                         mark_read)
+                for o in found]
 
-    @staticmethod
-    def _message(mailbox, uid, data, parts, body, alternative, raw_body, max_body, seen):
-        summary = summary_from(uid, data)
+    def with_bodies(self, messages, max_body=BODY_LIMIT):
+        """The messages (of one folder) with their bodies' bytes, for those message() gave
+        without: one FETCH per distinct body section, as messages() does."""
+        wanted = [m for m in messages if m.body_raw is None and m.body is not None]
+        bodies = {}
+        if wanted and max_body > 0:
+            self._ensure_selected(wanted[0].mailbox)
+            bodies = self._bodies([(m.uid, m.body, m.single) for m in wanted], max_body)
+        return [m if m.body_raw is not None else
+                dataclasses.replace(m, body_raw=bodies.get(m.uid, b"")) for m in messages]
+
+    def _outline(self, uid, data):
+        """The Outline of one FETCH of MESSAGE_FIELDS (file names filled in)."""
         envelope = data.get(b"ENVELOPE")
-        flags = set(summary.flags) | ({"\\Seen"} if seen else set())
-        references = _section_value(data, "BODY[HEADER.FIELDS (REFERENCES)]")
-        return Message(
-            uid=uid, mailbox=mailbox, subject=summary.subject, sender=summary.sender,
-            to=summary.to, cc=parse.addresses(envelope.cc if envelope else None),
+        bodystructure = data.get(b"BODYSTRUCTURE")
+        single = _single(bodystructure)
+        summary = dataclasses.replace(summary_from(uid, data), flags=None)
+        return Outline(
+            summary=summary,
+            cc=parse.addresses(envelope.cc if envelope else None),
             reply_to=parse.addresses(envelope.reply_to if envelope else None),
-            date=summary.date, size=summary.size, flags=tuple(sorted(flags)),
-            body=body, body_raw=raw_body,
-            body_truncated=bool(body and body.size > max_body),
-            attachments=structure.attachments(parts, (body, alternative)),
-            alternative=alternative, parts=parts,
             message_id=parse.to_text(envelope.message_id) if envelope else "",
             in_reply_to=parse.to_text(envelope.in_reply_to) if envelope else "",
-            references=parse.header_value(references),
-        )
+            references=parse.header_value(
+                _section_value(data, "BODY[HEADER.FIELDS (REFERENCES)]")),
+            parts=self._named(uid, tuple(structure.leaves(bodystructure)), single),
+            single=single)
 
     def _bodies(self, wanted, max_body):
         """{uid: the body part's MIME header followed by its (encoded) bytes}, for
@@ -172,6 +195,19 @@ class ReadingMixin:
         before = uids[index - 1] if index > 0 else None
         after = uids[index + 1] if index + 1 < len(uids) else None
         return before, after
+
+
+def _message(mailbox, outline, flags, body, alternative, raw_body, max_body, seen):
+    summary = outline.summary
+    return Message(
+        uid=summary.uid, mailbox=mailbox, subject=summary.subject, sender=summary.sender,
+        to=summary.to, cc=outline.cc, reply_to=outline.reply_to, date=summary.date,
+        size=summary.size, flags=tuple(sorted(set(flags) | ({"\\Seen"} if seen else set()))),
+        body=body, body_raw=raw_body, body_truncated=bool(body and body.size > max_body),
+        attachments=structure.attachments(outline.parts, (body, alternative)),
+        alternative=alternative, parts=outline.parts, message_id=outline.message_id,
+        in_reply_to=outline.in_reply_to, references=outline.references,
+        single=outline.single)
 
 
 def _single(bodystructure):

@@ -12,6 +12,8 @@ import time
 
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exceptions
+from imapclient.imap_utf7 import decode as decode_utf7
+from imapclient.response_parser import parse_fetch_response, parse_response
 
 from webmail import metrics
 
@@ -64,6 +66,16 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self._current = None  # (folder, FolderState) of the last SELECT, while it holds
         self._cache = None
         self._condstore = False
+        self._qresync = False
+        self._fresh = False  # _current was confirmed in this request: no NOOP needed again
+
+    def begin_request(self):
+        """Start a request's count of commands; what an earlier request learnt of the
+        selected folder is to be confirmed again (the pool calls this at each checkout)."""
+        self.commands = 0
+        self.imap_seconds = 0.0
+        self.folder_state = None
+        self._fresh = False
 
     # --- connection ---------------------------------------------------------------------
     def _connect(self):
@@ -103,7 +115,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self._credentials = (username, password)
         self._selected = None
         self._cache = MailboxCache(self.config.host, self.config.port, username)
-        self._condstore = False
+        self._condstore = self._qresync = self._fresh = False
         self._current = None
 
     @property
@@ -138,8 +150,9 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         if selected is not None:
             self._select(*selected)
 
-    def _call(self, name, *args, **kwargs):
-        """Run one imapclient method, counted and timed; retry once on a dropped link."""
+    def _call(self, name, *args, label=None, **kwargs):
+        """Run one imapclient method, counted and timed; retry once on a dropped link.
+        label names the command in the metrics where the method's name does not."""
         for attempt in (1, 2):
             if self._client is None:
                 self._reconnect()
@@ -171,7 +184,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             except imap_exceptions.IMAPClientError as exc:
                 raise ServerRefused(parse.to_text(str(exc))) from None
             finally:
-                self._count(name, time.monotonic() - started)
+                self._count(label or name, time.monotonic() - started)
         raise MailServerUnavailable(name)
 
     def _count(self, name, seconds):
@@ -190,6 +203,13 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         _code, values = self._client._imap.response(name)
         return values[-1] if values and values[-1] is not None else None
 
+    def _untagged(self, name):
+        """Every untagged NAME response imaplib kept (and forgets them)."""
+        if self._client is None:
+            return []
+        _code, values = self._client._imap.response(name)
+        return [value for value in values or () if value is not None]
+
     def has(self, capability):
         """True when the server announced the capability (after login)."""
         if self._client is None:
@@ -197,14 +217,15 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         return self._client.has_capability(capability)
 
     # --- folders -------------------------------------------------------------------------
-    def list_mailboxes(self):
+    def list_mailboxes(self, fresh=False):
         """All folders as ordered Mailbox objects with unread and total counts.
 
         The list is kept in the mailbox cache for FOLDER_LIST_SECONDS and dropped by any
         change Heron makes (flags, moves, folders), so it follows the user's own actions at
         once and another client's within that time; the open folder's counts are polled
-        more often by the page."""
-        if self._cache is not None:
+        more often by the page. fresh asks the server whatever the cache holds (a poll does,
+        where LIST-STATUS makes that one command)."""
+        if self._cache is not None and not fresh:
             found = self._cache.folders()
             if found is not None:
                 return found
@@ -214,11 +235,13 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         return folders
 
     def _list_mailboxes(self):
-        listing = self._call("list_folders")
         if self._selected:
             # STATUS of the folder this connection has selected is answered from what it
             # has seen; NOOP first so that its counts include what arrived since.
             self._noop()
+        if self.has("LIST-STATUS"):
+            return self._list_with_status()
+        listing = self._call("list_folders")
         counts = {}
         for flags, _delimiter, name in listing:
             lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
@@ -230,6 +253,27 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
                 continue
             counts[parse.to_text(name)] = (status.get(b"UNSEEN", 0), status.get(b"MESSAGES", 0))
         return parse.build_mailboxes(listing, counts)
+
+    def _list_with_status(self):
+        """Every folder with its counts in one command: LIST-STATUS (RFC 5819), where
+        otherwise each folder costs a STATUS of its own."""
+        lines = self._call("_raw_command_untagged", b"LIST", [
+            b'""', b'"*"', b"RETURN", b"(STATUS", b"(MESSAGES", b"UNSEEN))"],
+            response_name="LIST", uid=False, label="list_status")
+        listing = self._client._proc_folder_list(lines)
+        parsed = parse_response(self._untagged("STATUS"))
+        counts = {}
+        for name, items in zip(parsed[::2], parsed[1::2]):
+            status = dict(zip(items[::2], items[1::2])) if isinstance(items, tuple) else {}
+            counts[self._folder_name(name)] = (int(status.get(b"UNSEEN", 0)),
+                                               int(status.get(b"MESSAGES", 0)))
+        return parse.build_mailboxes(listing, counts)
+
+    def _folder_name(self, raw):
+        """A folder name as a server response gives it, as list_folders() would."""
+        if isinstance(raw, int):
+            return str(raw)
+        return decode_utf7(raw) if self._client.folder_encode else parse.to_text(raw)
 
     def _ensure_selected(self, mailbox):
         """Select the folder unless it is already selected (either way)."""
@@ -251,10 +295,14 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         servers with CONDSTORE: a minimal server (the demo) was seen to say nothing at NOOP
         of its selected folder deleted and made again, so there each request SELECTs."""
         if not self._condstore and self.has("CONDSTORE"):
-            self._call("enable", "CONDSTORE")
+            # QRESYNC includes CONDSTORE and adds VANISHED to CHANGEDSINCE answers.
+            self._qresync = self.has("QRESYNC")
+            self._call("enable", "QRESYNC" if self._qresync else "CONDSTORE")
             self._condstore = True
         if (self._condstore and self._current is not None and self._current[0] == mailbox
-                and self._unchanged()):
+                and (self._fresh or self._unchanged())):
+            # Confirmed once per request: a second look within it would see the same.
+            self._fresh = True
             state = self._current[1]
             self._selected, self.folder_state = (mailbox, False), state
             return state.as_select()
@@ -264,6 +312,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             self._selected = self._current = self.folder_state = None
             raise MailboxNotFound(mailbox) from None
         self._forget_notices()
+        self._fresh = True
         self._selected = (mailbox, False)
         self.folder_state = FolderState.from_select(info)
         self._current = (mailbox, self.folder_state)
@@ -279,16 +328,20 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
     def _unchanged(self):
         """True when nothing changed in the selected folder since the last SELECT: no
         notice kept from an earlier answer, and none in answer to a NOOP."""
-        return not self._forget_notices() and self._noop()
+        return self._noop()
 
     def _noop(self):
         """NOOP, which also lets the server tell what changed in the selected folder.
-        Every NOOP goes through here: a notice it brings means the last SELECT no longer
-        describes the folder, and nobody else will see that notice again. True if none."""
+        Every NOOP goes through here: a notice it brings (or one kept from an earlier
+        answer) means the last SELECT no longer describes the folder, and nobody else will
+        see that notice again. True if none: then the state holds for this request."""
+        kept = self._forget_notices()
         _message, notices = self._call("noop")
-        if notices:
+        if notices or kept:
             self._current = None
-        return not notices
+            return False
+        self._fresh = self._current is not None
+        return True
 
     def rendered_key(self, mailbox, uid, variant):
         """A cache key for what Heron made of one message (its body as shown), valid as
@@ -311,18 +364,67 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             return []
         state, order = self.folder_state, f"{key}:{'desc' if reverse else 'asc'}"
         cacheable = state is not None and (criteria is None or searchable(state))
-        if cacheable:
-            found = self._cache.sorted(mailbox, state, order, criteria)
-            if found is not None:
-                return found
-        if self.has("SORT"):
+        kept = self._cache.sorted(mailbox, state, order, criteria) if cacheable else None
+        if kept is not None and kept.current:
+            return kept.uids
+        uids = None
+        if kept is not None:
+            uids = self._resorted(key, reverse, kept.uidnext, kept.uids, state.uidnext)
+        if uids is None and self.has("SORT"):
             uids = list(self._call("sort", ["REVERSE", key] if reverse else [key],
                                    criteria or ["ALL"], "UTF-8"))
-        else:
+        elif uids is None:
             uids = self._sort_locally(key, reverse, criteria or ["ALL"])
         if cacheable:
             self._cache.keep_sorted(mailbox, state, order, uids, criteria)
         return uids
+
+    def _resorted(self, key, reverse, uidnext, uids, limit):
+        """A sorted list made when the folder's UIDNEXT was uidnext, brought up to date
+        from the difference alone; None where that cannot be done exactly (then the
+        caller sorts the whole folder).
+
+        One ESEARCH tells which UIDs exist now, as ranges (a few bytes for a folder whose
+        UIDs run on). Those that left are dropped from the old order. Those that came are
+        sorted by the server together with the message they would have to come before
+        (the old first, for a descending order, where new mail goes) or after (the old
+        last, for an ascending one): if they all do, they go there, and the order is the
+        server's own. Otherwise, and where the server has no ESEARCH or SORT, None.
+        UIDs from limit (the UIDNEXT of the state the list is for) on are left for later."""
+        if not (self.has("ESEARCH") and self.has("SORT")):
+            return None
+        now = {uid for uid in self._all_uids() if uid < limit}
+        kept = [uid for uid in uids if uid in now]
+        known = set(kept)
+        arrived = sorted(uid for uid in now if uid >= uidnext and uid not in known)
+        if len(kept) + len(arrived) != len(now):
+            return None  # a UID below the old UIDNEXT that the old list did not have
+        if not arrived:
+            return kept
+        program = ["REVERSE", key] if reverse else [key]
+        edge = (kept[0] if reverse else kept[-1]) if kept else None
+        merged = list(self._call("sort", program,
+                                 ["UID", parse.uid_ranges(arrived + [edge] * bool(kept))],
+                                 "UTF-8", label="sort_arrived"))
+        if edge is None:
+            return merged
+        if reverse and merged[-1] == edge:
+            return merged[:-1] + kept
+        if not reverse and merged[0] == edge:
+            return kept + merged[1:]
+        return None
+
+    def _all_uids(self):
+        """The set of UIDs of the selected folder, by ESEARCH (RFC 4731)."""
+        lines = self._call("_raw_command_untagged", b"SEARCH", [b"RETURN", b"(ALL)", b"ALL"],
+                           response_name="ESEARCH", label="esearch_all")
+        found = set()
+        for line in lines:
+            words = parse.to_text(line or b"").split()
+            upper = [word.upper() for word in words]
+            if "ALL" in upper:
+                found.update(parse.expand_uid_set(words[upper.index("ALL") + 1]))
+        return found
 
     def search_uids(self, criteria):
         """UIDs of the selected folder that match, ascending."""
@@ -359,32 +461,108 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         """MessageSummary objects for the given UIDs, in the order given.
 
         Summaries come from the mailbox cache where it has them; only the others are
-        fetched, and the flags too unless CONDSTORE vouches for the cached ones."""
+        fetched, and the flags as flags_of() has them. Expunged UIDs are left out."""
         self._ensure_selected(mailbox)
         if not uids:
             return []
         state = self.folder_state
         found = self._cache.summaries(mailbox, state, uids) if state is not None else {}
         missing = [uid for uid in uids if uid not in found]
+        flags = {}
         if missing:
             data = self._call("fetch", missing, SUMMARY_FIELDS)
             fresh = [summary_from(uid, data[uid]) for uid in missing if uid in data]
             found.update((s.uid, s) for s in fresh)
+            flags = {s.uid: s.flags for s in fresh}
             if state is not None:
                 self._cache.keep_summaries(mailbox, state, fresh)
-        unflagged = [uid for uid, s in found.items() if s.flags is None]
-        if unflagged:
-            data = self._call("fetch", unflagged, ["FLAGS"])
-            flags = {uid: tuple(parse.to_text(f) for f in data.get(uid, {}).get(b"FLAGS", ()))
-                     for uid in unflagged if uid in data}
-            for uid in unflagged:
-                if uid in flags:
-                    found[uid] = dataclasses.replace(found[uid], flags=flags[uid])
-                else:  # expunged meanwhile
-                    del found[uid]
-            if state is not None:
                 self._cache.keep_flags(mailbox, state, flags)
-        return [found[uid] for uid in uids if uid in found]
+        flags.update(self.flags_of(mailbox, [uid for uid in found if uid not in flags]))
+        return [dataclasses.replace(found[uid], flags=flags[uid]) for uid in uids
+                if uid in found and uid in flags]
+
+    def flags_of(self, mailbox, uids):
+        """{uid: flags} of messages of the selected folder; expunged ones left out.
+
+        With CONDSTORE flags are kept with the HIGHESTMODSEQ they were read at. Those read
+        at the folder's current one cost nothing; older ones are asked again with
+        CHANGEDSINCE (RFC 7162), so the server answers only for those that changed, and
+        with QRESYNC also names those expunged (VANISHED); unknown ones are fetched."""
+        self._ensure_selected(mailbox)
+        state = self.folder_state
+        if not uids:
+            return {}
+        if state is None or state.modseq is None:
+            return self._fetch_flags(uids)
+        known = self._cache.flags(mailbox, state, uids)
+        current = {uid: f for uid, (seen_at, f) in known.items() if seen_at >= state.modseq}
+        stale = [uid for uid in uids if uid in known and uid not in current]
+        unknown = [uid for uid in uids if uid not in known]
+        if unknown:
+            fresh = self._fetch_flags(unknown + stale)
+        elif stale:
+            changed, gone = self._changed_flags(stale, min(known[uid][0] for uid in stale))
+            fresh = {uid: changed.get(uid, known[uid][1]) for uid in stale if uid not in gone}
+        else:
+            return current
+        self._cache.keep_flags(mailbox, state, fresh)
+        return {**current, **fresh}
+
+    # Up to this many messages a STORE asks for their new flags back (see _store).
+    STORE_ANSWERED = 1000
+
+    def _store(self, mailbox, uids, flags, on=True):
+        """Add or remove flags (bytes) on messages of the selected folder.
+
+        With CONDSTORE and at most STORE_ANSWERED messages the STORE is not .SILENT: the
+        server answers each changed message's FLAGS and MODSEQ. Those flags go to the
+        cache, and the folder's state moves on to the highest MODSEQ, so the next page
+        trusts the cache instead of fetching flags again (a change another client made
+        meanwhile still shows as a notice at the next NOOP). Otherwise the state forgets
+        its MODSEQ and flags are fetched until the next SELECT."""
+        uids = list(uids)
+        kept = self._current
+        if not (self._condstore and kept is not None and kept[0] == mailbox
+                and kept[1].modseq is not None and len(uids) <= self.STORE_ANSWERED):
+            self._call("add_flags" if on else "remove_flags", uids, flags, silent=True)
+            return
+        self._cache.forget_folders()  # unread counts change
+        lines = self._call("_raw_command_untagged", b"STORE", label="store_answered", args=[
+            parse.uid_ranges(uids).encode(), b"+FLAGS" if on else b"-FLAGS",
+            b"(" + b" ".join(flags) + b")"], response_name="FETCH")
+        answered = parse_fetch_response(lines, False, True)
+        if not answered:
+            return  # nothing changed: the state holds
+        modseqs = [int(data[b"MODSEQ"][0]) for data in answered.values() if data.get(b"MODSEQ")]
+        if set(answered) - set(uids) or not modseqs:
+            # Another client's change came with it, or no MODSEQ: SELECT again next time.
+            self.folder_state = self._current = None
+            return
+        state = dataclasses.replace(kept[1], modseq=max(modseqs + [kept[1].modseq]))
+        self.folder_state = state
+        self._current = (mailbox, state)
+        self._cache.keep_flags(mailbox, state, {
+            uid: tuple(parse.to_text(f) for f in data.get(b"FLAGS", ()))
+            for uid, data in answered.items() if b"FLAGS" in data})
+
+    def _fetch_flags(self, uids):
+        data = self._call("fetch", uids, ["FLAGS"])
+        return {uid: tuple(parse.to_text(f) for f in data[uid].get(b"FLAGS", ()))
+                for uid in uids if uid in data}
+
+    def _changed_flags(self, uids, since):
+        """({uid: flags} of those changed since the mod-sequence, {UIDs expunged})."""
+        modifiers = [f"CHANGEDSINCE {since}"] + (["VANISHED"] if self._qresync else [])
+        data = self._call("fetch", uids, ["FLAGS"], modifiers=modifiers, label="fetch_changed")
+        gone = set()
+        for line in self._untagged("VANISHED"):
+            text = parse.to_text(line)
+            if "(EARLIER)" not in text.upper():
+                self._current = None  # expunged just now, not an answer to CHANGEDSINCE
+            gone.update(parse.expand_uid_set(text.upper().replace("(EARLIER)", "")))
+        changed = {uid: tuple(parse.to_text(f) for f in data[uid].get(b"FLAGS", ()))
+                   for uid in uids if uid in data}
+        return changed, gone
 
     def with_attachments(self, mailbox, uids):
         """The UIDs (order kept) whose structure holds an attachment; IMAP has no criterion."""

@@ -5,12 +5,17 @@ costs the SELECT that revalidates it and nothing more:
 
 * sorted UID lists, per folder and sort order, valid while the folder's UIDVALIDITY,
   UIDNEXT and message count are the ones they were made at (flags do not change an order,
-  and any arrival or expunge changes UIDNEXT or the count); search results likewise, and
-  while HIGHESTMODSEQ is the same too (only on servers with CONDSTORE);
+  and any arrival or expunge changes UIDNEXT or the count). An out-of-date list is the
+  start of the new one: the session keeps its order, drops what left and places what came
+  (MailSession.sorted_uids). Search results likewise, and while HIGHESTMODSEQ is the same
+  too (only on servers with CONDSTORE), but they are searched again after any change;
 * message summaries without their flags (envelope, size, attachment mark), which never
   change for a UIDVALIDITY and UID;
-* flags, only where the server has CONDSTORE: valid while HIGHESTMODSEQ is the same.
-  Without it the flags of a page are fetched every time;
+* what never changes of a message (envelope, references, MIME structure with the file
+  names filled in): opening it again costs no FETCH of its structure;
+* flags, only where the server has CONDSTORE, each with the HIGHESTMODSEQ it was read
+  at: current while that is the folder's, and brought up to date with CHANGEDSINCE (only
+  the changed ones come back). Without CONDSTORE the flags of a page are fetched every time;
 * the folder list with its counts, for FOLDER_LIST_SECONDS, dropped by any change Heron
   makes (another client's changes show within that time);
 * message bodies as shown (sanitized), per message and rendering choice.
@@ -19,6 +24,7 @@ Keys hold a digest of the account (server and login) and of the folder name, nev
 address itself; values are JSON-friendly; everything expires. A UIDVALIDITY change starts
 new keys, so nothing of the old folder is read again.
 """
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,12 +33,15 @@ from django.core.cache import cache
 
 from webmail import metrics
 
-from .types import Address, MessageSummary
+from .types import Address, MessageSummary, Outline, Part
 
 SORTED_SECONDS = 6 * 3600
 FOLDER_LIST_SECONDS = 30
 SUMMARY_SECONDS = 7 * 24 * 3600
+OUTLINE_SECONDS = 24 * 3600
 FLAGS_SECONDS = 24 * 3600
+# Bumped when the shape of a cached value changes, so that old values are not misread.
+OUTLINE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,13 @@ class FolderState:
         modseq = info.get(b"HIGHESTMODSEQ")
         return cls(int(info.get(b"UIDVALIDITY") or 0), int(info.get(b"UIDNEXT") or 0),
                    int(info.get(b"EXISTS") or 0), int(modseq) if modseq else None)
+
+
+@dataclass(frozen=True)
+class KeptList:
+    uids: list
+    uidnext: int  # the folder's UIDNEXT when the list was made
+    current: bool  # made at the folder's present state
 
 
 def _digest(*parts):
@@ -92,11 +108,16 @@ class MailboxCache:
 
     # --- sorted UID lists ----------------------------------------------------------------
     def sorted(self, mailbox, state, order, criteria=None):
-        """The cached UID list of a sort order (and search criteria), or None."""
+        """The cached list of a sort order (and search criteria) as a KeptList, or None.
+        Its current says whether it was made at the folder's state; an older list of a
+        plain order is still given, for the session to bring up to date."""
         found = cache.get(self._key("sorted", mailbox, state, _variant(order, criteria)))
-        valid = bool(found) and found.get("at") == _valid_at(state, criteria)
-        metrics.cache_lookup("mailbox-sorted" if criteria is None else "mailbox-search", valid)
-        return found["uids"] if valid else None
+        current = bool(found) and found.get("at") == _valid_at(state, criteria)
+        metrics.cache_lookup("mailbox-sorted" if criteria is None else "mailbox-search",
+                             current)
+        if not found or not (current or criteria is None):
+            return None
+        return KeptList(found["uids"], found["at"][0], current)
 
     def keep_sorted(self, mailbox, state, order, uids, criteria=None):
         cache.set(self._key("sorted", mailbox, state, _variant(order, criteria)),
@@ -104,30 +125,45 @@ class MailboxCache:
 
     # --- summaries -------------------------------------------------------------------------
     def summaries(self, mailbox, state, uids):
-        """{uid: MessageSummary} of those cached, with their flags when still valid."""
+        """{uid: MessageSummary} of those cached, flags None (flags() has them)."""
         keys = {self._key("summary", mailbox, state, uid): uid for uid in uids}
         found = cache.get_many(list(keys))
         metrics.cache_lookups("mailbox-summary", len(found), len(keys) - len(found))
-        flags = {}
-        if state.modseq is not None and found:
-            flag_keys = {self._key("flags", mailbox, state, state.modseq, keys[key]): keys[key]
-                         for key in found}
-            flags = {flag_keys[k]: v for k, v in cache.get_many(list(flag_keys)).items()}
-            metrics.cache_lookups("mailbox-flags", len(flags), len(flag_keys) - len(flags))
-        result = {}
-        for key, value in found.items():
-            uid = keys[key]
-            result[uid] = _summary(uid, value, flags.get(uid))
-        return result
+        return {keys[key]: _summary(keys[key], value, None) for key, value in found.items()}
 
     def keep_summaries(self, mailbox, state, summaries):
         cache.set_many({self._key("summary", mailbox, state, s.uid): _as_json(s)
                         for s in summaries}, SUMMARY_SECONDS)
-        self.keep_flags(mailbox, state, {s.uid: s.flags for s in summaries})
+
+    # --- what never changes of a message -----------------------------------------------
+    def outlines(self, mailbox, state, uids):
+        """{uid: Outline} of those cached."""
+        keys = {self._key("outline", mailbox, state, OUTLINE_VERSION, uid): uid for uid in uids}
+        found = cache.get_many(list(keys))
+        metrics.cache_lookups("message-outline", len(found), len(keys) - len(found))
+        return {keys[key]: _outline(keys[key], value) for key, value in found.items()}
+
+    def keep_outlines(self, mailbox, state, outlines):
+        cache.set_many({self._key("outline", mailbox, state, OUTLINE_VERSION, o.summary.uid):
+                        _outline_json(o) for o in outlines}, OUTLINE_SECONDS)
+
+    # --- flags -------------------------------------------------------------------------
+    def flags(self, mailbox, state, uids):
+        """{uid: (HIGHESTMODSEQ they were read at, flags)} of those cached; only with
+        CONDSTORE, where that number tells whether they may have changed since."""
+        if state.modseq is None or not uids:
+            return {}
+        keys = {self._key("flags", mailbox, state, uid): uid for uid in uids}
+        found = cache.get_many(list(keys))
+        current = sum(1 for value in found.values() if value[0] >= state.modseq)
+        metrics.cache_lookups("mailbox-flags", current, len(keys) - current)
+        return {keys[key]: (value[0], tuple(value[1])) for key, value in found.items()}
 
     def keep_flags(self, mailbox, state, flags):
+        """Keep {uid: flags} as read at the state's HIGHESTMODSEQ (a change made after it
+        may be in them too: then CHANGEDSINCE reports it again, which is harmless)."""
         if state.modseq is not None and flags:
-            cache.set_many({self._key("flags", mailbox, state, state.modseq, uid): list(value)
+            cache.set_many({self._key("flags", mailbox, state, uid): [state.modseq, list(value)]
                             for uid, value in flags.items()}, FLAGS_SECONDS)
 
 
@@ -150,7 +186,7 @@ def _valid_at(state, criteria):
 
 def _as_json(summary):
     return {"s": summary.subject, "f": [summary.sender.name, summary.sender.email],
-            "t": [[a.name, a.email] for a in summary.to],
+            "t": _people(summary.to),
             "d": summary.date.isoformat() if summary.date else None,
             "z": summary.size, "a": summary.has_attachments}
 
@@ -163,3 +199,22 @@ def _summary(uid, value, flags):
         date=datetime.fromisoformat(value["d"]) if value["d"] else None,
         size=value["z"], flags=tuple(flags) if flags is not None else None,
         has_attachments=value["a"])
+
+
+def _people(addresses):
+    return [[a.name, a.email] for a in addresses]
+
+
+def _outline_json(outline):
+    return {"m": _as_json(outline.summary), "c": _people(outline.cc),
+            "r": _people(outline.reply_to), "i": outline.message_id,
+            "n": outline.in_reply_to, "f": outline.references, "s": outline.single,
+            "p": [dataclasses.astuple(part) for part in outline.parts]}
+
+
+def _outline(uid, value):
+    return Outline(summary=_summary(uid, value["m"], None),
+                   cc=tuple(Address(*pair) for pair in value["c"]),
+                   reply_to=tuple(Address(*pair) for pair in value["r"]),
+                   message_id=value["i"], in_reply_to=value["n"], references=value["f"],
+                   single=value["s"], parts=tuple(Part(*fields) for fields in value["p"]))

@@ -102,6 +102,21 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Outline:
+    """What never changes of a message for its folder's UIDVALIDITY and its UID: all of a
+    Message but the flags and the body's bytes. The mailbox cache keeps these."""
+
+    summary: MessageSummary  # flags None
+    cc: tuple
+    reply_to: tuple
+    message_id: str
+    in_reply_to: str
+    references: str
+    parts: tuple  # every leaf, file names filled in
+    single: bool  # not multipart: the message body is its only part
+
+
+@dataclass(frozen=True)
 class Message(Flagged):
     uid: int
     mailbox: str
@@ -114,7 +129,7 @@ class Message(Flagged):
     size: int
     flags: tuple
     body: Part | None  # the part shown as the body
-    body_raw: bytes  # that part's MIME header and encoded content, as fetched
+    body_raw: bytes | None  # that part's MIME header and encoded content; None: not fetched
     body_truncated: bool
     attachments: tuple
     alternative: Part | None = None  # the other body (plain text of an HTML mail, or back)
@@ -122,6 +137,7 @@ class Message(Flagged):
     message_id: str = ""
     in_reply_to: str = ""
     references: str = ""
+    single: bool = False  # not multipart (its body is fetched as TEXT, not a section)
 
     @property
     def is_html(self):

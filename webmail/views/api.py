@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET
 
 from ..forms import FolderPageForm, SearchForm
 from ..listing import list_page
-from ..mail import mail_for
+from ..imap.errors import MailboxNotFound
+from ..mail import current_folder, mail_for
 
 
 def api_login_required(view):
@@ -71,9 +72,23 @@ def messages(request):
 @api_login_required
 @require_GET
 def poll(request):
-    """What changed in the open folder, for the page to refresh itself: one STATUS."""
+    """What changed in the open folder, for the page to refresh itself. Where the server
+    has LIST-STATUS one command brings every folder's counts (the page updates all the
+    unread badges, and the cached folder list is renewed); elsewhere one STATUS of the
+    open folder."""
     mailbox = FolderPageForm(request.GET).query()["mailbox"]
     with mail_for(request) as mail:
-        total, unread, uidnext = mail.counts(mailbox)
-    return JsonResponse({"mailbox": mailbox, "total": total, "unread": unread,
-                         "uidnext": uidnext})
+        if mail.has("LIST-STATUS"):
+            folders = mail.list_mailboxes(fresh=True)
+            current = current_folder(folders, mailbox)
+            if current is None:
+                raise MailboxNotFound(mailbox)
+            total, unread, uidnext = current.total, current.unread, None
+        else:
+            folders = None
+            total, unread, uidnext = mail.counts(mailbox)
+    answer = {"mailbox": mailbox, "total": total, "unread": unread, "uidnext": uidnext}
+    if folders is not None:
+        answer["folders"] = [{"name": f.name, "unread": f.unread, "total": f.total}
+                             for f in folders if f.selectable]
+    return JsonResponse(answer)

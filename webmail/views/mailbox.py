@@ -6,7 +6,7 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.decorators.http import require_GET
 
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
-from ..mail import current_folder, mail_for, quota_for, shown_body
+from ..mail import current_folder, mail_for, quota_for, shown_bodies
 from ..listing import list_page
 from .message import message_link
 
@@ -42,11 +42,10 @@ def thread(request, uid):
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         uids = mail.thread_of(query["mailbox"], uid)
-        shown = mail.messages(query["mailbox"], uids, prefer="text")
+        shown = mail.messages(query["mailbox"], uids, prefer="text", fetch_body=False)
         mailbox = query["mailbox"]
-        conversation = [(message, shown_body(mail, message),
-                         message_link("body", message.uid, mailbox, view="text"))
-                        for message in shown]
+        conversation = [(message, body, message_link("body", message.uid, mailbox, view="text"))
+                        for message, body in zip(shown, shown_bodies(mail, shown))]
     current = current_folder(folders, query["mailbox"])
     return render(request, "webmail/thread.html", {
         "folders": folders, "current": current, "query": query,

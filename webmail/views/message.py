@@ -47,7 +47,7 @@ def message(request, uid):
     query = MessageViewForm(request.GET).query()
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
-        shown = mail.message(query["mailbox"], uid, prefer=query["view"])
+        shown = mail.message(query["mailbox"], uid, prefer=query["view"], fetch_body=False)
         previous, following = mail.neighbours(query["mailbox"], uid, query["sort"],
                                               query["reverse"])
         allow = _allows_remote(request, query, shown.sender)
@@ -76,7 +76,8 @@ def body(request, uid):
     """The sanitized HTML body as a document of its own, for the sandboxed frame."""
     query = MessageViewForm(request.GET).query()
     with mail_for(request) as mail:
-        shown = mail.message(query["mailbox"], uid, prefer=query["view"], mark_read=False)
+        shown = mail.message(query["mailbox"], uid, prefer=query["view"], mark_read=False,
+                             fetch_body=False)
         allow = _allows_remote(request, query, shown.sender)
         content = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
     response = render(request, "webmail/body.html", {"body": content})

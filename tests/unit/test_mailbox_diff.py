@@ -1,0 +1,105 @@
+"""The pieces that bring cached mailbox data up to date from a difference: UID sets, kept
+outlines and stamped flags, and splicing arrivals into a kept order (with a stub server)."""
+import random
+
+import pytest
+
+from webmail.imap import parse
+from webmail.imap.session import MailSession
+from webmail.imap.state import FolderState, MailboxCache
+from webmail.imap.types import Address, MessageSummary, Outline, Part, ServerConfig
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_uid_ranges_round_trip_through_expand(seed):
+    rng = random.Random(seed)
+    uids = {rng.randint(1, 300) for _ in range(rng.randint(1, 120))}
+    text = parse.uid_ranges(uids)
+    assert parse.expand_uid_set(text) == sorted(uids)
+    assert len(text.split(",")) == sum(1 for uid in uids if uid - 1 not in uids)
+
+
+def test_contiguous_uids_cost_a_few_bytes():
+    assert parse.uid_ranges(range(1, 100001)) == "1:100000"
+    assert parse.uid_ranges([7, 3, 4, 5, 9]) == "3:5,7,9"
+
+
+def _state(modseq=7):
+    return FolderState(uidvalidity=42, uidnext=100, exists=10, modseq=modseq)
+
+
+def test_an_outline_comes_back_from_the_cache_as_it_went_in():
+    mail = MailboxCache("imap.test", 143, "Ann@Example.test")
+    summary = MessageSummary(uid=5, subject="Grüße", sender=Address("Ann", "ann@x.test"),
+                             to=(Address("", "bo@x.test"),), date=None, size=1234,
+                             flags=None, has_attachments=True)
+    outline = Outline(summary=summary, cc=(Address("Cy", "cy@x.test"),), reply_to=(),
+                      message_id="<m@x>", in_reply_to="<p@x>", references="<o@x> <p@x>",
+                      parts=(Part("1", "text/plain", "", 10, "7bit", "utf-8", ""),
+                             Part("2", "image/png", "a.png", 99, "base64", "", "inline",
+                                  related=True, content_id="img1")),
+                      single=False)
+    mail.keep_outlines("INBOX", _state(), [outline])
+    assert mail.outlines("INBOX", _state(), [5, 6]) == {5: outline}
+    other = FolderState(uidvalidity=43, uidnext=100, exists=10, modseq=7)
+    assert mail.outlines("INBOX", other, [5]) == {}, "a new UIDVALIDITY starts afresh"
+
+
+def test_flags_carry_the_modseq_they_were_read_at():
+    mail = MailboxCache("imap.test", 143, "flags@example.test")
+    mail.keep_flags("INBOX", _state(modseq=5), {1: ("\\Seen",), 2: ()})
+    assert mail.flags("INBOX", _state(modseq=9), [1, 2, 3]) == {1: (5, ("\\Seen",)), 2: (5, ())}
+    assert mail.flags("INBOX", _state(modseq=None), [1]) == {}, "no CONDSTORE, no kept flags"
+
+
+class _SortingServer:
+    """Answers the two commands _resorted sends, from a table of dates."""
+
+    def __init__(self, dates):
+        self.dates = dates  # uid -> sortable date
+        self.sent = []
+
+    def call(self, name, *args, **kwargs):
+        self.sent.append(kwargs.get("label") or name)
+        if name == "_raw_command_untagged":
+            return [f'(TAG "A1") UID ALL {parse.uid_ranges(self.dates)}'.encode()]
+        program, criteria = args[0], args[1]
+        wanted = parse.expand_uid_set(criteria[1])
+        ordered = sorted(wanted, key=lambda uid: (self.dates[uid], uid))
+        return ordered[::-1] if program[0] == "REVERSE" else ordered
+
+
+def _session(server):
+    session = MailSession(ServerConfig("imap.test", 143, "none"))
+    session._call = server.call
+    session.has = lambda capability: True
+    return session
+
+
+def test_new_mail_goes_on_top_of_the_kept_order_without_a_full_sort():
+    dates = {1: 10, 2: 20, 3: 30, 5: 50}
+    server = _SortingServer(dates)
+    kept = [5, 3, 2, 1, 4]  # 4 has been expunged since; 6 and 7 arrived
+    dates.update({6: 60, 7: 70})
+    assert _session(server)._resorted("DATE", True, 6, kept, 8) == [7, 6, 5, 3, 2, 1]
+    assert server.sent == ["esearch_all", "sort_arrived"]
+
+
+def test_an_arrival_that_belongs_inside_the_order_gives_up_for_a_full_sort():
+    dates = {1: 10, 2: 20, 3: 30, 6: 25}
+    assert _session(_SortingServer(dates))._resorted("DATE", True, 4, [3, 2, 1], 7) is None
+
+
+def test_ascending_orders_take_new_mail_at_the_end():
+    dates = {1: 10, 2: 20, 8: 90}
+    assert _session(_SortingServer(dates))._resorted("DATE", False, 3, [1, 2], 9) == [1, 2, 8]
+
+
+def test_uids_from_after_the_state_wait_for_the_next_state():
+    dates = {1: 10, 2: 20, 9: 90}  # 9 arrived after the SELECT the list is for (UIDNEXT 3)
+    assert _session(_SortingServer(dates))._resorted("DATE", True, 3, [2, 1], 3) == [2, 1]
+
+
+def test_a_uid_the_kept_order_never_had_gives_up():
+    dates = {1: 10, 2: 20, 3: 30}
+    assert _session(_SortingServer(dates))._resorted("DATE", True, 4, [3, 1], 4) is None
