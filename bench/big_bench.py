@@ -17,7 +17,9 @@ Time is what the client waits on loopback for the whole response, body included 
 download, its last byte): Heron's server time plus a loopback round trip. IMAP commands
 are what Heron's Server-Timing header declares (for a streamed download, those sent before
 the body starts). "login" is the POST of the login form; its cold runs follow an emptied
-cache, its warm ones do not. Then the worker's RSS is sampled every 50 ms while the
+cache, its warm ones do not. "inbox after new mail" is the inbox page right after another
+IMAP client delivered a message and expunged the one it delivered before (so the mailbox
+keeps its size): what a page costs when the folder changed under the cache. Then the worker's RSS is sampled every 50 ms while the
 100 MiB attachment in bench1k's folder "Big" downloads.
 
 Writes bench/results.json, bench/results/table.md and bench/results/latency.png.
@@ -60,6 +62,7 @@ VIEWS = [
     ("inbox page 1 (HTML)", lambda t: "/mail/"),
     ("deep page (last)", lambda t: f"{INBOX}&page={t['pages']}"),
     ("sort by sender", lambda t: f"{INBOX}&page=1&sort=from&order=asc"),
+    ("inbox after new mail", lambda t: f"{INBOX}&page=1"),
     ("open a message", lambda t: t["message"]),
     ("search a word", lambda t: f"{INBOX}&q={mailboxes.SEARCH_WORD}"),
     ("folder list", lambda t: "/api/mailboxes/"),
@@ -155,9 +158,48 @@ def summary(samples):
             "runs": [[round(ms, 1), commands] for ms, commands, _ in samples]}
 
 
-def measure_view(base, size, warm, path):
+class Delivery:
+    """Another IMAP client changing INBOX before each run of a view: it appends one new
+    message and expunges the one it appended before, so each page view sees an arrival and
+    an expunge and the mailbox keeps its size."""
+
+    def __init__(self, size):
+        from imapclient import IMAPClient
+        self.conn = IMAPClient(os.environ["IMAP_HOST"], port=int(os.environ["IMAP_PORT"]),
+                               ssl=False, timeout=TIMEOUT)
+        self.user = mailboxes.account(size)
+        self.conn.login(self.user, mailboxes.PASSWORD)
+        self.conn.select_folder("INBOX")
+        self.last = None
+        self.count = 0
+
+    def __call__(self):
+        self.forget_last()
+        self.count += 1
+        when = datetime.now(timezone.utc)
+        message = (f"From: Bench Sender <sender@bench.test>\r\nTo: {self.user}\r\n"
+                   f"Subject: Arrival {self.count}\r\nDate: {when:%a, %d %b %Y %H:%M:%S +0000}\r\n"
+                   f"Message-ID: <arrival-{self.count}-{time.time_ns()}@bench.test>\r\n\r\n"
+                   "Delivered while the bench measures.\r\n").encode()
+        answer = self.conn.append("INBOX", message)
+        self.last = int(re.search(rb"APPENDUID \d+ (\d+)", answer).group(1))
+
+    def forget_last(self):
+        if self.last is not None:
+            self.conn.select_folder("INBOX")
+            self.conn.delete_messages([self.last])
+            self.conn.uid_expunge([self.last])
+            self.last = None
+
+    def close(self):
+        self.forget_last()
+        self.conn.logout()
+
+
+def measure_view(base, size, warm, path, before=lambda: None):
     cold = []
     for _ in range(COLD):
+        before()
         empty_cache()
         fresh = Client(base, size)
         if path is None:
@@ -176,6 +218,7 @@ def measure_view(base, size, warm, path):
             runs.append(other.log_in())
             other.log_out()
         else:
+            before()
             runs.append(warm.get(path))
     return {"cold": summary(cold), "warm": summary(runs)}
 
@@ -189,13 +232,16 @@ def measure_size(base, size):
     print(f"  {'view':24} {'warm median/p90 ms':>19} {'cmds':>5}   {'cold median/p90 ms':>19} "
           f"{'cmds':>5}", flush=True)
     views = {}
+    delivery = Delivery(size)
     for label, where in VIEWS:
-        row = views[label] = measure_view(base, size, warm, where and where(found))
+        before = delivery if label == "inbox after new mail" else delivery.forget_last
+        row = views[label] = measure_view(base, size, warm, where and where(found), before)
         if label == "search a word":
             row["matches"] = warm.last.json()["total"]
         w, c = row["warm"], row["cold"]
         print(f"  {label:24} {w['median_ms']:>9} / {w['p90_ms']:<7} {w['imap_commands']:>5}   "
               f"{c['median_ms']:>9} / {c['p90_ms']:<7} {c['imap_commands']:>5}", flush=True)
+    delivery.close()
     warm.log_out()
     return {"targets": found, "views": views, "mailbox": mailboxes.read_marker(size)}
 

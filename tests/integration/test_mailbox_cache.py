@@ -113,12 +113,16 @@ def test_the_kept_order_follows_arrivals_and_expunges_from_the_difference(
     conn.delete_messages([uids[2]])
     conn.expunge()
     full_sorts, placed = commands_sent("sort"), commands_sent("sort_arrived")
+    selects = commands_sent("select_folder")
     data = heron.get(f"/api/messages/?mailbox={folder}").json()
     assert [m["subject"] for m in data["messages"]] == server_order(conn, folder)
     assert data["messages"][0]["subject"] == "Newest" and data["total"] == 5
     if account.kind != "demo":  # the demo server has neither CONDSTORE nor ESEARCH
         assert commands_sent("sort") == full_sorts, "the folder was not sorted again"
         assert commands_sent("sort_arrived") == placed + 1
+        # The NOOP's notices were taken in and one ESEARCH told the new state: no SELECT,
+        # which on Dovecot's Maildir rescans the folder.
+        assert commands_sent("select_folder") == selects
 
     # A message dated before all the others cannot go on top: the folder is sorted again,
     # and the order is still the server's.

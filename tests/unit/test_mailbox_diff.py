@@ -103,3 +103,18 @@ def test_uids_from_after_the_state_wait_for_the_next_state():
 def test_a_uid_the_kept_order_never_had_gives_up():
     dates = {1: 10, 2: 20, 3: 30}
     assert _session(_SortingServer(dates))._resorted("DATE", True, 4, [3, 1], 4) is None
+
+
+@pytest.mark.parametrize("notices, outcome", [
+    ([], "same"),
+    ([(5, b"EXISTS")], "changed"),
+    ([(b"VANISHED", b"3:4"), (6, b"FETCH", (b"UID", 9, b"FLAGS", ()))], "changed"),
+    ([(b"NO", b"Internal error occurred.")], "odd"),  # Dovecot: the folder was deleted
+    ([(4, b"EXISTS"), (b"BYE", b"shutting down")], "odd"),
+])
+def test_noop_tells_changes_it_can_take_in_from_those_it_cannot(notices, outcome):
+    session = MailSession(ServerConfig("imap.test", 143, "none"))
+    session._call = lambda name, *args, **kwargs: (b"NOOP completed", notices)
+    session._current = ("INBOX", _state())
+    assert session._noop() == outcome
+    assert (session._current is not None) == (outcome == "same")

@@ -68,6 +68,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self._condstore = False
         self._qresync = False
         self._fresh = False  # _current was confirmed in this request: no NOOP needed again
+        self._uids_now = None  # (folder, state, UIDs) as _restat found them
 
     def begin_request(self):
         """Start a request's count of commands; what an earlier request learnt of the
@@ -76,6 +77,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self.imap_seconds = 0.0
         self.folder_state = None
         self._fresh = False
+        self._uids_now = None
 
     # --- connection ---------------------------------------------------------------------
     def _connect(self):
@@ -293,19 +295,31 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         matters: a SELECT re-reads the folder's index (on Dovecot's Maildir, the whole
         uidlist: 100 ms at 100,000 messages); a NOOP costs what a round trip costs. Only on
         servers with CONDSTORE: a minimal server (the demo) was seen to say nothing at NOOP
-        of its selected folder deleted and made again, so there each request SELECTs."""
+        of its selected folder deleted and made again, so there each request SELECTs.
+
+        When the NOOP does report a change (or Heron made one), the connection has taken
+        it in, and one ESEARCH tells the folder's new state (_restat), where a SELECT would
+        rescan the folder: on Dovecot's Maildir 300 ms at 100,000 messages after a change.
+        Only a notice of another kind (Dovecot answers NOOP with a NO when the selected
+        folder was deleted) makes it SELECT again."""
         if not self._condstore and self.has("CONDSTORE"):
             # QRESYNC includes CONDSTORE and adds VANISHED to CHANGEDSINCE answers.
             self._qresync = self.has("QRESYNC")
             self._call("enable", "QRESYNC" if self._qresync else "CONDSTORE")
             self._condstore = True
-        if (self._condstore and self._current is not None and self._current[0] == mailbox
-                and (self._fresh or self._unchanged())):
-            # Confirmed once per request: a second look within it would see the same.
-            self._fresh = True
-            state = self._current[1]
-            self._selected, self.folder_state = (mailbox, False), state
-            return state.as_select()
+        if self._condstore and self._selected and self._selected[0] == mailbox:
+            known = self._current is not None and self._current[0] == mailbox
+            if known and self._fresh:
+                # Confirmed once per request: a second look within it would see the same.
+                self.folder_state = self._current[1]
+                return self.folder_state.as_select()
+            if self._noop() != "odd":
+                if self._current is not None:  # "same"
+                    self.folder_state = self._current[1]
+                    return self.folder_state.as_select()
+                state = self._restat(mailbox)
+                if state is not None:
+                    return state.as_select()
         try:
             info = self._call("select_folder", mailbox, readonly=False)
         except ServerRefused:
@@ -319,29 +333,73 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self._validity[mailbox] = self.folder_state.uidvalidity
         return info
 
+    def _restat(self, mailbox):
+        """The selected folder's state from one ESEARCH, after a NOOP; None without ESEARCH
+        (then SELECT). UID SEARCH RETURN (ALL COUNT MAX) MODSEQ 0 answers which UIDs there
+        are (kept for _resorted, which needs them next), how many, the highest, and the
+        highest MODSEQ of any message. Those stand in for SELECT's UIDNEXT, EXISTS and
+        HIGHESTMODSEQ as cache keys: UIDs only grow, so any change of which messages exist
+        changes the count or the highest UID, and any flag change raises the highest MODSEQ.
+        A key made so may differ from SELECT's for the same folder (after the newest
+        messages were expunged), which costs a cache miss, never a wrong hit. STATUS would
+        tell the real numbers, but a client must not ask STATUS of the selected folder
+        (Dovecot answers it from the connection's old view, marked CLIENTBUG). An empty
+        answer gives None too (see below)."""
+        if not self.has("ESEARCH") or mailbox not in self._validity:
+            return None
+        found = self._esearch([b"RETURN", b"(ALL", b"COUNT", b"MAX)", b"MODSEQ", b"0"])
+        uids = set(parse.expand_uid_set(found.get("ALL", "")))
+        if not uids:
+            # Every message gone: emptied, or the folder deleted and made again under its
+            # name (Cyrus then reports all of the old one VANISHED). SELECT tells which.
+            return None
+        modseq = found.get("MODSEQ")
+        state = FolderState(self._validity[mailbox], int(found.get("MAX", 0)) + 1, len(uids),
+                            int(modseq) if modseq else None)
+        self.folder_state, self._current, self._fresh = state, (mailbox, state), True
+        self._uids_now = (mailbox, state, uids)
+        return state
+
+    def _esearch(self, words, label="esearch"):
+        """{result name: value} of one UID SEARCH with ESEARCH's RETURN options."""
+        lines = self._call("_raw_command_untagged", b"SEARCH", words,
+                           response_name="ESEARCH", label=label)
+        found = {}
+        for line in lines:
+            tokens = parse.to_text(line or b"").split()
+            if tokens and tokens[0].upper() == "(TAG":
+                tokens = tokens[2:]
+            if tokens and tokens[0].upper() == "UID":
+                tokens = tokens[1:]
+            found.update((name.upper(), value) for name, value in zip(tokens[::2], tokens[1::2]))
+        return found
+
     _NOTICES = ("EXISTS", "EXPUNGE", "FETCH", "VANISHED", "RECENT")
+    # What a server says of the selected folder's changes; anything else is "odd".
+    _CHANGE_NOTICES = frozenset({b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT", b"VANISHED",
+                                 b"FLAGS"})
 
     def _forget_notices(self):
         """Drop the change notices imaplib kept from earlier answers; True if any."""
         return any([self._response_code(code) is not None for code in self._NOTICES])
 
-    def _unchanged(self):
-        """True when nothing changed in the selected folder since the last SELECT: no
-        notice kept from an earlier answer, and none in answer to a NOOP."""
-        return self._noop()
-
     def _noop(self):
         """NOOP, which also lets the server tell what changed in the selected folder.
         Every NOOP goes through here: a notice it brings (or one kept from an earlier
-        answer) means the last SELECT no longer describes the folder, and nobody else will
-        see that notice again. True if none: then the state holds for this request."""
+        answer) means the folder's known state no longer holds, and nobody else will see
+        that notice again. Answers "same" (the state holds for this request), "changed"
+        (notices of changes, now taken in) or "odd" (some other notice: SELECT again)."""
         kept = self._forget_notices()
         _message, notices = self._call("noop")
-        if notices or kept:
-            self._current = None
-            return False
-        self._fresh = self._current is not None
-        return True
+        self._forget_notices()  # imaplib kept the same lines too
+        if not notices and not kept:
+            self._fresh = self._current is not None
+            return "same"
+        self._current = None
+        odd = [notice for notice in notices
+               if not (isinstance(notice, tuple) and len(notice) > 1
+                       and {notice[0], notice[1]} & self._CHANGE_NOTICES)]
+        return "odd" if odd else "changed"
 
     def rendered_key(self, mailbox, uid, variant):
         """A cache key for what Heron made of one message (its body as shown), valid as
@@ -415,16 +473,13 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         return None
 
     def _all_uids(self):
-        """The set of UIDs of the selected folder, by ESEARCH (RFC 4731)."""
-        lines = self._call("_raw_command_untagged", b"SEARCH", [b"RETURN", b"(ALL)", b"ALL"],
-                           response_name="ESEARCH", label="esearch_all")
-        found = set()
-        for line in lines:
-            words = parse.to_text(line or b"").split()
-            upper = [word.upper() for word in words]
-            if "ALL" in upper:
-                found.update(parse.expand_uid_set(words[upper.index("ALL") + 1]))
-        return found
+        """The set of UIDs of the selected folder, by ESEARCH (RFC 4731): as ranges, so
+        100,000 UIDs that run on cost a few bytes. The set _restat just learnt is used."""
+        mailbox = self._selected and self._selected[0]
+        if self._uids_now is not None and self._uids_now[:2] == (mailbox, self.folder_state):
+            return self._uids_now[2]
+        found = self._esearch([b"RETURN", b"(ALL)", b"ALL"], label="esearch_all")
+        return set(parse.expand_uid_set(found.get("ALL", "")))
 
     def search_uids(self, criteria):
         """UIDs of the selected folder that match, ascending."""
