@@ -3,6 +3,7 @@
 Everything Heron asks of an IMAP server goes through a MailSession; the rest of the code
 sees only the domain objects of types.py and the errors of errors.py.
 """
+import bisect
 import dataclasses
 import logging
 import math
@@ -348,7 +349,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         if not self.has("ESEARCH") or mailbox not in self._validity:
             return None
         found = self._esearch([b"RETURN", b"(ALL", b"COUNT", b"MAX)", b"MODSEQ", b"0"])
-        uids = set(parse.expand_uid_set(found.get("ALL", "")))
+        uids = sorted(parse.expand_uid_set(found.get("ALL", "")))
         if not uids:
             # Every message gone: emptied, or the folder deleted and made again under its
             # name (Cyrus then reports all of the old one VANISHED). SELECT tells which.
@@ -451,12 +452,16 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         UIDs from limit (the UIDNEXT of the state the list is for) on are left for later."""
         if not (self.has("ESEARCH") and self.has("SORT")):
             return None
-        now = {uid for uid in self._all_uids() if uid < limit}
-        kept = [uid for uid in uids if uid in now]
-        known = set(kept)
-        arrived = sorted(uid for uid in now if uid >= uidnext and uid not in known)
-        if len(kept) + len(arrived) != len(now):
-            return None  # a UID below the old UIDNEXT that the old list did not have
+        now = self._all_uids()  # ascending
+        now = now[:bisect.bisect_left(now, limit)]
+        arrived = now[bisect.bisect_left(now, uidnext):]
+        if len(uids) + len(arrived) == len(now):
+            kept = uids  # nothing left (a UID below UIDNEXT cannot come back)
+        else:
+            present = set(now)
+            kept = [uid for uid in uids if uid in present]
+            if len(kept) + len(arrived) != len(now):
+                return None  # a UID below the old UIDNEXT that the old list did not have
         if not arrived:
             return kept
         program = ["REVERSE", key] if reverse else [key]
@@ -473,13 +478,13 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         return None
 
     def _all_uids(self):
-        """The set of UIDs of the selected folder, by ESEARCH (RFC 4731): as ranges, so
+        """The UIDs of the selected folder, ascending, by ESEARCH (RFC 4731): as ranges, so
         100,000 UIDs that run on cost a few bytes. The set _restat just learnt is used."""
         mailbox = self._selected and self._selected[0]
         if self._uids_now is not None and self._uids_now[:2] == (mailbox, self.folder_state):
             return self._uids_now[2]
         found = self._esearch([b"RETURN", b"(ALL)", b"ALL"], label="esearch_all")
-        return set(parse.expand_uid_set(found.get("ALL", "")))
+        return sorted(parse.expand_uid_set(found.get("ALL", "")))
 
     def search_uids(self, criteria):
         """UIDs of the selected folder that match, ascending."""
