@@ -118,3 +118,29 @@ def test_noop_tells_changes_it_can_take_in_from_those_it_cannot(notices, outcome
     session._current = ("INBOX", _state())
     assert session._noop() == outcome
     assert (session._current is not None) == (outcome == "same")
+
+
+def test_list_status_gives_every_folder_its_counts_and_asks_for_those_left_out():
+    from imapclient import IMAPClient
+
+    session = MailSession(ServerConfig("imap.test", 143, "none"))
+    client = IMAPClient.__new__(IMAPClient)
+    client.folder_encode = True
+    session._client = client
+    asked = []
+
+    def call(name, *args, **kwargs):
+        if name == "_raw_command_untagged":
+            return [b'(\\HasNoChildren) "/" INBOX', b'(\\HasNoChildren) "/" Caf&AOk-',
+                    b'(\\Noselect \\HasChildren) "/" Projects',
+                    b'(\\HasNoChildren) "/" "Projects/Two words"']
+        asked.append((name, args[0]))
+        return {b"MESSAGES": 4, b"UNSEEN": 1}
+
+    session._call = call
+    session._untagged = lambda name: [b"Caf&AOk- (MESSAGES 3 UNSEEN 2)",
+                                      b'"Projects/Two words" (MESSAGES 7 UNSEEN 0)']
+    folders = {f.name: (f.unread, f.total) for f in session._list_with_status()}
+    assert folders["Café"] == (2, 3) and folders["Projects/Two words"] == (0, 7)
+    assert folders["INBOX"] == (1, 4), "the folder the server left out is asked alone"
+    assert asked == [("folder_status", "INBOX")]

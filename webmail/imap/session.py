@@ -245,17 +245,21 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         if self.has("LIST-STATUS"):
             return self._list_with_status()
         listing = self._call("list_folders")
-        counts = {}
+        return parse.build_mailboxes(listing, self._counted(listing, {}))
+
+    def _counted(self, listing, counts):
+        """counts ({name: (unread, total)}) with a STATUS for each listed folder that can
+        be selected and has none yet."""
         for flags, _delimiter, name in listing:
             lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
-            if lowered & {b"\\noselect", b"\\nonexistent"}:
+            if parse.to_text(name) in counts or lowered & {b"\\noselect", b"\\nonexistent"}:
                 continue
             try:
                 status = self._call("folder_status", name, ["MESSAGES", "UNSEEN"])
             except ServerRefused:
                 continue
             counts[parse.to_text(name)] = (status.get(b"UNSEEN", 0), status.get(b"MESSAGES", 0))
-        return parse.build_mailboxes(listing, counts)
+        return counts
 
     def _list_with_status(self):
         """Every folder with its counts in one command: LIST-STATUS (RFC 5819), where
@@ -270,6 +274,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             status = dict(zip(items[::2], items[1::2])) if isinstance(items, tuple) else {}
             counts[self._folder_name(name)] = (int(status.get(b"UNSEEN", 0)),
                                                int(status.get(b"MESSAGES", 0)))
+        # A server may leave out the selected folder (RFC 5819): that one is asked alone.
+        counts = self._counted(listing, counts)
         return parse.build_mailboxes(listing, counts)
 
     def _folder_name(self, raw):
