@@ -92,8 +92,9 @@ class FakeMailSession:
     def quota(self):
         return None
 
-    def neighbours(self, mailbox, uid, sort="date", reverse=True):
-        uids = self.sorted_uids(mailbox, sort, reverse)
+    def neighbours(self, mailbox, uid, sort="date", reverse=True, uids=None):
+        if uids is None:
+            uids = self.sorted_uids(mailbox, sort, reverse)
         index = uids.index(uid) if uid in uids else -1
         if index < 0:
             return None, None
@@ -116,7 +117,7 @@ class FakeMailSession:
         self.imap_seconds = 0.0
 
     def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=2 * 1024 * 1024,
-                 fetch_body=True):
+                 fetch_body=True, listed=None):
         present = {m.uid for m in self._folders().get(mailbox, [])}
         return [self.message(mailbox, uid, prefer, mark_read, max_body, fetch_body)
                 for uid in uids if uid in present]
@@ -127,7 +128,7 @@ class FakeMailSession:
             for m in messages]
 
     def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=2 * 1024 * 1024,
-                fetch_body=True):
+                fetch_body=True, listed=None):
         found = [m for m in self._folders().get(mailbox, []) if m.uid == uid]
         if not found:
             raise MessageGone(f"{mailbox}/{uid}")

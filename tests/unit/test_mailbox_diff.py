@@ -144,3 +144,104 @@ def test_list_status_gives_every_folder_its_counts_and_asks_for_those_left_out()
     assert folders["Café"] == (2, 3) and folders["Projects/Two words"] == (0, 7)
     assert folders["INBOX"] == (1, 4), "the folder the server left out is asked alone"
     assert asked == [("folder_status", "INBOX")]
+
+
+@pytest.mark.parametrize("tokens, on_flags", [
+    (["TEXT", "invoice"], False),
+    (["TEXT", "unseen", "SUBJECT", "flagged"], False),  # words typed, not keys
+    (["OR", "TO", "ann", "CC", "ann", "SENTSINCE", "x"], False),
+    (["TEXT", "invoice", "UNSEEN"], True),
+    (["FLAGGED"], True),
+    (["HEADER", "X-Seen", "SEEN", "FROM", "bo"], False),
+])
+def test_search_results_on_flags_are_told_from_those_on_text(tokens, on_flags):
+    from webmail.imap.search import depends_on_flags
+    from webmail.imap.state import searchable
+
+    assert depends_on_flags(tokens) is on_flags
+    without_condstore = _state(modseq=None)
+    assert searchable(without_condstore, tokens) is not on_flags
+    assert searchable(_state(), tokens)
+
+
+def test_new_mail_is_searched_alone_and_joins_the_kept_results():
+    dates = {1: 10, 2: 20, 3: 30, 5: 50, 6: 60}
+    server = _SortingServer(dates)
+    matching = {6}
+
+    def call(name, *args, **kwargs):
+        if name == "search":
+            server.sent.append(kwargs.get("label"))
+            asked = set(parse.expand_uid_set(args[0][1]))
+            return sorted(asked & matching)
+        return server.call(name, *args, **kwargs)
+
+    session = _session(server)
+    session._call = call
+    # Results [3, 1] kept at UIDNEXT 4; 1 expunged since, 5 and 6 arrived, 6 matches.
+    del dates[1]
+    assert session._resorted("DATE", True, 4, [3, 1], 7, ["TEXT", "x"]) == [6, 3]
+    assert server.sent == ["esearch_all", "search_arrived", "sort_arrived"]
+
+
+class _Wire:
+    """imaplib's side of one command: the untagged FETCH lines the server sent."""
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def _command(self, *words):
+        self.sent = words
+        return "A1"
+
+    def _command_complete(self, name, tag):
+        return "OK", [b"done"]
+
+    def _untagged_response(self, typ, data, name):
+        return typ, self.lines
+
+
+def _wired(lines):
+    from imapclient import IMAPClient
+
+    session = MailSession(ServerConfig("imap.test", 143, "none"))
+    client = IMAPClient.__new__(IMAPClient)
+    client.normalise_times = False
+    client._imap = _Wire(lines)
+    session._client = client
+    session._current = ("INBOX", _state(modseq=7))
+    return session
+
+
+def test_a_fetch_answer_about_another_message_drops_the_known_state():
+    session = _wired([b"1 (UID 5 FLAGS (\\Seen) MODSEQ (7))",
+                      b"2 (UID 9 FLAGS (\\Flagged) MODSEQ (8))"])  # changed elsewhere
+    assert session._fetch([5], ["FLAGS"]) == {5: {b"FLAGS": (b"\\Seen",),
+                                                   b"MODSEQ": (7,), b"SEQ": 1}}
+    assert session._client._imap.sent == ("UID", "FETCH", "5", "(FLAGS)")
+    assert session._current is None
+
+
+def test_a_fetch_answer_within_the_known_state_keeps_it():
+    session = _wired([b"1 (UID 5 FLAGS (\\Seen))"])
+    session._fetch([5], ["FLAGS"])
+    assert session._current == ("INBOX", _state(modseq=7))
+
+
+@pytest.mark.parametrize("lines, moves_on", [
+    ([b"1 (UID 5 MODSEQ (9) FLAGS (\\Seen))"], True),
+    ([b"1 (UID 5 MODSEQ (9) FLAGS (\\Seen))", b"2 (UID 6 MODSEQ (10) FLAGS ())"], False),
+    ([b"1 (MODSEQ (9) FLAGS (\\Seen))"], False),  # no UID: cannot be told apart
+])
+def test_a_store_answer_moves_the_state_on_only_when_it_is_all_ours(lines, moves_on):
+    session = _wired(lines)
+    session._condstore = True
+    session._selected = ("INBOX", False)
+    session._cache = MailboxCache("imap.test", 143, "store@example.test")
+    session._call = lambda name, *args, **kwargs: lines
+    session._store("INBOX", [5], [b"\\Seen"])
+    if moves_on:
+        assert session._current == ("INBOX", _state(modseq=9))
+        assert session._cache.flags("INBOX", _state(modseq=9), [5]) == {5: (9, ("\\Seen",))}
+    else:
+        assert session._current is None

@@ -21,22 +21,22 @@ MESSAGE_FIELDS = ["ENVELOPE", "FLAGS", "RFC822.SIZE", "BODYSTRUCTURE", "INTERNAL
 
 class ReadingMixin:
     def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=BODY_LIMIT,
-                fetch_body=True):
+                fetch_body=True, listed=None):
         """One message with its displayable body; marks it read unless told not to.
 
         prefer is "html" or "text" (which body to show when there are both). At most
         max_body bytes of the body are fetched (body_truncated says when there was more).
         With fetch_body False the body's bytes are left for with_bodies() (body_raw None):
-        a caller that has the body as shown in the cache need not fetch it.
-        Raises MessageGone when the UID is not in the folder.
+        a caller that has the body as shown in the cache need not fetch it. listed: see
+        messages(). Raises MessageGone when the UID is not in the folder.
         """
-        found = self.messages(mailbox, [uid], prefer, mark_read, max_body, fetch_body)
+        found = self.messages(mailbox, [uid], prefer, mark_read, max_body, fetch_body, listed)
         if not found:
             raise MessageGone(f"{mailbox}/{uid}")
         return found[0]
 
     def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=BODY_LIMIT,
-                 fetch_body=True):
+                 fetch_body=True, listed=None):
         """Several messages of one folder, as message() gives them, in the order of uids.
 
         UIDs no longer in the folder are left out. What never changes of a message (its
@@ -44,7 +44,9 @@ class ReadingMixin:
         flags as summaries() has them; the cost does not grow with the count: at most one
         FETCH of outlines, one of flags, one of bodies per distinct body section, and one
         STORE for those that were unread. A message opened before costs none of these
-        but the STORE, and with CONDSTORE none of them at all."""
+        but the STORE, and with CONDSTORE none of them at all where the caller passes
+        listed: the folder's UIDs as sorted_uids() gave them for this state, which vouch
+        that it is still there. Without, its flags are fetched to make sure."""
         if not uids:
             return []
         self._select(mailbox, readonly=not mark_read)
@@ -60,8 +62,11 @@ class ReadingMixin:
             if state is not None:
                 self._cache.keep_outlines(mailbox, state, fresh.values())
                 self._cache.keep_flags(mailbox, state, flags)
-        flags.update(self.flags_of(mailbox, [uid for uid in uids
-                                             if uid in outlines and uid not in flags]))
+        rest = [uid for uid in uids if uid in outlines and uid not in flags]
+        if listed is not None and rest:
+            present = set(listed) if len(rest) > 1 else listed
+            rest = [uid for uid in rest if uid in present]
+        flags.update(self.flags_of(mailbox, rest, confirm=listed is None))
         found = [outlines[uid] for uid in uids if uid in flags]
         chosen = {o.summary.uid: structure.body_parts(o.parts, prefer) for o in found}
         bodies = {}
@@ -185,9 +190,11 @@ class ReadingMixin:
         if tail:
             yield tail
 
-    def neighbours(self, mailbox, uid, sort="date", reverse=True):
-        """(previous, next) UIDs around uid in the list order; None at either end."""
-        uids = self.sorted_uids(mailbox, sort, reverse)
+    def neighbours(self, mailbox, uid, sort="date", reverse=True, uids=None):
+        """(previous, next) UIDs around uid in the list order; None at either end.
+        uids: that list, when the caller has it already."""
+        if uids is None:
+            uids = self.sorted_uids(mailbox, sort, reverse)
         try:
             index = uids.index(uid)
         except ValueError:

@@ -58,3 +58,28 @@ def criteria(query):
 def needs_charset(tokens):
     """True when a criterion holds non-ASCII text, which must be sent as UTF-8."""
     return any(isinstance(token, str) and not token.isascii() for token in tokens)
+
+
+# Search keys whose answer depends on flags (RFC 3501, RFC 7162's MODSEQ).
+FLAG_KEYS = frozenset({"ANSWERED", "DELETED", "DRAFT", "FLAGGED", "KEYWORD", "NEW", "OLD",
+                       "RECENT", "SEEN", "UNANSWERED", "UNDELETED", "UNDRAFT", "UNFLAGGED",
+                       "UNKEYWORD", "UNSEEN", "MODSEQ"})
+# Search keys followed by one argument (a string or a date), and HEADER by two.
+_WITH_ARGUMENT = frozenset({"BCC", "BODY", "CC", "FROM", "SUBJECT", "TEXT", "TO", "BEFORE",
+                            "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "LARGER",
+                            "SMALLER", "UID"})
+
+
+def depends_on_flags(tokens):
+    """True when the criteria's answer can change with flags alone (UNSEEN…); False when
+    it depends only on which messages exist (text, dates), whatever words were typed."""
+    skip = 0
+    for token in tokens:
+        if skip:
+            skip -= 1
+            continue
+        word = token.upper() if isinstance(token, str) else ""
+        if word in FLAG_KEYS:
+            return True
+        skip = 2 if word == "HEADER" else 1 if word in _WITH_ARGUMENT else 0
+    return False

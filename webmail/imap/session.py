@@ -169,7 +169,10 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
                 if self._cache is not None:
                     self._cache.forget_folders()
             try:
-                answer = getattr(self._client, name)(*args, **kwargs)
+                if name == "fetch":
+                    answer = self._fetch(*args, **kwargs)
+                else:
+                    answer = getattr(self._client, name)(*args, **kwargs)
                 if name in _CHANGES_FLAGS and kept is not None:
                     # Flags changed by Heron itself: which messages are in the folder, so
                     # the cached order, still holds; flags are fetched again (no MODSEQ).
@@ -184,11 +187,43 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
                 self._reconnect()
             except imap_exceptions.CapabilityError as exc:
                 raise MailError(str(exc)) from None
+            except imap_exceptions.ProtocolError as exc:
+                self._client = None  # a connection out of step is not used again
+                raise MailServerUnavailable(f"unreadable answer to {name}: {exc}") from None
             except imap_exceptions.IMAPClientError as exc:
                 raise ServerRefused(parse.to_text(str(exc))) from None
             finally:
                 self._count(label or name, time.monotonic() - started)
+                if name in _CHANGES_FOLDER or name in _CHANGES_FOLDERS:
+                    # Again after the change: a folder list read while it ran (another
+                    # tab's poll) must not stay cached with the counts from before it.
+                    if self._cache is not None:
+                        self._cache.forget_folders()
         raise MailServerUnavailable(name)
+
+    def _fetch(self, messages, data, modifiers=None):
+        """UID FETCH, answered as imapclient's fetch() answers ({uid: {item: value}}), but
+        a line about a message not asked for (a change another client made, which the
+        server may report with any FETCH) is not dropped unseen: then the folder's known
+        state no longer holds. So too when a line carries a MODSEQ above the known
+        HIGHESTMODSEQ."""
+        imap = self._client._imap
+        words = ["FETCH", parse.uid_ranges(messages),
+                 "(" + " ".join(str(item).upper() for item in data) + ")"]
+        if modifiers:
+            words.append("(" + " ".join(str(item).upper() for item in modifiers) + ")")
+        typ, lines = imap._command_complete("FETCH", imap._command("UID", *words))
+        if typ != "OK":
+            raise imap_exceptions.IMAPClientError(f"FETCH failed: {parse.to_text(lines[0])}")
+        _typ, lines = imap._untagged_response(typ, lines, "FETCH")
+        answer = parse_fetch_response(lines, self._client.normalise_times, True)
+        asked = set(messages)
+        state = self._current[1] if self._current is not None else None
+        newer = state is not None and state.modseq is not None and any(
+            int((item.get(b"MODSEQ") or (0,))[0]) > state.modseq for item in answer.values())
+        if newer or set(answer) - asked:
+            self._current = None
+        return {uid: item for uid, item in answer.items() if uid in asked}
 
     def _count(self, name, seconds):
         self.commands += 1
@@ -267,11 +302,18 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         lines = self._call("_raw_command_untagged", b"LIST", [
             b'""', b'"*"', b"RETURN", b"(STATUS", b"(MESSAGES", b"UNSEEN))"],
             response_name="LIST", uid=False, label="list_status")
-        listing = self._client._proc_folder_list(lines)
-        parsed = parse_response(self._untagged("STATUS"))
+        statuses = self._untagged("STATUS")
+        try:
+            listing = self._client._proc_folder_list(lines)
+            parsed = parse_response(statuses)
+        except (imap_exceptions.ProtocolError, ValueError):
+            log.warning("unreadable LIST-STATUS answer; asking folder by folder")
+            listing, parsed = self._call("list_folders"), ()
         counts = {}
         for name, items in zip(parsed[::2], parsed[1::2]):
-            status = dict(zip(items[::2], items[1::2])) if isinstance(items, tuple) else {}
+            if name is None or not isinstance(items, tuple):
+                continue
+            status = dict(zip(items[::2], items[1::2]))
             counts[self._folder_name(name)] = (int(status.get(b"UNSEEN", 0)),
                                                int(status.get(b"MESSAGES", 0)))
         # A server may leave out the selected folder (RFC 5819): that one is asked alone.
@@ -348,10 +390,11 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         HIGHESTMODSEQ as cache keys: UIDs only grow, so any change of which messages exist
         changes the count or the highest UID, and any flag change raises the highest MODSEQ.
         A key made so may differ from SELECT's for the same folder (after the newest
-        messages were expunged), which costs a cache miss, never a wrong hit. STATUS would
-        tell the real numbers, but a client must not ask STATUS of the selected folder
-        (Dovecot answers it from the connection's old view, marked CLIENTBUG). An empty
-        answer gives None too (see below)."""
+        messages were expunged), which costs a cache miss, never a wrong list; that a kept
+        message is still there is for flags_of() to confirm. STATUS would tell the real
+        numbers, but STATUS of the selected folder answers from the connection's view, and
+        Dovecot marks it CLIENTBUG (Heron asks it only in _counted, after a NOOP, of a
+        folder LIST-STATUS left out). An empty answer gives None too (see below)."""
         if not self.has("ESEARCH") or mailbox not in self._validity:
             return None
         found = self._esearch([b"RETURN", b"(ALL", b"COUNT", b"MAX)", b"MODSEQ", b"0"])
@@ -428,13 +471,14 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         if not info.get(b"EXISTS"):
             return []
         state, order = self.folder_state, f"{key}:{'desc' if reverse else 'asc'}"
-        cacheable = state is not None and (criteria is None or searchable(state))
+        cacheable = searchable(state, criteria)
         kept = self._cache.sorted(mailbox, state, order, criteria) if cacheable else None
         if kept is not None and kept.current:
             return kept.uids
         uids = None
         if kept is not None:
-            uids = self._resorted(key, reverse, kept.uidnext, kept.uids, state.uidnext)
+            uids = self._resorted(key, reverse, kept.uidnext, kept.uids, state.uidnext,
+                                  criteria)
         if uids is None and self.has("SORT"):
             uids = list(self._call("sort", ["REVERSE", key] if reverse else [key],
                                    criteria or ["ALL"], "UTF-8"))
@@ -444,7 +488,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             self._cache.keep_sorted(mailbox, state, order, uids, criteria)
         return uids
 
-    def _resorted(self, key, reverse, uidnext, uids, limit):
+    def _resorted(self, key, reverse, uidnext, uids, limit, criteria=None):
         """A sorted list made when the folder's UIDNEXT was uidnext, brought up to date
         from the difference alone; None where that cannot be done exactly (then the
         caller sorts the whole folder).
@@ -455,13 +499,21 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         (the old first, for a descending order, where new mail goes) or after (the old
         last, for an ascending one): if they all do, they go there, and the order is the
         server's own. Otherwise, and where the server has no ESEARCH or SORT, None.
-        UIDs from limit (the UIDNEXT of the state the list is for) on are left for later."""
-        if not (self.has("ESEARCH") and self.has("SORT")):
-            return None
+        UIDs from limit (the UIDNEXT of the state the list is for) on are left for later.
+        For search results (criteria, which must not depend on flags) only the new
+        messages are searched."""
+        if not (self.has("ESEARCH") and self.has("SORT")) or uidnext > limit:
+            return None  # (a list newer than this state, from another frontend: sort)
         now = self._all_uids()  # ascending
         now = now[:bisect.bisect_left(now, limit)]
         arrived = now[bisect.bisect_left(now, uidnext):]
-        if len(uids) + len(arrived) == len(now):
+        if criteria is not None:
+            present = set(now)
+            kept = [uid for uid in uids if uid in present]
+            if arrived:
+                arrived = self.search_uids(["UID", parse.uid_ranges(arrived), *criteria],
+                                           label="search_arrived")
+        elif len(uids) + len(arrived) == len(now):
             kept = uids  # nothing left (a UID below UIDNEXT cannot come back)
         else:
             present = set(now)
@@ -475,8 +527,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         merged = list(self._call("sort", program,
                                  ["UID", parse.uid_ranges(arrived + [edge] * bool(kept))],
                                  "UTF-8", label="sort_arrived"))
-        if edge is None:
-            return merged
+        if edge is None or not merged:
+            return merged or None  # (all of them gone meanwhile: sort the folder)
         if reverse and merged[-1] == edge:
             return merged[:-1] + kept
         if not reverse and merged[0] == edge:
@@ -492,10 +544,10 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         found = self._esearch([b"RETURN", b"(ALL)", b"ALL"], label="esearch_all")
         return sorted(parse.expand_uid_set(found.get("ALL", "")))
 
-    def search_uids(self, criteria):
+    def search_uids(self, criteria, label=None):
         """UIDs of the selected folder that match, ascending."""
         charset = "UTF-8" if search.needs_charset(criteria) else None
-        return sorted(self._call("search", criteria, charset))
+        return sorted(self._call("search", criteria, charset, label=label))
 
     def _sort_locally(self, key, reverse, criteria=("ALL",)):
         uids = self.search_uids(list(criteria))
@@ -547,13 +599,18 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         return [dataclasses.replace(found[uid], flags=flags[uid]) for uid in uids
                 if uid in found and uid in flags]
 
-    def flags_of(self, mailbox, uids):
-        """{uid: flags} of messages of the selected folder; expunged ones left out.
+    def flags_of(self, mailbox, uids, confirm=False):
+        """{uid: flags} of messages of the selected folder.
 
         With CONDSTORE flags are kept with the HIGHESTMODSEQ they were read at. Those read
         at the folder's current one cost nothing; older ones are asked again with
         CHANGEDSINCE (RFC 7162), so the server answers only for those that changed, and
-        with QRESYNC also names those expunged (VANISHED); unknown ones are fetched."""
+        with QRESYNC also names those expunged (VANISHED); unknown ones are fetched.
+
+        Kept flags say nothing of whether the message is still there (an expunge need not
+        raise the highest MOD-SEQUENCE of those left). The callers of summaries() have
+        their UIDs from a list valid for the folder's state; with confirm, UIDs for which
+        no server answer vouched are fetched, and expunged ones left out."""
         self._ensure_selected(mailbox)
         state = self.folder_state
         if not uids:
@@ -564,14 +621,20 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         current = {uid: f for uid, (seen_at, f) in known.items() if seen_at >= state.modseq}
         stale = [uid for uid in uids if uid in known and uid not in current]
         unknown = [uid for uid in uids if uid not in known]
+        fresh = {}
         if unknown:
             fresh = self._fetch_flags(unknown + stale)
         elif stale:
             changed, gone = self._changed_flags(stale, min(known[uid][0] for uid in stale))
             fresh = {uid: changed.get(uid, known[uid][1]) for uid in stale if uid not in gone}
-        else:
-            return current
-        self._cache.keep_flags(mailbox, state, fresh)
+            if not self._qresync:  # no VANISHED: the unchanged are not vouched for
+                current.update((uid, f) for uid, f in fresh.items() if uid not in changed)
+                fresh = {uid: f for uid, f in fresh.items() if uid in changed}
+        if confirm and current:
+            fresh.update(self._fetch_flags(list(current)))
+            current = {}
+        if fresh:
+            self._cache.keep_flags(mailbox, state, fresh)
         return {**current, **fresh}
 
     # Up to this many messages a STORE asks for their new flags back (see _store).
@@ -585,7 +648,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         cache, and the folder's state moves on to the highest MODSEQ, so the next page
         trusts the cache instead of fetching flags again (a change another client made
         meanwhile still shows as a notice at the next NOOP). Otherwise the state forgets
-        its MODSEQ and flags are fetched until the next SELECT."""
+        its MODSEQ, and flags are fetched until the folder's state is learnt again."""
         uids = list(uids)
         kept = self._current
         if not (self._condstore and kept is not None and kept[0] == mailbox
@@ -596,12 +659,20 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         lines = self._call("_raw_command_untagged", b"STORE", label="store_answered", args=[
             parse.uid_ranges(uids).encode(), b"+FLAGS" if on else b"-FLAGS",
             b"(" + b" ".join(flags) + b")"], response_name="FETCH")
-        answered = parse_fetch_response(lines, False, True)
-        if not answered:
+        self._cache.forget_folders()  # and again: a list read meanwhile has the old counts
+        try:
+            by_sequence = parse_fetch_response(lines, False, False)
+        except (imap_exceptions.ProtocolError, ValueError):
+            by_sequence = None
+        if by_sequence == {} and self._current is kept:
             return  # nothing changed: the state holds
+        answered = {data[b"UID"]: data for data in (by_sequence or {}).values()
+                    if b"UID" in data}
         modseqs = [int(data[b"MODSEQ"][0]) for data in answered.values() if data.get(b"MODSEQ")]
-        if set(answered) - set(uids) or not modseqs:
-            # Another client's change came with it, or no MODSEQ: SELECT again next time.
+        if (self._current is not kept or not by_sequence or len(answered) < len(by_sequence)
+                or set(answered) - set(uids) or not modseqs):
+            # The link was re-made meanwhile, another client's change came with the answer,
+            # or it lacks UIDs or MODSEQ: the folder's state is learnt again next time.
             self.folder_state = self._current = None
             return
         state = dataclasses.replace(kept[1], modseq=max(modseqs + [kept[1].modseq]))

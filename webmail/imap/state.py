@@ -33,6 +33,8 @@ from django.core.cache import cache
 
 from webmail import metrics
 
+from .search import depends_on_flags
+
 from .types import Address, MessageSummary, Outline, Part
 
 SORTED_SECONDS = 6 * 3600
@@ -109,13 +111,14 @@ class MailboxCache:
     # --- sorted UID lists ----------------------------------------------------------------
     def sorted(self, mailbox, state, order, criteria=None):
         """The cached list of a sort order (and search criteria) as a KeptList, or None.
-        Its current says whether it was made at the folder's state; an older list of a
-        plain order is still given, for the session to bring up to date."""
+        Its current says whether it was made at the folder's state; an older list is
+        still given, for the session to bring up to date, unless it answered criteria on
+        flags (those are searched again)."""
         found = cache.get(self._key("sorted", mailbox, state, _variant(order, criteria)))
         current = bool(found) and found.get("at") == _valid_at(state, criteria)
         metrics.cache_lookup("mailbox-sorted" if criteria is None else "mailbox-search",
                              current)
-        if not found or not (current or criteria is None):
+        if not found or not (current or criteria is None or not depends_on_flags(criteria)):
             return None
         return KeptList(found["uids"], found["at"][0], current)
 
@@ -167,10 +170,14 @@ class MailboxCache:
                             for uid, value in flags.items()}, FLAGS_SECONDS)
 
 
-def searchable(state):
-    """Search results can be kept only where HIGHESTMODSEQ tells a flag changed (criteria
-    such as UNSEEN depend on flags, and a changed flag changes nothing else of SELECT)."""
-    return state is not None and state.modseq is not None
+def searchable(state, criteria):
+    """Whether a list (criteria None) or search results can be kept: results of criteria
+    on flags (UNSEEN…) only where HIGHESTMODSEQ tells a flag changed (a changed flag
+    changes nothing else of SELECT); text and date criteria, like a plain list, depend
+    only on which messages exist."""
+    if state is None:
+        return False
+    return criteria is None or not depends_on_flags(criteria) or state.modseq is not None
 
 
 def _variant(order, criteria):
@@ -178,8 +185,9 @@ def _variant(order, criteria):
 
 
 def _valid_at(state, criteria):
-    """What a kept list depends on: which messages exist, and for a search their flags."""
-    if criteria is None:
+    """What a kept list depends on: which messages exist, and for a search on flags
+    their flags too."""
+    if criteria is None or not depends_on_flags(criteria):
         return [state.uidnext, state.exists]
     return [state.uidnext, state.exists, state.modseq]
 

@@ -47,9 +47,13 @@ def message(request, uid):
     query = MessageViewForm(request.GET).query()
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
-        shown = mail.message(query["mailbox"], uid, prefer=query["view"], fetch_body=False)
+        # The folder's list, which the prev/next links need, also vouches that the
+        # message is still there, so its cached flags need no FETCH.
+        listed = mail.sorted_uids(query["mailbox"], query["sort"], query["reverse"])
+        shown = mail.message(query["mailbox"], uid, prefer=query["view"], fetch_body=False,
+                             listed=listed)
         previous, following = mail.neighbours(query["mailbox"], uid, query["sort"],
-                                              query["reverse"])
+                                              query["reverse"], uids=listed)
         allow = _allows_remote(request, query, shown.sender)
         body = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
     contacts.heard_from(request.user, shown.sender)  # people one hears from, to suggest
