@@ -19,7 +19,8 @@ are what Heron's Server-Timing header declares (for a streamed download, those s
 the body starts). "login" is the POST of the login form; its cold runs follow an emptied
 cache, its warm ones do not. "inbox after new mail" is the inbox page right after another
 IMAP client delivered a message and expunged the one it delivered before (so the mailbox
-keeps its size): what a page costs when the folder changed under the cache. Then the worker's RSS is sampled every 50 ms while the
+keeps its size): what a page costs when the folder changed under the cache; "search after
+new mail" is the same for a search seen before. Then the worker's RSS is sampled every 50 ms while the
 100 MiB attachment in bench1k's folder "Big" downloads.
 
 Writes bench/results.json, bench/results/table.md and bench/results/latency.png.
@@ -65,6 +66,7 @@ VIEWS = [
     ("inbox after new mail", lambda t: f"{INBOX}&page=1"),
     ("open a message", lambda t: t["message"]),
     ("search a word", lambda t: f"{INBOX}&q={mailboxes.SEARCH_WORD}"),
+    ("search after new mail", lambda t: f"{INBOX}&q={mailboxes.SEARCH_WORD}"),
     ("folder list", lambda t: "/api/mailboxes/"),
     ("attachment download", lambda t: t["attachment"]),
 ]
@@ -234,7 +236,7 @@ def measure_size(base, size):
     views = {}
     delivery = Delivery(size)
     for label, where in VIEWS:
-        before = delivery if label == "inbox after new mail" else delivery.forget_last
+        before = delivery if label.endswith("after new mail") else delivery.forget_last
         row = views[label] = measure_view(base, size, warm, where and where(found), before)
         if label == "search a word":
             row["matches"] = warm.last.json()["total"]

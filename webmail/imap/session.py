@@ -188,7 +188,9 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             except imap_exceptions.CapabilityError as exc:
                 raise MailError(str(exc)) from None
             except imap_exceptions.ProtocolError as exc:
-                self._client = None  # a connection out of step is not used again
+                # A connection out of step with the server is not used again.
+                self._quietly_close(self._client)
+                self._client = None
                 raise MailServerUnavailable(f"unreadable answer to {name}: {exc}") from None
             except imap_exceptions.IMAPClientError as exc:
                 raise ServerRefused(parse.to_text(str(exc))) from None

@@ -7,8 +7,10 @@ costs the SELECT that revalidates it and nothing more:
   UIDNEXT and message count are the ones they were made at (flags do not change an order,
   and any arrival or expunge changes UIDNEXT or the count). An out-of-date list is the
   start of the new one: the session keeps its order, drops what left and places what came
-  (MailSession.sorted_uids). Search results likewise, and while HIGHESTMODSEQ is the same
-  too (only on servers with CONDSTORE), but they are searched again after any change;
+  (MailSession.sorted_uids). Search results likewise: those of text and date criteria
+  depend only on which messages exist, and take in new mail by searching just the new
+  messages; those of criteria on flags (UNSEEN…) are kept only while HIGHESTMODSEQ is the
+  same too (servers with CONDSTORE), and searched again after any change;
 * message summaries without their flags (envelope, size, attachment mark), which never
   change for a UIDVALIDITY and UID;
 * what never changes of a message (envelope, references, MIME structure with the file
