@@ -14,7 +14,8 @@ the run), then for each size measures each view of VIEWS:
 Cold is Heron's cold: Dovecot's indexes and the kernel's page cache stay as they are.
 
 Time is what the client waits on loopback for the whole response, body included (for a
-download, its last byte): Heron's server time plus a loopback round trip. IMAP commands
+download, its last byte): Heron's server time plus a loopback round trip. Server time is
+what Heron's Server-Timing header declares (app): until the response starts. IMAP commands
 are what Heron's Server-Timing header declares (for a streamed download, those sent before
 the body starts). "login" is the POST of the login form; its cold runs follow an emptied
 cache, its warm ones do not. "inbox after new mail" is the inbox page right after another
@@ -53,7 +54,8 @@ COLD = int(os.environ.get("BENCH_COLD", "3"))
 WARM = int(os.environ.get("BENCH_WARM", "20"))
 VIEW_SECONDS = float(os.environ.get("BENCH_VIEW_SECONDS", "20"))
 TIMEOUT = 120
-SERVER_TIMING = re.compile(r'imap;desc="(\d+) IMAP commands";dur=([\d.]+)')
+SERVER_TIMING = re.compile(r'imap;desc="(\d+) IMAP commands";dur=([\d.]+)'
+                           r'(?:, app;desc="server";dur=([\d.]+))?')
 PART_LINK = re.compile(r'href="(/mail/message/\d+/part/[^"]+)" download')
 INBOX = "/api/messages/?mailbox=INBOX"
 # (label, how to find its URL from the targets of a mailbox); "login" is special.
@@ -113,7 +115,7 @@ class Client:
                  data={"csrfmiddlewaretoken": self.http.cookies["csrftoken"]})
 
     def get(self, path, method="GET", expect=200, data=None):
-        """(ms, IMAP commands, IMAP ms) of one request, the whole body read."""
+        """(ms, IMAP commands, IMAP ms, server ms) of one request, the whole body read."""
         begin = time.perf_counter()
         response = self.http.request(method, self.base + path, data=data, timeout=TIMEOUT,
                                      allow_redirects=False,
@@ -124,8 +126,8 @@ class Client:
         self.last = response
         found = SERVER_TIMING.search(response.headers.get("Server-Timing", ""))
         if found is None:
-            return elapsed, -1, -1.0
-        return elapsed, int(found.group(1)), float(found.group(2))
+            return elapsed, -1, -1.0, -1.0
+        return elapsed, int(found.group(1)), float(found.group(2)), float(found.group(3) or -1)
 
 
 def empty_cache():
@@ -153,11 +155,14 @@ def targets(client):
 
 def summary(samples):
     times = sorted(s[0] for s in samples)
+    servers = sorted(s[3] for s in samples)
     return {"n": len(times), "median_ms": round(statistics.median(times), 1),
             "p90_ms": round(times[math.ceil(0.9 * len(times)) - 1], 1),
             "imap_commands": statistics.median(s[1] for s in samples),
             "imap_ms": round(statistics.median(s[2] for s in samples), 1),
-            "runs": [[round(ms, 1), commands] for ms, commands, _ in samples]}
+            "server_median_ms": round(statistics.median(servers), 1),
+            "server_p90_ms": round(servers[math.ceil(0.9 * len(servers)) - 1], 1),
+            "runs": [[round(ms, 1), commands] for ms, commands, *_ in samples]}
 
 
 class Delivery:
@@ -334,6 +339,13 @@ def table(results):
             lines.append(f"| {label} | " + " | ".join(
                 cell(results["sizes"][s]["views"][label][kind]) for s in sizes) + " |")
         lines.append("")
+    lines += ["**server time, warm** (median / p90 ms, from Server-Timing: until the response "
+              "starts)", "", f"| view | {heads} |", "|---" * (len(sizes) + 1) + "|"]
+    for label, _ in VIEWS:
+        lines.append(f"| {label} | " + " | ".join(
+            "{server_median_ms:g} / {server_p90_ms:g}".format(
+                **results["sizes"][s]["views"][label]["warm"]) for s in sizes) + " |")
+    lines.append("")
     lines += ["**of which IMAP, warm** (median ms, from Server-Timing)", "",
               f"| view | {heads} |", "|---" * (len(sizes) + 1) + "|"]
     for label, _ in VIEWS[1:]:

@@ -71,9 +71,11 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response["X-Request-ID"] = rid
             commands, seconds = getattr(request, "imap_stats", (0, 0.0))
-            response["Server-Timing"] = (
-                f'imap;desc="{commands} IMAP commands";dur={seconds * 1000:.1f}')
             elapsed = time.perf_counter() - started
+            # For a streamed response (a download) both count until its body starts.
+            response["Server-Timing"] = (
+                f'imap;desc="{commands} IMAP commands";dur={seconds * 1000:.1f}, '
+                f'app;desc="server";dur={elapsed * 1000:.1f}')
             log_request(request, response, elapsed)
             metrics.observe_request(request, response, elapsed)
             return response

@@ -245,3 +245,24 @@ def test_a_store_answer_moves_the_state_on_only_when_it_is_all_ours(lines, moves
         assert session._cache.flags("INBOX", _state(modseq=9), [5]) == {5: (9, ("\\Seen",))}
     else:
         assert session._current is None
+
+
+def test_a_long_kept_list_is_read_a_page_at_a_time():
+    from webmail.imap import state as kept_state
+
+    mail = MailboxCache("imap.test", 143, "blocks@example.test")
+    uids = list(range(2500, 0, -1))
+    mail.keep_sorted("INBOX", _state(), "DATE:desc", uids)
+    assert mail.sorted("INBOX", _state(), "DATE:desc").uids == uids
+    assert mail.sorted_window("INBOX", _state(), "DATE:desc", 2, 50) == (uids[50:100], 2500, 2)
+    # A page across two blocks, and a page past the end (the last page is given).
+    assert mail.sorted_window("INBOX", _state(), "DATE:desc", 20, 50)[0] == uids[950:1000]
+    window = mail.sorted_window("INBOX", _state(), "DATE:desc", 999, 60)
+    assert window == (uids[2460:], 2500, 42)
+    # Blocks from another writer (another state) are not mixed in: a miss.
+    other = FolderState(uidvalidity=42, uidnext=101, exists=10, modseq=7)
+    key = mail._key("sorted", "INBOX", _state(), "DATE:desc")
+    kept_state.cache.set(f"{key}:1", {"at": [other.uidnext, other.exists], "u": [1]})
+    assert mail.sorted("INBOX", _state(), "DATE:desc") is None
+    assert mail.sorted_window("INBOX", _state(), "DATE:desc", 25, 50) is None
+    assert mail.sorted_window("INBOX", _state(), "DATE:desc", 1, 50)[0] == uids[:50]

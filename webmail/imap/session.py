@@ -720,6 +720,18 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         query (a search.SearchQuery) limits the page to the messages that match it.
         """
         criteria = search.criteria(query) if query is not None and query.active else None
+        if criteria is None and not (query is not None and query.attachment):
+            # A plain list: only the part of the kept order that the page shows is read.
+            self._select(mailbox)
+            key = SORT_KEYS.get(sort, "DATE")
+            found = self._cache.sorted_window(
+                mailbox, self.folder_state, f"{key}:{'desc' if reverse else 'asc'}",
+                page, per_page) if self.folder_state is not None else None
+            if found is not None:
+                window, total, page = found
+                return MessagePage(mailbox=mailbox,
+                                   messages=tuple(self.summaries(mailbox, window)), page=page,
+                                   pages=max(1, math.ceil(total / per_page)), total=total)
         uids = self.sorted_uids(mailbox, sort, reverse, criteria)
         if query is not None and query.attachment:
             uids = self.with_attachments(mailbox, uids)

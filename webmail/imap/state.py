@@ -28,6 +28,7 @@ new keys, so nothing of the old folder is read again.
 """
 import dataclasses
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,6 +41,7 @@ from .search import depends_on_flags
 from .types import Address, MessageSummary, Outline, Part
 
 SORTED_SECONDS = 6 * 3600
+SORTED_BLOCK = 1000
 FOLDER_LIST_SECONDS = 30
 SUMMARY_SECONDS = 7 * 24 * 3600
 OUTLINE_SECONDS = 24 * 3600
@@ -111,22 +113,72 @@ class MailboxCache:
                          str(uid), _digest(variant)))
 
     # --- sorted UID lists ----------------------------------------------------------------
+    # A long list is kept in blocks of SORTED_BLOCK UIDs under keys of their own, each
+    # marked with the state it was made at, so that a page reads the one or two blocks it
+    # shows, not 100,000 UIDs. A reader that finds blocks of two writers (their marks
+    # differ) counts it a miss.
     def sorted(self, mailbox, state, order, criteria=None):
         """The cached list of a sort order (and search criteria) as a KeptList, or None.
         Its current says whether it was made at the folder's state; an older list is
         still given, for the session to bring up to date, unless it answered criteria on
         flags (those are searched again)."""
-        found = cache.get(self._key("sorted", mailbox, state, _variant(order, criteria)))
+        key = self._key("sorted", mailbox, state, _variant(order, criteria))
+        found = cache.get(key)
         current = bool(found) and found.get("at") == _valid_at(state, criteria)
+        if found and not (current or criteria is None or not depends_on_flags(criteria)):
+            found = None
+        uids = None
+        if found:
+            uids = found["uids"] if "uids" in found else self._blocks(
+                key, found["at"], range(math.ceil(found["n"] / SORTED_BLOCK)))
         metrics.cache_lookup("mailbox-sorted" if criteria is None else "mailbox-search",
-                             current)
-        if not found or not (current or criteria is None or not depends_on_flags(criteria)):
+                             current and uids is not None)
+        return KeptList(uids, found["at"][0], current) if uids is not None else None
+
+    def sorted_window(self, mailbox, state, order, page, per_page):
+        """(UIDs of the page, the list's length, the page) of the current kept list of a
+        plain sort order, reading only what the page shows; None when there is none."""
+        key = self._key("sorted", mailbox, state, _variant(order, None))
+        found = cache.get(key)
+        if not found or found.get("at") != _valid_at(state, None):
+            metrics.cache_lookup("mailbox-sorted", False)
             return None
-        return KeptList(found["uids"], found["at"][0], current)
+        total = found.get("n", len(found.get("uids", ())))
+        page = min(max(1, page), max(1, math.ceil(total / per_page)))
+        start, stop = (page - 1) * per_page, min(page * per_page, total)
+        if "uids" in found:
+            window = found["uids"][start:stop]
+        else:
+            first = start // SORTED_BLOCK
+            blocks = self._blocks(key, found["at"],
+                                  range(first, max(start, stop - 1) // SORTED_BLOCK + 1))
+            offset = first * SORTED_BLOCK
+            window = blocks[start - offset:stop - offset] if blocks is not None else None
+        metrics.cache_lookup("mailbox-sorted", window is not None)
+        return (window, total, page) if window is not None else None
+
+    def _blocks(self, key, at, numbers):
+        keys = [f"{key}:{number}" for number in numbers]
+        found = cache.get_many(keys)
+        uids = []
+        for block_key in keys:
+            block = found.get(block_key)
+            if block is None or block["at"] != at:
+                return None
+            uids.extend(block["u"])
+        return uids
 
     def keep_sorted(self, mailbox, state, order, uids, criteria=None):
-        cache.set(self._key("sorted", mailbox, state, _variant(order, criteria)),
-                  {"at": _valid_at(state, criteria), "uids": list(uids)}, SORTED_SECONDS)
+        key, at = self._key("sorted", mailbox, state, _variant(order, criteria)), \
+            _valid_at(state, criteria)
+        uids = list(uids)
+        if len(uids) <= SORTED_BLOCK:
+            cache.set(key, {"at": at, "n": len(uids), "uids": uids}, SORTED_SECONDS)
+            return
+        cache.set_many({f"{key}:{start // SORTED_BLOCK}":
+                        {"at": at, "u": uids[start:start + SORTED_BLOCK]}
+                        for start in range(0, len(uids), SORTED_BLOCK)}, SORTED_SECONDS)
+        cache.set(key, {"at": at, "n": len(uids)}, SORTED_SECONDS)  # last: blocks first
 
     # --- summaries -------------------------------------------------------------------------
     def summaries(self, mailbox, state, uids):
