@@ -85,7 +85,7 @@ class FakeMailSession:
         ordered = sorted(folders[mailbox], key=lambda m: (m.date, m.uid), reverse=reverse)
         return [m.uid for m in ordered]
 
-    def summaries(self, mailbox, uids):
+    def summaries(self, mailbox, uids, confirm=False):
         by_uid = {m.uid: m for m in self._folders()[mailbox]}
         return [by_uid[uid] for uid in uids if uid in by_uid]
 

@@ -201,6 +201,8 @@ def test_a_message_deleted_elsewhere_does_not_open_from_the_cache(heron, scratch
     page = f"/mail/message/{gone}/?mailbox={folder}"
     assert "Old words" in heron.get(page).content.decode()  # marks it read: newest MODSEQ
     heron.get(page)
+    source = f"/mail/message/{gone}/source/?mailbox={folder}"
+    assert b"Old words" in b"".join(heron.get(source).streaming_content)
     conn.select_folder(folder)
     conn.delete_messages([gone])
     conn.expunge()
@@ -208,4 +210,5 @@ def test_a_message_deleted_elsewhere_does_not_open_from_the_cache(heron, scratch
     assert "Old words" not in after
     frame = heron.get(f"/mail/message/{gone}/body/?mailbox={folder}&view=text")
     assert b"Old words" not in frame.content
+    assert heron.get(source).status_code == 404
     assert "Stays" in heron.get(f"/mail/message/{keep}/?mailbox={folder}").content.decode()

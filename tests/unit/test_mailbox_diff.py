@@ -266,3 +266,19 @@ def test_a_long_kept_list_is_read_a_page_at_a_time():
     assert mail.sorted("INBOX", _state(), "DATE:desc") is None
     assert mail.sorted_window("INBOX", _state(), "DATE:desc", 25, 50) is None
     assert mail.sorted_window("INBOX", _state(), "DATE:desc", 1, 50)[0] == uids[:50]
+
+
+def test_a_fetch_line_without_a_uid_is_not_filed_under_a_uid_of_its_number():
+    # UIDs 11 and 12 sit at positions 1 and 2; another client's change to position 11
+    # comes without a UID (allowed before QRESYNC).
+    session = _wired([b"1 (UID 11 FLAGS ())", b"2 (UID 12 FLAGS ())",
+                      b"11 (FLAGS (\\Seen))"])
+    answer = session._fetch([11, 12], ["FLAGS"])
+    assert {uid: item[b"FLAGS"] for uid, item in answer.items()} == {11: (), 12: ()}
+    assert session._current is None
+
+
+def test_nothing_asked_sends_nothing():
+    session = _wired([])
+    assert session._fetch([], ["FLAGS"]) == {}
+    assert not hasattr(session._client._imap, "sent")

@@ -209,6 +209,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         server may report with any FETCH) is not dropped unseen: then the folder's known
         state no longer holds. So too when a line carries a MODSEQ above the known
         HIGHESTMODSEQ."""
+        if not messages:
+            return {}
         imap = self._client._imap
         words = ["FETCH", parse.uid_ranges(messages),
                  "(" + " ".join(str(item).upper() for item in data) + ")"]
@@ -218,14 +220,21 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         if typ != "OK":
             raise imap_exceptions.IMAPClientError(f"FETCH failed: {parse.to_text(lines[0])}")
         _typ, lines = imap._untagged_response(typ, lines, "FETCH")
-        answer = parse_fetch_response(lines, self._client.normalise_times, True)
+        # Keyed by sequence number first: a line without a UID (allowed before QRESYNC) is
+        # another client's change, never to be filed under a UID of the same number.
+        by_sequence = parse_fetch_response(lines, self._client.normalise_times, False)
         asked = set(messages)
+        answer = {}
+        for item in by_sequence.values():
+            uid = item.pop(b"UID", None)  # the key, as in imapclient's fetch() answer
+            if uid in asked:
+                answer.setdefault(uid, {}).update(item)
         state = self._current[1] if self._current is not None else None
         newer = state is not None and state.modseq is not None and any(
             int((item.get(b"MODSEQ") or (0,))[0]) > state.modseq for item in answer.values())
-        if newer or set(answer) - asked:
+        if newer or len(answer) < len(by_sequence):
             self._current = None
-        return {uid: item for uid, item in answer.items() if uid in asked}
+        return answer
 
     def _count(self, name, seconds):
         self.commands += 1
@@ -512,6 +521,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         if criteria is not None:
             present = set(now)
             kept = [uid for uid in uids if uid in present]
+            known = set(kept)
+            arrived = [uid for uid in arrived if uid not in known]
             if arrived:
                 arrived = self.search_uids(["UID", parse.uid_ranges(arrived), *criteria],
                                            label="search_arrived")
@@ -577,11 +588,12 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         ordered = sorted(uids, key=lambda uid: (value(uid), uid))
         return ordered[::-1] if reverse else ordered
 
-    def summaries(self, mailbox, uids):
+    def summaries(self, mailbox, uids, confirm=False):
         """MessageSummary objects for the given UIDs, in the order given.
 
         Summaries come from the mailbox cache where it has them; only the others are
-        fetched, and the flags as flags_of() has them. Expunged UIDs are left out."""
+        fetched, and the flags as flags_of() has them. UIDs not from a list of the folder
+        (one from a URL) need confirm, so that an expunged one is left out."""
         self._ensure_selected(mailbox)
         if not uids:
             return []
@@ -597,7 +609,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             if state is not None:
                 self._cache.keep_summaries(mailbox, state, fresh)
                 self._cache.keep_flags(mailbox, state, flags)
-        flags.update(self.flags_of(mailbox, [uid for uid in found if uid not in flags]))
+        flags.update(self.flags_of(mailbox, [uid for uid in found if uid not in flags],
+                                   confirm=confirm))
         return [dataclasses.replace(found[uid], flags=flags[uid]) for uid in uids
                 if uid in found and uid in flags]
 
@@ -623,21 +636,26 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         current = {uid: f for uid, (seen_at, f) in known.items() if seen_at >= state.modseq}
         stale = [uid for uid in uids if uid in known and uid not in current]
         unknown = [uid for uid in uids if uid not in known]
-        fresh = {}
+        fresh, vouched = {}, set()
         if unknown:
             fresh = self._fetch_flags(unknown + stale)
+            vouched = set(fresh)
         elif stale:
             changed, gone = self._changed_flags(stale, min(known[uid][0] for uid in stale))
             fresh = {uid: changed.get(uid, known[uid][1]) for uid in stale if uid not in gone}
-            if not self._qresync:  # no VANISHED: the unchanged are not vouched for
-                current.update((uid, f) for uid, f in fresh.items() if uid not in changed)
-                fresh = {uid: f for uid, f in fresh.items() if uid in changed}
-        if confirm and current:
-            fresh.update(self._fetch_flags(list(current)))
-            current = {}
+            # With QRESYNC, VANISHED named the expunged; without, the unchanged are not
+            # vouched for (their flags still hold, and are kept as read at this state).
+            vouched = set(fresh) if self._qresync else set(changed)
         if fresh:
             self._cache.keep_flags(mailbox, state, fresh)
-        return {**current, **fresh}
+        found = {**current, **fresh}
+        doubtful = [uid for uid in found if uid not in vouched] if confirm else []
+        if doubtful:
+            confirmed = self._fetch_flags(doubtful)
+            self._cache.keep_flags(mailbox, state, confirmed)
+            found = {uid: confirmed.get(uid, f) for uid, f in found.items()
+                     if uid in vouched or uid in confirmed}
+        return found
 
     # Up to this many messages a STORE asks for their new flags back (see _store).
     STORE_ANSWERED = 1000
@@ -720,7 +738,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         query (a search.SearchQuery) limits the page to the messages that match it.
         """
         criteria = search.criteria(query) if query is not None and query.active else None
-        if criteria is None and not (query is not None and query.attachment):
+        if (criteria is None and not (query is not None and query.attachment)
+                and self._condstore):  # (without, each _select is a SELECT: one is enough)
             # A plain list: only the part of the kept order that the page shows is read.
             self._select(mailbox)
             key = SORT_KEYS.get(sort, "DATE")

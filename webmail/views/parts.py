@@ -80,7 +80,7 @@ def raw(request, uid):
     """The message source: ?download=1 as an .eml file, else as plain text to read."""
     mailbox = MessageViewForm(request.GET).query()["mailbox"]
     with mail_for(request) as mail:
-        found = mail.summaries(mailbox, [uid])
+        found = mail.summaries(mailbox, [uid], confirm=True)
     if not found:
         raise Http404("no such message")
     shown = found[0]
