@@ -92,6 +92,9 @@ class FakeMailSession:
     def quota(self):
         return None
 
+    def around(self, mailbox, uid, sort="date", reverse=True, index=None):
+        return None  # no kept list here: the view falls back to neighbours()
+
     def neighbours(self, mailbox, uid, sort="date", reverse=True, uids=None):
         if uids is None:
             uids = self.sorted_uids(mailbox, sort, reverse)

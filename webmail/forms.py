@@ -29,11 +29,14 @@ class MessageViewForm(FolderPageForm):
     """How to show one message: HTML or plain text, remote images or not."""
 
     view = forms.ChoiceField(required=False, choices=[("html", "html"), ("text", "text")])
+    # Where the list that linked here had the message (a hint: checked, never trusted).
+    at = forms.IntegerField(required=False, min_value=0, max_value=10**9)
 
     def query(self):
         query = super().query()
         data = self.cleaned_data if self.is_valid() else {}
         query["view"] = data.get("view") or "html"
+        query["at"] = data.get("at")
         # Only "1" allows images: a BooleanField would read "0" as true.
         query["images"] = self.data.get("images") == "1"
         return query

@@ -212,3 +212,22 @@ def test_a_message_deleted_elsewhere_does_not_open_from_the_cache(heron, scratch
     assert b"Old words" not in frame.content
     assert heron.get(source).status_code == 404
     assert "Stays" in heron.get(f"/mail/message/{keep}/?mailbox={folder}").content.decode()
+
+
+def test_a_message_opened_from_the_list_reads_only_its_place_in_the_order(
+        heron, scratch, account):
+    conn, folder, append = scratch
+    uids = [append(mf.message(subject=f"Note {n}", days=n), flags=[b"\\Seen"])
+            for n in range(4)]
+    listed = heron.get(f"/api/messages/?mailbox={folder}").json()["messages"]
+    assert [m["uid"] for m in listed] == uids[::-1]
+    second = listed[1]["url"]
+    if account.kind != "demo":
+        assert "at=1" in second
+    heron.get(second)
+    page = heron.get(second).content.decode()
+    assert f"/mail/message/{uids[3]}/" in page and f"/mail/message/{uids[1]}/" in page
+    # A wrong place is only a hint: the whole list is read and the links are still right.
+    wrong = heron.get(f"/mail/message/{uids[2]}/?mailbox={folder}&at=3").content.decode()
+    assert f"/mail/message/{uids[3]}/" in wrong and f"/mail/message/{uids[1]}/" in wrong
+    assert heron.get(f"/mail/message/{uids[2]}/?mailbox={folder}&at=99").status_code == 200

@@ -499,6 +499,21 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             self._cache.keep_sorted(mailbox, state, order, uids, criteria)
         return uids
 
+    def around(self, mailbox, uid, sort="date", reverse=True, index=None):
+        """(previous, next) UIDs around uid when it is at index of the folder's kept list
+        in that order (what the list page that linked to it said), read from the one or
+        two blocks that hold them; None when that cannot be told (then neighbours())."""
+        if index is None or not self._condstore:
+            return None
+        self._select(mailbox)
+        if self.folder_state is None:
+            return None
+        order = f"{SORT_KEYS.get(sort, 'DATE')}:{'desc' if reverse else 'asc'}"
+        near = self._cache.sorted_around(mailbox, self.folder_state, order, index)
+        if near is None or near[1] != uid:
+            return None
+        return near[0], near[2]
+
     def _resorted(self, key, reverse, uidnext, uids, limit, criteria=None):
         """A sorted list made when the folder's UIDNEXT was uidnext, brought up to date
         from the difference alone; None where that cannot be done exactly (then the
@@ -750,7 +765,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
                 window, total, page = found
                 return MessagePage(mailbox=mailbox,
                                    messages=tuple(self.summaries(mailbox, window)), page=page,
-                                   pages=max(1, math.ceil(total / per_page)), total=total)
+                                   pages=max(1, math.ceil(total / per_page)), total=total,
+                                   offset=(page - 1) * per_page)
         uids = self.sorted_uids(mailbox, sort, reverse, criteria)
         if query is not None and query.attachment:
             uids = self.with_attachments(mailbox, uids)
@@ -759,7 +775,9 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         page = min(max(1, page), pages)
         window = uids[(page - 1) * per_page: page * per_page]
         return MessagePage(mailbox=mailbox, messages=tuple(self.summaries(mailbox, window)),
-                           page=page, pages=pages, total=total)
+                           page=page, pages=pages, total=total,
+                           offset=(page - 1) * per_page if criteria is None and not (
+                               query is not None and query.attachment) else None)
 
 
 def _base_subject(subject):

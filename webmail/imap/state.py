@@ -138,24 +138,48 @@ class MailboxCache:
     def sorted_window(self, mailbox, state, order, page, per_page):
         """(UIDs of the page, the list's length, the page) of the current kept list of a
         plain sort order, reading only what the page shows; None when there is none."""
+        key, found = self._current_sorted(mailbox, state, order)
+        if found is None:
+            return None
+        total = found.get("n", len(found.get("uids", ())))
+        page = min(max(1, page), max(1, math.ceil(total / per_page)))
+        window = self._slice(key, found, (page - 1) * per_page, min(page * per_page, total))
+        metrics.cache_lookup("mailbox-sorted", window is not None)
+        return (window, total, page) if window is not None else None
+
+    def sorted_around(self, mailbox, state, order, index):
+        """[previous, this, next] UIDs at index of the current kept list of a plain sort
+        order (None past either end), reading one or two blocks; None when there is none."""
+        key, found = self._current_sorted(mailbox, state, order)
+        total = found.get("n", len(found.get("uids", ()))) if found else 0
+        if found is None or not 0 <= index < total:
+            return None
+        start = max(0, index - 1)
+        near = self._slice(key, found, start, min(index + 2, total))
+        metrics.cache_lookup("mailbox-sorted", near is not None)
+        if near is None:
+            return None
+        near = ([None] if index == 0 else []) + near + ([None] if index + 1 == total else [])
+        return near
+
+    def _current_sorted(self, mailbox, state, order):
         key = self._key("sorted", mailbox, state, _variant(order, None))
         found = cache.get(key)
         if not found or found.get("at") != _valid_at(state, None):
             metrics.cache_lookup("mailbox-sorted", False)
-            return None
-        total = found.get("n", len(found.get("uids", ())))
-        page = min(max(1, page), max(1, math.ceil(total / per_page)))
-        start, stop = (page - 1) * per_page, min(page * per_page, total)
+            return key, None
+        return key, found
+
+    def _slice(self, key, found, start, stop):
+        """UIDs start:stop of a kept list, from the blocks that hold them; None if one
+        is missing or of another state."""
         if "uids" in found:
-            window = found["uids"][start:stop]
-        else:
-            first = start // SORTED_BLOCK
-            blocks = self._blocks(key, found["at"],
-                                  range(first, max(start, stop - 1) // SORTED_BLOCK + 1))
-            offset = first * SORTED_BLOCK
-            window = blocks[start - offset:stop - offset] if blocks is not None else None
-        metrics.cache_lookup("mailbox-sorted", window is not None)
-        return (window, total, page) if window is not None else None
+            return found["uids"][start:stop]
+        first = start // SORTED_BLOCK
+        blocks = self._blocks(key, found["at"],
+                              range(first, max(start, stop - 1) // SORTED_BLOCK + 1))
+        offset = first * SORTED_BLOCK
+        return blocks[start - offset:stop - offset] if blocks is not None else None
 
     def _blocks(self, key, at, numbers):
         keys = [f"{key}:{number}" for number in numbers]

@@ -71,6 +71,7 @@ class MessagePage:
     page: int
     pages: int
     total: int
+    offset: int | None = None  # index of the first message in the folder's sorted list
 
 
 # Image types a browser shows safely inline (no SVG: it can carry script).

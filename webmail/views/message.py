@@ -38,6 +38,14 @@ def _cid_url(message):
     return url
 
 
+def _place(query, at, step):
+    """The sort order, and the neighbour's place in it, for a prev/next link."""
+    place = {"sort": query["sort"], "order": query["order"]}
+    if at is not None and at + step >= 0:
+        place["at"] = at + step
+    return place
+
+
 @never_cache
 @vary_on_headers("HX-Request")
 @login_required
@@ -48,12 +56,19 @@ def message(request, uid):
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         # The folder's list, which the prev/next links need, also vouches that the
-        # message is still there, so its cached flags need no FETCH.
-        listed = mail.sorted_uids(query["mailbox"], query["sort"], query["reverse"])
+        # message is still there, so its cached flags need no FETCH. Where the list page
+        # said where the message is (at), only that part of the list is read.
+        at = query["at"]
+        around = mail.around(query["mailbox"], uid, query["sort"], query["reverse"], at)
+        if around is not None:
+            listed, (previous, following) = [uid], around
+        else:
+            listed = mail.sorted_uids(query["mailbox"], query["sort"], query["reverse"])
+            previous, following = mail.neighbours(query["mailbox"], uid, query["sort"],
+                                                  query["reverse"], uids=listed)
+            at = listed.index(uid) if uid in listed else None
         shown = mail.message(query["mailbox"], uid, prefer=query["view"], fetch_body=False,
                              listed=listed)
-        previous, following = mail.neighbours(query["mailbox"], uid, query["sort"],
-                                              query["reverse"], uids=listed)
         allow = _allows_remote(request, query, shown.sender)
         body = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
     contacts.heard_from(request.user, shown.sender)  # people one hears from, to suggest
@@ -66,8 +81,10 @@ def message(request, uid):
         "query": query, "images_allowed": allow,
         "frame_url": message_link("body", uid, mailbox, view=query["view"],
                                   **({"images": "1"} if allow else {})),
-        "previous_url": previous and message_link("message", previous, mailbox),
-        "next_url": following and message_link("message", following, mailbox),
+        "previous_url": previous and message_link("message", previous, mailbox,
+                                                  **_place(query, at, -1)),
+        "next_url": following and message_link("message", following, mailbox,
+                                               **_place(query, at, 1)),
         "print_mode": request.resolver_match.url_name == "print",
     })
 
