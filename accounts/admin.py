@@ -185,12 +185,7 @@ class OperatorUserAdmin(UserAdmin):
 
     @admin.action(description="Sign out everywhere", permissions=["change"])
     def sign_out_everywhere(self, request, queryset):
-        if not request.user.is_superuser:
-            queryset = queryset.filter(is_superuser=False)
-        users = list(queryset)
-        ended = sessions.sign_out_everywhere(users)
-        self.message_user(request, f"Signed out {len(users)} user(s) everywhere "
-                                   f"({ended} recorded session(s) ended).", messages.SUCCESS)
+        _sign_out_users(self, request, queryset)
 
     @method_decorator(require_POST)
     def sign_out_view(self, request, user_id):
@@ -254,13 +249,17 @@ class UserSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sign out their users everywhere", permissions=["delete"])
     def sign_out_users_everywhere(self, request, queryset):
-        users = User.objects.filter(pk__in=queryset.values("user"))
-        if not request.user.is_superuser:
-            users = users.filter(is_superuser=False)
-        users = list(users)
-        ended = sessions.sign_out_everywhere(users)
-        self.message_user(request, f"Signed out {len(users)} user(s) everywhere "
-                                   f"({ended} recorded session(s) ended).", messages.SUCCESS)
+        _sign_out_users(self, request, User.objects.filter(pk__in=queryset.values("user")))
+
+
+def _sign_out_users(model_admin, request, users):
+    """End every session of the users (superusers only by a superuser), and say so."""
+    if not request.user.is_superuser:
+        users = users.filter(is_superuser=False)
+    users = list(users)
+    ended = sessions.sign_out_everywhere(users)
+    model_admin.message_user(request, f"Signed out {len(users)} user(s) everywhere "
+                                      f"({ended} recorded session(s) ended).", messages.SUCCESS)
 
 
 @admin.register(LoginEvent)

@@ -40,10 +40,6 @@ def live_since():
     return timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE) - SEEN_EVERY
 
 
-def live():
-    return UserSession.objects.filter(last_seen__gte=live_since())
-
-
 @receiver(user_logged_in, dispatch_uid="accounts.sessions.record")
 def record(sender, request, user, **kwargs):
     """Record the session that login() has just created (with a fresh key)."""

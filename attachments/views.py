@@ -11,6 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from webmail.views.api import api_login_required
+
 from . import storage
 from .forms import DraftForm, UploadForm
 from .models import INLINE_IMAGE_TYPES
@@ -24,17 +26,6 @@ STORAGE_DOWN = ("Attachments cannot be stored or read right now; please try agai
 
 def _error(status, message):
     return JsonResponse({"error": message}, status=status)
-
-
-def json_login_required(view):
-    """An anonymous request gets a 401 JSON answer, not a redirect to the login page."""
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return _error(401, "not authenticated")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def storage_errors_as_json(view):
@@ -64,7 +55,7 @@ def _draft_listing(user, draft, uploads):
 
 
 @never_cache
-@json_login_required
+@api_login_required
 @require_GET
 def draft_uploads(request):
     form = DraftForm(request.GET)
@@ -86,7 +77,7 @@ def _content_length(request):
 # unread: the CSRF check would first read the whole body (to look for the token).
 @csrf_exempt
 @never_cache
-@json_login_required
+@api_login_required
 @require_POST
 def upload(request):
     declared = _content_length(request)
@@ -123,7 +114,7 @@ def _store(request):
 
 
 @never_cache
-@json_login_required
+@api_login_required
 @require_POST
 @storage_errors_as_json
 def delete(request, upload_id):

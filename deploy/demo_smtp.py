@@ -19,8 +19,6 @@ import asyncio
 import ipaddress
 import logging
 import os
-import signal
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -32,7 +30,7 @@ from aiosmtpd.smtp import AuthResult
 from imapclient import IMAPClient
 
 # Run as a script, deploy/ is sys.path[0]: the stack's IMAP credential check is reused.
-from stack.smtp_server import ImapAuthenticator
+from stack.smtp_server import ImapAuthenticator, serve_until_signalled
 
 log = logging.getLogger("heron-demo-smtp")
 SERVER_NAME = "smtp.heron.demo"
@@ -164,13 +162,7 @@ def main() -> int:
     log.info("listening on %s:%d, checking logins at IMAP %s:%d, outbox %s",
              args.host, args.port, args.imap_host, args.imap_port, args.outbox)
 
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1):
-        pass
-    log.info("shutting down")
-    controller.stop()
+    serve_until_signalled(controller)
     return 0
 
 

@@ -93,16 +93,7 @@ class FakeMailSession:
         return None
 
     def around(self, mailbox, uid, sort="date", reverse=True, index=None):
-        return None  # no kept list here: the view falls back to neighbours()
-
-    def neighbours(self, mailbox, uid, sort="date", reverse=True, uids=None):
-        if uids is None:
-            uids = self.sorted_uids(mailbox, sort, reverse)
-        index = uids.index(uid) if uid in uids else -1
-        if index < 0:
-            return None, None
-        return (uids[index - 1] if index > 0 else None,
-                uids[index + 1] if index + 1 < len(uids) else None)
+        return None  # no kept list here: the view reads the whole list
 
     def page(self, mailbox, page=1, per_page=50, sort="date", reverse=True, query=None):
         uids = self.sorted_uids(mailbox, sort, reverse)

@@ -1,5 +1,7 @@
 from django import forms
 
+from attachments.models import DRAFT_ID
+
 from .imap.search import SearchQuery
 from .imap.session import SORT_KEYS
 
@@ -130,7 +132,8 @@ class ComposeForm(forms.Form):
     """A message being written. Addresses are checked when sending, not when saving: a
     draft keeps whatever was typed."""
 
-    draft = forms.RegexField(r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+    draft = forms.RegexField(regex=DRAFT_ID, min_length=32, max_length=32,
+                             widget=forms.HiddenInput)
     version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
     identity = forms.TypedChoiceField(label="From", coerce=int, choices=())
     to = forms.CharField(label="To", required=False, max_length=20_000)

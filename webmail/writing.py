@@ -251,12 +251,15 @@ def send(mail, user, password, servers, data):
     recipients = tuple(a.addr_spec for a in (*out.to, *out.cc, *out.bcc))
     if not recipients:
         raise compose.AddressError("Add at least one recipient.")
+    # Built once (the uploads read once): the copy in Sent keeps Bcc, the one sent does not.
+    message = compose.build_message(out, include_bcc=True)
+    filed = compose.message_bytes(message)
+    del message["Bcc"]
     smtp.send(servers.smtp, user.username, password,
-              smtp.Envelope(out.sender.addr_spec, recipients),
-              compose.message_bytes(compose.build_message(out)))
+              smtp.Envelope(out.sender.addr_spec, recipients), compose.message_bytes(message))
     notice = "Message sent."
     try:
-        mail.file_sent(compose.message_bytes(compose.build_message(out, include_bcc=True)))
+        mail.file_sent(filed)
         mail.discard_draft(data["draft"])
         _mark_original(mail, data.get("answers"), "\\Answered")
         _mark_original(mail, data.get("forwards"), "$Forwarded")

@@ -91,9 +91,7 @@ start_frontend() {
             exec nohup setsid "$GUNICORN" webmail.wsgi -c "$ROOT/deploy/gunicorn.conf.py" \
                 --chdir "$ROOT" --name "heron-$name" \
                 --bind "127.0.0.1:$port" --workers "$FRONTEND_WORKERS" \
-                --timeout 120 --graceful-timeout 20 --pid "$pidfile" \
-                --control-socket "$CLUSTER/$name.ctl" \
-                --error-logfile - --access-logfile "$CLUSTER/$name.access.log"
+                --timeout 120 --graceful-timeout 20 --pid "$pidfile"
         ) >>"$log" 2>&1 </dev/null &
         started=$!
     fi

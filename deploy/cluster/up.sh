@@ -52,7 +52,7 @@ done
 
 # ------------------------------------------------------------------ nginx --
 
-max_bytes="$(frontend_env && echo "${HERON_MAX_MESSAGE_BYTES:-26214400}")"
+max_bytes="${HERON_MAX_MESSAGE_BYTES:-26214400}"
 # Uploads may carry a whole message's attachments plus multipart framing: 5 MiB headroom.
 body_mb=$(((max_bytes + 5 * 1048576 + 1048575) / 1048576))
 

@@ -140,6 +140,17 @@ class LmtpRelay:
         return "250 2.0.0 Message accepted for delivery"
 
 
+def serve_until_signalled(controller):
+    """Run the started controller until SIGTERM or SIGINT, then stop it."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1):
+        pass
+    log.info("shutting down")
+    controller.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--host", default="127.0.0.1")
@@ -175,13 +186,7 @@ def main() -> int:
     log.info("listening on %s:%d (host %s), delivering to LMTP %s:%d",
              args.host, args.port, socket.gethostname(), args.lmtp_host, args.lmtp_port)
 
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1):
-        pass
-    log.info("shutting down")
-    controller.stop()
+    serve_until_signalled(controller)
     if args.pidfile:
         try:
             os.unlink(args.pidfile)

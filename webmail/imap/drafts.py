@@ -12,15 +12,15 @@ from . import parse
 from .errors import MessageGone
 
 DRAFT_HEADER = "X-Heron-Draft"
-_APPENDUID = re.compile(rb"\[APPENDUID \d+ (\d+)\]", re.IGNORECASE)
 
 
 class DraftsMixin:
     def append(self, mailbox, raw, flags=()):
         """Store a whole message in a folder; its new UID when the server says (UIDPLUS)."""
-        answer = self._call("append", mailbox, raw, [f.encode() for f in flags])
-        found = _APPENDUID.search(answer if isinstance(answer, bytes) else b"")
-        return int(found.group(1)) if found else None
+        self._response_code("APPENDUID")  # (one left from an earlier APPEND)
+        self._call("append", mailbox, raw, [f.encode() for f in flags])
+        found = parse.to_text(self._response_code("APPENDUID") or b"").split()
+        return int(found[-1]) if len(found) == 2 and found[-1].isdigit() else None
 
     def save_draft(self, raw, draft_key):
         """Save a version of the draft `draft_key` to Drafts and remove the older ones.
@@ -72,5 +72,5 @@ class DraftsMixin:
         return self.append(self.folder_for("sent"), raw, ("\\Seen",))
 
     def _draft_uids(self, drafts, draft_key):
-        self._select(drafts, readonly=False)
+        self._select(drafts)
         return sorted(self._call("search", ["HEADER", DRAFT_HEADER, draft_key]))

@@ -47,7 +47,7 @@ class OrganiseMixin:
             raise ValueError(f"not a flag Heron sets: {flag}")
         if not uids:
             return ActionResult(0)
-        self._select(mailbox, readonly=False)
+        self._select(mailbox)
         self._store(mailbox, uids, [flag.encode()], on)
         return ActionResult(len(uids))
 
@@ -66,7 +66,7 @@ class OrganiseMixin:
             return ActionResult(0, target)
         if mailbox == target:
             return ActionResult(0, target)
-        self._select(mailbox, readonly=False)
+        self._select(mailbox)
         self._clear_copyuid()
         if self.has("MOVE") and self._try_move(uids, target):
             moved = self._copyuid()
@@ -102,14 +102,13 @@ class OrganiseMixin:
         trash = self.folder_roles().get("trash")
         if trash and trash != mailbox:
             return self.move(mailbox, uids, trash)
-        self._select(mailbox, readonly=False)
+        self._select(mailbox)
         self._expunge(list(uids))
         return ActionResult(len(uids))
 
     def empty(self, mailbox):
         """Remove every message of a folder for good; returns how many went."""
-        info = self._select(mailbox, readonly=False)
-        if not info.get(b"EXISTS"):
+        if not self._select(mailbox).exists:
             return ActionResult(0)
         uids = list(self._call("search", ["ALL"]))
         if uids:

@@ -183,6 +183,11 @@ def sort_key_date(envelope_date, internal_date):
     return value or as_aware(internal_date) or datetime.min.replace(tzinfo=timezone.utc)
 
 
+def flag_names(item):
+    """The FLAGS of one FETCH answer as text: ("\\Seen", "$Forwarded")."""
+    return tuple(to_text(flag) for flag in item.get(b"FLAGS", ()))
+
+
 def expand_uid_set(text):
     """ "1:3,7" -> [1, 2, 3, 7] (an IMAP sequence set of explicit numbers)."""
     uids = []

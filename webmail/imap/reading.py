@@ -49,7 +49,7 @@ class ReadingMixin:
         that it is still there. Without, its flags are fetched to make sure."""
         if not uids:
             return []
-        self._select(mailbox, readonly=not mark_read)
+        self._select(mailbox)
         state = self.folder_state
         outlines = self._cache.outlines(mailbox, state, uids) if state is not None else {}
         missing = [uid for uid in uids if uid not in outlines]
@@ -57,7 +57,7 @@ class ReadingMixin:
         if missing:
             fetched = self._call("fetch", missing, MESSAGE_FIELDS)
             fresh = {uid: self._outline(uid, fetched[uid]) for uid in missing if uid in fetched}
-            flags = {uid: summary_from(uid, fetched[uid]).flags for uid in fresh}
+            flags = {uid: parse.flag_names(fetched[uid]) for uid in fresh}
             outlines.update(fresh)
             if state is not None:
                 self._cache.keep_outlines(mailbox, state, fresh.values())
@@ -189,19 +189,6 @@ class ReadingMixin:
         tail = decoder.finish()
         if tail:
             yield tail
-
-    def neighbours(self, mailbox, uid, sort="date", reverse=True, uids=None):
-        """(previous, next) UIDs around uid in the list order; None at either end.
-        uids: that list, when the caller has it already."""
-        if uids is None:
-            uids = self.sorted_uids(mailbox, sort, reverse)
-        try:
-            index = uids.index(uid)
-        except ValueError:
-            return None, None
-        before = uids[index - 1] if index > 0 else None
-        after = uids[index + 1] if index + 1 < len(uids) else None
-        return before, after
 
 
 def _message(mailbox, outline, flags, body, alternative, raw_body, max_body, seen):

@@ -70,6 +70,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self._qresync = False
         self._fresh = False  # _current was confirmed in this request: no NOOP needed again
         self._uids_now = None  # (folder, state, UIDs) as _restat found them
+        self._looked = None  # what this request's last NOOP said, until Heron changes mail
 
     def begin_request(self):
         """Start a request's count of commands; what an earlier request learnt of the
@@ -79,6 +80,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self.folder_state = None
         self._fresh = False
         self._uids_now = None
+        self._looked = None
 
     # --- connection ---------------------------------------------------------------------
     def _connect(self):
@@ -151,7 +153,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         selected, self._selected = self._selected, None
         self.login(*self._credentials)
         if selected is not None:
-            self._select(*selected)
+            self._select(selected[0])
 
     def _call(self, name, *args, label=None, **kwargs):
         """Run one imapclient method, counted and timed; retry once on a dropped link.
@@ -163,11 +165,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             kept = self._current
             if name in _CHANGES_FOLDER:
                 # The folder changes under the state SELECT reported; the cache must not
-                # trust it again before the next SELECT, nor the folder counts at all.
-                self.folder_state = self._current = None
-            if name in _CHANGES_FOLDER or name in _CHANGES_FOLDERS:
-                if self._cache is not None:
-                    self._cache.forget_folders()
+                # trust it again before the next SELECT.
+                self.folder_state = self._current = self._looked = None
             try:
                 if name == "fetch":
                     answer = self._fetch(*args, **kwargs)
@@ -197,8 +196,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             finally:
                 self._count(label or name, time.monotonic() - started)
                 if name in _CHANGES_FOLDER or name in _CHANGES_FOLDERS:
-                    # Again after the change: a folder list read while it ran (another
-                    # tab's poll) must not stay cached with the counts from before it.
+                    # After the change, so that a folder list read while it ran (another
+                    # tab's poll) does not stay cached with the counts from before it.
                     if self._cache is not None:
                         self._cache.forget_folders()
         raise MailServerUnavailable(name)
@@ -247,10 +246,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         imapclient returns no response codes from COPY and MOVE, so the COPYUID of
         UIDPLUS is read from imaplib's public response() of the underlying connection.
         """
-        if self._client is None:
-            return None
-        _code, values = self._client._imap.response(name)
-        return values[-1] if values and values[-1] is not None else None
+        values = self._untagged(name)
+        return values[-1] if values else None
 
     def _untagged(self, name):
         """Every untagged NAME response imaplib kept (and forgets them)."""
@@ -342,13 +339,12 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         if not self._selected or self._selected[0] != mailbox:
             self._select(mailbox)
 
-    def _select(self, mailbox, readonly=True):
-        """Make mailbox the selected folder; returns what SELECT says of it (EXISTS,
-        UIDVALIDITY, UIDNEXT and, with CONDSTORE enabled once per connection,
-        HIGHESTMODSEQ), which is also the mailbox cache's revalidation.
+    def _select(self, mailbox):
+        """Make mailbox the selected folder; returns its FolderState (UIDVALIDITY, UIDNEXT,
+        EXISTS and, with CONDSTORE enabled once per connection, HIGHESTMODSEQ), which is
+        also the mailbox cache's revalidation.
 
-        Heron selects read-write whatever readonly says (every fetch is a PEEK, so reading
-        changes nothing): with one mode a folder stays selected on the pooled connection
+        Heron always selects read-write (every fetch is a PEEK, so reading changes nothing): with one mode a folder stays selected on the pooled connection
         from one request to the next. Then NOOP stands in for the SELECT: the server must
         report any change to the selected folder (EXISTS, EXPUNGE, FETCH) at NOOP at the
         latest, and when it reports none the state of the last SELECT still holds. That
@@ -372,14 +368,17 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             if known and self._fresh:
                 # Confirmed once per request: a second look within it would see the same.
                 self.folder_state = self._current[1]
-                return self.folder_state.as_select()
-            if self._noop() != "odd":
+                return self.folder_state
+            # A NOOP of this request (the folder list's) that found changes has taken them
+            # in already: no second one before _restat.
+            looked = "changed" if not known and self._looked == "changed" else self._noop()
+            if looked != "odd":
                 if self._current is not None:  # "same"
                     self.folder_state = self._current[1]
-                    return self.folder_state.as_select()
+                    return self.folder_state
                 state = self._restat(mailbox)
                 if state is not None:
-                    return state.as_select()
+                    return state
         try:
             info = self._call("select_folder", mailbox, readonly=False)
         except ServerRefused:
@@ -391,7 +390,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self.folder_state = FolderState.from_select(info)
         self._current = (mailbox, self.folder_state)
         self._validity[mailbox] = self.folder_state.uidvalidity
-        return info
+        return self.folder_state
 
     def _restat(self, mailbox):
         """The selected folder's state from one ESEARCH, after a NOOP; None without ESEARCH
@@ -455,12 +454,14 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self._forget_notices()  # imaplib kept the same lines too
         if not notices and not kept:
             self._fresh = self._current is not None
+            self._looked = "same"
             return "same"
         self._current = None
         odd = [notice for notice in notices
                if not (isinstance(notice, tuple) and len(notice) > 1
                        and {notice[0], notice[1]} & self._CHANGE_NOTICES)]
-        return "odd" if odd else "changed"
+        self._looked = "odd" if odd else "changed"
+        return self._looked
 
     def rendered_key(self, mailbox, uid, variant):
         """A cache key for what Heron made of one message (its body as shown), valid as
@@ -478,10 +479,10 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         criteria (a token list from search.criteria) limits the list to matching messages.
         """
         key = SORT_KEYS.get(sort, "DATE")
-        info = self._select(mailbox)
-        if not info.get(b"EXISTS"):
+        state = self._select(mailbox)
+        if not state.exists:
             return []
-        state, order = self.folder_state, f"{key}:{'desc' if reverse else 'asc'}"
+        order = f"{key}:{'desc' if reverse else 'asc'}"
         cacheable = searchable(state, criteria)
         kept = self._cache.sorted(mailbox, state, order, criteria) if cacheable else None
         if kept is not None and kept.current:
@@ -502,7 +503,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
     def around(self, mailbox, uid, sort="date", reverse=True, index=None):
         """(previous, next) UIDs around uid when it is at index of the folder's kept list
         in that order (what the list page that linked to it said), read from the one or
-        two blocks that hold them; None when that cannot be told (then neighbours())."""
+        two blocks that hold them; None when that cannot be told (then the whole list)."""
         if index is None or not self._condstore:
             return None
         self._select(mailbox)
@@ -690,11 +691,10 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
                 and kept[1].modseq is not None and len(uids) <= self.STORE_ANSWERED):
             self._call("add_flags" if on else "remove_flags", uids, flags, silent=True)
             return
-        self._cache.forget_folders()  # unread counts change
         lines = self._call("_raw_command_untagged", b"STORE", label="store_answered", args=[
             parse.uid_ranges(uids).encode(), b"+FLAGS" if on else b"-FLAGS",
             b"(" + b" ".join(flags) + b")"], response_name="FETCH")
-        self._cache.forget_folders()  # and again: a list read meanwhile has the old counts
+        self._cache.forget_folders()  # unread counts changed (after: see _call)
         try:
             by_sequence = parse_fetch_response(lines, False, False)
         except (imap_exceptions.ProtocolError, ValueError):
@@ -714,13 +714,11 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         self.folder_state = state
         self._current = (mailbox, state)
         self._cache.keep_flags(mailbox, state, {
-            uid: tuple(parse.to_text(f) for f in data.get(b"FLAGS", ()))
-            for uid, data in answered.items() if b"FLAGS" in data})
+            uid: parse.flag_names(data) for uid, data in answered.items() if b"FLAGS" in data})
 
     def _fetch_flags(self, uids):
         data = self._call("fetch", uids, ["FLAGS"])
-        return {uid: tuple(parse.to_text(f) for f in data[uid].get(b"FLAGS", ()))
-                for uid in uids if uid in data}
+        return {uid: parse.flag_names(data[uid]) for uid in uids if uid in data}
 
     def _changed_flags(self, uids, since):
         """({uid: flags} of those changed since the mod-sequence, {UIDs expunged})."""
@@ -732,8 +730,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             if "(EARLIER)" not in text.upper():
                 self._current = None  # expunged just now, not an answer to CHANGEDSINCE
             gone.update(parse.expand_uid_set(text.upper().replace("(EARLIER)", "")))
-        changed = {uid: tuple(parse.to_text(f) for f in data[uid].get(b"FLAGS", ()))
-                   for uid in uids if uid in data}
+        changed = {uid: parse.flag_names(data[uid]) for uid in uids if uid in data}
         return changed, gone
 
     def with_attachments(self, mailbox, uids):

@@ -59,14 +59,6 @@ class FolderState:
     exists: int
     modseq: int | None  # HIGHESTMODSEQ, None without CONDSTORE
 
-    def as_select(self):
-        """The state as select_folder() would have answered it."""
-        answer = {b"UIDVALIDITY": self.uidvalidity, b"UIDNEXT": self.uidnext,
-                  b"EXISTS": self.exists}
-        if self.modseq is not None:
-            answer[b"HIGHESTMODSEQ"] = self.modseq
-        return answer
-
     @classmethod
     def from_select(cls, info):
         modseq = info.get(b"HIGHESTMODSEQ")
@@ -92,8 +84,9 @@ class MailboxCache:
         self.account = _digest(host, port, username.lower())
 
     def _key(self, kind, mailbox, state, *rest):
-        return ":".join(("heron", kind, self.account, _digest(mailbox),
-                         str(state.uidvalidity), *map(str, rest)))
+        validity = state if isinstance(state, int) else state.uidvalidity
+        return ":".join(("heron", kind, self.account, _digest(mailbox), str(validity),
+                         *map(str, rest)))
 
     # --- the folder list with its counts ---------------------------------------------------
     def folders(self):
@@ -109,8 +102,7 @@ class MailboxCache:
 
     def rendered_key(self, mailbox, uidvalidity, uid, variant):
         """The key of a message's body as shown (variant: which part, images or not)."""
-        return ":".join(("heron", "body", self.account, _digest(mailbox), str(uidvalidity),
-                         str(uid), _digest(variant)))
+        return self._key("body", mailbox, uidvalidity, uid, _digest(variant))
 
     # --- sorted UID lists ----------------------------------------------------------------
     # A long list is kept in blocks of SORTED_BLOCK UIDs under keys of their own, each

@@ -16,7 +16,7 @@ def summary_from(uid, item, mailbox=""):
         to=parse.addresses(envelope.to if envelope else None),
         date=parse.as_aware(date),
         size=item.get(b"RFC822.SIZE", 0),
-        flags=tuple(parse.to_text(flag) for flag in item.get(b"FLAGS", ())),
+        flags=parse.flag_names(item),
         has_attachments=structure.has_attachments(item.get(b"BODYSTRUCTURE")),
         mailbox=mailbox,
     )

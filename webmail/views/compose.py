@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import identities, vault
 from accounts.domains import servers_for
 from attachments import storage
+from attachments.models import DRAFT_ID
 
 from .. import smtp, writing
 from ..forms import ComposeForm
@@ -155,7 +156,7 @@ def _kept(request, mail, form, problem):
 def discard(request):
     """Throw the draft away, with its attachments."""
     key = request.POST.get("draft", "")
-    if len(key) == 32 and all(c in "0123456789abcdef" for c in key):
+    if DRAFT_ID.fullmatch(key):
         with mail_for(request) as mail:
             writing.discard(mail, request.user, key)
         notices.success(request, "Draft discarded.")

@@ -64,9 +64,9 @@ def message(request, uid):
             listed, (previous, following) = [uid], around
         else:
             listed = mail.sorted_uids(query["mailbox"], query["sort"], query["reverse"])
-            previous, following = mail.neighbours(query["mailbox"], uid, query["sort"],
-                                                  query["reverse"], uids=listed)
             at = listed.index(uid) if uid in listed else None
+            previous = listed[at - 1] if at else None
+            following = listed[at + 1] if at is not None and at + 1 < len(listed) else None
         shown = mail.message(query["mailbox"], uid, prefer=query["view"], fetch_body=False,
                              listed=listed)
         allow = _allows_remote(request, query, shown.sender)
