@@ -90,12 +90,16 @@ def shown_bodies(mail, messages, allow_remote=False, cid_url_for=None):
     page, its frame and the next visit (on any frontend) sanitize a body once, and fetch
     it once: the messages may come without their bodies' bytes (fetch_body=False), and
     only those missed here are fetched, together. A key names the account, folder,
-    UIDVALIDITY, UID, the part shown and whether remote images are on."""
+    UIDVALIDITY, UID, the part shown, whether remote images are on and whether inline
+    images are linked."""
     keys = {}
     for message in messages:
         part = message.body.section if message.body else "-"
-        keys[message.uid] = mail.rendered_key(message.mailbox, message.uid,
-                                              f"{part}:{int(bool(allow_remote))}")
+        # Inline images are linked only where a cid_url is given (not in a conversation):
+        # the two renderings are kept apart.
+        keys[message.uid] = mail.rendered_key(
+            message.mailbox, message.uid,
+            f"{part}:{int(bool(allow_remote))}:{int(cid_url_for is not None)}")
     found = cache.get_many([key for key in keys.values() if key])
     shown = {uid: found[key] for uid, key in keys.items() if key in found}
     metrics.cache_lookups("rendered-body", len(shown), len(messages) - len(shown))

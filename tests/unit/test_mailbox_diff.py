@@ -282,3 +282,28 @@ def test_nothing_asked_sends_nothing():
     session = _wired([])
     assert session._fetch([], ["FLAGS"]) == {}
     assert not hasattr(session._client._imap, "sent")
+
+
+def test_a_body_shown_with_and_without_inline_image_links_is_kept_apart():
+    from webmail.mail import shown_bodies
+    from webmail.imap.types import Message
+
+    class Mail:
+        def rendered_key(self, mailbox, uid, variant):
+            return MailboxCache("imap.test", 143, "cid@example.test").rendered_key(
+                mailbox, 1, uid, variant)
+
+        def with_bodies(self, messages):
+            return messages
+
+    html = (b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+            b'<p>Look</p><img src="cid:pic1" alt="pic">')
+    body = Part("1", "text/html", "", len(html), "7bit", "utf-8", "")
+    image = Part("2", "image/png", "pic.png", 10, "base64", "", "inline", True, "pic1")
+    message = Message(uid=9, mailbox="INBOX", subject="", sender=Address("", "a@x.test"),
+                      to=(), cc=(), reply_to=(), date=None, size=1, flags=(), body=body,
+                      body_raw=html, body_truncated=False, attachments=(),
+                      parts=(body, image))
+    plain = shown_bodies(Mail(), [message])[0]  # a conversation: no image links
+    linked = shown_bodies(Mail(), [message], cid_url_for=lambda m: lambda cid: "/img/1")[0]
+    assert "/img/1" in str(linked) and "/img/1" not in str(plain)
