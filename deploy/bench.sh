@@ -15,6 +15,10 @@ set -a
 # shellcheck disable=SC1091
 source .stack/env
 set +a
+# gunicorn runs with DEBUG off, which refuses the public development key (webmail/checks.py):
+# this run's own, unless one is given.
+SECRET_KEY="${SECRET_KEY:-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')}"
+export SECRET_KEY
 "$PY" manage.py migrate --noinput -v0 || { bash deploy/stack/down.sh; exit 1; }
 "$PY" bench/http_bench.py "$@"
 status=$?

@@ -1,6 +1,11 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class WebmailConfig(AppConfig):
     name = "webmail"
     verbose_name = "Webmail"
+
+    def ready(self):
+        from .checks import STARTUP, secret_key_is_not_the_development_one
+        checks.register(secret_key_is_not_the_development_one, checks.Tags.security, STARTUP)

@@ -73,8 +73,8 @@ def env_networks(name, default=()):
 
 
 DEBUG = env_bool("DEBUG", default=False)
-_DEV_SECRET = "heron-development-only-secret-key-not-for-production-use-0123456789"
-SECRET_KEY = env_str("SECRET_KEY") or _DEV_SECRET
+DEV_SECRET_KEY = "heron-development-only-secret-key-not-for-production-use-0123456789"
+SECRET_KEY = env_str("SECRET_KEY") or DEV_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Addresses of the proxies (nginx) whose X-Forwarded-For we believe.
@@ -88,7 +88,7 @@ _HTTPS_ORIGINS = bool(CSRF_TRUSTED_ORIGINS) and all(
 SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not DEBUG and _HTTPS_ORIGINS)
 # The development key is public: a site on https, or one that says it is production, must
 # have its own.
-if SECRET_KEY == _DEV_SECRET and not DEBUG and (
+if SECRET_KEY == DEV_SECRET_KEY and not DEBUG and (
         _HTTPS_ORIGINS or env_bool("HERON_PRODUCTION", False)):
     raise ImproperlyConfigured("SECRET_KEY must be set in production")
 

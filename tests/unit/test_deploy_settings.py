@@ -86,7 +86,8 @@ def test_the_gunicorn_config_loads(tmp_path):
     gunicorn = Path(sys.executable).with_name("gunicorn")
     done = _run([str(gunicorn), "--check-config", "-c", "deploy/gunicorn.conf.py",
                  "webmail.wsgi"], WEB_CONCURRENCY="3", GUNICORN_BIND="127.0.0.1:8123",
-                PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+                PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+                SECRET_KEY=PRODUCTION["SECRET_KEY"])
     assert done.returncode == 0, done.stdout + done.stderr
 
 
