@@ -13,7 +13,6 @@ import uuid
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import router
 from django.db.models import Exists, OuterRef, Sum
@@ -49,17 +48,18 @@ class _Overflow(Exception):
 
 
 def check():
-    """Write, read back and delete a small probe object; raises StorageUnavailable."""
-    name = f"health/{uuid.uuid4().hex}.txt"
+    """Ask the backend to list its top folder; raises StorageUnavailable if it cannot.
+
+    Read-only, so /readyz costs the bucket no object written and deleted per probe; the
+    listing still needs the bucket to exist and the credentials to be accepted.
+    """
     try:
-        saved = default_storage.save(name, ContentFile(b"ok"))
-        with default_storage.open(saved) as handle:
-            ok = handle.read() == b"ok"
-        default_storage.delete(saved)
+        default_storage.listdir("")
+    except FileNotFoundError:
+        # Only the local files backend says so: its folder is made by the first upload.
+        return
     except Exception as exc:  # noqa: BLE001 - any backend failure means "not ready"
         raise StorageUnavailable(type(exc).__name__) from None
-    if not ok:
-        raise StorageUnavailable("read back something else")
 
 
 @contextmanager

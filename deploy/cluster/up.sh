@@ -89,6 +89,13 @@ http {
     uwsgi_temp_path $NGINX_DIR/temp/uwsgi;
     scgi_temp_path $NGINX_DIR/temp/scgi;
 
+    # As in deploy/nginx.conf: no metrics token from the balancer's clients, so /readyz
+    # names a failing dependency only to an address in METRICS_ALLOWED_IPS.
+    map \$uri \$heron_authorization {
+        /readyz "";
+        default \$http_authorization;
+    }
+
     # Round robin: consecutive requests land on different frontends. A frontend that
     # refuses a connection is left out for 5 s, then tried again.
     upstream heron_frontends {
@@ -105,6 +112,11 @@ $upstreams    }
             access_log off;
         }
 
+        # Metrics are scraped from each frontend directly, never through the balancer.
+        location = /metrics {
+            return 404;
+        }
+
         location / {
             proxy_pass http://heron_frontends;
             proxy_http_version 1.1;
@@ -112,6 +124,7 @@ $upstreams    }
             proxy_set_header Host \$http_host;
             proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header Authorization \$heron_authorization;
             # webmail/middleware.py logs it and returns it as X-Request-ID.
             proxy_set_header X-Request-ID \$request_id;
 
