@@ -45,7 +45,7 @@ import redis
 import requests
 
 import mailboxes
-from http_bench import free_port, start_gunicorn
+from http_bench import free_port, rss_mb, start_gunicorn, worker_pid
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_JSON = ROOT / "bench" / "results.json"
@@ -72,26 +72,6 @@ VIEWS = [
     ("folder list", lambda t: "/api/mailboxes/"),
     ("attachment download", lambda t: t["attachment"]),
 ]
-
-
-# --- the server ------------------------------------------------------------------------------
-def worker_pid(master):
-    """The pid of the master's one worker process."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master:
-            return int(stat.parent.name)
-    sys.exit("no gunicorn worker found")
-
-
-def rss_mb(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 # --- the client ------------------------------------------------------------------------------

@@ -61,6 +61,26 @@ def start_gunicorn(port, env=None, log=None):
     sys.exit("gunicorn did not start: " + log.read().decode(errors="replace")[-4000:])
 
 
+def worker_pid(master):
+    """The pid of the master's one worker process."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            return int(stat.parent.name)
+    sys.exit("no gunicorn worker found")
+
+
+def rss_mb(pid, field="VmRSS"):
+    """A process's resident memory in MB; field "VmHWM" gives its peak instead."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def log_in(base):
     user, password = os.environ["STACK_USERS"].split()[0].split(":", 1)
     browser = requests.Session()
