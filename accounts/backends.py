@@ -1,11 +1,19 @@
 """Authentication against the user's IMAP server: the mail account is the Heron account."""
+import logging
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 from django.views.decorators.debug import sensitive_variables
 
-from webmail.imap.errors import AuthFailed
+from webmail.imap.errors import AuthFailed, UnsafeInput
 from webmail.imap.session import MailSession
 
+from . import throttle
+from .client import client_ip
 from .domains import servers_for
+
+log = logging.getLogger(__name__)
 
 
 def normalise(username):
@@ -35,7 +43,7 @@ class ImapBackend:
         session = MailSession(servers.imap)
         try:
             session.login(address, password)
-        except AuthFailed:
+        except (AuthFailed, UnsafeInput):
             return None
         if request is not None:
             # Handed to the pool after the session key is cycled, so the first page after
@@ -56,3 +64,24 @@ class ImapBackend:
 
     def get_user(self, user_id):
         return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's own password check (the admin login), behind the same login throttle as
+    Heron's login: the attempt is counted before the password is checked."""
+
+    @sensitive_variables("password")
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if kwargs.get("imap") or username is None or password is None:
+            return None
+        try:
+            attempt = throttle.begin(normalise(username),
+                                     client_ip(request) if request is not None else None)
+        except throttle.Throttled:
+            log.warning("admin login throttled")
+            # Stops Django trying other backends: this login is refused, not unknown.
+            raise PermissionDenied("too many failed logins") from None
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None:
+            attempt.succeeded()
+        return user

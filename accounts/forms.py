@@ -1,10 +1,17 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from .models import Identity
 
 
+LOGIN_ADDRESS_ERROR = "Enter your full email address, like name@example.org."
+
+
 class LoginForm(forms.Form):
+    """The login: the user name must be a plain mail address (it is the IMAP login name,
+    and the throttle's key); the password is passed on as typed."""
+
     username = forms.CharField(
         label="Email address", max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "email",
@@ -12,6 +19,17 @@ class LoginForm(forms.Form):
     password = forms.CharField(
         label="Password", max_length=1024, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    def clean_username(self):
+        address = self.cleaned_data["username"].strip().lower()
+        # A quoted local part ("a b"@x) is valid mail syntax but no IMAP login name.
+        if any(ch.isspace() or not ch.isprintable() or ch in '"\\' for ch in address):
+            raise ValidationError(LOGIN_ADDRESS_ERROR)
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(LOGIN_ADDRESS_ERROR) from None
+        return address
 
 
 class IdentityForm(forms.ModelForm):

@@ -29,6 +29,7 @@ if [ -z "${IMAP_HOST:-}" ]; then
     export SMTP_HOST=127.0.0.1 SMTP_PORT="${DEMO_SMTP_PORT:-1587}" SMTP_SECURITY=none
     mkdir -p .run
     .venv/bin/pymap --host 127.0.0.1 --port "$IMAP_PORT" --no-tls dict --demo-data \
+        --demo-user demo@heron.demo \
         >.run/demo-imap.log 2>&1 &
     demo_pids+=($!)
     await_banner $! "$IMAP_PORT" "* OK" .run/demo-imap.log
@@ -40,9 +41,9 @@ if [ -z "${IMAP_HOST:-}" ]; then
 
   Heron is starting at http://127.0.0.1:8000
   Demo IMAP server on 127.0.0.1:$IMAP_PORT. Log in with:
-      Email address: demouser
+      Email address: demo@heron.demo
       Password:      demopass
-  Demo SMTP server on 127.0.0.1:$SMTP_PORT: mail to demouser lands in its INBOX,
+  Demo SMTP server on 127.0.0.1:$SMTP_PORT: mail to demo@heron.demo lands in its INBOX,
   mail to anyone else is kept in .run/outbox/ (log: .run/demo-smtp.log).
 
 MSG

@@ -1,15 +1,28 @@
 from django import forms
+from django.core.exceptions import BadRequest
 
 from attachments.models import DRAFT_ID
 
 from .imap.search import SearchQuery
 from .imap.session import SORT_KEYS
+from .params import (BAD_FOLDER, FIRST_DATE, LAST_DATE, check_folder_name, pick_value,
+                     uid_value, without_controls)
+
+
+class FolderField(forms.CharField):
+    """A folder name as a request names it: checked by check_folder_name."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 1000)
+        kwargs.setdefault("strip", False)
+        super().__init__(validators=[check_folder_name], **kwargs)
 
 
 class FolderPageForm(forms.Form):
-    """Which folder, page and order a list shows; bad values fall back to the defaults."""
+    """Which folder, page and order a list shows; bad values fall back to the defaults,
+    except a folder name that is not one (a clear 400: the request was made up)."""
 
-    mailbox = forms.CharField(required=False, max_length=1000)
+    mailbox = FolderField(required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=10**7)
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORT_KEYS])
     order = forms.ChoiceField(required=False, choices=[("desc", "desc"), ("asc", "asc")])
@@ -17,6 +30,8 @@ class FolderPageForm(forms.Form):
 
     def query(self):
         data = self.cleaned_data if self.is_valid() else {}
+        if "mailbox" in self.errors:
+            raise BadRequest(BAD_FOLDER)
         return {
             "mailbox": data.get("mailbox") or "INBOX",
             "page": data.get("page") or 1,
@@ -58,17 +73,17 @@ class ActionForm(forms.Form):
 
     Search results over all folders name each message as "<uid> <folder>" in `picks`."""
 
-    mailbox = forms.CharField(required=False, max_length=1000)
+    mailbox = FolderField(required=False)
     action = forms.ChoiceField(choices=[(name, name) for name in ACTIONS])
     uids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
     picks = forms.MultipleChoiceField(required=False, choices=())
-    target = forms.CharField(required=False, max_length=1000)
+    target = FolderField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # UIDs are any positive numbers; the server decides which exist.
-        self.fields["uids"].valid_value = lambda value: str(value).isdigit() and int(value) > 0
-        self.fields["picks"].valid_value = lambda value: _pick(value) is not None
+        self.fields["uids"].valid_value = lambda value: uid_value(value) is not None
+        self.fields["picks"].valid_value = lambda value: pick_value(value) is not None
 
     def clean(self):
         data = super().clean()
@@ -79,7 +94,7 @@ class ActionForm(forms.Form):
             if not data.get("mailbox"):
                 raise forms.ValidationError("Say which folder the messages are in.")
             groups[data["mailbox"]] = list(data["uids"])
-        for uid, mailbox in filter(None, map(_pick, data.get("picks") or ())):
+        for uid, mailbox in filter(None, map(pick_value, data.get("picks") or ())):
             groups.setdefault(mailbox, []).append(uid)
         count = sum(len(uids) for uids in groups.values())
         if not count:
@@ -90,17 +105,9 @@ class ActionForm(forms.Form):
         return data
 
 
-def _pick(value):
-    """"<uid> <folder>" as (uid, folder), or None when it is not that."""
-    uid, _, mailbox = str(value).partition(" ")
-    if not uid.isdigit() or int(uid) < 1 or not mailbox or len(mailbox) > 1000:
-        return None
-    return int(uid), mailbox
-
-
 class FolderForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Folder name")
-    parent = forms.CharField(required=False, max_length=1000, label="Inside")
+    name = FolderField(max_length=200, label="Folder name", strip=True)
+    parent = FolderField(required=False, label="Inside")
 
 
 
@@ -118,6 +125,18 @@ class SearchForm(forms.Form):
     attachment = forms.BooleanField(required=False, label="Has attachment")
     since = forms.DateField(required=False, label="From date")
     until = forms.DateField(required=False, label="To date")
+
+    def clean_q(self):
+        return without_controls(self.cleaned_data.get("q") or "")
+
+    def clean(self):
+        data = super().clean()
+        for name in ("since", "until"):
+            day = data.get(name)
+            if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+                self.add_error(name, f"Choose a date between {FIRST_DATE.year} and "
+                                     f"{LAST_DATE.year}.")
+        return data
 
     def query(self):
         data = self.cleaned_data if self.is_valid() else {}
@@ -158,6 +177,17 @@ class ComposeForm(forms.Form):
         for name in ("to", "cc", "bcc"):
             self.fields[name].widget.attrs.update(
                 {"autocomplete": "off", "data-contacts": "1", "spellcheck": "false"})
+
+    def _clean_pick(self, name):
+        # "<uid> <folder>" of the message this one answers or forwards, or "".
+        value = self.cleaned_data.get(name) or ""
+        return value if pick_value(value) else ""
+
+    def clean_answers(self):
+        return self._clean_pick("answers")
+
+    def clean_forwards(self):
+        return self._clean_pick("forwards")
 
     def clean(self):
         data = super().clean()

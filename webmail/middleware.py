@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core import signing
-from django.core.exceptions import MiddlewareNotUsed
+from django.core.exceptions import BadRequest, MiddlewareNotUsed
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -24,7 +24,7 @@ from attachments.errors import StorageUnavailable
 
 from . import db_router, metrics
 from .imap.errors import (AuthFailed, MailboxNotFound, MailError, MailServerUnavailable,
-                          MessageGone, NoSuchFolderRole, ServerRefused)
+                          MessageGone, NoSuchFolderRole, ServerRefused, UnsafeInput)
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("heron.request")
@@ -176,6 +176,11 @@ class MailErrorMiddleware:
                 return JsonResponse({"error": exception.user_message}, status=409)
             messages.error(request, exception.user_message)
             return redirect(safe_next(request))
+        if isinstance(exception, (UnsafeInput, BadRequest)):
+            # The message names the parameter or command, never the value.
+            log.warning("refused a request: %s", exception)
+            message = getattr(exception, "user_message", None) or str(exception)
+            return self._page(request, 400, "Request refused", message)
         if isinstance(exception, (MailboxNotFound, MessageGone)):
             return self._page(request, 404, "Not found", exception.user_message)
         if isinstance(exception, MailServerUnavailable):

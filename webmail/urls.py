@@ -1,19 +1,38 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
 from . import health, metrics
+from .params import MAX_UID
 from .views import actions, api, compose, folders, mailbox, message, parts
+
+
+class UidConverter:
+    """A message's UID in a path: 1 to 2**32 - 1, anything else matches no page (404)."""
+
+    regex = "[0-9]{1,10}"
+
+    def to_python(self, value):
+        uid = int(value)
+        if not 0 < uid <= MAX_UID:
+            raise ValueError(value)
+        return uid
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(UidConverter, "uid")
 
 mail_patterns = [
     path("", mailbox.mailbox, name="mailbox"),
-    path("message/<int:uid>/", message.message, name="message"),
-    path("message/<int:uid>/print/", message.message, name="print"),
-    path("message/<int:uid>/body/", message.body, name="body"),
-    path("message/<int:uid>/part/<str:section>/", parts.part, name="part"),
-    path("message/<int:uid>/attachments.zip", parts.all_parts, name="all-parts"),
-    path("message/<int:uid>/source/", parts.raw, name="source"),
-    path("thread/<int:uid>/", mailbox.thread, name="thread"),
+    path("message/<uid:uid>/", message.message, name="message"),
+    path("message/<uid:uid>/print/", message.message, name="print"),
+    path("message/<uid:uid>/body/", message.body, name="body"),
+    path("message/<uid:uid>/part/<str:section>/", parts.part, name="part"),
+    path("message/<uid:uid>/attachments.zip", parts.all_parts, name="all-parts"),
+    path("message/<uid:uid>/source/", parts.raw, name="source"),
+    path("thread/<uid:uid>/", mailbox.thread, name="thread"),
     path("actions/", actions.act, name="act"),
     path("actions/undo/", actions.undo, name="undo"),
     path("trust-sender/", message.trust_sender, name="trust-sender"),

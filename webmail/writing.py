@@ -23,6 +23,7 @@ from .mime import compose
 from .mime import reply as replies
 from .mime.sanitize import sanitize_html
 from .mime.text import part_text
+from .params import pick_value
 from .models import DraftState
 
 log = logging.getLogger(__name__)
@@ -280,6 +281,6 @@ def discard(mail, user, key):
 
 
 def _mark_original(mail, pick, flag):
-    uid, _, mailbox = (pick or "").partition(" ")
-    if uid.isdigit() and mailbox:
-        mail.set_flag(mailbox, [int(uid)], flag, True)
+    found = pick_value(pick)
+    if found:
+        mail.set_flag(found[1], [found[0]], flag, True)

@@ -65,7 +65,8 @@ def demo_server():
     pymap = Path(sys.executable).with_name("pymap")
     process = subprocess.Popen(
         [str(pymap), "--host", "127.0.0.1", "--port", str(port), "--no-tls", "dict",
-         "--demo-data"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--demo-data", "--demo-user", "demo@heron.demo"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -129,7 +130,7 @@ def account(request, stack_users):
                               "none")
         return Account(kind, config, user, stack_users[user])
     demo = request.getfixturevalue("demo_server")
-    return Account(kind, demo, "demouser", "demopass")
+    return Account(kind, demo, "demo@heron.demo", "demopass")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 @pytest.fixture
 def demo(demo_server):
     session = MailSession(demo_server)
-    session.login("demouser", "demopass")
+    session.login("demo@heron.demo", "demopass")
     yield session
     session.close()
 
@@ -47,6 +47,6 @@ def test_special_folders_are_found_by_name(demo):
 
 def test_the_demo_login_reaches_the_inbox_through_heron(client, demo_server, use_imap_server):
     use_imap_server(demo_server)
-    assert log_in(client, "demouser", "demopass").status_code == 302
+    assert log_in(client, "demo@heron.demo", "demopass").status_code == 302
     page = client.get("/mail/").content.decode()
     assert "<h1>Inbox</h1>" in page and 'class="message-row' in page

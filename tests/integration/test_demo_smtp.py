@@ -51,7 +51,7 @@ def demo_inbox(demo_server):
     """A direct connection to the demo INBOX; messages a test sends there are removed after
     it, since the demo IMAP server is shared by the whole session."""
     client = IMAPClient(demo_server.host, port=demo_server.port, ssl=False, timeout=10)
-    client.login("demouser", "demopass")
+    client.login("demo@heron.demo", "demopass")
     client.select_folder("INBOX")
     before = set(client.search(["ALL"]))
     yield client
@@ -65,7 +65,7 @@ def demo_inbox(demo_server):
 
 def message(to, subject):
     msg = EmailMessage()
-    msg["From"] = "demouser@heron.demo"
+    msg["From"] = "demo@heron.demo"
     msg["To"] = to
     msg["Subject"] = subject
     msg.set_content("Sent through the demo SMTP server.\n")
@@ -74,14 +74,14 @@ def message(to, subject):
 
 def send(port, msg, password="demopass"):
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-        smtp.login("demouser", password)
+        smtp.login("demo@heron.demo", password)
         return smtp.send_message(msg)
 
 
 def test_mail_to_the_demo_user_lands_in_their_inbox(demo_smtp, demo_inbox):
     port, outbox, _ = demo_smtp
     subject = f"to myself {uuid.uuid4().hex}"
-    assert send(port, message("demouser", subject)) == {}
+    assert send(port, message("demo@heron.demo", subject)) == {}
     demo_inbox.select_folder("INBOX")
     uids = demo_inbox.search(["SUBJECT", subject])
     assert len(uids) == 1
@@ -93,7 +93,7 @@ def test_mail_to_the_demo_user_lands_in_their_inbox(demo_smtp, demo_inbox):
 def test_mail_to_the_demo_user_at_any_domain_is_theirs(demo_smtp, demo_inbox):
     port, _, _ = demo_smtp
     subject = f"to my address {uuid.uuid4().hex}"
-    send(port, message("demouser@example.org", subject))
+    send(port, message("demo@example.org", subject))
     demo_inbox.select_folder("INBOX")
     assert len(demo_inbox.search(["SUBJECT", subject])) == 1
 
@@ -113,7 +113,7 @@ def test_mail_to_anyone_else_is_kept_in_the_outbox(demo_smtp, demo_inbox):
 def test_a_wrong_password_is_refused(demo_smtp):
     port, _, _ = demo_smtp
     with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
-        send(port, message("demouser", "never sent"), password=WRONG_PASSWORD)
+        send(port, message("demo@heron.demo", "never sent"), password=WRONG_PASSWORD)
     assert refused.value.smtp_code == 535
 
 
@@ -121,15 +121,15 @@ def test_mail_without_logging_in_is_refused(demo_smtp):
     port, _, _ = demo_smtp
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
         with pytest.raises(smtplib.SMTPSenderRefused) as refused:
-            smtp.send_message(message("demouser", "never sent"))
+            smtp.send_message(message("demo@heron.demo", "never sent"))
     assert refused.value.smtp_code == 530
 
 
 def test_passwords_never_reach_its_log(demo_smtp, demo_inbox):
     port, _, log_file = demo_smtp
-    send(port, message("demouser", f"logged {uuid.uuid4().hex}"))
+    send(port, message("demo@heron.demo", f"logged {uuid.uuid4().hex}"))
     with pytest.raises(smtplib.SMTPAuthenticationError):
-        send(port, message("demouser", "never sent"), password=WRONG_PASSWORD)
+        send(port, message("demo@heron.demo", "never sent"), password=WRONG_PASSWORD)
     log = log_file.read_text()
     assert "AUTH" in log
     assert "demopass" not in log

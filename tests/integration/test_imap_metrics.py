@@ -15,7 +15,7 @@ def commands_sent(command):
 def test_imap_commands_are_counted_by_command(demo_server):
     logins, listings = commands_sent("login"), commands_sent("list_folders")
     session = MailSession(demo_server, timeout=10)
-    session.login("demouser", "demopass")
+    session.login("demo@heron.demo", "demopass")
     try:
         session.list_mailboxes()
     finally:

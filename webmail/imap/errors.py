@@ -45,3 +45,11 @@ class NoSuchFolderRole(MailError):
     """An action needs a special folder (Trash, Junk, Archive) that the account lacks."""
 
     user_message = "That special folder does not exist on this account."
+
+
+class UnsafeInput(MailError):
+    """An argument that could break out of its place in an IMAP command (CR, LF or NUL, or
+    a login name the protocol cannot carry): refused before anything reached the server."""
+
+    user_message = ("That request contained a line break or a control character, which "
+                    "Heron never passes on to the mail server. Nothing was changed.")

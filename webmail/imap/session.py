@@ -18,7 +18,7 @@ from imapclient.response_parser import parse_fetch_response, parse_response
 
 from webmail import metrics
 
-from . import parse, search, structure
+from . import parse, search, structure, wall
 from .errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, ServerRefused
 from .conversations import ConversationsMixin
 from .drafts import DraftsMixin
@@ -101,10 +101,16 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
 
     def login(self, username, password):
         """Connect and log in; raises AuthFailed or MailServerUnavailable."""
+        method = wall.login_method(username, password)
         client = self._connect()
         started = time.monotonic()
         try:
-            client.login(username, password)
+            if method == "login":
+                client.login(username, password)
+            elif client.has_capability("AUTH=PLAIN"):
+                client.plain_login(username, password)
+            else:
+                raise imap_exceptions.LoginError("the server cannot take this login name")
         except imap_exceptions.LoginError:
             self._quietly_close(client)
             raise AuthFailed("the server refused the login") from None
@@ -158,6 +164,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
     def _call(self, name, *args, label=None, **kwargs):
         """Run one imapclient method, counted and timed; retry once on a dropped link.
         label names the command in the metrics where the method's name does not."""
+        wall.check_command(name, args, kwargs)
         for attempt in (1, 2):
             if self._client is None:
                 self._reconnect()

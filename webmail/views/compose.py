@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,10 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import identities, vault
 from accounts.domains import servers_for
 from attachments import storage
-from attachments.models import DRAFT_ID
 
 from .. import smtp, writing
 from ..forms import ComposeForm
+from ..params import draft_key, folder_param, uid_value
 from ..mail import mail_for
 from ..middleware import wants_json
 from ..mime import compose as mime_compose
@@ -45,13 +46,14 @@ def _form(request, data=None, initial=None):
 def compose(request):
     """The compose window: new, a reply (to all), or a draft carried on (?draft=uid)."""
     get = request.GET
-    mailbox = get.get("mailbox") or "INBOX"
+    mailbox = folder_param(get, "mailbox", "INBOX")
+    reply, draft = uid_value(get.get("reply")), uid_value(get.get("draft"))
     with mail_for(request) as mail:
-        if get.get("reply", "").isdigit():
-            initial = writing.reply(mail, request.user, mailbox, int(get["reply"]),
+        if reply:
+            initial = writing.reply(mail, request.user, mailbox, reply,
                                     reply_all=get.get("all") == "1")
-        elif get.get("draft", "").isdigit():
-            initial = writing.reopen(mail, request.user, mailbox, int(get["draft"]))
+        elif draft:
+            initial = writing.reopen(mail, request.user, mailbox, draft)
         else:
             initial = writing.blank(request.user, **{k: get[k][:2000] for k in
                                                      ("to", "cc", "subject") if k in get})
@@ -63,11 +65,12 @@ def compose(request):
 def forward(request):
     """Start a forward (inline, or as an .eml attachment): the original's attachments are
     copied into the new draft, which is saved at once and opened."""
-    uid, mailbox = request.POST.get("uid", ""), request.POST.get("mailbox") or "INBOX"
-    if not uid.isdigit():
+    uid = uid_value(request.POST.get("uid"))
+    mailbox = folder_param(request.POST, "mailbox", "INBOX")
+    if uid is None:
         return redirect(reverse("webmail:mailbox"))
     with mail_for(request) as mail:
-        data = writing.forward(mail, request.user, mailbox, int(uid),
+        data = writing.forward(mail, request.user, mailbox, uid,
                                as_attachment=request.POST.get("as") == "eml")
         writing.save_draft(mail, request.user, data)
         return _reopen(mail, data["draft"])
@@ -105,9 +108,11 @@ def save(request):
 @require_GET
 def reload(request):
     """The latest saved version of a draft, by its compose id."""
-    key = request.GET.get("key", "")
+    key = draft_key(request.GET.get("key"))
+    if key is None:
+        raise BadRequest("That is not a draft's id.")
     with mail_for(request) as mail:
-        if not key or not mail.find_draft(key):
+        if not mail.find_draft(key):
             notices.error(request, "That draft is no longer in Drafts. It may have been sent.")
             return redirect(reverse("webmail:mailbox"))
         return _reopen(mail, key)
@@ -155,8 +160,8 @@ def _kept(request, mail, form, problem):
 @require_POST
 def discard(request):
     """Throw the draft away, with its attachments."""
-    key = request.POST.get("draft", "")
-    if DRAFT_ID.fullmatch(key):
+    key = draft_key(request.POST.get("draft"))
+    if key:
         with mail_for(request) as mail:
             writing.discard(mail, request.user, key)
         notices.success(request, "Draft discarded.")

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms import FolderForm
+from ..params import folder_param
 from ..mail import mail_for, quota_for
 
 EMPTYABLE = {"trash", "junk"}
@@ -46,7 +47,7 @@ def create(request):
 @login_required
 @require_POST
 def rename(request):
-    old, new = request.POST.get("mailbox", ""), request.POST.get("name", "")
+    old, new = folder_param(request.POST, "mailbox"), folder_param(request.POST, "name")
     with mail_for(request) as mail:
         full = mail.rename_folder(old, new)
     notices.success(request, f"Renamed {old} to {full}.")
@@ -56,7 +57,7 @@ def rename(request):
 @login_required
 @require_POST
 def delete(request):
-    name = request.POST.get("mailbox", "")
+    name = folder_param(request.POST, "mailbox")
     with mail_for(request) as mail:
         mail.delete_folder(name)
     notices.success(request, f"Deleted the folder {name} and the mail in it.")
@@ -66,7 +67,7 @@ def delete(request):
 @login_required
 @require_POST
 def subscribe(request):
-    name, on = request.POST.get("mailbox", ""), request.POST.get("subscribed") == "1"
+    name, on = folder_param(request.POST, "mailbox"), request.POST.get("subscribed") == "1"
     with mail_for(request) as mail:
         mail.subscribe(name, on)
     notices.success(request, f"{'Subscribed to' if on else 'Unsubscribed from'} {name}.")
@@ -77,7 +78,7 @@ def subscribe(request):
 @require_POST
 def empty(request):
     """Empty Trash or Junk for good."""
-    name = request.POST.get("mailbox", "")
+    name = folder_param(request.POST, "mailbox")
     with mail_for(request) as mail:
         if name not in {mail.folder_roles().get(role) for role in EMPTYABLE}:
             notices.error(request, "Only Trash and Junk can be emptied.")

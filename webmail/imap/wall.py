@@ -1,0 +1,64 @@
+"""The wall between what users type and the IMAP wire.
+
+imapclient quotes strings but does not refuse CR or LF inside the quotes, and imaplib
+sends the LOGIN user name as it is: a line break in any argument would end the command
+and start another, run as the user. So every argument of every command Heron sends is
+checked here, in one place (MailSession._call and login), whatever the view above it
+already checked. The one argument that may hold line breaks, a message given to APPEND,
+is sent by imapclient as a literal, where CR and LF are data.
+"""
+import re
+
+from .errors import UnsafeInput
+
+_UNSAFE_TEXT = re.compile(r"[\r\n\x00]")
+_UNSAFE_BYTES = re.compile(rb"[\r\n\x00]")
+# An atom (RFC 3501 ATOM-CHAR): what LOGIN may send unquoted, as imaplib sends the user
+# name. Anything else goes through AUTHENTICATE PLAIN, where it travels base64-encoded.
+_ATOM = re.compile(r"[!#$&'+,\-./0-9:;<=>?@A-Z\[^_`a-z|}~]+")
+# Commands whose listed argument (by position) is a message literal, not a command word.
+LITERAL_ARGUMENTS = {"append": 1}
+
+
+def _walk(value):
+    """Yield every str or bytes inside value (nested lists, tuples, sets and dicts)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+
+
+def is_safe(value):
+    """True when no string inside value holds CR, LF or NUL."""
+    for text in _walk(value):
+        pattern = _UNSAFE_TEXT if isinstance(text, str) else _UNSAFE_BYTES
+        if pattern.search(text):
+            return False
+    return True
+
+
+def check_command(name, args, kwargs):
+    """Raise UnsafeInput when an argument of the imapclient call `name` holds CR, LF or NUL.
+
+    The argument LITERAL_ARGUMENTS names for the command (APPEND's message) is left out."""
+    literal = LITERAL_ARGUMENTS.get(name)
+    checked = [arg for index, arg in enumerate(args) if index != literal]
+    if not is_safe(checked) or not is_safe(kwargs):
+        raise UnsafeInput(f"refused an argument with CR, LF or NUL for {name}")
+
+
+def login_method(username, password):
+    """"login" when LOGIN can carry the pair as imaplib sends it (the user name as an atom,
+    the password an ASCII quoted string), "plain" when only AUTHENTICATE PLAIN can; raises
+    UnsafeInput for CR, LF or NUL in either, which no server's account can hold."""
+    if not is_safe([username, password]) or not username:
+        raise UnsafeInput("refused a login name or password with CR, LF or NUL")
+    if _ATOM.fullmatch(username) and password.isascii():
+        return "login"
+    return "plain"
