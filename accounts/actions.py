@@ -39,25 +39,25 @@ def log_in(request, username, password):
     The caller must pass the response to finish_login() so the vault key cookie is set.
     """
     username = normalise(username)
-    ip = client_ip(request)
-    wait = throttle.wait_seconds(username, ip)
-    if wait:
+    try:
+        attempt = throttle.begin(username, client_ip(request))
+    except throttle.Throttled as throttled:
         _record(request, username, LoginEvent.Outcome.THROTTLED)
-        raise LoginRefused(
-            f"Too many failed logins. Please wait {wait} seconds before trying again.")
+        raise LoginRefused(f"Too many failed logins. Please wait {throttled.wait} seconds "
+                           "before trying again.") from None
     try:
         user = ImapBackend().authenticate(request, username=username, password=password,
                                           imap=True)
     except MailServerUnavailable:
+        attempt.unanswered()
         log.warning("login failed: mail server unreachable for %s", username)
         _record(request, username, LoginEvent.Outcome.SERVER_UNAVAILABLE)
         raise LoginRefused(
             "The mail server cannot be reached right now. Please try again in a moment.") from None
     if user is None:
-        throttle.record_failure(username, ip)
         _record(request, username, LoginEvent.Outcome.BAD_CREDENTIALS)
         raise LoginRefused("Wrong email address or password.")
-    throttle.record_success(username)
+    attempt.succeeded()
     login(request, user, backend="accounts.backends.ImapBackend")
     _record(request, username, LoginEvent.Outcome.SUCCESS, user)
     session = getattr(request, "heron_login_session", None)

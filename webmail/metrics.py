@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
                                Gauge, Histogram, generate_latest, multiprocess)
 
-from accounts.client import client_ip
+from accounts.client import client_ip, is_trusted_proxy
 
 REQUESTS = Counter(
     "heron_requests", "Requests answered, by view name, method and status.",
@@ -108,7 +108,7 @@ def allowed(request):
         if hmac.compare_digest(sent, f"Bearer {token}".encode()):
             return True
     if ("HTTP_X_FORWARDED_FOR" in request.META
-            and request.META.get("REMOTE_ADDR") not in settings.TRUSTED_PROXIES):
+            and not is_trusted_proxy(request.META.get("REMOTE_ADDR", ""))):
         # Relayed by a proxy we do not trust (say nginx on this host without TRUSTED_PROXIES):
         # the peer address is the proxy's, so it says nothing about who is asking.
         return False

@@ -77,8 +77,8 @@ DEV_SECRET_KEY = "heron-development-only-secret-key-not-for-production-use-01234
 SECRET_KEY = env_str("SECRET_KEY") or DEV_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Addresses of the proxies (nginx) whose X-Forwarded-For we believe.
-TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+# Addresses and networks of the proxies (nginx) whose X-Forwarded-For we believe.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 # This process's name among the frontends behind the balancer, sent back as X-Heron-Frontend.
 HERON_FRONTEND_NAME = env_str("HERON_FRONTEND_NAME")
 # A site whose trusted origins are all https:// is served over TLS (nginx terminates it): its
@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "accounts.sessions.SessionActivityMiddleware",
     "webmail.middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.sessions.DisabledDomainMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "webmail.middleware.MailErrorMiddleware",
 ]
@@ -248,6 +249,12 @@ IMAP_TIMEOUT = env_int("IMAP_TIMEOUT", 15)
 SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
 # The domain of a login that has none (the demo server's "demouser"), for its From address.
 HERON_LOCAL_MAIL_DOMAIN = env_str("HERON_LOCAL_MAIL_DOMAIN", "localhost")
+# For logins the servers above serve (no Domain row), what a Domain's allowed_senders and
+# trusted_relay say: addresses users may send as unconfirmed (comma-separated:
+# sales@example.org, *@example.org, {local}@example.net; checked by accounts/senders.py),
+# and whether to send when the SMTP server offers no login (AUTH). Off: Heron refuses.
+HERON_ALLOWED_SENDERS = env_list("HERON_ALLOWED_SENDERS")
+SMTP_TRUSTED_RELAY = env_bool("SMTP_TRUSTED_RELAY", False)
 # Pooled connections idle longer than this are closed (well under a server's 30 min autologout).
 IMAP_POOL_IDLE_SECONDS = env_int("IMAP_POOL_IDLE_SECONDS", 300)
 IMAP_POOL_MAX = env_int("IMAP_POOL_MAX", 64)
@@ -261,7 +268,7 @@ LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 15 * 60)
 
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.ImapBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ThrottledModelBackend",
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/mail/"
