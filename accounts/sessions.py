@@ -11,15 +11,22 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.cache import cache
 from django.db import DatabaseError, router
 from django.dispatch import receiver
+from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
+from webmail.middleware import wants_json
+
+from . import actions
 from .client import client_ip
+from .domains import servers_for
 from .models import UserSession
 
 log = logging.getLogger(__name__)
@@ -92,6 +99,44 @@ class SessionActivityMiddleware:
             # Only bookkeeping: the view meets the same outage and shows its clear page.
             log.warning("session activity not recorded: %s", type(error).__name__)
         return self.get_response(request)
+
+
+DOMAIN_DISABLED = "Your mail domain has been disabled by the administrator."
+
+
+def domain_is_active(user):
+    """False once an operator has deactivated the user's mail domain (Domain.active).
+
+    The lookup is servers_for's, cached in the shared cache and forgotten when an operator
+    saves the domain, so every frontend sees the change on its next request. When the
+    database or the cache does not answer, the user is let through: the view meets the same
+    outage and shows its clear page.
+    """
+    try:
+        return servers_for(user.get_username()).active
+    except (DatabaseError, RedisError) as error:
+        log.warning("mail domain not checked: %s", type(error).__name__)
+        return True
+
+
+class DisabledDomainMiddleware:
+    """Ends the session of a user whose mail domain was deactivated, on their next request.
+
+    Pages are sent to the login page, which says why; JSON callers get 401 with the reason.
+    Goes after MessageMiddleware, which carries that notice to the login page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.user.is_authenticated or domain_is_active(request.user):
+            return self.get_response(request)
+        if wants_json(request):
+            return actions.log_out(request, JsonResponse({"error": DOMAIN_DISABLED}, status=401))
+        response = actions.log_out(request, redirect(settings.LOGIN_URL))
+        messages.error(request, DOMAIN_DISABLED)
+        return response
 
 
 def end(sessions):
