@@ -165,6 +165,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         """Run one imapclient method, counted and timed; retry once on a dropped link.
         label names the command in the metrics where the method's name does not."""
         wall.check_command(name, args, kwargs)
+        args = wall.protect_criteria(name, args)
         for attempt in (1, 2):
             if self._client is None:
                 self._reconnect()

@@ -9,6 +9,11 @@ is sent by imapclient as a literal, where CR and LF are data.
 """
 import re
 
+# imapclient sends a search string bare when it has no space, quote or backslash, so a
+# word like "{5}" or "(" would be read as a literal's announcement or a parenthesis.
+# Its public API cannot ask for a literal; this class is how it marks one internally.
+from imapclient.imapclient import _literal
+
 from .errors import UnsafeInput
 
 _UNSAFE_TEXT = re.compile(r"[\r\n\x00]")
@@ -18,6 +23,10 @@ _UNSAFE_BYTES = re.compile(rb"[\r\n\x00]")
 _ATOM = re.compile(r"[!#$&'+,\-./0-9:;<=>?@A-Z\[^_`a-z|}~]+")
 # Commands whose listed argument (by position) is a message literal, not a command word.
 LITERAL_ARGUMENTS = {"append": 1}
+# Commands whose listed argument (by position) is a list of search criteria.
+CRITERIA_ARGUMENTS = {"search": 0, "sort": 1, "thread": 1}
+# Search keys followed by one string the user chose, and HEADER by two.
+_STRING_KEYS = frozenset({"BCC", "BODY", "CC", "FROM", "SUBJECT", "TEXT", "TO"})
 
 
 def _walk(value):
@@ -62,3 +71,35 @@ def login_method(username, password):
     if _ATOM.fullmatch(username) and password.isascii():
         return "login"
     return "plain"
+
+
+def _as_string(token):
+    """A search string that goes as typed: an atom bare, anything else as a literal."""
+    if not isinstance(token, str) or _ATOM.fullmatch(token):
+        return token
+    return _literal(token.encode("utf-8"))
+
+
+def _protected(tokens):
+    out, strings = [], 0
+    for token in tokens:
+        if isinstance(token, (list, tuple)):
+            out.append(_protected(token))
+            continue
+        if strings:
+            out.append(_as_string(token))
+            strings -= 1
+            continue
+        out.append(token)
+        word = token.upper() if isinstance(token, str) else ""
+        strings = 2 if word == "HEADER" else 1 if word in _STRING_KEYS else 0
+    return out
+
+
+def protect_criteria(name, args):
+    """args of the imapclient call `name` with each search string that is not an atom
+    made a literal: the server then reads it as data, whatever its characters."""
+    at = CRITERIA_ARGUMENTS.get(name)
+    if at is None or len(args) <= at or not isinstance(args[at], (list, tuple)):
+        return args
+    return (*args[:at], _protected(args[at]), *args[at + 1:])
