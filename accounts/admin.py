@@ -40,8 +40,8 @@ def _refresh_lookups(*names):
 @admin.register(Domain)
 class DomainAdmin(admin.ModelAdmin):
     list_display = ("name", "imap_host", "imap_port", "imap_security", "smtp_host", "smtp_port",
-                    "active")
-    list_filter = ("active", "imap_security")
+                    "active", "trusted_relay")
+    list_filter = ("active", "imap_security", "trusted_relay")
     search_fields = ("name", "imap_host", "smtp_host")
 
     def save_model(self, request, obj, form, change):
@@ -279,12 +279,17 @@ class LoginEventAdmin(admin.ModelAdmin):
 
 @admin.register(Identity)
 class IdentityAdmin(admin.ModelAdmin):
-    list_display = ("user", "email", "name", "is_default", "created")
+    list_display = ("user", "email", "name", "is_default", "confirmed", "created")
     list_filter = ("is_default",)
     search_fields = ("user__username", "email", "name")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
-    readonly_fields = ("created",)
+    readonly_fields = ("created", "confirmed_email", "confirm_sent")
+
+    @admin.display(description="confirmed by link", boolean=True)
+    def confirmed(self, identity):
+        # The login address and the domain's allowed senders need no confirmation.
+        return identity.is_confirmed()
 
 
 @admin.register(Contact)

@@ -2,11 +2,21 @@
 
 Callers go through these functions rather than the model manager, so every lookup is scoped
 by the user and the "one default" rule is kept in one place.
+
+A user sends only as themself: as the login address, as an address their mail domain
+allows (Domain.allowed_senders, or HERON_ALLOWED_SENDERS for the default servers), or as
+an address they confirmed by the link mailed to it (accounts/confirmations.py). Any other
+identity can be saved and chosen for a draft, but not sent from.
 """
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 
-from .models import Identity
+from . import senders
+from .domains import domain_of
+from .models import Domain, Identity
 
 MAX_IDENTITIES = 50
 
@@ -17,6 +27,71 @@ class IdentityRefused(Exception):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+class SenderRefused(Exception):
+    """The identity may not be sent from (yet); user_message says why and what to do."""
+
+    def __init__(self, address):
+        super().__init__(address)
+        self.user_message = (
+            f"You have not confirmed that you send as {address}: nothing was sent. Check "
+            f"{address} for the confirmation link (Settings can send it again), or choose "
+            f"another From address. Your message is kept as a draft.")
+
+
+@dataclass(frozen=True)
+class SendingRules:
+    """What the user's mail domain allows: see accounts/senders.py and Domain."""
+
+    allowed: tuple = ()          # patterns of accounts.senders
+    trusted_relay: bool = False  # send when the SMTP server offers no AUTH
+
+
+def sending_rules(user):
+    """The rules of the domain the user logs in at, read afresh at every call: an admin
+    may have changed them since the page was shown."""
+    domain = domain_of(user.username)
+    row = (Domain.objects.filter(name=domain).values("allowed_senders", "trusted_relay")
+           .first() if domain else None)
+    if row is not None:
+        # Saved through the admin's validator; an entry that no longer parses allows nothing.
+        try:
+            allowed = senders.parse_allowed(row["allowed_senders"].splitlines())
+        except ValueError:
+            allowed = ()
+        return SendingRules(allowed, row["trusted_relay"])
+    try:
+        allowed = senders.parse_allowed(settings.HERON_ALLOWED_SENDERS)
+    except ValueError as refused:
+        raise ImproperlyConfigured(f"HERON_ALLOWED_SENDERS: {refused}") from None
+    return SendingRules(allowed, settings.SMTP_TRUSTED_RELAY)
+
+
+def needs_confirmation(user, address, rules):
+    """Whether sending as address needs the user's confirmation: it is neither the login
+    address nor allowed by the domain."""
+    address = address.strip().lower()
+    return address != login_address(user).lower() and not senders.allowed_by(
+        rules.allowed, login_address(user), address)
+
+
+def may_send_as(user, identity, rules):
+    return identity.is_confirmed() or not needs_confirmation(user, identity.email, rules)
+
+
+def check_sender(user, identity, rules):
+    """Raises SenderRefused unless the user may send as identity."""
+    if not may_send_as(user, identity, rules):
+        raise SenderRefused(identity.email)
+
+
+def with_sending_state(user, found):
+    """The identities, each with .may_send set (for pages that show or offer them)."""
+    rules = sending_rules(user)
+    for identity in found:
+        identity.may_send = may_send_as(user, identity, rules)
+    return found
 
 
 def login_address(user):
@@ -77,6 +152,10 @@ def save(user, identity):
         was_default = any(each.is_default for each in mine if each.pk == identity.pk)
         others_default = any(each.is_default for each in mine if each.pk != identity.pk)
         identity.user = user
+        before = next((each for each in mine if each.pk == identity.pk), None)
+        if before is not None and before.email.strip().lower() != identity.email.strip().lower():
+            # A new address needs its own confirmation, even one confirmed before.
+            identity.confirmed_email = identity.confirm_nonce = ""
         identity.is_default = identity.is_default or was_default or not others_default
         if identity.is_default and others_default:
             Identity.objects.filter(user=user, is_default=True).exclude(pk=identity.pk).update(

@@ -4,6 +4,8 @@ from email.headerregistry import Address
 from django.conf import settings
 from django.db import models
 
+from .senders import validate_allowed_senders
+
 SECURITY_CHOICES = [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None (loopback only)")]
 
 
@@ -19,6 +21,21 @@ class Domain(models.Model):
     smtp_port = models.PositiveIntegerField(default=587)
     smtp_security = models.CharField(max_length=10, choices=SECURITY_CHOICES, default="starttls")
     active = models.BooleanField(default=True, help_text="Inactive domains cannot log in.")
+    allowed_senders = models.TextField(
+        "Addresses users may send as", blank=True, validators=[validate_allowed_senders],
+        help_text="One a line, usable by every user of this domain without confirming it: "
+                  "an address (sales@example.org), any address at a domain (*@example.org), "
+                  "or the user's own name at another domain ({local}@example.net). Users "
+                  "can always send as their login address, and as an address they confirm "
+                  "by a link mailed to it.")
+    trusted_relay = models.BooleanField(
+        "Send without SMTP login", default=False,
+        help_text="Only for an SMTP server that offers no login (AUTH) and accepts mail from "
+                  "Heron's address alone. Heron then sends without logging in, and that "
+                  "server cannot check who is sending: a user could send as anyone unless "
+                  "the server itself restricts senders. Leave off unless that is intended; "
+                  "when it is off, Heron refuses to send through a server that offers no "
+                  "login.")
 
     class Meta:
         ordering = ["name"]
@@ -88,6 +105,13 @@ class Identity(models.Model):
                                  help_text="Plain text, added below your messages.")
     is_default = models.BooleanField("Use as default", default=False)
     created = models.DateTimeField(auto_now_add=True)
+    # The address the user confirmed by the link mailed to it. The identity is confirmed
+    # while it still sends as that address: changing the address undoes it.
+    confirmed_email = models.EmailField(max_length=254, blank=True, editable=False)
+    # Bound into the link last mailed; a new link or a confirmation replaces it, so every
+    # link works once and only the latest one works.
+    confirm_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    confirm_sent = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-is_default", "created", "id"]
@@ -97,6 +121,10 @@ class Identity(models.Model):
 
     def from_address(self):
         return Address(display_name=self.name, addr_spec=self.email)
+
+    def is_confirmed(self):
+        """Whether the user confirmed this identity's present address."""
+        return bool(self.email) and self.confirmed_email.lower() == self.email.strip().lower()
 
     def signature_block(self):
         """What goes below a message body: the "-- " delimiter line, then the signature."""

@@ -12,5 +12,9 @@ urlpatterns = [
          name="identity-default"),
     path("settings/identities/<int:identity_id>/delete/", views.identity_delete,
          name="identity-delete"),
+    path("settings/identities/<int:identity_id>/resend/", views.identity_resend,
+         name="identity-resend"),
+    path("settings/identities/<int:identity_id>/confirm/<str:token>/", views.identity_confirm,
+         name="identity-confirm"),
     path("contacts/", views.contacts_view, name="contacts"),
 ]

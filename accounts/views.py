@@ -2,6 +2,7 @@ from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from webmail.views.api import api_login_required
 
-from . import actions, contacts, identities
+from . import actions, confirmations, contacts, identities, vault
 from .forms import IdentityForm, LoginForm
 
 
@@ -65,9 +66,11 @@ def settings_view(request):
             form.add_error(None, refused.message)
         else:
             notices.success(request, f"Added the identity {identity}.")
+            _ask_confirmation(request, identity)
             return redirect("accounts:settings")
     return render(request, "accounts/settings.html", {
-        "identities": identities.identities_for(request.user), "form": form})
+        "identities": identities.with_sending_state(
+            request.user, identities.identities_for(request.user)), "form": form})
 
 
 @never_cache
@@ -75,12 +78,60 @@ def settings_view(request):
 @require_http_methods(["GET", "POST"])
 def identity_view(request, identity_id):
     identity = _own_identity(request, identity_id)
+    identities.with_sending_state(request.user, [identity])
     form = IdentityForm(request.POST or None, instance=identity)
     if request.method == "POST" and form.is_valid():
+        readdressed = "email" in form.changed_data
         identities.save(request.user, form.save(commit=False))
         notices.success(request, f"Saved the identity {identity}.")
+        if readdressed:
+            _ask_confirmation(request, identity)
         return redirect("accounts:settings")
     return render(request, "accounts/identity.html", {"identity": identity, "form": form})
+
+
+def _ask_confirmation(request, identity):
+    """Mail a confirmation link when the identity needs one, and say so."""
+    [identity] = identities.with_sending_state(request.user, [identity])
+    if identity.may_send:
+        return False
+    try:
+        confirmations.send_link(request.user, identity, vault.open_vault(request),
+                                lambda token: request.build_absolute_uri(reverse(
+                                    "accounts:identity-confirm", args=[identity.id, token])))
+    except confirmations.ConfirmRefused as refused:
+        notices.error(request, refused.message)
+        return False
+    notices.info(request, f"To send as {identity.email}, confirm it first: a link was "
+                          f"mailed to {identity.email}.")
+    return True
+
+
+@login_required
+@require_POST
+def identity_resend(request, identity_id):
+    identity = _own_identity(request, identity_id)
+    if not _ask_confirmation(request, identity) and identity.may_send:
+        notices.success(request, f"You can already send as {identity.email}.")
+    return redirect("accounts:settings")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def identity_confirm(request, identity_id, token):
+    """The link mailed to an address: GET shows what it confirms, POST confirms it."""
+    identity = _own_identity(request, identity_id)
+    try:
+        if request.method == "POST":
+            confirmations.confirm(request.user, identity, token)
+            notices.success(request, f"Confirmed: you can now send as {identity.email}.")
+            return redirect("accounts:settings")
+        confirmations.check(request.user, identity, token)
+    except confirmations.ConfirmRefused as refused:
+        return render(request, "accounts/identity_confirm.html",
+                      {"identity": identity, "problem": refused.message}, status=400)
+    return render(request, "accounts/identity_confirm.html", {"identity": identity})
 
 
 @login_required

@@ -147,6 +147,21 @@ class SearchForm(forms.Form):
             until=data.get("until"), everywhere=data.get("where") == "everywhere")
 
 
+class IdentitySelect(forms.Select):
+    """The From choice: identities the user may not send from yet are shown disabled,
+    except the one chosen (a draft keeps it; sending then says what is missing)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unconfirmed = set()
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.unconfirmed and not selected:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class ComposeForm(forms.Form):
     """A message being written. Addresses are checked when sending, not when saving: a
     draft keeps whatever was typed."""
@@ -154,7 +169,8 @@ class ComposeForm(forms.Form):
     draft = forms.RegexField(regex=DRAFT_ID, min_length=32, max_length=32,
                              widget=forms.HiddenInput)
     version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
-    identity = forms.TypedChoiceField(label="From", coerce=int, choices=())
+    identity = forms.TypedChoiceField(label="From", coerce=int, choices=(),
+                                      widget=IdentitySelect)
     to = forms.CharField(label="To", required=False, max_length=20_000)
     cc = forms.CharField(label="Cc", required=False, max_length=20_000)
     bcc = forms.CharField(label="Bcc", required=False, max_length=20_000)
@@ -173,7 +189,12 @@ class ComposeForm(forms.Form):
 
     def __init__(self, *args, identities=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["identity"].choices = [(i.id, str(i.from_address())) for i in identities]
+        # Identities carry may_send when the caller knows (identities.with_sending_state).
+        self.fields["identity"].choices = [
+            (i.id, str(i.from_address()) + ("" if getattr(i, "may_send", True)
+                                            else " (not confirmed)")) for i in identities]
+        self.fields["identity"].widget.unconfirmed = {
+            str(i.id) for i in identities if not getattr(i, "may_send", True)}
         for name in ("to", "cc", "bcc"):
             self.fields[name].widget.attrs.update(
                 {"autocomplete": "off", "data-contacts": "1", "spellcheck": "false"})

@@ -2,8 +2,19 @@
 
 Every recipient is offered to the server before the message is: if the server refuses any
 of them, nothing is sent and the draft stays as it was.
+
+Heron logs in before it sends. A server that offers no AUTH is refused (SmtpNoAuth) unless
+the caller says it is a trusted relay: without a login the server cannot tell who sends.
+Envelope addresses are checked before a connection is opened: one with a line break, a
+control character, white space or angle brackets could end the MAIL or RCPT command and
+smuggle in another, so it never reaches the socket.
+
+The message streams: DATA is sent from a file in chunks, dot-stuffed and with CRLF line
+ends here, so sending a large message holds one chunk, not copies of the whole message.
 """
+import io
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -31,6 +42,23 @@ class SmtpAuthFailed(SmtpError):
                     "as a draft.")
 
 
+class SmtpNoAuth(SmtpError):
+    user_message = ("Sending is switched off: the mail server for sending does not ask for a "
+                    "login (SMTP AUTH), so it could not check that you send only as yourself. "
+                    "Nothing was sent and your message is kept as a draft. Please tell your "
+                    "administrator.")
+
+
+class SmtpBadAddress(SmtpRefused):
+    """An envelope address that could end the SMTP command: refused before connecting."""
+
+    def __init__(self, address):
+        shown = _UNSAFE.sub("\ufffd", address[:80])
+        super().__init__(f'"{shown}" cannot be used as a mail address: it holds a line break, '
+                         f"a control character, a space or angle brackets")
+        self.user_message = f"Nothing was sent. {self.args[0]}."
+
+
 class SmtpUnavailable(SmtpError):
     user_message = ("The mail server for sending cannot be reached right now. Your message "
                     "is kept as a draft; try again in a moment.")
@@ -40,6 +68,46 @@ class SmtpUnavailable(SmtpError):
 class Envelope:
     sender: str  # the address bounces go to
     recipients: tuple  # every To, Cc and Bcc address
+
+
+# C0 and C1 controls, DEL, every kind of white space and line separator, and the brackets
+# that delimit the path in MAIL FROM:<…> and RCPT TO:<…>.
+_UNSAFE = re.compile(r"[\x00-\x20\x7f-\xa0<>\s]")
+CHUNK = 1 << 20
+_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
+_LEADING_DOT = re.compile(rb"^\.", re.M)
+
+
+def check_envelope(envelope):
+    """Raises SmtpBadAddress for a sender or recipient that could not be sent safely."""
+    for address in (envelope.sender, *envelope.recipients):
+        if not address or _UNSAFE.search(address) or address.count("@") != 1:
+            raise SmtpBadAddress(address)
+
+
+def data_chunks(stream, size=CHUNK):
+    """The message in `stream` (a binary file) as SMTP DATA wants it, in chunks of about
+    `size` bytes: CRLF line ends, a dot doubled at the start of a line (RFC 5321 4.5.2),
+    the last line ended. The terminating "." line is not included."""
+    rest = b""
+    while True:
+        block = stream.read(size)
+        chunk = rest + block
+        # Cut after the last line end, so that every piece starts a line; a CR at the very
+        # end waits for the next block, which may begin with its LF.
+        cut = chunk.rfind(b"\n") + 1 if block else len(chunk)
+        piece, rest = chunk[:cut], chunk[cut:]
+        if piece:
+            if piece.count(b"\r") != piece.count(b"\r\n") or piece.count(b"\n") != piece.count(
+                    b"\r\n"):
+                piece = _LINE_ENDS.sub(b"\r\n", piece)
+            if piece.startswith(b".") or b"\n." in piece:
+                piece = _LEADING_DOT.sub(b"..", piece)
+            if not block and not piece.endswith(b"\r\n"):
+                piece += b"\r\n"
+            yield piece
+        if not block:
+            return
 
 
 def _reason(code, text):
@@ -57,11 +125,19 @@ def _connect(config, timeout):
     return client
 
 
-def send(config, username, password, envelope, message):
-    """Submit message (bytes, CRLF line ends) for envelope, logged in as username.
+def send(config, username, password, envelope, message, *, trusted_relay=False):
+    """Submit message for envelope, logged in as username.
 
-    Raises SmtpRefused (a recipient, the sender or the message refused, with the server's
-    reply), SmtpAuthFailed or SmtpUnavailable; on any of them nothing was sent."""
+    message is bytes or a binary file positioned at the message's start (read to its end,
+    in chunks); line ends may be CRLF or LF. With trusted_relay, a server that offers no
+    AUTH is sent to without logging in; otherwise it is refused.
+
+    Raises SmtpBadAddress (before connecting) for an envelope address holding a line break,
+    a control character, white space or angle brackets; SmtpRefused (a recipient, the sender
+    or the message refused, with the server's reply), SmtpNoAuth, SmtpAuthFailed or
+    SmtpUnavailable; on any of them nothing was sent."""
+    check_envelope(envelope)
+    stream = io.BytesIO(message) if isinstance(message, (bytes, bytearray)) else message
     try:
         client = _connect(config, settings.SMTP_TIMEOUT)
     except (OSError, smtplib.SMTPException) as exc:
@@ -70,6 +146,9 @@ def send(config, username, password, envelope, message):
         client.ehlo_or_helo_if_needed()
         if client.has_extn("auth"):
             client.login(username, password)
+        elif not trusted_relay:
+            log.warning("refused to send: %s:%s offers no SMTP AUTH", config.host, config.port)
+            raise SmtpNoAuth("no AUTH")
         code, text = client.mail(envelope.sender, ["SMTPUTF8"] if _needs_utf8(envelope)
                                  and client.has_extn("smtputf8") else [])
         if code != 250:
@@ -82,11 +161,8 @@ def send(config, username, password, envelope, message):
         if refused:
             client.rset()
             raise SmtpRefused("; ".join(refused[:5]))
-        code, text = client.data(message)
-        if code != 250:
-            raise SmtpRefused(_reason(code, text))
-        log.info("sent a message of %d bytes to %d recipients", len(message),
-                 len(envelope.recipients))
+        size = _data(client, stream)
+        log.info("sent a message of %d bytes to %d recipients", size, len(envelope.recipients))
     except smtplib.SMTPAuthenticationError:
         raise SmtpAuthFailed("authentication") from None
     except smtplib.SMTPResponseException as exc:
@@ -98,6 +174,23 @@ def send(config, username, password, envelope, message):
             client.quit()
         except (OSError, smtplib.SMTPException):
             client.close()
+
+
+def _data(client, stream):
+    """DATA from the stream in chunks (smtplib's data() wants the whole message, and copies
+    it twice more to dot-stuff it and mend line ends). Returns the bytes sent."""
+    code, text = client.docmd("data")
+    if code != 354:
+        raise SmtpRefused(_reason(code, text))
+    size = 0
+    for chunk in data_chunks(stream):
+        client.send(chunk)
+        size += len(chunk)
+    client.send(b".\r\n")
+    code, text = client.getreply()
+    if code != 250:
+        raise SmtpRefused(_reason(code, text))
+    return size
 
 
 def _needs_utf8(envelope):

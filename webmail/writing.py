@@ -7,6 +7,7 @@ in Drafts plus the uploads stored under its compose id; any frontend can carry i
 import json
 import logging
 import re
+import tempfile
 import uuid
 from email.headerregistry import Address
 from email.utils import make_msgid
@@ -28,6 +29,8 @@ from .models import DraftState
 
 log = logging.getLogger(__name__)
 FIELDS_HEADER = "X-Heron-Fields"
+# A message to send is written to a spooled file: in memory up to this size, on disk above.
+SPOOL_IN_MEMORY = 1 << 20
 # The compose editor shows an inline image from its upload URL; the message refers to it
 # as cid:<content id>.
 _INLINE_SRC = re.compile(r"/attachments/([0-9a-f-]{36})/\?inline=1")
@@ -174,10 +177,14 @@ def _body_fragment(html):
     return found.group(1) if found else html
 
 
+def _chosen_identity(user, data):
+    return (identities.get_identity(user, data.get("identity"))
+            or identities.default_identity(user))
+
+
 def _outgoing(user, data, *, draft):
     """The Outgoing message for form data; drafts keep addresses that do not parse yet."""
-    identity = (identities.get_identity(user, data.get("identity"))
-                or identities.default_identity(user))
+    identity = _chosen_identity(user, data)
 
     def parsed(field):
         try:
@@ -246,18 +253,26 @@ def send(mail, user, password, servers, data):
     """Send the composed message; then file it in Sent, drop the draft and its uploads,
     and flag the original \\Answered or $Forwarded. Returns the notice for the user.
 
-    Raises compose.AddressError for bad addresses and smtp.SmtpError when the server did
-    not take it; in both cases the draft and its uploads are untouched."""
+    Raises identities.SenderRefused when the user may not send as the chosen identity
+    (checked now: the domain's rules may have changed since the page was shown),
+    compose.AddressError for bad addresses and smtp.SmtpError when the server did not take
+    it; in each case the draft and its uploads are untouched."""
+    identity = _chosen_identity(user, data)
+    rules = identities.sending_rules(user)
+    identities.check_sender(user, identity, rules)
     out = _outgoing(user, data, draft=False)
     recipients = tuple(a.addr_spec for a in (*out.to, *out.cc, *out.bcc))
     if not recipients:
         raise compose.AddressError("Add at least one recipient.")
-    # Built once (the uploads read once): the copy in Sent keeps Bcc, the one sent does not.
-    message = compose.build_message(out, include_bcc=True)
-    filed = compose.message_bytes(message)
-    del message["Bcc"]
-    smtp.send(servers.smtp, user.username, password,
-              smtp.Envelope(out.sender.addr_spec, recipients), compose.message_bytes(message))
+    # Written once, the uploads streamed into it, and sent from the file in chunks; the
+    # copy filed in Sent (with Bcc, which the one sent lacks) is the one whole copy held.
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        written = compose.write_message(out, spool)
+        spool.seek(0)
+        smtp.send(servers.smtp, user.username, password,
+                  smtp.Envelope(identity.email, recipients), spool,
+                  trusted_relay=rules.trusted_relay)
+        filed = compose.filed_copy(written, spool)
     notice = "Message sent."
     try:
         mail.file_sent(filed)

@@ -23,6 +23,21 @@ def carol_user(django_user_model):
     return django_user_model.objects.create_user(CAROL, email=CAROL)
 
 
+@pytest.fixture(autouse=True)
+def outbox(monkeypatch):
+    """Mail Heron sends (confirmation links), recorded instead of sent; the session's
+    password is "secret" (force_login leaves the vault empty)."""
+    sent = []
+
+    def send(config, username, password, envelope, message, *, trusted_relay=False):
+        sent.append({"username": username, "password": password, "envelope": envelope,
+                     "message": message, "trusted_relay": trusted_relay})
+
+    monkeypatch.setattr("webmail.smtp.send", send)
+    monkeypatch.setattr("accounts.vault.open_vault", lambda request: "secret")
+    return sent
+
+
 @pytest.fixture
 def alice(client, alice_user):
     client.force_login(alice_user)
@@ -135,7 +150,10 @@ def test_it_adds_an_identity(alice, alice_user):
     response = alice.post(SETTINGS, {
         "name": "Alice Smith", "email": "a.smith@heron.test", "reply_to": "team@heron.test",
         "signature": "Alice\r\nHeron team"}, follow=True)
-    assert notices(response) == ["Added the identity Alice Smith <a.smith@heron.test>."]
+    assert notices(response) == [
+        "Added the identity Alice Smith <a.smith@heron.test>.",
+        "To send as a.smith@heron.test, confirm it first: a link was mailed to "
+        "a.smith@heron.test."]
     added = alice_user.identities.get(email="a.smith@heron.test")
     assert (added.name, added.reply_to, added.signature, added.is_default) == (
         "Alice Smith", "team@heron.test", "Alice\nHeron team", False)

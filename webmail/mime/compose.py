@@ -4,6 +4,7 @@ Pure functions over the standard library's `email` package; nothing here talks t
 Every header value goes in as text with its control characters replaced, and the finished
 message is checked so that no value can open a header of its own.
 """
+import base64
 import html
 import io
 import re
@@ -198,6 +199,10 @@ def build_message(out: Outgoing, *, include_bcc: bool = False,
     ValueError for an invalid extra header name or one this function writes itself, an
     invalid message or content id, and AddressError for an address that cannot be sent to.
     """
+    return _build(out, include_bcc, msgid_domain, _read)
+
+
+def _build(out, include_bcc, msgid_domain, read):
     msg = EmailMessage(policy=_BUILD_POLICY)
     date = out.date or datetime.now().astimezone()
     msg["Date"] = format_datetime(date if date.tzinfo else date.astimezone())
@@ -218,9 +223,88 @@ def build_message(out: Outgoing, *, include_bcc: bool = False,
         if not _FIELD_NAME.fullmatch(name or "") or name.lower() in _OWN_HEADERS:
             raise ValueError(f"{name!r} cannot be set as an extra header")
         msg[name] = _header_text(value)
-    _add_body(msg, out)
+    _add_body(msg, out, read)
     _check_single_lines(msg)
     return msg
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where write_message() put the message, and what the copy kept in Sent needs."""
+
+    header_size: int     # the header block at the file's start, blank line included
+    filed_headers: bytes  # the same block with Bcc, for the copy filed in Sent
+
+
+# Files are base64-encoded straight into the message, this many bytes at a time: a whole
+# number of 57-byte input lines, so that each block gives whole 76-character lines.
+_BASE64_BLOCK = 57 * 16384
+
+
+def write_message(out: Outgoing, target: BinaryIO, *,
+                  msgid_domain: str | None = None) -> Written:
+    """Write the message `out` describes into the binary file `target`, without Bcc.
+
+    The bytes are those message_bytes(build_message(out)) gives, but no file is ever whole
+    in memory: the message is built with a one-line stand-in for each file's content, then
+    written with each stand-in replaced by the file's base64, read from its open() in
+    blocks. Attached messages are held in memory as before. filed_copy() gives the copy
+    that keeps Bcc, as message_bytes(build_message(out, include_bcc=True)) would. Raises
+    what build_message() raises."""
+    stand_ins = {}
+
+    def stand_in(file):
+        # 57 random bytes: one 76-character base64 line that nothing else can contain.
+        token = secrets.token_bytes(57)
+        stand_ins[base64.b64encode(token)] = file
+        return token
+
+    msg = _build(out, True, msgid_domain, stand_in)
+    with_bcc = message_bytes(msg)
+    del msg["Bcc"]
+    sent = message_bytes(msg)
+    filed_end, sent_end = with_bcc.index(b"\r\n\r\n") + 4, sent.index(b"\r\n\r\n") + 4
+    target.write(sent[:sent_end])
+    body, at = memoryview(sent)[sent_end:], 0
+    if stand_ins:
+        lines = re.compile(b"(" + b"|".join(map(re.escape, stand_ins)) + b")\r\n")
+        for found in lines.finditer(sent, sent_end):
+            target.write(body[at:found.start() - sent_end])
+            _write_base64(stand_ins[found.group(1)], target)
+            at = found.end() - sent_end
+    target.write(body[at:])
+    return Written(header_size=sent_end, filed_headers=with_bcc[:filed_end])
+
+
+def filed_copy(written: Written, source: BinaryIO) -> bytearray:
+    """The message with Bcc, from a file write_message() wrote (its position is moved): one
+    buffer, read into at its final size."""
+    source.seek(0, io.SEEK_END)
+    body_size = source.tell() - written.header_size
+    copy = bytearray(len(written.filed_headers) + body_size)
+    copy[:len(written.filed_headers)] = written.filed_headers
+    source.seek(written.header_size)
+    view = memoryview(copy)[len(written.filed_headers):]
+    while view:
+        count = source.readinto(view)
+        if not count:
+            raise OSError("the spooled message ended early")
+        view = view[count:]
+    return copy
+
+
+def _write_base64(file, target):
+    with closing(file.open()) as stream:
+        pending = b""
+        while True:
+            data = stream.read(_BASE64_BLOCK - len(pending))
+            if data:
+                pending += data
+            if pending and (not data or len(pending) == _BASE64_BLOCK):
+                target.write(base64.encodebytes(pending).replace(b"\n", b"\r\n"))
+                pending = b""
+            if not data:
+                return
 
 
 def message_bytes(msg: EmailMessage) -> bytes:
@@ -230,7 +314,7 @@ def message_bytes(msg: EmailMessage) -> bytes:
     return buffer.getvalue()
 
 
-def _add_body(msg, out):
+def _add_body(msg, out, read):
     inline = [f for f in out.files if f.content_id] if out.html is not None else []
     if out.html is None:
         msg.set_content(out.text or "", charset="utf-8")
@@ -242,13 +326,13 @@ def _add_body(msg, out):
         html_part = msg.get_payload()[1]
         for file in inline:
             maintype, subtype = _mime_type(file.content_type)
-            html_part.add_related(_read(file), maintype, subtype, disposition="inline",
+            html_part.add_related(read(file), maintype, subtype, disposition="inline",
                                   filename=_file_name(file.name),
                                   cid=f"<{_bare_content_id(file.content_id)}>")
     for file in out.files:
         if file not in inline:
             maintype, subtype = _mime_type(file.content_type)
-            msg.add_attachment(_read(file), maintype, subtype, filename=_file_name(file.name))
+            msg.add_attachment(read(file), maintype, subtype, filename=_file_name(file.name))
     for raw in out.attached_messages:
         # message/rfc822 may not be base64-encoded (RFC 2046 §5.2.1), so 8-bit mail is
         # declared 8bit and its bytes go out unchanged.

@@ -33,7 +33,7 @@ def _page(request, mail, form, status=200, problem=""):
 
 
 def _form(request, data=None, initial=None):
-    found = identities.identities_for(request.user)
+    found = identities.with_sending_state(request.user, identities.identities_for(request.user))
     form = ComposeForm(data, initial=initial, identities=found)
     # For the compose script: the signature block of each identity, to swap on a change.
     form.signatures = {str(i.id): i.signature_block() for i in found}
@@ -133,7 +133,8 @@ def send(request):
         try:
             notice = writing.send(mail, request.user, password, servers_for(
                 request.user.username), data)
-        except (mime_compose.AddressError, smtp.SmtpError) as refused:
+        except (mime_compose.AddressError, smtp.SmtpError,
+                identities.SenderRefused) as refused:
             problem = getattr(refused, "user_message", None) or str(refused)
             return _kept(request, mail, form, problem)
         except storage.StorageUnavailable:
