@@ -29,6 +29,9 @@ class Upload(models.Model):
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     # Set for an image placed in the HTML body, which refers to it as cid:<content_id>.
     content_id = models.CharField(max_length=100, blank=True)
+    # False while the bytes are on their way to storage: the row reserves their size against
+    # the limits (attachments/limits.py) but is not shown, sent or downloaded yet.
+    stored = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["created"]

@@ -11,17 +11,24 @@ import re
 import unicodedata
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import router
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from . import limits
 from .errors import StorageUnavailable
+from .limits import TooLarge, human_size  # noqa: F401 - part of this module's interface
 from .models import DRAFT_ID, INLINE_IMAGE_TYPES, Upload
 
 log = logging.getLogger(__name__)
+
+# An upload still not stored this long after its reservation died on the way (a request
+# lasts at most the worker timeout); purge_uploads removes what it left.
+UNSTORED_AFTER = timedelta(hours=1)
 
 FALLBACK_NAME = "attachment"
 OCTET_STREAM = "application/octet-stream"
@@ -29,14 +36,6 @@ _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$
 # Control and format characters (a right-to-left override can disguise "exe.pdf"), and
 # line or paragraph separators.
 _DROPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
-
-
-class TooLarge(Exception):
-    """The draft's attachments would pass HERON_MAX_MESSAGE_BYTES; the message is for users."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 class _Overflow(Exception):
@@ -99,20 +98,6 @@ def clean_content_type(raw):
     return value if _CONTENT_TYPE.fullmatch(value) else OCTET_STREAM
 
 
-def human_size(size):
-    """1536 -> "1.5 KB", 25 MiB -> "25 MB": sizes as users and operators read them."""
-    if size < 1024:
-        return f"{size} bytes"
-    value, unit = (size / 1024, "KB") if size < 1024 * 1024 else (size / 1024 / 1024, "MB")
-    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
-
-
-def _too_large(what, adding, total, over=""):
-    limit = settings.HERON_MAX_MESSAGE_BYTES
-    return TooLarge(f"Attachments are limited to {human_size(limit)} a message; {what} "
-                    f"({over}{human_size(adding)}) would make it {over}{human_size(total)}.")
-
-
 # --- Storing ---------------------------------------------------------------------------
 
 class _HashingReader:
@@ -151,60 +136,67 @@ class _HashingReader:
         return False
 
 
-def _on_primary():
-    # Limits and purges go by the primary: a lagging replica would undercount.
-    return Upload.objects.db_manager(router.db_for_write(Upload))
-
-
-def draft_total(owner, draft, *, primary=False):
-    """Bytes of all the owner's uploads for this draft."""
-    uploads = _on_primary() if primary else Upload.objects
-    return uploads.filter(owner=owner, draft=draft).aggregate(total=Sum("size"))["total"] or 0
-
-
 def _check_draft(draft):
     if not DRAFT_ID.fullmatch(str(draft)):
         raise ValueError("a draft id is 32 lower-case hex digits")
 
 
+def _new_upload(owner, draft, uploaded_file, inline):
+    """The record of a file about to be stored: not stored yet, its declared size reserved."""
+    upload_id = uuid.uuid4()
+    content_type = clean_content_type(uploaded_file.content_type)
+    return Upload(
+        id=upload_id, owner=owner, draft=draft, name=clean_name(uploaded_file.name),
+        content_type=content_type, size=uploaded_file.size or 0, sha256="",
+        key=f"uploads/{owner.pk}/{draft}/{upload_id.hex}", stored=False,
+        content_id=f"{upload_id.hex}@heron"
+        if inline and content_type in INLINE_IMAGE_TYPES else "")
+
+
+def _store(upload, uploaded_file, room, others):
+    """Stream the file to its reserved key and settle its size. Read past its declared size
+    and the room left, it is refused there; `others` are the bytes reserved beside it."""
+    reader = _HashingReader(uploaded_file, allowance=upload.size + room.free)
+    try:
+        with _backend("store an upload"):
+            saved = default_storage.save(upload.key, reader)
+    except _Overflow as overflow:
+        raise limits.refusal(upload.name, overflow.count, room.in_draft + others,
+                             room.in_all + others, over="over ") from None
+    limits.settle(upload, reader.count, reader.digest.hexdigest(), saved)
+
+
+def save_uploads(owner, draft, uploaded_files, *, inline=False):
+    """Store several files for one draft, all or none; returns the Uploads in order.
+
+    Their declared sizes are reserved first, against HERON_MAX_MESSAGE_BYTES for the draft
+    and HERON_UPLOAD_QUOTA_BYTES for all the owner's uploads, as one step that parallel
+    uploads on any frontend cannot slip between (attachments/limits.py); the bytes actually
+    read are held to the limits too. Raises TooLarge, or StorageUnavailable when the backend
+    fails; either way nothing is kept, in the database or in storage.
+    """
+    _check_draft(draft)
+    files = list(uploaded_files)
+    uploads = [_new_upload(owner, draft, uploaded_file, inline) for uploaded_file in files]
+    what = uploads[0].name if len(uploads) == 1 else f"these {len(uploads)} files"
+    room = limits.reserve(owner, draft, uploads, what)
+    adding = sum(upload.size for upload in uploads)
+    try:
+        for upload, uploaded_file in zip(uploads, files):
+            _store(upload, uploaded_file, room, others=adding - upload.size)
+    except BaseException:
+        for upload in uploads:
+            _remove_object(upload.key)
+        limits.release(uploads)
+        raise
+    return uploads
+
+
 def save_upload(owner, draft, uploaded_file, *, inline=False):
     """Stream one Django UploadedFile to storage and record it; returns the Upload.
 
-    Raises TooLarge (nothing kept) when the draft's uploads would pass
-    HERON_MAX_MESSAGE_BYTES, judged first by the declared size and again by the bytes
-    actually read; StorageUnavailable when the backend fails.
-    """
-    _check_draft(draft)
-    limit = settings.HERON_MAX_MESSAGE_BYTES
-    name = clean_name(uploaded_file.name)
-    existing = draft_total(owner, draft, primary=True)
-    declared = uploaded_file.size or 0
-    if existing + declared > limit:
-        raise _too_large(name, declared, existing + declared)
-
-    upload_id = uuid.uuid4()
-    key = f"uploads/{owner.pk}/{draft}/{upload_id.hex}"
-    reader = _HashingReader(uploaded_file, allowance=limit - existing)
-    try:
-        with _backend("store an upload"):
-            saved = default_storage.save(key, reader)
-    except _Overflow as overflow:
-        _remove_object(key)
-        raise _too_large(name, overflow.count, existing + overflow.count, over="over ") from None
-    except StorageUnavailable:
-        _remove_object(key)
-        raise
-
-    content_type = clean_content_type(uploaded_file.content_type)
-    content_id = f"{upload_id.hex}@heron" if inline and content_type in INLINE_IMAGE_TYPES else ""
-    try:
-        return Upload.objects.create(
-            id=upload_id, owner=owner, draft=draft, name=name, content_type=content_type,
-            size=reader.count, sha256=reader.digest.hexdigest(), key=saved,
-            content_id=content_id)
-    except Exception:
-        _remove_object(saved)
-        raise
+    The limits and failures of save_uploads."""
+    return save_uploads(owner, draft, [uploaded_file], inline=inline)[0]
 
 
 class _StreamFile:
@@ -234,32 +226,9 @@ class _StreamFile:
 
 def save_stream(owner, draft, name, content_type, chunks):
     """Store bytes that arrive as an iterator of chunks (a forwarded message's attachments,
-    streamed from IMAP), with the limits and records of save_upload; returns the Upload."""
+    streamed from IMAP), with the limits and records of save_upload; returns the Upload.
+    Its size is unknown until read, so it reserves nothing and is checked as it settles."""
     return save_upload(owner, draft, _StreamFile(name, content_type, chunks))
-
-
-def save_uploads(owner, draft, uploaded_files, *, inline=False):
-    """Store several files for one draft, all or none; returns the Uploads in order.
-
-    The declared sizes together are checked against the limit before anything is stored.
-    """
-    _check_draft(draft)
-    files = list(uploaded_files)
-    declared = sum(f.size or 0 for f in files)
-    existing = draft_total(owner, draft, primary=True)
-    if existing + declared > settings.HERON_MAX_MESSAGE_BYTES:
-        what = clean_name(files[0].name) if len(files) == 1 else f"these {len(files)} files"
-        raise _too_large(what, declared, existing + declared)
-    saved = []
-    try:
-        for uploaded_file in files:
-            saved.append(save_upload(owner, draft, uploaded_file, inline=inline))
-    except Exception:
-        for upload in saved:
-            _remove_object(upload.key)
-            upload.delete()
-        raise
-    return saved
 
 
 def _remove_object(key):
@@ -275,7 +244,8 @@ def _remove_object(key):
 
 def uploads_for(owner, draft):
     """The owner's uploads for a draft, oldest first."""
-    return list(Upload.objects.filter(owner=owner, draft=draft).order_by("created", "name"))
+    return list(Upload.objects.filter(owner=owner, draft=draft, stored=True)
+                .order_by("created", "name"))
 
 
 def get_upload(owner, upload_id):
@@ -284,7 +254,7 @@ def get_upload(owner, upload_id):
         upload_id = uuid.UUID(str(upload_id))
     except ValueError:
         return None
-    return Upload.objects.filter(id=upload_id, owner=owner).first()
+    return Upload.objects.filter(id=upload_id, owner=owner, stored=True).first()
 
 
 def open_upload(upload):
@@ -319,16 +289,20 @@ def delete_draft_uploads(owner, draft):
 
 
 def stale_uploads(older_than):
-    """Uploads of drafts abandoned longer than `older_than` (a timedelta), oldest first.
+    """Uploads of drafts abandoned longer than `older_than` (a timedelta), oldest first,
+    and reservations whose upload died before it was stored (older than UNSTORED_AFTER).
 
     A draft is abandoned when none of its uploads is newer than that, so a draft still
     being worked on keeps its early attachments.
     """
-    cutoff = timezone.now() - older_than
+    now = timezone.now()
+    cutoff = now - older_than
     recent = Upload.objects.filter(owner=OuterRef("owner"), draft=OuterRef("draft"),
                                    created__gte=cutoff)
-    return list(_on_primary().filter(created__lt=cutoff).filter(~Exists(recent))
-                .select_related("owner").order_by("created"))
+    abandoned = Q(created__lt=cutoff) & ~Exists(recent)
+    died = Q(stored=False, created__lt=now - UNSTORED_AFTER)
+    uploads = Upload.objects.db_manager(router.db_for_write(Upload))
+    return list(uploads.filter(abandoned | died).select_related("owner").order_by("created"))
 
 
 def purge(older_than):

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webmail.views.api import api_login_required
 
-from . import storage
+from . import limits, storage
 from .forms import DraftForm, UploadForm
 from .models import INLINE_IMAGE_TYPES
 
@@ -50,7 +50,7 @@ def describe(upload):
 
 def _draft_listing(user, draft, uploads):
     return {"uploads": [describe(u) for u in uploads],
-            "total": storage.draft_total(user, draft),
+            "total": limits.draft_total(user, draft),
             "limit": settings.HERON_MAX_MESSAGE_BYTES}
 
 
@@ -123,7 +123,7 @@ def delete(request, upload_id):
         return _error(404, NOT_FOUND)
     storage.delete_upload(found)
     return JsonResponse({"deleted": str(upload_id),
-                         "total": storage.draft_total(request.user, found.draft),
+                         "total": limits.draft_total(request.user, found.draft),
                          "limit": settings.HERON_MAX_MESSAGE_BYTES})
 
 
