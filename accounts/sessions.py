@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
+from webmail import mail
 from webmail.middleware import wants_json
 
 from . import actions
@@ -142,19 +143,42 @@ class DisabledDomainMiddleware:
 def end(sessions):
     """End these sessions: delete each from the session store, then its row.
 
-    Returns how many were ended. The next request of each is anonymous and is sent to the
-    login page. Pooled IMAP connections of an ended session are never checked out again
-    (the pool is keyed by session) and close when idle.
+    Returns how many were ended. The next request of each, on any frontend, is anonymous
+    and is sent to the login page. This process closes its pooled IMAP connections of
+    each; other processes never check theirs out again (the pool is keyed by session),
+    and they close when idle.
     """
     # Read from the primary: a session that began a moment ago must not escape.
     primary = router.db_for_write(UserSession)
-    keys = list(sessions.using(primary).values_list("session_key", flat=True))
+    ended = list(sessions.using(primary).values_list("session_key", "user__username"))
     store = import_string(settings.SESSION_ENGINE).SessionStore
-    for session_key in keys:
+    for session_key, username in ended:
         store(session_key=session_key).delete()
         cache.delete(_seen_key(session_key))
-    UserSession.objects.using(primary).filter(session_key__in=keys).delete()
-    return len(keys)
+        mail.release_session(session_key, username)
+    UserSession.objects.using(primary).filter(
+        session_key__in=[session_key for session_key, _ in ended]).delete()
+    return len(ended)
+
+
+def sessions_of(user):
+    """The user's live sessions, the most recently seen first."""
+    return list(UserSession.objects.filter(user=user, last_seen__gte=live_since())
+                .order_by("-last_seen", "-pk"))
+
+
+def end_own(request, session_id=None):
+    """End one of the request user's other sessions (by UserSession id), or all of them
+    (None); the request's own is left. Returns the rows ended; none for an id that is not
+    one of the user's other sessions."""
+    others = UserSession.objects.filter(user=request.user).exclude(
+        session_key=request.session.session_key)
+    if session_id is not None:
+        others = others.filter(pk=session_id)
+    primary = router.db_for_write(UserSession)
+    rows = list(others.using(primary))
+    end(UserSession.objects.filter(pk__in=[row.pk for row in rows]))
+    return rows
 
 
 def sign_out_everywhere(users):

@@ -16,5 +16,7 @@ urlpatterns = [
          name="identity-resend"),
     path("settings/identities/<int:identity_id>/confirm/<str:token>/", views.identity_confirm,
          name="identity-confirm"),
+    path("settings/sessions/<int:session_id>/end/", views.session_end, name="session-end"),
+    path("settings/sessions/end-others/", views.sessions_end_others, name="sessions-end-others"),
     path("contacts/", views.contacts_view, name="contacts"),
 ]

@@ -3,7 +3,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timesince import timesince
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -70,7 +72,48 @@ def settings_view(request):
             return redirect("accounts:settings")
     return render(request, "accounts/settings.html", {
         "identities": identities.with_sending_state(
-            request.user, identities.identities_for(request.user)), "form": form})
+            request.user, identities.identities_for(request.user)), "form": form,
+        "sessions": _shown_sessions(request)})
+
+
+def _shown_sessions(request):
+    """The user's sessions as the settings page shows them; never their keys."""
+    shown = []
+    for row in sessions.sessions_of(request.user):
+        current = row.session_key == request.session.session_key
+        shown.append({"id": row.pk, "browser": browser_name(row.user_agent),
+                      "client_ip": row.client_ip, "last_seen": row.last_seen,
+                      "current": current, "seen": "now" if current else _seen(row.last_seen)})
+    # This session first, then the others as recently seen.
+    return sorted(shown, key=lambda session: not session["current"])
+
+
+def _seen(moment):
+    # last_seen is written at most every SEEN_EVERY, so it cannot say more precisely.
+    if timezone.now() - moment < sessions.SEEN_EVERY:
+        return f"in the last {int(sessions.SEEN_EVERY.total_seconds() // 60)} minutes"
+    return f"{timesince(moment, depth=1)} ago"
+
+
+@login_required
+@require_POST
+def session_end(request, session_id):
+    """Sign out one of the user's other sessions, on whichever frontend it is used."""
+    ended = sessions.end_own(request, session_id)
+    if not ended:
+        raise Http404("No such session.")
+    notices.success(request, f"Signed out the session of {browser_name(ended[0].user_agent)}.")
+    return redirect(f"{reverse('accounts:settings')}#sessions-heading")
+
+
+@login_required
+@require_POST
+def sessions_end_others(request):
+    """Sign out every session of the user but this one."""
+    count = len(sessions.end_own(request))
+    notices.success(request, "Signed out 1 other session." if count == 1 else
+                    f"Signed out {count} other sessions.")
+    return redirect(f"{reverse('accounts:settings')}#sessions-heading")
 
 
 @never_cache

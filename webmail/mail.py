@@ -16,7 +16,11 @@ POOL = SessionPool(max_size=settings.IMAP_POOL_MAX, idle_seconds=settings.IMAP_P
 
 
 def _key(request):
-    return f"{request.session.session_key}:{request.user.username}"
+    return _pool_key(request.session.session_key, request.user.username)
+
+
+def _pool_key(session_key, username):
+    return f"{session_key}:{username}"
 
 
 @contextmanager
@@ -52,6 +56,15 @@ def release(request):
     """Close the request session's pooled connections (logout)."""
     if request.user.is_authenticated and request.session.session_key:
         POOL.discard(_key(request))
+
+
+def release_session(session_key, username):
+    """Close this process's pooled connections of a session ended from another request.
+
+    Other processes cannot be reached from here; their connections of that session are
+    never checked out again (the session is gone) and close when idle.
+    """
+    POOL.discard(_pool_key(session_key, username))
 
 
 QUOTA_SECONDS = 300
