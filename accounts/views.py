@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from webmail.views.api import api_login_required
 
-from . import actions, confirmations, contacts, identities, vault
+from . import actions, confirmations, contacts, identities, sessions, vault
+from .browsers import browser_name
 from .forms import IdentityForm, LoginForm
 
 
