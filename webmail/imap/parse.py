@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 
+from ..mime.headers import cut_words
 from .types import Address, Mailbox
 
 # Mailbox roles in the order the folder tree shows them.
@@ -49,8 +50,11 @@ def header_value(raw):
 
 
 def decode_words(raw):
-    """Decode RFC 2047 encoded-words in a header value; malformed input is kept as is."""
-    text = to_text(raw)
+    """Decode RFC 2047 encoded-words in a header value; malformed input is kept as is.
+
+    The value is first cut to MAX_ENCODED characters (mime.headers.cut_words): a 1 MB
+    Subject of encoded-words took 5 s to decode."""
+    text = cut_words(to_text(raw))
     if "=?" not in text:
         return " ".join(text.split())
     try:

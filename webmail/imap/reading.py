@@ -6,8 +6,8 @@ never sits whole in a frontend's memory.
 """
 import binascii
 import dataclasses
-from email import message_from_bytes, policy
 
+from ..mime.text import mime_filename
 from . import parse, structure
 from .errors import MessageGone
 from .summary import summary_from
@@ -68,10 +68,11 @@ class ReadingMixin:
             rest = [uid for uid in rest if uid in present]
         flags.update(self.flags_of(mailbox, rest, confirm=listed is None))
         found = [outlines[uid] for uid in uids if uid in flags]
-        chosen = {o.summary.uid: structure.body_parts(o.parts, prefer) for o in found}
+        chosen = {o.summary.uid: _chosen(o, prefer) for o in found}
         bodies = {}
         if fetch_body and max_body > 0:
-            bodies = self._bodies([(o.summary.uid, chosen[o.summary.uid][0], o.single)
+            bodies = self._bodies([(o.summary.uid, chosen[o.summary.uid][0],
+                                    o.single or chosen[o.summary.uid][2])
                                    for o in found if chosen[o.summary.uid][0] is not None],
                                   max_body)
         unread = [o.summary.uid for o in found if "\\Seen" not in flags[o.summary.uid]]
@@ -89,7 +90,8 @@ class ReadingMixin:
         bodies = {}
         if wanted and max_body > 0:
             self._ensure_selected(wanted[0].mailbox)
-            bodies = self._bodies([(m.uid, m.body, m.single) for m in wanted], max_body)
+            bodies = self._bodies([(m.uid, m.body, m.single or m.loose) for m in wanted],
+                                  max_body)
         return [m if m.body_raw is not None else
                 dataclasses.replace(m, body_raw=bodies.get(m.uid, b"")) for m in messages]
 
@@ -99,6 +101,7 @@ class ReadingMixin:
         bodystructure = data.get(b"BODYSTRUCTURE")
         single = _single(bodystructure)
         summary = dataclasses.replace(summary_from(uid, data), flags=None)
+        walked = structure.walk(bodystructure)
         return Outline(
             summary=summary,
             cc=parse.addresses(envelope.cc if envelope else None),
@@ -107,8 +110,10 @@ class ReadingMixin:
             in_reply_to=parse.to_text(envelope.in_reply_to) if envelope else "",
             references=parse.header_value(
                 _section_value(data, "BODY[HEADER.FIELDS (REFERENCES)]")),
-            parts=self._named(uid, tuple(structure.leaves(bodystructure)), single),
-            single=single)
+            parts=self._named(uid, walked.parts, single),
+            single=single,
+            parts_total=walked.total if walked.total > len(walked.parts) else 0,
+            too_deep=walked.too_deep)
 
     def _bodies(self, wanted, max_body):
         """{uid: the body part's MIME header followed by its (encoded) bytes}, for
@@ -191,7 +196,16 @@ class ReadingMixin:
             yield tail
 
 
-def _message(mailbox, outline, flags, body, alternative, raw_body, max_body, seen):
+def _chosen(outline, prefer):
+    """(body, alternative, loose) of an outline: see structure.body_parts; where the
+    structure is broken (structure.is_broken) the body is the message's whole text."""
+    body, alternative = structure.body_parts(outline.parts, prefer)
+    if structure.is_broken(outline.parts, outline.too_deep, body, outline.single):
+        return structure.whole_text(outline.summary.size), None, True
+    return body, alternative, False
+
+
+def _message(mailbox, outline, flags, body, alternative, loose, raw_body, max_body, seen):
     summary = outline.summary
     return Message(
         uid=summary.uid, mailbox=mailbox, subject=summary.subject, sender=summary.sender,
@@ -201,7 +215,8 @@ def _message(mailbox, outline, flags, body, alternative, raw_body, max_body, see
         attachments=structure.attachments(outline.parts, (body, alternative)),
         alternative=alternative, parts=outline.parts, message_id=outline.message_id,
         in_reply_to=outline.in_reply_to, references=outline.references,
-        single=outline.single)
+        single=outline.single, parts_total=outline.parts_total, too_deep=outline.too_deep,
+        loose=loose)
 
 
 def _single(bodystructure):
@@ -259,12 +274,3 @@ def _b64_lenient(data):
             yield binascii.a2b_base64(data[start:start + 4])
         except binascii.Error:
             continue
-
-
-
-def mime_filename(header):
-    """The file name a part's own MIME header gives (RFC 2231 and 2047 decoded), or ""."""
-    try:
-        return message_from_bytes(header + b"\r\n", policy=policy.default).get_filename() or ""
-    except (LookupError, ValueError, UnicodeError, AttributeError, TypeError, IndexError):
-        return ""

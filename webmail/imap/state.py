@@ -287,7 +287,8 @@ def _outline_json(outline):
     return {"m": _as_json(outline.summary), "c": _people(outline.cc),
             "r": _people(outline.reply_to), "i": outline.message_id,
             "n": outline.in_reply_to, "f": outline.references, "s": outline.single,
-            "p": [dataclasses.astuple(part) for part in outline.parts]}
+            "p": [dataclasses.astuple(part) for part in outline.parts],
+            "o": [outline.parts_total, outline.too_deep]}
 
 
 def _outline(uid, value):
@@ -295,4 +296,5 @@ def _outline(uid, value):
                    cc=tuple(Address(*pair) for pair in value["c"]),
                    reply_to=tuple(Address(*pair) for pair in value["r"]),
                    message_id=value["i"], in_reply_to=value["n"], references=value["f"],
-                   single=value["s"], parts=tuple(Part(*fields) for fields in value["p"]))
+                   single=value["s"], parts=tuple(Part(*fields) for fields in value["p"]),
+                   parts_total=value.get("o", (0, 0))[0], too_deep=value.get("o", (0, 0))[1])

@@ -1,11 +1,81 @@
 """Walking BODYSTRUCTURE: the leaves of a message and the part to show as its body."""
 import re
+from dataclasses import dataclass
 from urllib.parse import unquote
 
+from imapclient.response_parser import parse_fetch_response
+
+from ..mime.headers import MAX_ENCODED, MAX_PARAMS
 from .parse import decode_words, to_text
 from .types import Part
 
+# Leaves kept of one message; the rest are counted and named in a notice.
+MAX_PARTS = 2000
+# Multipart levels followed; real mail nests a few, a forwarded chain a dozen.
+MAX_DEPTH = 40
+# Nodes walked at most, to count what is left out.
+MAX_COUNTED = 100_000
+# Parentheses nested in one FETCH answer that imapclient's recursive parser is given;
+# each costs it about two Python frames, and Cyrus sends a 1,000-deep structure whole.
+MAX_NESTING = 120
+# What stands in for a group nested past MAX_NESTING: a leaf walk() counts as too deep.
+CUT_MARK = (b"X-HERON-CUT", b"TOO-DEEP")
+_CUT = b'("X-HERON-CUT" "TOO-DEEP")'
+_SPECIAL = re.compile(rb'[()"\\]')
+
 _CONTINUATION = re.compile(r"^(?P<name>[^*]+)\*(?P<index>\d+)(?P<encoded>\*?)$")
+
+
+def fetch_response(lines, normalise_times=True, uid_is_key=True):
+    """imapclient's parse_fetch_response() of the lines, with groups nested deeper than
+    MAX_NESTING first replaced by a leaf that walk() counts as too deep: imapclient's
+    parser recurses twice per parenthesis and a hostile structure would otherwise end in
+    RecursionError for the whole answer (every message of a list page)."""
+    return parse_fetch_response(cut_nesting(lines), normalise_times, uid_is_key)
+
+
+def cut_nesting(lines, limit=MAX_NESTING):
+    """The lines of an IMAP answer (bytes, or (text, literal) pairs as imaplib gives them)
+    with each parenthesised group that opens past depth limit replaced by a flat stand-in;
+    quoted strings and literals are skipped over, a literal inside a cut group is dropped.
+    Lines that cannot nest that deep are returned as they are. Linear time."""
+    if sum((record[0] if isinstance(record, tuple) else record).count(b"(")
+           for record in lines) <= limit:
+        return lines
+    out, pending, depth, cutting = [], b"", 0, None
+    for record in lines:
+        text, literal = record if isinstance(record, tuple) else (record, None)
+        kept, start, quoted, ignore = [], 0, False, -1
+        for found in _SPECIAL.finditer(text):
+            at = found.start()
+            char = text[at:at + 1]
+            if at == ignore:
+                continue
+            if quoted:
+                if char == b"\\":
+                    ignore = at + 1
+                elif char == b'"':
+                    quoted = False
+            elif char == b'"':
+                quoted = True
+            elif char == b"(":
+                depth += 1
+                if depth > limit and cutting is None:
+                    kept.append(text[start:at] + _CUT)
+                    cutting = depth
+            elif char == b")":
+                if cutting == depth:
+                    cutting, start = None, at + 1
+                depth -= 1
+        if cutting is None:
+            kept.append(text[start:])
+        pending += b"".join(kept)
+        if literal is not None and cutting is None:
+            out.append((pending, literal))
+            pending = b""
+    if pending:
+        out.append(pending)
+    return out
 
 
 def _params(raw):
@@ -13,7 +83,8 @@ def _params(raw):
     if not isinstance(raw, tuple):
         return {}
     plain, pieces = {}, {}
-    for i in range(0, len(raw) - 1, 2):
+    # As bounded_header() does for MIME text: the first MAX_PARAMS parameters count.
+    for i in range(0, min(len(raw) - 1, 2 * MAX_PARAMS), 2):
         if not isinstance(raw[i], bytes):
             continue
         key, value = to_text(raw[i]).lower(), to_text(raw[i + 1])
@@ -28,7 +99,7 @@ def _params(raw):
     for name, parts in pieces.items():
         parts.sort()
         encoded = parts[0][2]
-        joined = "".join(value for _index, value, _enc in parts)
+        joined = "".join(value for _index, value, _enc in parts)[:MAX_ENCODED]
         plain[name] = _rfc2231(joined) if encoded else joined
     return plain
 
@@ -51,38 +122,68 @@ def _disposition(part):
     return "", {}
 
 
-def leaves(structure, prefix="", limit=2000):
-    """The single parts of a BODYSTRUCTURE in order, with their IMAP section numbers."""
-    found = []
+@dataclass(frozen=True)
+class Walk:
+    """What walk() found: the leaves it keeps, and how much it left out."""
 
-    def walk(node, section, depth, related=False):
-        if len(found) >= limit or depth > 40 or not node:
-            return
+    parts: tuple
+    total: int = 0  # leaves in the structure; parts holds at most MAX_PARTS of them
+    too_deep: int = 0  # subtrees nested past MAX_DEPTH (or cut by cut_nesting), left out
+
+
+def walk(structure, prefix="", limit=MAX_PARTS):
+    """The single parts of a BODYSTRUCTURE in order, with their IMAP section numbers, and
+    counts of what is left out: leaves past limit and subtrees past MAX_DEPTH.
+
+    Iterative, so a structure nested thousands deep costs no recursion; time grows with
+    the nodes, counted up to MAX_COUNTED. Odd nodes are skipped, never raise."""
+    found, total, too_deep, seen = [], 0, 0, 0
+    stack = [(structure, prefix, 0, False)]
+    while stack and seen < MAX_COUNTED:
+        node, section, depth, related = stack.pop()
+        seen += 1
+        if not isinstance(node, tuple) or not node:
+            continue
+        if depth > MAX_DEPTH or node[:2] == CUT_MARK:
+            too_deep += 1
+            continue
         if isinstance(node[0], list):
-            is_related = to_text(node[1]).lower() == "related"
-            for index, child in enumerate(node[0], start=1):
-                walk(child, f"{section}.{index}" if section else str(index), depth + 1,
-                     related or (is_related and index > 1))
-            return
-        try:
-            params = _params(node[2])
-            kind, disp_params = _disposition(node)
-            found.append(Part(
-                section=section or "1",
-                content_type=f"{to_text(node[0])}/{to_text(node[1])}".lower(),
-                filename=disp_params.get("filename") or params.get("name") or "",
-                size=int(node[6]) if isinstance(node[6], int) else 0,
-                encoding=to_text(node[5]).lower() if node[5] else "7bit",
-                charset=params.get("charset", ""),
-                disposition=kind,
-                related=related and kind != "attachment",
-                content_id=to_text(node[3]).strip().strip("<>") if node[3] else "",
-            ))
-        except (IndexError, TypeError, ValueError):
-            return
+            is_related = len(node) > 1 and to_text(node[1]).lower() == "related"
+            stack.extend(reversed([
+                (child, f"{section}.{index}" if section else str(index), depth + 1,
+                 related or (is_related and index > 1))
+                for index, child in enumerate(node[0], start=1)]))
+            continue
+        total += 1
+        if len(found) < limit:
+            part = _leaf(node, section, related)
+            if part is not None:
+                found.append(part)
+    return Walk(tuple(found), total, too_deep)
 
-    walk(structure, prefix, 0)
-    return found
+
+def _leaf(node, section, related):
+    try:
+        params = _params(node[2])
+        kind, disp_params = _disposition(node)
+        return Part(
+            section=section or "1",
+            content_type=f"{to_text(node[0])}/{to_text(node[1])}".lower(),
+            filename=disp_params.get("filename") or params.get("name") or "",
+            size=int(node[6]) if isinstance(node[6], int) else 0,
+            encoding=to_text(node[5]).lower() if node[5] else "7bit",
+            charset=params.get("charset", ""),
+            disposition=kind,
+            related=related and kind != "attachment",
+            content_id=to_text(node[3]).strip().strip("<>") if node[3] else "",
+        )
+    except (IndexError, TypeError, ValueError):
+        return None
+
+
+def leaves(structure, prefix="", limit=MAX_PARTS):
+    """The single parts of a BODYSTRUCTURE in order, with their IMAP section numbers."""
+    return list(walk(structure, prefix, limit).parts)
 
 
 def _readable(parts, wanted):
@@ -95,9 +196,26 @@ def body_parts(parts, prefer="html"):
 
     prefer is "html" or "text"; without the preferred kind the other one is the body.
     """
-    text, html = _readable(parts, "text/plain"), _readable(parts, "text/html")
+    text = _readable(parts, "text/plain") or _readable(parts, "text/enriched")
+    html = _readable(parts, "text/html")
     first, second = (html, text) if prefer == "html" else (text, html)
     return (first, second) if first else (second, None)
+
+
+def is_broken(parts, too_deep, body, single):
+    """True when a structure yields no text to show though the message may hold some: no
+    body was found and parts were nested too deep or none could be read at all, or every
+    part of a multipart is empty (a boundary that never appears: the text is all preamble)."""
+    if body is None:
+        return too_deep > 0 or not parts
+    return not single and body.size == 0 and all(part.size == 0 for part in parts)
+
+
+def whole_text(size):
+    """The stand-in Part for a broken structure's body: all of the message after its
+    header, fetched as TEXT and read as loose text (mime.text.loose_text)."""
+    return Part(section="TEXT", content_type="text/plain", filename="", size=size,
+                encoding="7bit", charset="", disposition="")
 
 
 def body_part(parts):

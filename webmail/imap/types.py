@@ -115,6 +115,8 @@ class Outline:
     references: str
     parts: tuple  # every leaf, file names filled in
     single: bool  # not multipart: the message body is its only part
+    parts_total: int = 0  # leaves in the structure, when more than parts holds (else 0)
+    too_deep: int = 0  # subtrees nested too deep to follow, left out of parts
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,9 @@ class Message(Flagged):
     in_reply_to: str = ""
     references: str = ""
     single: bool = False  # not multipart (its body is fetched as TEXT, not a section)
+    parts_total: int = 0  # as in Outline
+    too_deep: int = 0
+    loose: bool = False  # the structure is broken: the body is the message's whole text
 
     @property
     def is_html(self):
