@@ -1,4 +1,5 @@
-"""A user's sessions: recorded at login, forgotten at logout, ended by an operator.
+"""A user's sessions: recorded at login, forgotten at logout, listed for their user, and
+ended by the user (Settings), by an operator, or when an operator disables the mail domain.
 
 The session store cannot list one user's sessions, so each login records a UserSession
 row (see its docstring for why the raw key is kept) and each logout deletes it. The
