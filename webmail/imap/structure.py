@@ -204,10 +204,12 @@ def body_parts(parts, prefer="html"):
 
 def is_broken(parts, too_deep, body, single):
     """True when a structure yields no text to show though the message may hold some: no
-    body was found and parts were nested too deep or none could be read at all, or every
+    body was found and parts were nested too deep, none could be read at all, or the text
+    is inside attached messages (message/rfc822, which a reader opens inline); or every
     part of a multipart is empty (a boundary that never appears: the text is all preamble)."""
     if body is None:
-        return too_deep > 0 or not parts
+        return (too_deep > 0 or not parts
+                or any(part.content_type.startswith("message/") for part in parts))
     return not single and body.size == 0 and all(part.size == 0 for part in parts)
 
 

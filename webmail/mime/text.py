@@ -193,7 +193,8 @@ def _chunk_text(fields, lines):
 
 def _lenient_base64(data):
     clean = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
-    clean = clean[:len(clean) - len(clean) % 4]
+    clean = clean[:len(clean) - (len(clean) % 4 == 1)]  # one odd character decodes to nothing
+    clean += b"=" * (-len(clean) % 4)
     try:
         return binascii.a2b_base64(clean)
     except binascii.Error:
