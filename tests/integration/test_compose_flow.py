@@ -293,3 +293,68 @@ def test_an_inline_image_survives_a_draft_and_arrives_as_a_cid_part(person, dire
     assert related and related[0].get_content() == png
     cid = related[0]["Content-ID"].strip("<>")
     assert f"cid:{cid}" in message.get_body(("html",)).get_content()
+
+
+CONFIRM_SUBJECT = f"Confirm that you send as {CAROL}"
+
+
+def _forget_links(conn):
+    conn.select_folder("INBOX")
+    conn.delete_messages(conn.search(["SUBJECT", CONFIRM_SUBJECT]))
+    conn.expunge()
+
+
+def _link_in(conn):
+    [uid] = delivered(conn, "INBOX", "SUBJECT", CONFIRM_SUBJECT)
+    text = parsed(conn, uid).get_content()
+    _forget_links(conn)
+    return re.search(r"https?://[^/\s]+(/accounts/settings/identities/\d+/confirm/\S+/)",
+                     text).group(1)
+
+
+def test_a_confirmed_alias_sends_and_arrives_with_that_from(person, direct_imap, token):
+    """Alice also reads carol@heron.test (say, a shared mailbox): she adds it, confirms the
+    link that arrives there, and sends as it."""
+    from accounts.models import Identity
+
+    alice, bob = person(ALICE), person(BOB)
+    carol_imap = direct_imap(CAROL)
+    _forget_links(carol_imap)
+    added = alice.post("/accounts/settings/", {"name": f"Team {token}", "email": CAROL},
+                       follow=True)
+    assert f"a link was mailed to {CAROL}" in added.content.decode()
+    link = _link_in(carol_imap)
+    assert bob.get(link).status_code == 404, "only Alice can use her link"
+    assert alice.get(link).status_code == 200
+    assert "you can now send as" in alice.post(link, follow=True).content.decode()
+
+    alias = Identity.objects.get(user__username=ALICE, email=CAROL)
+    fields = form_fields(compose_page(alice))
+    fields.update(identity=str(alias.id), to=BOB, subject=f"From the team {token}", body="Hi")
+    assert "Message sent." in alice.post("/mail/compose/send/", fields,
+                                         follow=True).content.decode()
+    bob_imap = direct_imap(BOB)
+    [uid] = delivered(bob_imap, "INBOX", "SUBJECT", token)
+    got = parsed(bob_imap, uid)
+    assert got["From"] == f"Team {token} <{CAROL}>"
+    assert got["Return-Path"] in (None, f"<{CAROL}>")
+
+
+def test_an_unconfirmed_alias_does_not_send_and_the_draft_is_kept(
+        person, direct_imap, token, django_user_model):
+    from accounts import identities
+    from accounts.models import Identity
+
+    alice = person(ALICE)
+    user = django_user_model.objects.get(username=ALICE)
+    alias = identities.save(user, Identity(email=CAROL, name=f"Not yet {token}"))
+    page = compose_page(alice)
+    assert f'<option value="{alias.id}" disabled>' in page and "(not confirmed)" in page
+    fields = form_fields(page)
+    fields.update(identity=str(alias.id), to=BOB, subject=f"Unconfirmed {token}", body="Hi")
+    response = alice.post("/mail/compose/send/", fields)
+    assert response.status_code == 422
+    assert f"You have not confirmed that you send as {CAROL}" in html.unescape(
+        response.content.decode())
+    assert delivered(direct_imap(ALICE), "Drafts", "SUBJECT", token), "the draft is saved"
+    assert delivered(direct_imap(BOB), "INBOX", "SUBJECT", token, timeout=2) == []
