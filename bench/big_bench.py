@@ -22,7 +22,9 @@ cache, its warm ones do not. "inbox after new mail" is the inbox page right afte
 IMAP client delivered a message and expunged the one it delivered before (so the mailbox
 keeps its size): what a page costs when the folder changed under the cache; "search after
 new mail" is the same for a search seen before. Then the worker's RSS is sampled every 50 ms while the
-100 MiB attachment in bench1k's folder "Big" downloads.
+100 MiB attachment in bench1k's folder "Big" downloads, and its peak RSS (VmHWM) is read
+while it sends a message with a 25 MB attachment to the first stack user
+(bench/send_bench.py).
 
 Writes bench/results.json, bench/results/table.md and bench/results/latency.png.
 """
@@ -45,6 +47,7 @@ import redis
 import requests
 
 import mailboxes
+import send_bench
 from http_bench import free_port, rss_mb, start_gunicorn, worker_pid
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -338,6 +341,12 @@ def table(results):
                      f"({download['mb_per_s']} MB/s); worker RSS {download['rss_before_mb']} MB "
                      f"before, {download['rss_peak_mb']} MB peak, {download['rss_after_mb']} MB "
                      "after.")
+    sent = results.get("send_25mb")
+    if sent:
+        lines.append(f"Sending a {sent['attachment_bytes'] / 1e6:g} MB attachment "
+                     f"({sent['message_bytes'] / 1e6:.1f} MB message): {sent['seconds']} s; "
+                     f"worker RSS {sent['rss_before_mb']} MB before, {sent['rss_peak_mb']} MB "
+                     f"peak (+{sent['rss_growth_mb']} MB), {sent['rss_after_mb']} MB after.")
     return "\n".join(lines) + "\n"
 
 
@@ -384,6 +393,7 @@ def main():
                 results["sizes"][str(size)] = measure_size(base, size)
             if min(mailboxes.SIZES) in sizes:
                 results["download_100mib"] = measure_download(base, server.pid)
+            results["send_25mb"] = send_bench.measure_send(base, server.pid)
         except BaseException:
             log.seek(0)
             print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
