@@ -1,4 +1,6 @@
 """Broken, hostile and odd mail opens with a page, never a 5xx (on the stack's Dovecot)."""
+import html
+import re
 import sysconfig
 from pathlib import Path
 from urllib.parse import quote
@@ -78,3 +80,71 @@ def test_hostile_and_broken_messages_open_without_a_server_error(heron, scratch)
         if set(statuses.values()) != {200}:
             failures[name] = statuses
     assert not failures, failures
+
+
+def _shapes():
+    """(name, raw, text the page or frame shows, notice the page shows or ""); built by the
+    unit tests' builders, so both levels try the same shapes."""
+    from tests.unit import test_hostile_structure as shapes
+
+    top = shapes.top
+    yield ("30,000 Content-Type parameters", top("params") + b"Content-Type: text/plain; "
+           b"charset=utf-8" + shapes.many_params(30_000) + b"\r\n\r\nhello params\r\n",
+           "hello params", "")
+    yield ("text/enriched", top("enriched") + b"Content-Type: text/enriched\r\n\r\n"
+           b"<bold>Hello</bold> <italic>world</italic>\r\n", "Hello world", "")
+    for name, (raw, text) in shapes.BROKEN.items():
+        if name != "bare CR line ends":  # a server stores bare CRs as line ends of its own
+            yield name, raw, text.split("\n")[0], ""
+    yield ("empty multipart", top("empty") + b"Content-Type: multipart/mixed; boundary=b"
+           b"\r\n\r\n--b--\r\n", "This message has no text to show.", "")
+    yield "headers only", top("headers only"), "This message has no text to show.", ""
+    yield ("10,000 sibling parts", shapes.siblings(10_000), "part 0",
+           "This message has more parts than Heron shows")
+    yield ("a 1 MB header line", top("x" * 1_000_000) + b"Content-Type: text/plain\r\n\r\n"
+           b"under a big header\r\n", "under a big header", "")
+    yield ("a 1 MB encoded Subject", b"From: a@b.example\r\n" + shapes.encoded_subject(45_000)
+           + b"\r\nContent-Type: text/plain\r\n\r\nencoded\r\n", "café café café", "")
+    yield ("5,000 RFC 2231 segments", top("2231") + b"Content-Type: multipart/mixed; "
+           b"boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n--b\r\n"
+           + shapes.rfc2231_segments(5000) + b"\r\n\r\nQUJD\r\n--b--\r\n", "café0-1-2", "")
+    yield ("invalid charset", top("charset") + b"Content-Type: text/plain; charset=x-nope"
+           b"\r\n\r\ncaf\xe9 au lait\r\n", "au lait", "")
+    yield ("base64 garbage", top("b64") + b"Content-Type: text/plain\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n!!!*&^%$\r\nQUJD\r\n", "ABC", "")
+
+
+@pytest.mark.parametrize("account", ["dovecot", "cyrus"], indirect=True)
+def test_hostile_mail_shows_what_fits_and_names_the_rest(heron, scratch, account):
+    conn, folder, append = scratch
+    base = f"?mailbox={quote(folder)}"
+    failures = {}
+    for name, raw, text, notice in _shapes():
+        if account.kind == "cyrus" and "1,000 deep" in name:
+            continue  # see test_a_structure_a_thousand_deep_opens
+        uid = append(raw)
+        page = heron.get(f"/mail/message/{uid}/{base}")
+        frame = heron.get(f"/mail/message/{uid}/body/{base}")
+        shown = page.content.decode() + re.sub(r"<[^>]*>", "", frame.content.decode())
+        if page.status_code != 200 or frame.status_code != 200:
+            failures[name] = (page.status_code, frame.status_code)
+        elif html.escape(text, quote=False) not in shown or notice not in shown:
+            failures[name] = "text or notice missing"
+        elif "<script" in frame.content.decode():
+            failures[name] = "a script in the frame"
+    assert not failures, failures
+    assert heron.get(f"/mail/{base}").status_code == 200
+
+
+@pytest.mark.parametrize("account", ["dovecot"], indirect=True)
+def test_a_structure_a_thousand_deep_opens(heron, scratch):
+    from tests.unit import test_hostile_structure as shapes
+
+    conn, folder, append = scratch
+    base = f"?mailbox={quote(folder)}"
+    for raw, text in (shapes.BROKEN["nested 1,000 deep"], shapes.BROKEN[
+            "message/rfc822 1,000 deep"]):
+        uid = append(raw)
+        page = heron.get(f"/mail/message/{uid}/{base}")
+        assert page.status_code == 200 and text in page.content.decode()
+    assert heron.get(f"/mail/{base}").status_code == 200
