@@ -337,7 +337,7 @@ def test_a_confirmed_alias_sends_and_arrives_with_that_from(person, direct_imap,
     [uid] = delivered(bob_imap, "INBOX", "SUBJECT", token)
     got = parsed(bob_imap, uid)
     assert got["From"] == f"Team {token} <{CAROL}>"
-    assert got["Return-Path"] in (None, f"<{CAROL}>")
+    assert got["Return-Path"] == f"<{CAROL}>", "the envelope sender is the alias"
 
 
 def test_an_unconfirmed_alias_does_not_send_and_the_draft_is_kept(
