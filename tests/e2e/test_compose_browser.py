@@ -114,7 +114,8 @@ def test_choosing_another_identity_swaps_its_signature(live_server, page, django
     main.signature = "Bob\nHeron team"
     main.save()
     Identity.objects.create(user=user, name="Bob at home", email="bob.home@heron.test",
-                            signature="Sent from my kitchen")
+                            signature="Sent from my kitchen",
+                            confirmed_email="bob.home@heron.test")
     page.goto(f"{live_server.url}/mail/compose/")
     message = page.get_by_label("Message", exact=True)
     assert message.input_value().endswith("-- \nBob\nHeron team")
