@@ -183,10 +183,16 @@ def _data(client, stream):
     if code != 354:
         raise SmtpRefused(_reason(code, text))
     size = 0
-    for chunk in data_chunks(stream):
-        client.send(chunk)
-        size += len(chunk)
-    client.send(b".\r\n")
+    try:
+        for chunk in data_chunks(stream):
+            client.send(chunk)
+            size += len(chunk)
+        client.send(b".\r\n")
+    except BaseException:
+        # Half a message is on the wire: QUIT would be read as more of it, and the server
+        # would answer nothing until the timeout. Dropping the connection discards it.
+        client.close()
+        raise
     code, text = client.getreply()
     if code != 250:
         raise SmtpRefused(_reason(code, text))

@@ -73,6 +73,8 @@ class _SmtpSession(socketserver.StreamRequestHandler):
                 self.reply("354 go on")
                 lines = []
                 while (data := self.rfile.readline()) != b".\r\n":
+                    if not data:
+                        return  # the client hung up in the middle: no message
                     server.received += data
                     lines.append(data[1:] if data.startswith(b".") else data)
                 server.messages.append({**envelope, "data": b"".join(lines)})
@@ -344,3 +346,18 @@ def test_the_fake_speaks_enough_smtp_for_smtplib(smtp_server):
         client.sendmail(ALICE, ["b@heron.test"], b"Subject: x\r\n\r\n.dot\r\n")
     assert server.messages[0]["data"] == b"Subject: x\r\n\r\n.dot\r\n"
     assert b64decode(server.commands[1].split()[2]) == b"\0" + ALICE.encode() + b"\0pw"
+
+
+def test_a_message_that_cannot_be_read_to_its_end_is_not_sent(smtp_server):
+    server = smtp_server()
+
+    class Broken(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() > 1000:
+                raise OSError("disk gone")
+            return super().read(min(size, 500))
+
+    with pytest.raises(smtp.SmtpUnavailable):
+        smtp.send(server.config, ALICE, "pw", smtp.Envelope(ALICE, (ALICE,)),
+                  Broken(b"Subject: x\r\n\r\n" + b"line\r\n" * 1000))
+    assert server.messages == [], "the server got half a message and no end of it"
