@@ -20,7 +20,6 @@ import time
 import uuid
 from pathlib import Path
 
-import requests
 from imapclient import IMAPClient
 
 from http_bench import free_port, log_in, rss_mb, start_gunicorn, worker_pid
