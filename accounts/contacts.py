@@ -111,7 +111,9 @@ def suggest(user, prefix, limit=8):
     Case-insensitive; most often seen first, then most recently seen. Returns dicts with
     name, email and label (see label()). An empty prefix suggests nothing.
     """
-    prefix = " ".join((prefix or "").split()).lower()[:254]
+    # NUL and other controls are in no name or address (and PostgreSQL refuses NUL).
+    prefix = "".join(ch if ch.isprintable() else " " for ch in (prefix or "")[:1000])
+    prefix = " ".join(prefix.split()).lower()[:254]
     if not prefix:
         return []
     limit = max(1, min(int(limit), MAX_LIMIT))

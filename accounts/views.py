@@ -20,7 +20,8 @@ from .forms import IdentityForm, LoginForm
 
 def _next_url(request):
     target = request.POST.get("next") or request.GET.get("next") or "/mail/"
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # A path of this site only: redirect() would take a bare word for a view's name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return "/mail/"
 

@@ -207,7 +207,8 @@ class MailErrorMiddleware:
 def safe_next(request, default="/mail/"):
     """The page to return to after a POST: its "next" field if it is ours, else default."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+    # A path of this site only: redirect() would take a bare word for a view's name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
         return target
     return default

@@ -116,19 +116,23 @@ class Account:
         return client
 
 
-@pytest.fixture(params=SERVER_KINDS)
-def account(request, stack_users):
-    kind = request.param
-    user = "bob@heron.test"
+def stack_account(kind, stack_users, user="bob@heron.test"):
+    """user's account on the stack's "dovecot" or "cyrus"."""
     if kind == "dovecot":
         config = ServerConfig(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]), "none")
         return Account(kind, config, user, stack_users[user])
-    if kind == "cyrus":
-        if not os.environ.get("CYRUS_IMAP_HOST"):
-            pytest.fail("CYRUS_IMAP_HOST is not set: the stack has no Cyrus (run make test)")
-        config = ServerConfig(os.environ["CYRUS_IMAP_HOST"], int(os.environ["CYRUS_IMAP_PORT"]),
-                              "none")
-        return Account(kind, config, user, stack_users[user])
+    if not os.environ.get("CYRUS_IMAP_HOST"):
+        pytest.fail("CYRUS_IMAP_HOST is not set: the stack has no Cyrus (run make test)")
+    config = ServerConfig(os.environ["CYRUS_IMAP_HOST"], int(os.environ["CYRUS_IMAP_PORT"]),
+                          "none")
+    return Account(kind, config, user, stack_users[user])
+
+
+@pytest.fixture(params=SERVER_KINDS)
+def account(request, stack_users):
+    kind = request.param
+    if kind in ("dovecot", "cyrus"):
+        return stack_account(kind, stack_users)
     demo = request.getfixturevalue("demo_server")
     return Account(kind, demo, "demo@heron.demo", "demopass")
 
