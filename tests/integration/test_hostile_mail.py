@@ -96,6 +96,10 @@ def _shapes():
     for name, (raw, text) in shapes.BROKEN.items():
         if name != "bare CR line ends":  # a server stores bare CRs as line ends of its own
             yield name, raw, text.split("\n")[0], ""
+    yield ("text, html, text in multipart/mixed", top("sandwich") + b"Content-Type: "
+           b"multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+           b"first text\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>second html</p>\r\n"
+           b"--b\r\nContent-Type: text/plain\r\n\r\nthird text\r\n--b--\r\n", "third text", "")
     yield ("empty multipart", top("empty") + b"Content-Type: multipart/mixed; boundary=b"
            b"\r\n\r\n--b--\r\n", "This message has no text to show.", "")
     yield "headers only", top("headers only"), "This message has no text to show.", ""

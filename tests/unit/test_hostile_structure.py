@@ -334,3 +334,45 @@ def test_enriched_text_drops_commands_and_parameters():
     assert enriched_to_text(
         "<bold>Now</bold> <color><param>red</param>see</color>\r\n\r\n"
         "<nofill>a\nb</nofill> <<x>") == "Now see\na\nb <x>"
+
+
+# --- inline parts in a row -----------------------------------------------------------------
+
+HTML = BodyData.create((b"text", b"html", (b"charset", b"utf-8"), None, None, b"7bit", 30, 1,
+                        None, None, None, None))
+PDF = BodyData.create((b"application", b"pdf", (b"name", b"a.pdf"), None, None, b"base64", 50,
+                       None, (b"attachment", (b"filename", b"a.pdf")), None, None))
+
+
+@pytest.mark.parametrize("shape, sections", [
+    (multipart(PLAIN, HTML, PLAIN), ["1", "2", "3"]),
+    (multipart(HTML, PDF), []),  # one inline part: the body, as before
+    (multipart(multipart(PLAIN, HTML, subtype=b"alternative"), PDF), []),
+    (multipart(multipart(PLAIN, HTML, subtype=b"alternative"), PLAIN), []),
+    (multipart(PLAIN, ENRICHED, PDF, PLAIN), ["1", "2", "4"]),
+    (multipart(*[PLAIN] * 10_000), [str(n) for n in range(1, structure.MAX_SHOWN_PARTS + 1)]),
+], ids=["text, html, text", "html and a file", "alternative and a file",
+        "alternative then text", "text, enriched, file, text", "10,000 siblings"])
+def test_inline_parts_are_shown_in_a_row_as_a_mail_client_shows_them(shape, sections):
+    assert [p.section for p in structure.inline_sequence(structure.leaves(shape))] == sections
+
+
+def test_text_and_html_parts_in_a_row_are_each_sanitized_and_all_shown():
+    first = b"Content-Type: text/plain\r\n\r\nfirst <text>"
+    shown = show_body(message(
+        first, text_part(),
+        more=(Part("2", "text/html", "", 5, "7bit", "", ""), text_part()),
+        more_raw=(b"Content-Type: text/html\r\n\r\n<p>second</p><script>alert(1)</script>"
+                  b"<img src=https://t.example/a.gif><style>p{color:red}",
+                  b"Content-Type: text/plain\r\n\r\nthird")))
+    assert shown.is_html and shown.remote_blocked == 1
+    assert shown.html.index("first &lt;text&gt;") < shown.html.index("second") < (
+        shown.html.index("third"))
+    assert "<script" not in shown.html and "t.example" not in shown.html
+
+
+def test_text_parts_in_a_row_stay_text():
+    shown = show_body(message(b"Content-Type: text/plain\r\n\r\none", text_part(),
+                              more=(text_part("text/enriched"),),
+                              more_raw=(b"Content-Type: text/enriched\r\n\r\n<bold>two</bold>",)))
+    assert not shown.is_html and shown.html == "one\n\ntwo"

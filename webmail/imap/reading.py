@@ -6,6 +6,7 @@ never sits whole in a frontend's memory.
 """
 import binascii
 import dataclasses
+from typing import NamedTuple
 
 from ..mime.text import mime_filename
 from . import parse, structure
@@ -71,15 +72,15 @@ class ReadingMixin:
         chosen = {o.summary.uid: _chosen(o, prefer) for o in found}
         bodies = {}
         if fetch_body and max_body > 0:
-            bodies = self._bodies([(o.summary.uid, chosen[o.summary.uid][0],
-                                    o.single or chosen[o.summary.uid][2])
-                                   for o in found if chosen[o.summary.uid][0] is not None],
+            bodies = self._bodies([(o.summary.uid, chosen[o.summary.uid].shown,
+                                    o.single or chosen[o.summary.uid].loose)
+                                   for o in found if chosen[o.summary.uid].body is not None],
                                   max_body)
         unread = [o.summary.uid for o in found if "\\Seen" not in flags[o.summary.uid]]
         if mark_read and unread:
             self._store(mailbox, unread, [b"\\Seen"])
-        return [_message(mailbox, o, flags[o.summary.uid], *chosen[o.summary.uid],
-                         bodies.get(o.summary.uid, b"" if fetch_body else None), max_body,
+        return [_message(mailbox, o, flags[o.summary.uid], chosen[o.summary.uid],
+                         bodies.get(o.summary.uid, () if fetch_body else None), max_body,
                          mark_read)
                 for o in found]
 
@@ -90,10 +91,11 @@ class ReadingMixin:
         bodies = {}
         if wanted and max_body > 0:
             self._ensure_selected(wanted[0].mailbox)
-            bodies = self._bodies([(m.uid, m.body, m.single or m.loose) for m in wanted],
-                                  max_body)
-        return [m if m.body_raw is not None else
-                dataclasses.replace(m, body_raw=bodies.get(m.uid, b"")) for m in messages]
+            bodies = self._bodies([(m.uid, (m.body, *m.more), m.single or m.loose)
+                                   for m in wanted], max_body)
+        return [m if m.body_raw is not None else dataclasses.replace(
+                    m, **_raw_fields(bodies.get(m.uid, ()), len(m.more)))
+                for m in messages]
 
     def _outline(self, uid, data):
         """The Outline of one FETCH of MESSAGE_FIELDS (file names filled in)."""
@@ -116,23 +118,22 @@ class ReadingMixin:
             too_deep=walked.too_deep)
 
     def _bodies(self, wanted, max_body):
-        """{uid: the body part's MIME header followed by its (encoded) bytes}, for
-        (uid, part, single) triples; one FETCH per distinct section."""
-        by_section = {}
-        for uid, part, single in wanted:
-            key = ("HEADER", "TEXT") if single else (f"{part.section}.MIME", part.section)
-            by_section.setdefault(key, []).append(uid)
+        """{uid: (each shown part's MIME header followed by its (encoded) bytes)}, for
+        (uid, parts shown, single) triples; one FETCH per distinct set of sections. The
+        parts of one message share max_body."""
+        by_sections = {}
+        for uid, shown, single in wanted:
+            keys = tuple(("HEADER", "TEXT") if single else (f"{part.section}.MIME",
+                                                            part.section) for part in shown)
+            by_sections.setdefault(keys, []).append(uid)
         bodies = {}
-        for (head, content), uids in by_section.items():
-            data = self._call("fetch", uids, [f"BODY.PEEK[{head}]",
-                                              f"BODY.PEEK[{content}]<0.{max_body}>"])
+        for keys, uids in by_sections.items():
+            limit = max_body // len(keys)
+            data = self._call("fetch", uids, [item for head, content in keys for item in (
+                f"BODY.PEEK[{head}]", f"BODY.PEEK[{content}]<0.{limit}>")])
             for uid in uids:
-                each = data.get(uid, {})
-                header_bytes = _section_value(each, f"BODY[{head}]")
-                raw = _section_value(each, f"BODY[{content}]<0>")
-                if not header_bytes.endswith(b"\r\n\r\n") and not header_bytes.endswith(b"\n\n"):
-                    header_bytes = header_bytes.rstrip(b"\r\n") + b"\r\n\r\n"
-                bodies[uid] = header_bytes + raw
+                bodies[uid] = tuple(_with_header(data.get(uid, {}), head, content)
+                                    for head, content in keys)
         return bodies
 
     def parts(self, mailbox, uid):
@@ -196,27 +197,59 @@ class ReadingMixin:
             yield tail
 
 
+def _with_header(data, head, content):
+    header_bytes = _section_value(data, f"BODY[{head}]")
+    raw = _section_value(data, f"BODY[{content}]<0>")
+    if not header_bytes.endswith(b"\r\n\r\n") and not header_bytes.endswith(b"\n\n"):
+        header_bytes = header_bytes.rstrip(b"\r\n") + b"\r\n\r\n"
+    return header_bytes + raw
+
+
+class _Chosen(NamedTuple):
+    body: object  # Part or None
+    alternative: object
+    more: tuple
+    loose: bool
+
+    @property
+    def shown(self):
+        return (self.body, *self.more)
+
+
 def _chosen(outline, prefer):
-    """(body, alternative, loose) of an outline: see structure.body_parts; where the
-    structure is broken (structure.is_broken) the body is the message's whole text."""
+    """What of an outline is shown: the body and its alternative (structure.body_parts),
+    or the inline parts a reader shows in a row (structure.inline_sequence), or, where the
+    structure is broken (structure.is_broken), the message's whole text (loose)."""
+    sequence = structure.inline_sequence(outline.parts)
+    if sequence:
+        return _Chosen(sequence[0], None, sequence[1:], False)
     body, alternative = structure.body_parts(outline.parts, prefer)
     if structure.is_broken(outline.parts, outline.too_deep, body, outline.single):
-        return structure.whole_text(outline.summary.size), None, True
-    return body, alternative, False
+        return _Chosen(structure.whole_text(outline.summary.size), None, (), True)
+    return _Chosen(body, alternative, (), False)
 
 
-def _message(mailbox, outline, flags, body, alternative, loose, raw_body, max_body, seen):
+def _raw_fields(raws, more):
+    """body_raw and more_raw from the bytes _bodies() gave (or none: empty bytes)."""
+    raws = tuple(raws) + (b"",) * (1 + more - len(raws))
+    return {"body_raw": raws[0], "more_raw": raws[1:1 + more]}
+
+
+def _message(mailbox, outline, flags, chosen, raws, max_body, seen):
     summary = outline.summary
+    body, shown = chosen.body, [part for part in chosen.shown if part is not None]
     return Message(
         uid=summary.uid, mailbox=mailbox, subject=summary.subject, sender=summary.sender,
         to=summary.to, cc=outline.cc, reply_to=outline.reply_to, date=summary.date,
         size=summary.size, flags=tuple(sorted(set(flags) | ({"\\Seen"} if seen else set()))),
-        body=body, body_raw=raw_body, body_truncated=bool(body and body.size > max_body),
-        attachments=structure.attachments(outline.parts, (body, alternative)),
-        alternative=alternative, parts=outline.parts, message_id=outline.message_id,
+        body=body, body_truncated=any(part.size > max_body // len(shown) for part in shown),
+        attachments=structure.attachments(outline.parts, (body, chosen.alternative,
+                                                          *chosen.more)),
+        alternative=chosen.alternative, parts=outline.parts, message_id=outline.message_id,
         in_reply_to=outline.in_reply_to, references=outline.references,
         single=outline.single, parts_total=outline.parts_total, too_deep=outline.too_deep,
-        loose=loose)
+        loose=chosen.loose, more=chosen.more,
+        **(_raw_fields(raws, len(chosen.more)) if raws is not None else {"body_raw": None}))
 
 
 def _single(bodystructure):

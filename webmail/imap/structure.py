@@ -13,6 +13,9 @@ from .types import Part
 MAX_PARTS = 2000
 # Multipart levels followed; real mail nests a few, a forwarded chain a dozen.
 MAX_DEPTH = 40
+# Inline text parts shown in a row; more are listed as attachments.
+MAX_SHOWN_PARTS = 20
+_SHOWN_TYPES = ("text/plain", "text/html", "text/enriched")
 # Nodes walked at most, to count what is left out.
 MAX_COUNTED = 100_000
 # Parentheses nested in one FETCH answer that imapclient's recursive parser is given;
@@ -138,9 +141,9 @@ def walk(structure, prefix="", limit=MAX_PARTS):
     Iterative, so a structure nested thousands deep costs no recursion; time grows with
     the nodes, counted up to MAX_COUNTED. Odd nodes are skipped, never raise."""
     found, total, too_deep, seen = [], 0, 0, 0
-    stack = [(structure, prefix, 0, False)]
+    stack = [(structure, prefix, 0, False, False)]
     while stack and seen < MAX_COUNTED:
-        node, section, depth, related = stack.pop()
+        node, section, depth, related, choice = stack.pop()
         seen += 1
         if not isinstance(node, tuple) or not node:
             continue
@@ -148,21 +151,22 @@ def walk(structure, prefix="", limit=MAX_PARTS):
             too_deep += 1
             continue
         if isinstance(node[0], list):
-            is_related = len(node) > 1 and to_text(node[1]).lower() == "related"
+            subtype = to_text(node[1]).lower() if len(node) > 1 else ""
             stack.extend(reversed([
                 (child, f"{section}.{index}" if section else str(index), depth + 1,
-                 related or (is_related and index > 1))
+                 related or (subtype == "related" and index > 1),
+                 choice or subtype == "alternative")
                 for index, child in enumerate(node[0], start=1)]))
             continue
         total += 1
         if len(found) < limit:
-            part = _leaf(node, section, related)
+            part = _leaf(node, section, related, choice)
             if part is not None:
                 found.append(part)
     return Walk(tuple(found), total, too_deep)
 
 
-def _leaf(node, section, related):
+def _leaf(node, section, related, choice):
     try:
         params = _params(node[2])
         kind, disp_params = _disposition(node)
@@ -176,6 +180,7 @@ def _leaf(node, section, related):
             disposition=kind,
             related=related and kind != "attachment",
             content_id=to_text(node[3]).strip().strip("<>") if node[3] else "",
+            choice=choice,
         )
     except (IndexError, TypeError, ValueError):
         return None
@@ -200,6 +205,17 @@ def body_parts(parts, prefer="html"):
     html = _readable(parts, "text/html")
     first, second = (html, text) if prefer == "html" else (text, html)
     return (first, second) if first else (second, None)
+
+
+def inline_sequence(parts):
+    """The inline text and HTML parts a mail client shows one after another (text, then
+    HTML, then text again in a multipart/mixed), at most MAX_SHOWN_PARTS of them; () when
+    there are fewer than two, and body_parts() chooses the body. Renderings of a
+    multipart/alternative are never shown in a row: one of them is chosen."""
+    found = [part for part in parts if part.content_type in _SHOWN_TYPES
+             and part.disposition != "attachment" and not part.filename
+             and not part.related and not part.choice]
+    return tuple(found[:MAX_SHOWN_PARTS]) if len(found) > 1 else ()
 
 
 def is_broken(parts, too_deep, body, single):

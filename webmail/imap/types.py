@@ -92,6 +92,7 @@ class Part:
     disposition: str  # "attachment", "inline" or ""
     related: bool = False  # a resource of an HTML body (multipart/related), not an attachment
     content_id: str = ""  # Content-ID without angle brackets, for cid: references
+    choice: bool = False  # one of the renderings of a multipart/alternative
 
     @property
     def is_image(self):
@@ -144,6 +145,8 @@ class Message(Flagged):
     parts_total: int = 0  # as in Outline
     too_deep: int = 0
     loose: bool = False  # the structure is broken: the body is the message's whole text
+    more: tuple = ()  # inline parts shown after the body, in order (structure.inline_sequence)
+    more_raw: tuple = ()  # their MIME headers and encoded content, as body_raw
 
     @property
     def is_html(self):

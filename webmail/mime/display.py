@@ -27,6 +27,8 @@ def show_body(message, allow_remote=False, cid_url=None):
         return Shown("", False, notices=notices)
     if message.loose:
         return Shown(text_to_html(loose_text(message.body_raw)), False, notices=notices)
+    if message.more:
+        return _in_a_row(message, allow_remote, cid_url, notices)
     if body.content_type == "text/html":
         source = part_text(message.body_raw, body.content_type, body.charset, keep_html=True)
         clean = sanitize_html(source, allow_remote=allow_remote, cid_url=cid_url)
@@ -34,6 +36,32 @@ def show_body(message, allow_remote=False, cid_url=None):
                      notices)
     text = part_text(message.body_raw, body.content_type, body.charset)
     return Shown(text_to_html(text), False, notices=notices)
+
+
+def _in_a_row(message, allow_remote, cid_url, notices):
+    """Inline parts one after another, as a mail client shows a multipart/mixed: text
+    alone as text; with HTML among them, each HTML part through sanitize_html() and each
+    text part escaped (text_to_html), joined. Joining is safe: sanitize_html() gives
+    balanced markup of its allow-list, which has no raw-text element but its own escaped
+    <style>, so no part can reach into the next (an unclosed <style> would hide it)."""
+    pieces = list(zip((message.body, *message.more), (message.body_raw, *message.more_raw)))
+    if all(part.content_type != "text/html" for part, _raw in pieces):
+        text = "\n\n".join(part_text(raw, part.content_type, part.charset).strip("\n")
+                            for part, raw in pieces)
+        return Shown(text_to_html(text), False, notices=notices)
+    shown, blocked, trackers, remote = [], 0, 0, False
+    for part, raw in pieces:
+        if part.content_type == "text/html":
+            clean = sanitize_html(part_text(raw, part.content_type, part.charset,
+                                            keep_html=True),
+                                  allow_remote=allow_remote, cid_url=cid_url)
+            shown.append(clean.html)
+            blocked, trackers = blocked + clean.remote_blocked, trackers + clean.trackers
+            remote = remote or clean.has_remote
+        else:
+            text = text_to_html(part_text(raw, part.content_type, part.charset))
+            shown.append(f'<div style="white-space: pre-wrap">{text}</div>')
+    return Shown("".join(shown), True, blocked, trackers, remote, notices)
 
 
 def left_out(message):
