@@ -1,6 +1,7 @@
 """Sending: only as an address the user may use, only with a login, only safe envelope
 addresses, and the message streamed. SMTP is a fake server on loopback that records every
 byte it receives; IMAP is a small recorder of what writing.send files."""
+import inspect
 import io
 import os
 import random
@@ -19,6 +20,7 @@ from accounts import identities
 from accounts.domains import MailServers
 from accounts.models import Domain, Identity
 from webmail import smtp, writing
+from webmail.imap.session import MailSession
 from webmail.imap.types import ServerConfig
 from webmail.mime import compose
 
@@ -262,11 +264,20 @@ class SentRecorder:
     def file_sent(self, raw):
         self.filed.append(bytes(raw))
 
-    def discard_draft(self, key):
-        self.discarded.append(key)
+    def discard_draft(self, draft_key):
+        self.discarded.append(draft_key)
 
-    def set_flag(self, mailbox, uids, flag, value):
+    def set_flag(self, mailbox, uids, flag, on=True):
         raise AssertionError("no original to flag")
+
+
+def test_the_fakes_keep_up_with_what_they_stand_for():
+    for name in ("file_sent", "discard_draft", "set_flag"):
+        assert inspect.signature(getattr(SentRecorder, name)) == inspect.signature(
+            getattr(MailSession, name)), name
+    # The outbox fake of test_identities.py is written to this signature.
+    assert str(inspect.signature(smtp.send)) == (
+        "(config, username, password, envelope, message, *, trusted_relay=False)")
 
 
 @pytest.fixture
