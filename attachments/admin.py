@@ -9,13 +9,13 @@ class UploadAdmin(admin.ModelAdmin):
     """Uploads in flight: files attached to drafts not yet sent. Read-only; the bytes are
     removed with their draft, or by `manage.py purge_uploads`."""
 
-    list_display = ("owner", "name", "readable_size", "content_type", "draft", "created")
-    list_filter = ("created",)
+    list_display = ("owner", "name", "readable_size", "content_type", "draft", "created", "stored")
+    list_filter = ("created", "stored")
     search_fields = ("owner__username", "draft")
     date_hierarchy = "created"
     list_select_related = ("owner",)
     readonly_fields = ("id", "owner", "draft", "name", "content_type", "size", "sha256", "key",
-                       "created", "content_id")
+                       "created", "content_id", "stored")
 
     @admin.display(description="size", ordering="size")
     def readable_size(self, upload):
