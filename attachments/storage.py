@@ -13,7 +13,6 @@ import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import router
 from django.db.models import Exists, OuterRef, Q
