@@ -263,7 +263,8 @@ def test_imapclient_never_sees_a_structure_deeper_than_it_can_parse(lines, expec
 
 
 def test_a_shallow_answer_is_handed_on_untouched():
-    lines = [fetch_line(b'("text" "plain" NIL NIL NIL "7bit" 9 1)'), b"2 (UID 8 FLAGS ())"]
+    lines = [fetch_line(b'("text" "plain" ("name" "' + b"(" * 500 + b'") NIL NIL "7bit" 9 1)'),
+             b"2 (UID 8 FLAGS ())"]
     assert structure.cut_nesting(lines) is lines
 
 
