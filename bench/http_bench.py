@@ -54,7 +54,7 @@ def start_gunicorn(port, env=None, log=None):
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return process
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     process.kill()
     log.seek(0)
