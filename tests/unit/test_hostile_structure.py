@@ -377,3 +377,10 @@ def test_text_parts_in_a_row_stay_text():
                               more=(text_part("text/enriched"),),
                               more_raw=(b"Content-Type: text/enriched\r\n\r\n<bold>two</bold>",)))
     assert not shown.is_html and shown.html == "one\n\ntwo"
+
+
+@pytest.mark.parametrize("raw, expected", BROKEN.values(), ids=BROKEN.keys())
+def test_a_broken_message_read_as_one_part_gives_its_loose_text(raw, expected):
+    # What a reply quotes of a message whose structure is broken (writing.py reads the
+    # body with part_text).
+    assert part_text(raw, "text/plain").strip() == expected

@@ -17,13 +17,17 @@ def part_text(raw, content_type, charset="", keep_html=False):
     The header is bounded first (headers.bounded_header). Transfer encoding and charset
     are undone by the email package; an unknown or lying charset falls back to UTF-8 with
     replacement characters, so this never raises on hostile input. HTML is reduced to its
-    text unless keep_html is set; text/enriched loses its formatting commands.
+    text unless keep_html is set; text/enriched loses its formatting commands. Bytes whose
+    header says multipart or message (a broken message's whole text) go to loose_text().
     """
     raw, _cut = bounded_message(raw or b"")
     try:
         message = message_from_bytes(raw, policy=policy.default)
     except RecursionError:
         # Parts nested past the parser's reach (a part is a leaf, but its header may lie).
+        return loose_text(raw)
+    if message.is_multipart() or message.get_content_maintype() == "message":
+        # A whole message given as text (its structure is broken): read it loosely.
         return loose_text(raw)
     try:
         text = message.get_content()
