@@ -117,3 +117,23 @@ def test_login_events_are_visible_in_admin(client, fake_server, admin_client):
     log_in(client, password="wrong")
     page = admin_client.get("/admin/accounts/loginevent/").content.decode()
     assert ALICE in page and "Wrong address or password" in page
+
+
+@pytest.mark.parametrize("username", [
+    "alice", "alice@", "@heron.test", "alice heron@heron.test", '"a b"@heron.test',
+    "alice@heron.test\r\nZ1 DELETE Trash", "alice@heron.test\x00", "a\\b@heron.test",
+])
+def test_the_user_name_must_be_a_plain_mail_address(client, fake_server, username):
+    response = client.post("/accounts/login/", {"username": username, "password": "x"})
+    assert response.status_code == 200
+    # (Django's own check answers a NUL first: "Null characters are not allowed.")
+    assert (b"Enter your full email address" in response.content
+            or b"Null characters are not allowed" in response.content)
+    assert fake_server.logins == 0 and not LoginEvent.objects.exists()
+
+
+def test_the_user_name_is_taken_in_lower_case(client, fake_server):
+    response = client.post("/accounts/login/", {"username": " Alice@Heron.TEST ",
+                                                "password": PASSWORDS[ALICE]})
+    assert response.status_code == 302
+    assert LoginEvent.objects.get().username == ALICE
