@@ -66,10 +66,11 @@ def _text_of(message):
 
 
 def _identity_for(user, message):
-    """The identity the original was sent to, so a reply goes out from the same address."""
+    """The identity the original was sent to, so a reply goes out from the same address;
+    not one the user may not send from yet, which would only be refused."""
     addressed = {p.email.lower() for p in (*message.to, *message.cc) if p.email}
-    for identity in identities.identities_for(user):
-        if identity.email.lower() in addressed:
+    for identity in identities.with_sending_state(user, identities.identities_for(user)):
+        if identity.email.lower() in addressed and identity.may_send:
             return identity
     return identities.default_identity(user)
 

@@ -1,6 +1,7 @@
 """Sending: only as an address the user may use, only with a login, only safe envelope
 addresses, and the message streamed. SMTP is a fake server on loopback that records every
 byte it receives; IMAP is a small recorder of what writing.send files."""
+import dataclasses
 import inspect
 import io
 import os
@@ -20,7 +21,9 @@ from accounts import identities
 from accounts.domains import MailServers
 from accounts.models import Domain, Identity
 from webmail import smtp, writing
+from tests.helpers import FakeMailServer, make_summaries
 from webmail.imap.session import MailSession
+from webmail.imap.types import Address as ImapAddress
 from webmail.imap.types import ServerConfig
 from webmail.mime import compose
 
@@ -372,3 +375,19 @@ def test_a_message_that_cannot_be_read_to_its_end_is_not_sent(smtp_server):
         smtp.send(server.config, ALICE, "pw", smtp.Envelope(ALICE, (ALICE,)),
                   Broken(b"Subject: x\r\n\r\n" + b"line\r\n" * 1000))
     assert server.messages == [], "the server got half a message and no end of it"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("confirmed, replies_as", [(True, "alias@elsewhere.test"),
+                                                   (False, ALICE)])
+def test_a_reply_goes_out_from_the_alias_it_was_sent_to_once_confirmed(
+        alice_user, confirmed, replies_as):
+    alias = identities.save(alice_user, Identity(email="alias@elsewhere.test"))
+    if confirmed:
+        Identity.objects.filter(pk=alias.pk).update(confirmed_email=alias.email)
+    original = dataclasses.replace(make_summaries(1)[0], to=(ImapAddress("", alias.email),))
+    server = FakeMailServer({ALICE: {"password": "pw", "folders": {"INBOX": [original]}}})
+    mail = server.factory(None)
+    mail.login(ALICE, "pw")
+    reply = writing.reply(mail, alice_user, "INBOX", original.uid)
+    assert Identity.objects.get(pk=reply["identity"]).email == replies_as
