@@ -4,6 +4,7 @@ import time
 from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.headerregistry import Address
+from html import unescape as html_unescape
 from unittest.mock import patch
 
 import pytest
@@ -577,3 +578,18 @@ def test_compose_offers_an_unconfirmed_address_disabled(alice_user):
     assert f'<option value="{alias.id}" disabled>alice@elsewhere.test (not confirmed)</option>' in html
     chosen = str(ComposeForm(initial={"identity": alias.id}, identities=found)["identity"])
     assert f'<option value="{alias.id}" selected>' in chosen, "a draft keeps its choice"
+
+
+def test_an_operator_keeps_the_domain_list_and_relay_switch_in_admin(admin_client):
+    form = {"name": "heron.test", "imap_host": "h", "imap_port": "993", "imap_security": "ssl",
+            "smtp_host": "h", "smtp_port": "587", "smtp_security": "starttls", "active": "on"}
+    page_html = page(admin_client.get("/admin/accounts/domain/add/"))
+    assert "Addresses users may send as" in page_html and "Send without SMTP login" in page_html
+    refused = admin_client.post("/admin/accounts/domain/add/",
+                                {**form, "allowed_senders": "sales@heron.test\nsales"})
+    assert refused.status_code == 200 and "neither an address" in html_unescape(page(refused))
+    assert admin_client.post("/admin/accounts/domain/add/", {
+        **form, "allowed_senders": "sales@heron.test\r\n*@alias.test"}).status_code == 302
+    domain = Domain.objects.get()
+    assert (domain.allowed_senders, domain.trusted_relay) == (
+        "sales@heron.test\r\n*@alias.test", False)
