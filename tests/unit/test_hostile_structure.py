@@ -349,11 +349,12 @@ PDF = BodyData.create((b"application", b"pdf", (b"name", b"a.pdf"), None, None, 
     (multipart(PLAIN, HTML, PLAIN), ["1", "2", "3"]),
     (multipart(HTML, PDF), []),  # one inline part: the body, as before
     (multipart(multipart(PLAIN, HTML, subtype=b"alternative"), PDF), []),
-    (multipart(multipart(PLAIN, HTML, subtype=b"alternative"), PLAIN), []),
+    (multipart(multipart(PLAIN, HTML, subtype=b"alternative"), PLAIN), ["1.2", "2"]),
+    (multipart(PLAIN, multipart(PLAIN, PLAIN, subtype=b"alternative")), ["1", "2.1"]),
     (multipart(PLAIN, ENRICHED, PDF, PLAIN), ["1", "2", "4"]),
     (multipart(*[PLAIN] * 10_000), [str(n) for n in range(1, structure.MAX_SHOWN_PARTS + 1)]),
 ], ids=["text, html, text", "html and a file", "alternative and a file",
-        "alternative then text", "text, enriched, file, text", "10,000 siblings"])
+        "alternative then text", "text then a text-only alternative", "text, enriched, file, text", "10,000 siblings"])
 def test_inline_parts_are_shown_in_a_row_as_a_mail_client_shows_them(shape, sections):
     assert [p.section for p in structure.inline_sequence(structure.leaves(shape))] == sections
 

@@ -151,7 +151,7 @@ def walk(structure, prefix="", limit=MAX_PARTS):
     Iterative, so a structure nested thousands deep costs no recursion; time grows with
     the nodes, counted up to MAX_COUNTED. Odd nodes are skipped, never raise."""
     found, total, too_deep, seen = [], 0, 0, 0
-    stack = [(structure, prefix, 0, False, False)]
+    stack = [(structure, prefix, 0, False, "")]
     while stack and seen < MAX_COUNTED:
         node, section, depth, related, choice = stack.pop()
         seen += 1
@@ -165,7 +165,7 @@ def walk(structure, prefix="", limit=MAX_PARTS):
             stack.extend(reversed([
                 (child, f"{section}.{index}" if section else str(index), depth + 1,
                  related or (subtype == "related" and index > 1),
-                 choice or subtype == "alternative")
+                 choice or (section or "TEXT" if subtype == "alternative" else ""))
                 for index, child in enumerate(node[0], start=1)]))
             continue
         total += 1
@@ -220,11 +220,24 @@ def body_parts(parts, prefer="html"):
 def inline_sequence(parts):
     """The inline text and HTML parts a mail client shows one after another (text, then
     HTML, then text again in a multipart/mixed), at most MAX_SHOWN_PARTS of them; () when
-    there are fewer than two, and body_parts() chooses the body. Renderings of a
-    multipart/alternative are never shown in a row: one of them is chosen."""
-    found = [part for part in parts if part.content_type in _SHOWN_TYPES
-             and part.disposition != "attachment" and not part.filename
-             and not part.related and not part.choice]
+    there are fewer than two, and body_parts() chooses the body. Of the renderings of a
+    multipart/alternative one stands in the row, where the first of them stands: its HTML
+    when it has one (as mail clients show it), else its first text."""
+    readable = [part for part in parts if part.content_type in _SHOWN_TYPES
+                and part.disposition != "attachment" and not part.filename
+                and not part.related]
+    chosen = {}
+    for part in readable:
+        if part.choice and (part.choice not in chosen or (
+                part.content_type == "text/html" != chosen[part.choice].content_type)):
+            chosen[part.choice] = part
+    found, seen = [], set()
+    for part in readable:
+        if not part.choice:
+            found.append(part)
+        elif part.choice not in seen:
+            seen.add(part.choice)
+            found.append(chosen[part.choice])
     return tuple(found[:MAX_SHOWN_PARTS]) if len(found) > 1 else ()
 
 

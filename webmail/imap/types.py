@@ -92,7 +92,7 @@ class Part:
     disposition: str  # "attachment", "inline" or ""
     related: bool = False  # a resource of an HTML body (multipart/related), not an attachment
     content_id: str = ""  # Content-ID without angle brackets, for cid: references
-    choice: bool = False  # one of the renderings of a multipart/alternative
+    choice: str = ""  # section of the multipart/alternative it renders ("TEXT": the message)
 
     @property
     def is_image(self):
