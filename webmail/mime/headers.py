@@ -4,7 +4,8 @@ Python's email parser is slow on some hostile headers: a Content-Type with 30,00
 parameters took 25 s to parse and read, a 1 MB Subject of encoded-words 50 s to decode
 (policy.default) or 5 s (email.header). Real mail stays far below these limits, so a
 header block goes through bounded_header() and an encoded value through cut_words()
-before anything decodes them; what is cut is reported, never silently dropped.
+before anything decodes them. What is cut is noise (parameters past the fiftieth, the
+tail of a megabyte-long field); the text of the message is never cut here.
 """
 import re
 
@@ -34,24 +35,21 @@ def split_message(raw):
 
 
 def bounded_header(header):
-    """(header block, fields cut or left out) of a header block within the budget above.
+    """The header block within the budget above.
 
     Each field is cut at MAX_FIELD_BYTES (never inside an encoded-word), a Content-Type or
     Content-Disposition keeps its first MAX_PARAMS parameters, and the block keeps its
     Content-* fields, then the others in order, up to MAX_HEADER_BYTES. The fields keep
     their order and folding. Time grows linearly with the input.
     """
-    fields = _FIELD_START.split(header)
-    bounded = [_bounded_field(field) for field in fields]
-    cut = sum(a != b for a, b in zip(fields, bounded))
+    bounded = [_bounded_field(field) for field in _FIELD_START.split(header)]
     keep, budget = [False] * len(bounded), MAX_HEADER_BYTES
     for content in (True, False):
         for index, field in enumerate(bounded):
             if _is_content(field) == content and len(field) < budget:
                 keep[index] = True
                 budget -= len(field) + 2
-    cut += keep.count(False)
-    return b"\r\n".join(field for field, kept in zip(bounded, keep) if kept), cut
+    return b"\r\n".join(field for field, kept in zip(bounded, keep) if kept)
 
 
 def _is_content(field):
@@ -59,13 +57,12 @@ def _is_content(field):
 
 
 def _bounded_field(field):
-    name = field.split(b":", 1)[0].strip().lower()
-    if name in _PARAMETERISED:
-        field = _first_params(field)
     if len(field) > MAX_FIELD_BYTES:
         field = cut_words(field[:MAX_FIELD_BYTES].decode("latin-1")).encode("latin-1")
         # A folded line cut after its line end would leave an empty continuation.
         field = field.rstrip(b"\r\n")
+    if field.split(b":", 1)[0].strip().lower() in _PARAMETERISED:
+        field = _first_params(field)
     return field
 
 
@@ -99,9 +96,8 @@ def cut_words(text, limit=MAX_ENCODED):
 
 
 def bounded_message(raw):
-    """(the message's bytes with its header bounded, fields cut): see bounded_header()."""
+    """The message's bytes with its header bounded (see bounded_header())."""
     header, body = split_message(raw)
     if len(header) <= MAX_FIELD_BYTES and header.count(b";") <= MAX_PARAMS:
-        return raw, 0
-    bounded, cut = bounded_header(header)
-    return bounded + b"\r\n\r\n" + body, cut
+        return raw
+    return bounded_header(header) + b"\r\n\r\n" + body

@@ -20,7 +20,7 @@ def part_text(raw, content_type, charset="", keep_html=False):
     text unless keep_html is set; text/enriched loses its formatting commands. Bytes whose
     header says multipart or message (a broken message's whole text) go to loose_text().
     """
-    raw, _cut = bounded_message(raw or b"")
+    raw = bounded_message(raw or b"")
     try:
         message = message_from_bytes(raw, policy=policy.default)
     except RecursionError:
@@ -58,7 +58,7 @@ def _known(charset):
 
 def mime_filename(header):
     """The file name a part's own MIME header gives (RFC 2231 and 2047 decoded), or ""."""
-    bounded, _cut = bounded_message(header + b"\r\n\r\n")
+    bounded = bounded_message(header + b"\r\n\r\n")
     try:
         return message_from_bytes(bounded, policy=policy.default).get_filename() or ""
     except _PARSE_ERRORS:
@@ -115,7 +115,7 @@ def loose_text(raw):
     parts that are not text (images, files) are left out; the rest is kept as it is.
     """
     header, body = split_message(raw or b"")
-    top = _fields(bounded_header(header)[0].splitlines())
+    top = _fields(bounded_header(header).splitlines())
     boundaries = set(_boundaries(top.get(b"content-type", b"")))
     # The preamble of a multipart is plain text; a message that is not one keeps its type,
     # and an attached message (message/rfc822) starts with a header of its own.
