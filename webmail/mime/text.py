@@ -3,6 +3,7 @@ import binascii
 import quopri
 import re
 from email import message_from_bytes, policy
+from email.parser import BytesParser
 
 from .headers import bounded_header, bounded_message, split_message
 from .sanitize import html_to_text
@@ -21,12 +22,10 @@ def part_text(raw, content_type, charset="", keep_html=False):
     header says multipart or message (a broken message's whole text) go to loose_text().
     """
     raw = bounded_message(raw or b"")
-    try:
-        message = message_from_bytes(raw, policy=policy.default)
-    except RecursionError:
-        # Parts nested past the parser's reach (a part is a leaf, but its header may lie).
-        return loose_text(raw)
-    if message.is_multipart() or message.get_content_maintype() == "message":
+    # Only the header is parsed: a part is a leaf, and a body the email package parsed
+    # into parts could nest past its recursion or hold 10,000 parts (seconds).
+    message = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    if message.get_content_maintype() in ("multipart", "message"):
         # A whole message given as text (its structure is broken): read it loosely.
         return loose_text(raw)
     try:
