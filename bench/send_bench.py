@@ -8,9 +8,12 @@ copy in Sent. The peak is the kernel's own high-water mark (VmHWM), not a sample
 message is sent to the user themself; it is deleted from INBOX and Sent afterwards.
 
 `make bench` runs it from bench/big_bench.py on that bench's worker; run alone (the stack
-up and `.stack/env` sourced) it starts its own worker and prints the figures:
+up, `.stack/env` sourced and a SECRET_KEY of its own, as deploy/bench.sh makes one) it
+starts its own worker and prints the figures:
 
-    set -a; . .stack/env; set +a; .venv/bin/python bench/send_bench.py
+    set -a; . .stack/env; set +a
+    SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+        .venv/bin/python bench/send_bench.py
 """
 import os
 import re
