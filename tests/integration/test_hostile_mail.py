@@ -125,7 +125,7 @@ def test_hostile_mail_shows_what_fits_and_names_the_rest(heron, scratch, account
     failures = {}
     for name, raw, text, notice in _shapes():
         if account.kind == "cyrus" and "1,000 deep" in name:
-            continue  # see test_a_structure_a_thousand_deep_opens
+            continue  # Cyrus: see test_a_structure_a_thousand_deep_opens
         uid = append(raw)
         page = heron.get(f"/mail/message/{uid}/{base}")
         frame = heron.get(f"/mail/message/{uid}/body/{base}")
@@ -142,6 +142,9 @@ def test_hostile_mail_shows_what_fits_and_names_the_rest(heron, scratch, account
 
 @pytest.mark.parametrize("account", ["dovecot"], indirect=True)
 def test_a_structure_a_thousand_deep_opens(heron, scratch):
+    """Dovecot cuts a structure at its own depth limit. Cyrus sends all 1,000 levels,
+    which imapclient's recursive parser meets only through structure.fetch_response()
+    (MailSession._fetch parses with imapclient's parse_fetch_response directly)."""
     from tests.unit import test_hostile_structure as shapes
 
     conn, folder, append = scratch

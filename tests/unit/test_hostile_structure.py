@@ -358,6 +358,14 @@ def test_inline_parts_are_shown_in_a_row_as_a_mail_client_shows_them(shape, sect
     assert [p.section for p in structure.inline_sequence(structure.leaves(shape))] == sections
 
 
+def test_renderings_of_an_alternative_in_a_row_are_not_offered_as_files():
+    alternative = multipart(PLAIN, HTML, subtype=b"alternative")
+    parts = structure.leaves(multipart(alternative, alternative, PDF))
+    sequence = structure.inline_sequence(parts)
+    assert [p.section for p in sequence] == ["1.2", "2.2"]
+    assert [p.section for p in structure.attachments(parts, sequence)] == ["3"]
+
+
 def test_text_and_html_parts_in_a_row_are_each_sanitized_and_all_shown():
     first = b"Content-Type: text/plain\r\n\r\nfirst <text>"
     shown = show_body(message(

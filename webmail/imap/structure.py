@@ -265,11 +265,14 @@ def body_part(parts):
 
 
 def attachments(parts, body):
-    """The parts a user would call attachments: everything but the body and its resources."""
+    """The parts a user would call attachments: everything but the body, its resources and
+    the other text renderings of an alternative that is shown."""
     bodies = (body if isinstance(body, tuple) else (body,)) + body_parts(parts, "text")
+    shown = {p.choice for p in bodies if p is not None and p.choice}
     # Every other leaf is offered as a file: a server that omits the disposition (the
     # demo server) still shows a text attachment, and nothing of a message is hidden.
-    return tuple(p for p in parts if p not in bodies and not p.related)
+    return tuple(p for p in parts if p not in bodies and not p.related and not (
+        p.choice in shown and p.content_type in _SHOWN_TYPES))
 
 
 def has_attachments(structure):
