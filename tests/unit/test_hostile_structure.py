@@ -270,9 +270,10 @@ def test_a_shallow_answer_is_handed_on_untouched():
 # --- what the page shows ------------------------------------------------------------------
 
 def message(raw, body, loose=False, **extra):
-    return Message(uid=1, mailbox="INBOX", subject="s", sender=Address("", "a@b.example"),
-                   to=(), cc=(), reply_to=(), date=None, size=len(raw), flags=(), body=body,
-                   body_raw=raw, body_truncated=False, attachments=(), loose=loose, **extra)
+    fields = dict(uid=1, mailbox="INBOX", subject="s", sender=Address("", "a@b.example"),
+                  to=(), cc=(), reply_to=(), date=None, size=len(raw), flags=(), body=body,
+                  body_raw=raw, body_truncated=False, attachments=(), loose=loose)
+    return Message(**{**fields, **extra})
 
 
 def text_part(content_type="text/plain", charset=""):
@@ -318,9 +319,8 @@ def test_the_page_names_what_was_left_out():
     parts = tuple(Part(str(n), "text/plain", "", 5, "7bit", "", "")
                   for n in range(1, structure.MAX_PARTS + 1))
     shown_message = message(b"Content-Type: text/plain\r\n\r\npart 0", parts[0],
-                            parts_total=10_000, too_deep=2)
-    shown_message = Message(**{**shown_message.__dict__, "parts": parts,
-                               "attachments": parts[1:]})
+                            parts_total=10_000, too_deep=2, parts=parts,
+                            attachments=parts[1:])
     shown = show_body(shown_message)
     page = render_to_string("webmail/_message_view.html",
                             {"message": shown_message, "body": shown})
