@@ -23,8 +23,14 @@ def domain_of(address):
     return address.rsplit("@", 1)[-1].strip().lower() if "@" in address else ""
 
 
+# What the shared cache holds for a domain without a row: the environment's defaults are
+# this frontend's own (a canary may run with another IMAP_HOST), never another's.
+_NO_ROW = "default"
+
+
 def servers_for(address):
-    """The IMAP and SMTP servers for a login address (cached briefly, shared by frontends)."""
+    """The IMAP and SMTP servers for a login address (the Domain row cached briefly, shared
+    by frontends; without a row, this process's defaults from the environment)."""
     domain = domain_of(address)
     key = f"domain-servers:{domain or '-'}"
     found = cache.get(key)
@@ -32,16 +38,20 @@ def servers_for(address):
     if found is None:
         found = _lookup(domain)
         cache.set(key, found, CACHE_SECONDS)
-    return found
+    return _defaults() if found == _NO_ROW else found
+
+
+def _defaults():
+    return MailServers(
+        imap=ServerConfig(settings.IMAP_HOST, settings.IMAP_PORT, settings.IMAP_SECURITY),
+        smtp=ServerConfig(settings.SMTP_HOST, settings.SMTP_PORT, settings.SMTP_SECURITY),
+    )
 
 
 def _lookup(domain):
     row = Domain.objects.filter(name=domain).first() if domain else None
     if row is None:
-        return MailServers(
-            imap=ServerConfig(settings.IMAP_HOST, settings.IMAP_PORT, settings.IMAP_SECURITY),
-            smtp=ServerConfig(settings.SMTP_HOST, settings.SMTP_PORT, settings.SMTP_SECURITY),
-        )
+        return _NO_ROW
     return MailServers(
         imap=ServerConfig(row.imap_host, row.imap_port, row.imap_security),
         smtp=ServerConfig(row.smtp_host, row.smtp_port, row.smtp_security),

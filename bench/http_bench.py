@@ -90,7 +90,8 @@ def log_in(base):
                                   "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
                             headers={"Referer": f"{base}/accounts/login/"})
     if response.status_code != 302:
-        sys.exit(f"login as {user} failed: HTTP {response.status_code}")
+        sys.exit(f"login as {user} failed: HTTP {response.status_code} "
+                 + " ".join(re.findall(r"role=.alert.[^>]*>\s*(?:<p>)?([^<]*)", response.text)))
     return user, browser
 
 
