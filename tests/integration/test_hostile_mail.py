@@ -124,8 +124,8 @@ def test_hostile_mail_shows_what_fits_and_names_the_rest(heron, scratch, account
     base = f"?mailbox={quote(folder)}"
     failures = {}
     for name, raw, text, notice in _shapes():
-        if account.kind == "cyrus" and "1,000 deep" in name:
-            continue  # Cyrus: see test_a_structure_a_thousand_deep_opens
+        if account.kind == "cyrus" and name == "nested 1,000 deep":
+            continue  # Cyrus drops its innermost text: see test_a_structure_a_thousand_deep_opens
         uid = append(raw)
         page = heron.get(f"/mail/message/{uid}/{base}")
         frame = heron.get(f"/mail/message/{uid}/body/{base}")
@@ -140,18 +140,25 @@ def test_hostile_mail_shows_what_fits_and_names_the_rest(heron, scratch, account
     assert heron.get(f"/mail/{base}").status_code == 200
 
 
-@pytest.mark.parametrize("account", ["dovecot"], indirect=True)
-def test_a_structure_a_thousand_deep_opens(heron, scratch):
-    """Dovecot cuts a structure at its own depth limit. Cyrus sends all 1,000 levels,
-    which imapclient's recursive parser meets only through structure.fetch_response()
-    (MailSession._fetch parses with imapclient's parse_fetch_response directly)."""
+@pytest.mark.parametrize("account", ["dovecot", "cyrus"], indirect=True)
+def test_a_structure_a_thousand_deep_opens(heron, scratch, account):
+    """Dovecot cuts a structure at its own depth limit. Cyrus sends all 1,000 levels, which
+    would end imapclient's recursive parser (structure.fetch_response cuts them first),
+    and stores the 1,000-deep multipart without its innermost text: there the page says
+    how deep it went instead."""
     from tests.unit import test_hostile_structure as shapes
 
     conn, folder, append = scratch
     base = f"?mailbox={quote(folder)}"
-    for raw, text in (shapes.BROKEN["nested 1,000 deep"], shapes.BROKEN[
-            "message/rfc822 1,000 deep"]):
+    for name in ("nested 1,000 deep", "message/rfc822 1,000 deep"):
+        raw, text = shapes.BROKEN[name]
         uid = append(raw)
         page = heron.get(f"/mail/message/{uid}/{base}")
-        assert page.status_code == 200 and text in page.content.decode()
+        assert page.status_code == 200
+        if account.kind == "cyrus" and name == "nested 1,000 deep":
+            shown = page.content.decode()
+            assert ("nested too deeply to follow" in shown
+                    or "nested deeper than Heron follows" in shown)
+        else:
+            assert text in page.content.decode()
     assert heron.get(f"/mail/{base}").status_code == 200

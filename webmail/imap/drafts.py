@@ -8,6 +8,7 @@ APPENDUID (UIDPLUS).
 import re
 from email import message_from_bytes, policy
 
+from ..mime.headers import bounded_message
 from . import parse
 from .errors import MessageGone
 
@@ -62,7 +63,7 @@ class DraftsMixin:
             raise MessageGone(f"{mailbox}/{uid}")
         raw = next((value for key, value in data[uid].items()
                     if parse.to_text(key).upper().startswith("BODY[HEADER.FIELDS")), b"")
-        headers = message_from_bytes(raw or b"", policy=policy.default)
+        headers = message_from_bytes(bounded_message(raw or b""), policy=policy.default)
         key = str(headers.get(DRAFT_HEADER, "")).strip()
         return ((key if re.fullmatch(r"[0-9a-f]{32}", key) else ""),
                 *(str(headers.get(name, "")) for name in names))

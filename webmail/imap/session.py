@@ -14,7 +14,7 @@ import time
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exceptions
 from imapclient.imap_utf7 import decode as decode_utf7
-from imapclient.response_parser import parse_fetch_response, parse_response
+from imapclient.response_parser import parse_response
 
 from webmail import metrics
 
@@ -231,7 +231,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         _typ, lines = imap._untagged_response(typ, lines, "FETCH")
         # Keyed by sequence number first: a line without a UID (allowed before QRESYNC) is
         # another client's change, never to be filed under a UID of the same number.
-        by_sequence = parse_fetch_response(lines, self._client.normalise_times, False)
+        by_sequence = structure.fetch_response(lines, self._client.normalise_times, False)
         asked = set(messages)
         answer = {}
         for item in by_sequence.values():
@@ -727,7 +727,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             b"(" + b" ".join(flags) + b")"], response_name="FETCH")
         self._cache.forget_folders()  # unread counts changed (after: see _call)
         try:
-            by_sequence = parse_fetch_response(lines, False, False)
+            by_sequence = structure.fetch_response(lines, False, False)
         except (imap_exceptions.ProtocolError, ValueError):
             by_sequence = None
         if by_sequence == {} and self._current is kept:

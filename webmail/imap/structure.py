@@ -50,6 +50,8 @@ def cut_nesting(lines, limit=MAX_NESTING):
         return lines
     out, pending, depth, cutting = [], b"", 0, None
     for record in lines:
+        if record is None:
+            continue
         text, literal = record if isinstance(record, tuple) else (record, None)
         kept, start, quoted, ignore = [], 0, False, -1
         for found in _SPECIAL.finditer(text):
@@ -86,7 +88,9 @@ def cut_nesting(lines, limit=MAX_NESTING):
 
 def _deepest(lines):
     """How deep parentheses nest in the lines, outside quoted strings (at C speed)."""
-    text = b"".join(record[0] if isinstance(record, tuple) else record for record in lines)
+    # (imaplib leaves None in an untagged list where a response carried no data.)
+    text = b"".join(record[0] if isinstance(record, tuple) else record
+                    for record in lines if record is not None)
     parens = _QUOTED.sub(b"", text).translate(None, _NOT_PARENS)
     return max(accumulate(map(_STEP.__getitem__, parens)), default=0)
 

@@ -15,11 +15,12 @@ from datetime import datetime
 from email import errors, message_from_bytes, policy
 from email.generator import BytesGenerator
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, make_msgid
 from typing import BinaryIO, Callable
 from urllib.parse import quote
 
+from .headers import bounded_message
 from .plaintext import html_to_text
 from .sanitize import sanitize_html
 
@@ -334,10 +335,36 @@ def _add_body(msg, out, read):
             maintype, subtype = _mime_type(file.content_type)
             msg.add_attachment(read(file), maintype, subtype, filename=_file_name(file.name))
     for raw in out.attached_messages:
-        # message/rfc822 may not be base64-encoded (RFC 2046 §5.2.1), so 8-bit mail is
-        # declared 8bit and its bytes go out unchanged.
-        msg.add_attachment(message_from_bytes(raw, policy=policy.default),
-                           cte="7bit" if raw.isascii() else "8bit")
+        if msg.get_content_type() != "multipart/mixed":
+            msg.make_mixed()
+        msg.attach(_attached_message(raw))
+
+
+def _attached_message(raw):
+    """A message/rfc822 part holding raw.
+
+    ASCII mail (nearly all: 8-bit text travels encoded) goes in as it is, not parsed, so a
+    hostile message (a thousand levels deep, ten thousand parts) costs what copying it
+    costs; its line ends are made CRLF like the rest. message/rfc822 may not be
+    base64-encoded (RFC 2046 §5.2.1), so 8-bit mail is parsed and declared 8bit; one the
+    email package cannot rebuild goes as an .eml file instead."""
+    if raw.isascii():
+        part = MIMEPart(policy=policy.default)
+        part["Content-Type"] = "message/rfc822"
+        part["Content-Disposition"] = "attachment"
+        body = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        # The generator writes a message/rfc822 payload given as text as it is.
+        part.set_payload(body.decode("ascii") if body.endswith(b"\r\n") else
+                         body.decode("ascii") + "\r\n")
+        return part
+    part = MIMEPart(policy=policy.default)
+    try:
+        inner = message_from_bytes(bounded_message(raw), policy=policy.default)
+        message_bytes(inner)  # what the generator must manage when sending
+        part.set_content(inner, cte="8bit", disposition="attachment")
+    except (RecursionError, errors.MessageError, ValueError):
+        part.set_content(raw, "application", "octet-stream", filename="forwarded.eml")
+    return part
 
 
 def _sanitized(markup, content_ids):
