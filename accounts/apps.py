@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Connects the receivers that record sessions at login and forget them at logout.
-        from . import sessions  # noqa: F401
+        from . import checks, sessions  # noqa: F401

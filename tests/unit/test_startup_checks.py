@@ -48,3 +48,13 @@ def test_manage_py_check_refuses_the_development_key_with_debug_off():
     done = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120, env={**env, "DEBUG": "0"})
     assert done.returncode != 0 and "heron.E001" in done.stderr
+
+
+def test_a_malformed_allowed_senders_list_stops_start_up(settings):
+    from accounts.checks import allowed_senders_are_addresses_or_patterns
+
+    settings.HERON_ALLOWED_SENDERS = ["sales@example.org", "*@example.org"]
+    assert allowed_senders_are_addresses_or_patterns() == []
+    settings.HERON_ALLOWED_SENDERS = ["not a pattern"]
+    [error] = allowed_senders_are_addresses_or_patterns()
+    assert error.id == "heron.E002" and "HERON_ALLOWED_SENDERS" in error.msg
