@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -27,9 +29,15 @@ class LoginForm(forms.Form):
             raise ValidationError(LOGIN_ADDRESS_ERROR)
         try:
             validate_email(address)
-        except ValidationError:
+            local, _, domain = address.rpartition("@")
+            # One spelling per domain (IDNA: fullwidth or accented forms become the ASCII
+            # one), so the throttle and the Domain table see one name; no [1.2.3.4].
+            domain = domain.encode("idna").decode("ascii").lower()
+        except (ValidationError, UnicodeError):
             raise ValidationError(LOGIN_ADDRESS_ERROR) from None
-        return address
+        if domain.startswith("["):
+            raise ValidationError(LOGIN_ADDRESS_ERROR)
+        return f"{unicodedata.normalize('NFC', local)}@{domain}"
 
 
 class IdentityForm(forms.ModelForm):

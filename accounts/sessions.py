@@ -132,7 +132,14 @@ class DisabledDomainMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.user.is_authenticated or domain_is_active(request.user):
+        try:
+            carry_on = not request.user.is_authenticated or domain_is_active(request.user)
+        except (DatabaseError, RedisError) as error:
+            # The session or the user cannot be read: the view meets the same outage and
+            # shows its clear page (middleware errors get no such page).
+            log.warning("mail domain not checked: %s", type(error).__name__)
+            carry_on = True
+        if carry_on:
             return self.get_response(request)
         if wants_json(request):
             return actions.log_out(request, JsonResponse({"error": DOMAIN_DISABLED}, status=401))

@@ -57,7 +57,7 @@ def test_failures_are_counted_in_the_shared_cache(client, stack_users, settings)
     for _ in range(settings.LOGIN_FAILURES_BEFORE_DELAY):
         log_in(client, ALICE, "wrong")
     store = redis.Redis.from_url(settings.REDIS_URL)
-    assert list(store.scan_iter("heron:*login-fail:user:*"))
+    assert list(store.scan_iter("heron:*login-tries:*:user:*"))
     response = log_in(client, ALICE, stack_users[ALICE])
     assert "Too many failed logins" in response.content.decode()
 

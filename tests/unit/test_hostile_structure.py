@@ -392,3 +392,17 @@ def test_a_broken_message_read_as_one_part_gives_its_loose_text(raw, expected):
     # What a reply quotes of a message whose structure is broken (writing.py reads the
     # body with part_text).
     assert part_text(raw, "text/plain").strip() == expected
+
+
+@pytest.mark.parametrize("field", [b"Content-Type", b"Content-Disposition",
+                                   b"Content-Transfer-Encoding", b"From", b"To"])
+def test_comments_nested_a_thousand_deep_are_cut_before_parsing(field):
+    from webmail.mime.headers import MAX_COMMENT_DEPTH, bounded_message
+    from webmail.mime.text import mime_filename, part_text
+
+    header = field + b": text/plain (" + b"(" * 1000 + b"x" + b")" * 1001
+    raw = header + b"\r\n\r\nhello nested\r\n"
+    bounded = bounded_message(raw)
+    assert bounded.count(b"(") <= MAX_COMMENT_DEPTH
+    assert "hello nested" in part_text(raw, "text/plain", "utf-8")
+    assert mime_filename(header) == ""

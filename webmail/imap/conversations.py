@@ -22,10 +22,16 @@ class ConversationsMixin:
         if not by_date:
             return []
         rank = {uid: index for index, uid in enumerate(by_date)}
+        groups = None
         if self.has("THREAD=REFERENCES"):
-            raw = self._call("thread", "REFERENCES", criteria or ["ALL"], "UTF-8")
-            groups = threads.flatten_server_threads(raw)
-        else:
+            try:
+                raw = self._call("thread", "REFERENCES", criteria or ["ALL"], "UTF-8")
+                groups = threads.flatten_server_threads(raw)
+            except RecursionError:
+                # A hostile chain of References makes an answer nested hundreds deep,
+                # past imapclient's recursive parser: thread here instead.
+                groups = None
+        if groups is None:
             groups = threads.thread_references(self._thread_inputs(by_date))
         groups = [sorted((u for u in group if u in rank), key=rank.__getitem__)
                   for group in groups]

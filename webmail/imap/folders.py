@@ -48,7 +48,10 @@ class FoldersMixin:
         if self._selected:
             self._select("INBOX")
         prefix = name + self.delimiter()
-        children = [parse.to_text(n) for _f, _d, n in self._call("list_folders", "", prefix + "*")]
+        # LIST reads % and * in the name as wildcards too ("100%" would list the subfolders
+        # of "100 Reports"): only names that really start with the prefix are children.
+        children = [parse.to_text(n) for _f, _d, n in self._call("list_folders", "", prefix + "*")
+                    if parse.to_text(n).startswith(prefix)]
         for each in sorted(children, key=len, reverse=True) + [name]:
             self._subscribe_quietly(each, on=False)
             self._call("delete_folder", each)

@@ -47,7 +47,7 @@ SUMMARY_SECONDS = 7 * 24 * 3600
 OUTLINE_SECONDS = 24 * 3600
 FLAGS_SECONDS = 24 * 3600
 # Bumped when the shape of a cached value changes, so that old values are not misread.
-OUTLINE_VERSION = 1
+OUTLINE_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ MAX_HEADER_BYTES = 256 * 1024
 MAX_PARAMS = 50
 # Characters of an encoded header value (Subject, a display name, a file name) decoded.
 MAX_ENCODED = 4 * 1024
+# Comments nested in one field: the email package parses them by recursion, and about a
+# thousand "(" (a 1 KB header) end in RecursionError. Real mail nests one or two.
+MAX_COMMENT_DEPTH = 20
 
 _BLANK_LINE = re.compile(rb"\r\n\r\n|\n\n|\r\r|\r\n\n|\n\r\n")
 _FIELD_START = re.compile(rb"(?:\r\n|\n|\r)(?=[^ \t\r\n])")
@@ -61,8 +64,32 @@ def _bounded_field(field):
         field = cut_words(field[:MAX_FIELD_BYTES].decode("latin-1")).encode("latin-1")
         # A folded line cut after its line end would leave an empty continuation.
         field = field.rstrip(b"\r\n")
+    if field.count(b"(") > MAX_COMMENT_DEPTH:
+        field = _shallow_comments(field)
     if field.split(b":", 1)[0].strip().lower() in _PARAMETERISED:
         field = _first_params(field)
+    return field
+
+
+def _shallow_comments(field):
+    """The field up to the first comment nested deeper than MAX_COMMENT_DEPTH ("(" outside
+    quotes, a backslash escaping the next byte, as RFC 5322 comments and strings have it)."""
+    depth, quoted, escaped = 0, False, False
+    for index, byte in enumerate(field):
+        if escaped:
+            escaped = False
+        elif byte == 0x5C:  # backslash
+            escaped = True
+        elif byte == 0x22 and depth == 0:  # double quote
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif byte == 0x28:  # (
+            depth += 1
+            if depth > MAX_COMMENT_DEPTH:
+                return field[:index]
+        elif byte == 0x29 and depth:  # )
+            depth -= 1
     return field
 
 
@@ -98,6 +125,7 @@ def cut_words(text, limit=MAX_ENCODED):
 def bounded_message(raw):
     """The message's bytes with its header bounded (see bounded_header())."""
     header, body = split_message(raw)
-    if len(header) <= MAX_FIELD_BYTES and header.count(b";") <= MAX_PARAMS:
+    if (len(header) <= MAX_FIELD_BYTES and header.count(b";") <= MAX_PARAMS
+            and header.count(b"(") <= MAX_COMMENT_DEPTH):
         return raw
     return bounded_header(header) + b"\r\n\r\n" + body

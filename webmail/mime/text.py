@@ -8,8 +8,10 @@ from email.parser import BytesParser
 from .headers import bounded_header, bounded_message, split_message
 from .sanitize import html_to_text
 
+# What the email package raises on mail it cannot read; RecursionError for shapes nested
+# past any budget this module keeps (headers.py cuts the ones known).
 _PARSE_ERRORS = (LookupError, UnicodeError, ValueError, AssertionError, KeyError, TypeError,
-                 IndexError, AttributeError)
+                 IndexError, AttributeError, RecursionError)
 
 
 def part_text(raw, content_type, charset="", keep_html=False):
