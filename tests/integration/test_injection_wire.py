@@ -218,3 +218,29 @@ def test_the_imap_layer_refuses_what_a_view_might_let_through(wired, account):
         assert session.search_uids(["SUBJECT", "(*%]"]) == []
     finally:
         session.close()
+
+
+def test_deleting_a_folder_named_by_a_wildcard_deletes_nothing_else(account):
+    """LIST reads % and * as wildcards: delete_folder("%") must not take every
+    second-level folder with it."""
+    from webmail.imap.errors import MailError
+    from webmail.imap.session import MailSession
+
+    conn = account.connect()
+    parent = f"HeronWild-{uuid.uuid4().hex[:8]}"
+    delimiter = conn.list_folders()[0][1].decode()
+    child = f"{parent}{delimiter}Child"
+    conn.create_folder(parent)
+    conn.create_folder(child)
+    session = MailSession(account.config)
+    session.login(account.username, account.password)
+    try:
+        for name in ("%", "*", f"{parent[:-1]}%"):
+            with pytest.raises(MailError):
+                session.delete_folder(name)
+            assert conn.folder_exists(child), name
+    finally:
+        session.close()
+        conn.delete_folder(child)
+        conn.delete_folder(parent)
+        conn.logout()
