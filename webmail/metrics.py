@@ -25,6 +25,8 @@ from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry,
 
 from accounts.client import client_ip, is_trusted_proxy
 
+from .imap import hooks
+
 REQUESTS = Counter(
     "heron_requests", "Requests answered, by view name, method and status.",
     ["view", "method", "status"])
@@ -64,9 +66,16 @@ def observe_request(request, response, seconds):
 
 
 def _pool_size():
-    # Imported here: webmail.mail imports the IMAP layer, which imports this module.
-    from .mail import POOL
-    return POOL.size()
+    return 0
+
+
+def install(pool_size):
+    """Count what the mail core reports, and the pool's size (pool_size() after each
+    request). Called from WebmailConfig.ready(): the core and the pool sit below this
+    module's callers and may not import it, so what they report is handed down."""
+    global _pool_size
+    _pool_size = pool_size
+    hooks.install(on_command=imap_command, on_cache_lookups=cache_lookups)
 
 
 def imap_command(command, seconds):

@@ -16,9 +16,7 @@ from imapclient import exceptions as imap_exceptions
 from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.response_parser import parse_response
 
-from webmail import metrics
-
-from . import parse, search, structure, wall
+from . import hooks, parse, search, structure, wall
 from .errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, ServerRefused
 from .conversations import ConversationsMixin
 from .drafts import DraftsMixin
@@ -269,7 +267,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
     def _count(self, name, seconds):
         self.commands += 1
         self.imap_seconds += seconds
-        metrics.imap_command(name, seconds)
+        hooks.imap_command(name, seconds)
 
     def _response_code(self, name):
         """The data of the last [NAME ...] response code the server sent, then forgotten.

@@ -34,8 +34,7 @@ from datetime import datetime
 
 from django.core.cache import cache
 
-from webmail import metrics
-
+from . import hooks
 from .search import depends_on_flags
 
 from .types import Address, MessageSummary, Outline, Part
@@ -91,7 +90,7 @@ class MailboxCache:
     # --- the folder list with its counts ---------------------------------------------------
     def folders(self):
         found = cache.get(f"heron:folders:{self.account}")
-        metrics.cache_lookup("folder-list", found is not None)
+        hooks.cache_lookup("folder-list", found is not None)
         return found
 
     def keep_folders(self, folders):
@@ -123,8 +122,8 @@ class MailboxCache:
         if found:
             uids = found["uids"] if "uids" in found else self._blocks(
                 key, found["at"], range(math.ceil(found["n"] / SORTED_BLOCK)))
-        metrics.cache_lookup("mailbox-sorted" if criteria is None else "mailbox-search",
-                             current and uids is not None)
+        hooks.cache_lookup("mailbox-sorted" if criteria is None else "mailbox-search",
+                           current and uids is not None)
         return KeptList(uids, found["at"][0], current) if uids is not None else None
 
     def sorted_window(self, mailbox, state, order, page, per_page):
@@ -136,7 +135,7 @@ class MailboxCache:
         total = found.get("n", len(found.get("uids", ())))
         page = min(max(1, page), max(1, math.ceil(total / per_page)))
         window = self._slice(key, found, (page - 1) * per_page, min(page * per_page, total))
-        metrics.cache_lookup("mailbox-sorted", window is not None)
+        hooks.cache_lookup("mailbox-sorted", window is not None)
         return (window, total, page) if window is not None else None
 
     def sorted_around(self, mailbox, state, order, index):
@@ -148,7 +147,7 @@ class MailboxCache:
             return None
         start = max(0, index - 1)
         near = self._slice(key, found, start, min(index + 2, total))
-        metrics.cache_lookup("mailbox-sorted", near is not None)
+        hooks.cache_lookup("mailbox-sorted", near is not None)
         if near is None:
             return None
         near = ([None] if index == 0 else []) + near + ([None] if index + 1 == total else [])
@@ -158,7 +157,7 @@ class MailboxCache:
         key = self._key("sorted", mailbox, state, _variant(order, None))
         found = cache.get(key)
         if not found or found.get("at") != _valid_at(state, None):
-            metrics.cache_lookup("mailbox-sorted", False)
+            hooks.cache_lookup("mailbox-sorted", False)
             return key, None
         return key, found
 
@@ -201,7 +200,7 @@ class MailboxCache:
         """{uid: MessageSummary} of those cached, flags None (flags() has them)."""
         keys = {self._key("summary", mailbox, state, uid): uid for uid in uids}
         found = cache.get_many(list(keys))
-        metrics.cache_lookups("mailbox-summary", len(found), len(keys) - len(found))
+        hooks.cache_lookups("mailbox-summary", len(found), len(keys) - len(found))
         return {keys[key]: _summary(keys[key], value, None) for key, value in found.items()}
 
     def keep_summaries(self, mailbox, state, summaries):
@@ -213,7 +212,7 @@ class MailboxCache:
         """{uid: Outline} of those cached."""
         keys = {self._key("outline", mailbox, state, OUTLINE_VERSION, uid): uid for uid in uids}
         found = cache.get_many(list(keys))
-        metrics.cache_lookups("message-outline", len(found), len(keys) - len(found))
+        hooks.cache_lookups("message-outline", len(found), len(keys) - len(found))
         return {keys[key]: _outline(keys[key], value) for key, value in found.items()}
 
     def keep_outlines(self, mailbox, state, outlines):
@@ -229,7 +228,7 @@ class MailboxCache:
         keys = {self._key("flags", mailbox, state, uid): uid for uid in uids}
         found = cache.get_many(list(keys))
         current = sum(1 for value in found.values() if value[0] >= state.modseq)
-        metrics.cache_lookups("mailbox-flags", current, len(keys) - current)
+        hooks.cache_lookups("mailbox-flags", current, len(keys) - current)
         return {keys[key]: (value[0], tuple(value[1])) for key, value in found.items()}
 
     def keep_flags(self, mailbox, state, flags):
