@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
 from webmail import mail
-from webmail.middleware import wants_json
+from webmail.http import wants_json
 
 from . import actions
 from .client import client_ip

@@ -4,26 +4,17 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from webmail.views.api import api_login_required
+from webmail.http import api_login_required, safe_next
 
 from . import actions, confirmations, contacts, identities, sessions, vault
 from .browsers import browser_name
 from .forms import IdentityForm, LoginForm
-
-
-def _next_url(request):
-    target = request.POST.get("next") or request.GET.get("next") or "/mail/"
-    # A path of this site only: redirect() would take a bare word for a view's name.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return "/mail/"
 
 
 @sensitive_post_parameters("password")
@@ -32,7 +23,7 @@ def _next_url(request):
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(_next_url(request))
+        return redirect(safe_next(request))
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -41,8 +32,8 @@ def login_view(request):
         except actions.LoginRefused as refused:
             form.add_error(None, refused.message)
         else:
-            return actions.finish_login(request, redirect(_next_url(request)), data["password"])
-    return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)})
+            return actions.finish_login(request, redirect(safe_next(request)), data["password"])
+    return render(request, "accounts/login.html", {"form": form, "next": safe_next(request)})
 
 
 @require_POST

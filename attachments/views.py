@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from webmail.views.api import api_login_required
+from webmail.http import api_login_required
 
 from . import limits, storage
 from .forms import DraftForm, UploadForm

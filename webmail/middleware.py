@@ -17,12 +17,12 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.utils.http import url_has_allowed_host_and_scheme
 from redis.exceptions import RedisError
 
 from attachments.errors import StorageUnavailable
 
 from . import db_router, metrics
+from .http import safe_next, wants_json
 from .imap.errors import (AuthFailed, MailboxNotFound, MailError, MailServerUnavailable,
                           MessageGone, NoSuchFolderRole, ServerRefused, UnsafeInput)
 
@@ -148,12 +148,6 @@ class PrimaryPinningMiddleware:
         return True
 
 
-def wants_json(request):
-    """API calls and scripts asking for JSON get errors as JSON, not as pages."""
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", "")
-
-
 class MailErrorMiddleware:
     """Maps outside-service failures, raised as named errors, to one clear page each."""
 
@@ -202,16 +196,6 @@ class MailErrorMiddleware:
             return JsonResponse({"error": message}, status=status)
         return render(request, "error.html", {"title": title, "message": message},
                       status=status)
-
-
-def safe_next(request, default="/mail/"):
-    """The page to return to after a POST: its "next" field if it is ours, else default."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of this site only: redirect() would take a bare word for a view's name.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
 
 
 TZ_COOKIE = "heron_tz"

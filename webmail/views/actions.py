@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from .. import actions
 from ..forms import ActionForm
 from ..mail import mail_for
-from ..middleware import safe_next, wants_json
+from ..http import safe_next, wants_json
 
 
 @login_required

@@ -1,5 +1,3 @@
-from functools import wraps
-
 from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
@@ -8,19 +6,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..forms import FolderPageForm, SearchForm
+from ..http import api_login_required
 from ..listing import list_page
 from ..imap.errors import MailboxNotFound
 from ..mail import current_folder, mail_for
-
-
-def api_login_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return JsonResponse({"error": "not authenticated"}, status=401)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def message_url(mailbox, uid, at=None):

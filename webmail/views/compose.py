@@ -18,7 +18,7 @@ from .. import smtp, writing
 from ..forms import ComposeForm
 from ..params import draft_key, folder_param, uid_value
 from ..mail import mail_for
-from ..middleware import wants_json
+from ..http import wants_json
 from ..mime import compose as mime_compose
 
 

@@ -13,7 +13,7 @@ from accounts.models import TrustedSender
 
 from ..forms import MessageViewForm
 from ..mail import current_folder, mail_for, shown_body
-from ..middleware import safe_next
+from ..http import safe_next
 
 
 def message_link(name, uid, mailbox, **extra):
