@@ -94,7 +94,7 @@ def test_the_api_pages_messages_with_links_to_the_ui(alice):
     first = data["messages"][0]
     assert set(first) == {"uid", "subject", "from", "date", "flags", "size", "has_attachments",
                           "url", "mailbox", "thread_size"}
-    assert first["uid"] == 70 and first["url"] == "/mail/message/70/?mailbox=INBOX"
+    assert first["uid"] == 70 and first["url"] == "/mail/message/70/?mailbox=INBOX&at=50"
     assert alice.get(first["url"]).status_code == 200
     assert alice.post("/api/messages/").status_code == 405
 

@@ -1,0 +1,153 @@
+"""The fake keeps up: FakeMailSession has exactly MailSession's public surface, and it
+behaves like an IMAP account (what it is told changes what it answers next)."""
+import inspect
+
+import pytest
+
+from tests.helpers import FakeMailServer, FakeMailSession, make_summaries
+from webmail.imap.errors import (MailboxNotFound, MessageGone, NoSuchFolderRole,
+                                 ServerRefused)
+from webmail.imap.search import SearchQuery
+from webmail.imap.session import MailSession
+from webmail.imap.types import ServerConfig
+
+CONFIG = ServerConfig("127.0.0.1", 1, "none")
+USER = "alice@heron.test"
+
+
+def public_surface(cls):
+    """{name: signature} of the public methods, and "property" for the public properties.
+    Plain class constants (STORE_ANSWERED) are the real session's tuning, not its surface."""
+    found = {}
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        static = inspect.getattr_static(cls, name)
+        if isinstance(static, property):
+            found[name] = "property"
+        elif callable(getattr(cls, name)):
+            found[name] = str(inspect.signature(getattr(cls, name)))
+    return found
+
+
+def test_the_fake_has_exactly_the_public_methods_and_signatures_of_the_session():
+    real, fake = public_surface(MailSession), public_surface(FakeMailSession)
+    assert sorted(set(real) - set(fake)) == [], "methods the fake lacks"
+    assert sorted(set(fake) - set(real)) == [], "methods the session lacks"
+    drifted = {name: (real[name], fake[name]) for name in real if real[name] != fake[name]}
+    assert drifted == {}, "signatures that drifted (session, fake)"
+
+
+def test_the_fake_has_the_sessions_public_attributes():
+    real = {name for name in vars(MailSession(CONFIG)) if not name.startswith("_")}
+    fake = set(vars(FakeMailServer().factory(CONFIG)))
+    assert sorted(real - fake) == []
+
+
+@pytest.fixture
+def mail():
+    server = FakeMailServer({USER: {"password": "pw", "folders": {
+        "INBOX": make_summaries(6), "Trash": [], "Projects": make_summaries(2, start_uid=50),
+    }}})
+    session = server.factory(CONFIG)
+    session.login(USER, "pw")
+    return session
+
+
+def test_a_read_message_becomes_seen(mail):
+    assert mail.summaries("INBOX", [3])[0].unread
+    assert "\\Seen" in mail.message("INBOX", 3).flags
+    assert not mail.summaries("INBOX", [3])[0].unread
+
+
+def test_a_message_looked_at_without_mark_read_stays_unread(mail):
+    mail.message("INBOX", 6, mark_read=False)
+    assert mail.flags_of("INBOX", [6]) == {6: ()}
+
+
+def test_flags_set_are_flags_read_back(mail):
+    mail.set_flag("INBOX", [1, 2], "\\Flagged")
+    mail.set_flag("INBOX", [1], "\\Seen", on=False)
+    assert mail.flags_of("INBOX", [1, 2]) == {1: ("\\Flagged",), 2: ("\\Flagged", "\\Seen")}
+    with pytest.raises(ValueError):
+        mail.set_flag("INBOX", [1], "\\Deleted")
+
+
+def test_moved_messages_leave_their_folder_with_their_new_uids_for_undo(mail):
+    result = mail.move("INBOX", [1, 2], "Projects")
+    assert (result.count, result.target, result.undo_uids) == (2, "Projects", (52, 53))
+    assert mail.sorted_uids("INBOX", reverse=False) == [3, 4, 5, 6]
+    assert mail.summaries("Projects", [52])[0].subject == "Message 1"
+    with pytest.raises(ServerRefused):
+        mail.move("INBOX", [3], "Nowhere")
+
+
+def test_delete_moves_to_trash_and_in_trash_removes_for_good(mail):
+    assert mail.delete("INBOX", [4]).target == "Trash"
+    assert mail.counts("Trash")[0] == 1
+    mail.delete("Trash", mail.sorted_uids("Trash"))
+    assert mail.counts("Trash") == (0, 0, 2)
+
+
+def test_a_missing_folder_and_a_gone_message_raise_the_named_errors(mail):
+    with pytest.raises(MailboxNotFound):
+        mail.sorted_uids("Nope")
+    with pytest.raises(MessageGone):
+        mail.message("INBOX", 999)
+    with pytest.raises(MessageGone):
+        list(mail.iter_section("INBOX", 999, ""))
+    with pytest.raises(NoSuchFolderRole):
+        mail.folder_for("trashcan")
+
+
+def test_archive_is_created_when_first_needed(mail):
+    assert "archive" not in mail.folder_roles()
+    assert mail.folder_for("archive") == "Archive"
+    assert "Archive" in mail.subscribed()
+
+
+def test_folders_are_created_renamed_with_their_children_and_deleted(mail):
+    assert mail.create_folder("Heron", parent="Projects") == "Projects/Heron"
+    assert mail.rename_folder("Projects", "Work") == "Work"
+    names = [box.name for box in mail.list_mailboxes()]
+    assert "Work/Heron" in names and "Projects" not in names
+    mail.delete_folder("Work")
+    assert [box.name for box in mail.list_mailboxes()] == ["INBOX", "Trash"]
+    with pytest.raises(ServerRefused):
+        mail.delete_folder("INBOX")
+    with pytest.raises(ServerRefused):
+        mail.create_folder("a/b")
+
+
+def test_a_draft_saved_twice_is_found_once_and_discarded(mail):
+    key = "ab" * 16
+    raw = (f"X-Heron-Draft: {key}\r\nSubject: Plan\r\nX-Heron-Fields: {{}}\r\n\r\nHi\r\n"
+           ).encode()
+    first = mail.save_draft(raw, key)
+    second = mail.save_draft(raw.replace(b"Hi", b"Hello"), key)
+    assert second != first and mail.find_draft(key) == second
+    assert mail.sorted_uids("Drafts") == [second]
+    assert mail.draft_headers("Drafts", second, "X-Heron-Fields") == (key, "{}")
+    assert mail.discard_draft(key) == 1 and mail.find_draft(key) is None
+
+
+def test_pages_and_search_follow_the_folder(mail):
+    page = mail.page("INBOX", page=2, per_page=4)
+    assert [m.uid for m in page.messages] == [2, 1] and (page.pages, page.total) == (2, 6)
+    found = mail.page("INBOX", query=SearchQuery(text="Message 5", scope="subject"))
+    assert [m.uid for m in found.messages] == [5]
+    unread = mail.page("INBOX", query=SearchQuery(unread=True))
+    assert [m.uid for m in unread.messages] == [6, 3]
+
+
+def test_a_part_streams_its_decoded_bytes(mail):
+    uid = mail.append("INBOX", (
+        b"Subject: Photo\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSee it\r\n"
+        b"--b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: attachment; filename=a.png\r\n\r\naGVsbG8=\r\n--b--\r\n"))
+    parts, single = mail.parts("INBOX", uid)
+    assert not single and [(p.section, p.content_type) for p in parts] == [
+        ("1", "text/plain"), ("2", "image/png")]
+    assert b"".join(mail.iter_part("INBOX", uid, parts[1])) == b"hello"
+    assert mail.message("INBOX", uid).attachments == (parts[1],)
