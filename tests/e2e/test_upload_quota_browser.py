@@ -17,6 +17,10 @@ def test_an_upload_over_the_quota_says_why_on_the_compose_page(live_server, page
 
     log_in(page, live_server.url, "bob@heron.test")
     page.get_by_role("link", name="Compose").click()
+    # The compose script (deferred) must have run before a file is chosen, or nothing
+    # hears the choice: it has once the page's load event fired.
+    page.wait_for_url("**/mail/compose/**")
+    page.wait_for_load_state("load")
     page.get_by_label("Files to attach").set_input_files(str(big))
 
     alert = page.get_by_role("alert").filter(has_text="photos.zip was not attached")
