@@ -5,11 +5,13 @@ from django.conf import settings
 from django.core.cache import cache
 
 from webmail import metrics
+from webmail.cachejson import read
 from webmail.imap.types import ServerConfig
 
 from .models import Domain
 
 CACHE_SECONDS = 60
+SHAPE = 1  # the version of the cached value's shape, named in its key
 
 
 @dataclass(frozen=True)
@@ -32,13 +34,39 @@ def servers_for(address):
     """The IMAP and SMTP servers for a login address (the Domain row cached briefly, shared
     by frontends; without a row, this process's defaults from the environment)."""
     domain = domain_of(address)
-    key = f"domain-servers:{domain or '-'}"
-    found = cache.get(key)
+    key = _cache_key(domain)
+    found = read(cache.get(key), _SHAPE, _from_json)
     metrics.cache_lookup("domain-servers", found is not None)
     if found is None:
         found = _lookup(domain)
-        cache.set(key, found, CACHE_SECONDS)
+        cache.set(key, _as_json(found), CACHE_SECONDS)
     return _defaults() if found == _NO_ROW else found
+
+
+def _cache_key(domain):
+    return f"domain-servers:v{SHAPE}:{domain or '-'}"
+
+
+_SERVER = {"host": str, "port": int, "security": str}
+_SHAPE = (_NO_ROW, {"imap": _SERVER, "smtp": _SERVER, "active": bool})
+
+
+def _as_json(found):
+    if found == _NO_ROW:
+        return found
+    return {"imap": _server_json(found.imap), "smtp": _server_json(found.smtp),
+            "active": found.active}
+
+
+def _server_json(server):
+    return {"host": server.host, "port": server.port, "security": server.security}
+
+
+def _from_json(value):
+    if value == _NO_ROW:
+        return value
+    return MailServers(imap=ServerConfig(**value["imap"]), smtp=ServerConfig(**value["smtp"]),
+                       active=value["active"])
 
 
 def _defaults():
@@ -60,4 +88,4 @@ def _lookup(domain):
 
 
 def forget_domain(domain):
-    cache.delete(f"domain-servers:{domain or '-'}")
+    cache.delete(_cache_key(domain))

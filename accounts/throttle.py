@@ -23,8 +23,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from webmail.cachejson import read
+
 from .client import client_network
 
+# Counters are raw integers in Redis and the lock period's start a float (JSON): a change
+# of either, or of what a key counts, bumps this.
 _VERSION = "v2"
 
 
@@ -74,7 +78,7 @@ class _Counter:
             pass  # the period ended meanwhile: nothing left to take back
 
     def locked_for(self):
-        since = cache.get(self.since_key) or time.time()
+        since = read(cache.get(self.since_key), float) or time.time()
         return since + settings.LOGIN_LOCK_SECONDS - time.time()
 
 

@@ -3,13 +3,16 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.safestring import SafeData, SafeString
 
 from accounts import vault
 from accounts.domains import servers_for
 
 from . import metrics
+from .cachejson import read
 from .imap.errors import AuthFailed
-from .mime.display import show_body
+from .imap.types import Quota
+from .mime.display import Shown, show_body
 from .imap.pool import SessionPool
 
 POOL = SessionPool(max_size=settings.IMAP_POOL_MAX, idle_seconds=settings.IMAP_POOL_IDLE_SECONDS)
@@ -68,6 +71,7 @@ def release_session(session_key, username):
 
 
 QUOTA_SECONDS = 300
+QUOTA_SHAPE = 1  # the version of the cached value's shape, named in its key
 
 
 def quota_for(request, mail):
@@ -76,12 +80,14 @@ def quota_for(request, mail):
     Every folder page shows it; the shared cache spares one GETQUOTAROOT per page view.
     The key names the account, so no user sees another's figures.
     """
-    key = f"quota:{request.user.username}"
-    found = cache.get(key)
+    key = f"quota:v{QUOTA_SHAPE}:{request.user.username}"
+    found = read(cache.get(key), ({"used_kb": int, "limit_kb": int}, False),
+                 lambda value: value and Quota(**value))
     metrics.cache_lookup("quota", found is not None)
     if found is None:
         found = mail.quota() or False  # False: the server has no quota, remembered too
-        cache.set(key, found, QUOTA_SECONDS)
+        cache.set(key, found and {"used_kb": found.used_kb, "limit_kb": found.limit_kb},
+                  QUOTA_SECONDS)
     return found or None
 
 
@@ -114,14 +120,38 @@ def shown_bodies(mail, messages, allow_remote=False, cid_url_for=None):
             message.mailbox, message.uid,
             f"{part}:{int(bool(allow_remote))}:{int(cid_url_for is not None)}")
     found = cache.get_many([key for key in keys.values() if key])
-    shown = {uid: found[key] for uid, key in keys.items() if key in found}
+    shown = {uid: _shown(found.get(key)) for uid, key in keys.items()}
+    shown = {uid: body for uid, body in shown.items() if body is not None}
     metrics.cache_lookups("rendered-body", len(shown), len(messages) - len(shown))
     missing = [message for message in messages if message.uid not in shown]
     fresh = {}
     for message in mail.with_bodies(missing):
         fresh[message.uid] = show_body(message, allow_remote=allow_remote,
                                        cid_url=cid_url_for(message) if cid_url_for else None)
-    cache.set_many({keys[uid]: body for uid, body in fresh.items() if keys[uid]},
+    cache.set_many({keys[uid]: _shown_json(body) for uid, body in fresh.items() if keys[uid]},
                    RENDERED_SECONDS)
     shown.update(fresh)
     return [shown[message.uid] for message in messages]
+
+
+# A shown body in the cache; its key's version is state.SHAPES["body"] (rendered_key).
+_SHOWN = {"html": str, "is_html": bool, "remote_blocked": int, "trackers": int,
+          "has_remote": bool, "notices": [str], "escaped": bool}
+
+
+def _shown_json(body):
+    # str.__str__ gives the plain str of a SafeString (str() gives it back marked).
+    return {"html": str.__str__(body.html), "is_html": body.is_html,
+            "remote_blocked": body.remote_blocked, "trackers": body.trackers,
+            "has_remote": body.has_remote, "notices": list(body.notices),
+            "escaped": isinstance(body.html, SafeData)}
+
+
+def _shown(value):
+    def build(value):
+        # show_body() marked a text body's HTML safe (text_to_html escaped it); JSON keeps
+        # no marks, so the one it made is given back, exactly where it was.
+        html = SafeString(value["html"]) if value["escaped"] else value["html"]
+        return Shown(html, value["is_html"], value["remote_blocked"], value["trackers"],
+                     value["has_remote"], tuple(value["notices"]))
+    return read(value, _SHOWN, build)

@@ -1,5 +1,9 @@
 """Sessions in the cache (Redis in production) where Redis being down is an outage, not
-a logout."""
+a logout.
+
+A session is its dict of JSON's types, written by the sessions alias's serializer
+(webmail.cachejson.SessionSerializer): never unpickled into code, and readable by the
+release before during a rolling upgrade (see SESSION_CACHE_FORMAT in settings)."""
 from django.contrib.sessions.backends import cache
 
 
@@ -9,7 +13,8 @@ class SessionStore(cache.SessionStore):
         # some keys): while Redis is down every user would be sent to the login page. Here
         # the error reaches MailErrorMiddleware, which shows the "Temporarily unavailable" page.
         session_data = self._cache.get(self.cache_key)
-        if session_data is not None:
+        # Anything but a dict (bytes that did not read, another shape) is no session.
+        if isinstance(session_data, dict):
             return session_data
         self._session_key = None
         return {}

@@ -172,16 +172,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: sessions, cache, rate limits -----------------------------------------------
 REDIS_URL = env_url("REDIS_URL")
 if REDIS_URL:
+    from webmail import cachejson
+
     _redis_options = {
         "CLIENT_CLASS": "django_redis.client.DefaultClient",
         "SOCKET_CONNECT_TIMEOUT": 2,
         "SOCKET_TIMEOUT": 2,
+        # Data, never pickle: see webmail/cachejson.py.
+        "SERIALIZER": "webmail.cachejson.JSONSerializer",
     }
     CACHES = {
+        # VERSION names the encoding in every key: the pickling releases wrote version 1,
+        # and neither reads the other's entries while both run.
         "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL,
-                    "KEY_PREFIX": "heron", "OPTIONS": _redis_options},
+                    "KEY_PREFIX": "heron", "VERSION": cachejson.CACHE_SCHEMA,
+                    "OPTIONS": _redis_options},
+        # Sessions keep their keys, so that no one is logged out by an upgrade; what they
+        # are written as while an older release may read them is SESSION_CACHE_FORMAT's.
         "sessions": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL,
-                     "KEY_PREFIX": "heron-s", "OPTIONS": _redis_options},
+                     "KEY_PREFIX": "heron-s", "OPTIONS": {
+                         **_redis_options,
+                         "SERIALIZER": "webmail.cachejson.SessionSerializer",
+                         "SESSION_CACHE_FORMAT": env_choice(
+                             "SESSION_CACHE_FORMAT", cachejson.SESSION_FORMATS,
+                             cachejson.SESSION_FORMATS[0]),
+                     }},
     }
     SESSION_ENGINE = "webmail.session_store"
     SESSION_CACHE_ALIAS = "sessions"

@@ -23,10 +23,14 @@ costs the SELECT that revalidates it and nothing more:
 * message bodies as shown (sanitized), per message and rendering choice.
 
 Keys hold a digest of the account (server and login) and of the folder name, never the
-address itself; values are JSON-friendly; everything expires. A UIDVALIDITY change starts
-new keys, so nothing of the old folder is read again.
+address itself; everything expires. A UIDVALIDITY change starts new keys, so nothing of
+the old folder is read again.
+
+Values are JSON (webmail/cachejson.py), each key family with the version of its shape
+in the key (SHAPES): a release that changes a shape bumps its number, and the releases
+before and after it, side by side during a rolling upgrade, never read each other's
+values of that family. A value of another shape, or one that does not read, is a miss.
 """
-import dataclasses
 import hashlib
 import math
 from dataclasses import dataclass
@@ -34,10 +38,12 @@ from datetime import datetime
 
 from django.core.cache import cache
 
+from webmail.cachejson import read
+
 from . import hooks
 from .search import depends_on_flags
 
-from .types import Address, MessageSummary, Outline, Part
+from .types import Address, Mailbox, MessageSummary, Outline, Part
 
 SORTED_SECONDS = 6 * 3600
 SORTED_BLOCK = 1000
@@ -45,8 +51,10 @@ FOLDER_LIST_SECONDS = 30
 SUMMARY_SECONDS = 7 * 24 * 3600
 OUTLINE_SECONDS = 24 * 3600
 FLAGS_SECONDS = 24 * 3600
-# Bumped when the shape of a cached value changes, so that old values are not misread.
-OUTLINE_VERSION = 2
+# The version of each key family's value shape, named in its keys: bumped when the
+# shape changes, so that two releases never misread each other's values. "body" is the
+# shape of webmail/mail.py's shown bodies, whose keys rendered_key() makes.
+SHAPES = {"folders": 1, "sorted": 1, "summary": 1, "outline": 3, "flags": 1, "body": 1}
 
 
 @dataclass(frozen=True)
@@ -84,20 +92,27 @@ class MailboxCache:
 
     def _key(self, kind, mailbox, state, *rest):
         validity = state if isinstance(state, int) else state.uidvalidity
-        return ":".join(("heron", kind, self.account, _digest(mailbox), str(validity),
-                         *map(str, rest)))
+        return ":".join(("heron", kind, f"v{SHAPES[kind]}", self.account, _digest(mailbox),
+                         str(validity), *map(str, rest)))
 
     # --- the folder list with its counts ---------------------------------------------------
+    @property
+    def _folders_key(self):
+        return f"heron:folders:v{SHAPES['folders']}:{self.account}"
+
     def folders(self):
-        found = cache.get(f"heron:folders:{self.account}")
+        """The cached folder list as Mailbox objects, or None."""
+        found = read(cache.get(self._folders_key), [_MAILBOX],
+                     lambda value: [Mailbox(**fields) for fields in value])
         hooks.cache_lookup("folder-list", found is not None)
         return found
 
     def keep_folders(self, folders):
-        cache.set(f"heron:folders:{self.account}", list(folders), FOLDER_LIST_SECONDS)
+        cache.set(self._folders_key, [{name: getattr(f, name) for name in _MAILBOX}
+                                      for f in folders], FOLDER_LIST_SECONDS)
 
     def forget_folders(self):
-        cache.delete(f"heron:folders:{self.account}")
+        cache.delete(self._folders_key)
 
     def rendered_key(self, mailbox, uidvalidity, uid, variant):
         """The key of a message's body as shown (variant: which part, images or not)."""
@@ -114,7 +129,7 @@ class MailboxCache:
         still given, for the session to bring up to date, unless it answered criteria on
         flags (those are searched again)."""
         key = self._key("sorted", mailbox, state, _variant(order, criteria))
-        found = cache.get(key)
+        found = read(cache.get(key), _SORTED)
         current = bool(found) and found.get("at") == _valid_at(state, criteria)
         if found and not (current or criteria is None or not depends_on_flags(criteria)):
             found = None
@@ -155,7 +170,7 @@ class MailboxCache:
 
     def _current_sorted(self, mailbox, state, order):
         key = self._key("sorted", mailbox, state, _variant(order, None))
-        found = cache.get(key)
+        found = read(cache.get(key), _SORTED)
         if not found or found.get("at") != _valid_at(state, None):
             hooks.cache_lookup("mailbox-sorted", False)
             return key, None
@@ -177,7 +192,7 @@ class MailboxCache:
         found = cache.get_many(keys)
         uids = []
         for block_key in keys:
-            block = found.get(block_key)
+            block = read(found.get(block_key), _BLOCK)
             if block is None or block["at"] != at:
                 return None
             uids.extend(block["u"])
@@ -199,9 +214,9 @@ class MailboxCache:
     def summaries(self, mailbox, state, uids):
         """{uid: MessageSummary} of those cached, flags None (flags() has them)."""
         keys = {self._key("summary", mailbox, state, uid): uid for uid in uids}
-        found = cache.get_many(list(keys))
+        found = _read_many(keys, _SUMMARY, lambda uid, value: _summary(uid, value, None))
         hooks.cache_lookups("mailbox-summary", len(found), len(keys) - len(found))
-        return {keys[key]: _summary(keys[key], value, None) for key, value in found.items()}
+        return found
 
     def keep_summaries(self, mailbox, state, summaries):
         cache.set_many({self._key("summary", mailbox, state, s.uid): _as_json(s)
@@ -210,13 +225,13 @@ class MailboxCache:
     # --- what never changes of a message -----------------------------------------------
     def outlines(self, mailbox, state, uids):
         """{uid: Outline} of those cached."""
-        keys = {self._key("outline", mailbox, state, OUTLINE_VERSION, uid): uid for uid in uids}
-        found = cache.get_many(list(keys))
+        keys = {self._key("outline", mailbox, state, uid): uid for uid in uids}
+        found = _read_many(keys, _OUTLINE, _outline)
         hooks.cache_lookups("message-outline", len(found), len(keys) - len(found))
-        return {keys[key]: _outline(keys[key], value) for key, value in found.items()}
+        return found
 
     def keep_outlines(self, mailbox, state, outlines):
-        cache.set_many({self._key("outline", mailbox, state, OUTLINE_VERSION, o.summary.uid):
+        cache.set_many({self._key("outline", mailbox, state, o.summary.uid):
                         _outline_json(o) for o in outlines}, OUTLINE_SECONDS)
 
     # --- flags -------------------------------------------------------------------------
@@ -226,17 +241,26 @@ class MailboxCache:
         if state.modseq is None or not uids:
             return {}
         keys = {self._key("flags", mailbox, state, uid): uid for uid in uids}
-        found = cache.get_many(list(keys))
-        current = sum(1 for value in found.values() if value[0] >= state.modseq)
+        found = _read_many(keys, _FLAGS, lambda uid, value: (value["m"], tuple(value["f"])))
+        current = sum(1 for modseq, _flags in found.values() if modseq >= state.modseq)
         hooks.cache_lookups("mailbox-flags", current, len(keys) - current)
-        return {keys[key]: (value[0], tuple(value[1])) for key, value in found.items()}
+        return found
 
     def keep_flags(self, mailbox, state, flags):
         """Keep {uid: flags} as read at the state's HIGHESTMODSEQ (a change made after it
         may be in them too: then CHANGEDSINCE reports it again, which is harmless)."""
         if state.modseq is not None and flags:
-            cache.set_many({self._key("flags", mailbox, state, uid): [state.modseq, list(value)]
+            cache.set_many({self._key("flags", mailbox, state, uid):
+                            {"m": state.modseq, "f": list(value)}
                             for uid, value in flags.items()}, FLAGS_SECONDS)
+
+
+def _read_many(keys, shape, build):
+    """{what keys names: build(it, value)} of the values found of that shape."""
+    found = cache.get_many(list(keys))
+    taken = {keys[key]: read(value, shape, lambda value, key=key: build(keys[key], value))
+             for key, value in found.items()}
+    return {name: value for name, value in taken.items() if value is not None}
 
 
 def searchable(state, criteria):
@@ -286,7 +310,7 @@ def _outline_json(outline):
     return {"m": _as_json(outline.summary), "c": _people(outline.cc),
             "r": _people(outline.reply_to), "i": outline.message_id,
             "n": outline.in_reply_to, "f": outline.references, "s": outline.single,
-            "p": [dataclasses.astuple(part) for part in outline.parts],
+            "p": [{name: getattr(part, name) for name in _PART} for part in outline.parts],
             "o": [outline.parts_total, outline.too_deep]}
 
 
@@ -295,5 +319,21 @@ def _outline(uid, value):
                    cc=tuple(Address(*pair) for pair in value["c"]),
                    reply_to=tuple(Address(*pair) for pair in value["r"]),
                    message_id=value["i"], in_reply_to=value["n"], references=value["f"],
-                   single=value["s"], parts=tuple(Part(*fields) for fields in value["p"]),
-                   parts_total=value.get("o", (0, 0))[0], too_deep=value.get("o", (0, 0))[1])
+                   single=value["s"], parts=tuple(Part(**fields) for fields in value["p"]),
+                   parts_total=value["o"][0], too_deep=value["o"][1])
+
+
+# The shapes of the values (webmail.cachejson.read): a key family's SHAPES number is
+# bumped with any change here.
+_MAILBOX = {"name": str, "display_name": str, "delimiter": str, "role": str, "depth": int,
+            "selectable": bool, "unread": int, "total": int, "parent": str}
+_AT = [(int, None)]
+_SORTED = ({"at": _AT, "n": int, "uids": [int]}, {"at": _AT, "n": int})
+_BLOCK = {"at": _AT, "u": [int]}
+_PEOPLE = [[str]]
+_SUMMARY = {"s": str, "f": [str], "t": _PEOPLE, "d": (str, None), "z": int, "a": bool}
+_PART = {"section": str, "content_type": str, "filename": str, "size": int, "encoding": str,
+         "charset": str, "disposition": str, "related": bool, "content_id": str, "choice": str}
+_OUTLINE = {"m": _SUMMARY, "c": _PEOPLE, "r": _PEOPLE, "i": str, "n": str, "f": str,
+            "s": bool, "p": [_PART], "o": [int]}
+_FLAGS = {"m": int, "f": [str]}

@@ -1,0 +1,350 @@
+"""What the shared cache holds is data: JSON with a shape version in every key, never a
+pickle. Every cached type reads back as written; a value of another shape, or bytes that
+are not JSON, reads as a miss and never raises."""
+import json
+import os
+import pickle
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.utils.safestring import SafeData
+from django_redis.cache import RedisCache
+
+from accounts import domains
+from accounts.models import Domain
+from tests.helpers import make_summaries
+from webmail import cachejson, mail as mail_module
+from webmail.cachejson import JSONSerializer, NotData, SessionSerializer
+from webmail.imap import state
+from webmail.imap.state import FolderState, MailboxCache
+from webmail.imap.types import (Address, Mailbox, Message, MessageSummary, Outline, Part,
+                                Quota, ServerConfig)
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = FolderState(uidvalidity=7, uidnext=4000, exists=3000, modseq=55)
+
+
+class JsonCache:
+    """Django's cache API over a dict of bytes written by the JSON serializer, as Redis
+    holds them: what does not survive JSON does not survive here either."""
+
+    def __init__(self):
+        self.data = {}
+        self.serializer = JSONSerializer({})
+
+    def set(self, key, value, timeout=None):
+        self.data[key] = self.serializer.dumps(value)
+
+    def add(self, key, value, timeout=None):
+        if key in self.data:
+            return False
+        self.set(key, value)
+        return True
+
+    def get(self, key, default=None):
+        raw = self.data.get(key)
+        return default if raw is None else self.serializer.loads(raw)
+
+    def set_many(self, values, timeout=None):
+        for key, value in values.items():
+            self.set(key, value)
+
+    def get_many(self, keys):
+        return {key: self.get(key) for key in keys if key in self.data}
+
+    def delete(self, key):
+        self.data.pop(key, None)
+
+    def spoil(self, how):
+        """Rewrite every stored value: how(value) -> new value, or bytes stored as they are."""
+        for key, raw in list(self.data.items()):
+            spoiled = how(json.loads(raw))
+            self.data[key] = spoiled if isinstance(spoiled, bytes) else json.dumps(
+                spoiled).encode()
+
+
+@pytest.fixture
+def shared(monkeypatch):
+    kept = JsonCache()
+    for module in (state, mail_module, domains):
+        monkeypatch.setattr(module, "cache", kept)
+    return kept
+
+
+def _first_dict(value):
+    if isinstance(value, dict):
+        return value
+    for item in value if isinstance(value, list) else ():
+        found = _first_dict(item)
+        if found is not None:
+            return found
+    return None
+
+
+def _missing(value):
+    found = _first_dict(value)
+    found.pop(next(iter(found)))
+    return value
+
+
+def _extra(value):
+    _first_dict(value)["later"] = 1
+    return value
+
+
+def _mistyped(value):
+    found = _first_dict(value)
+    name = next(iter(found))
+    found[name] = 5 if isinstance(found[name], (str, list)) else "five"
+    return value
+
+
+SPOILERS = {
+    "a field missing": _missing,
+    "a field more": _extra,
+    "a field of another type": _mistyped,
+    "bytes that are not JSON": lambda value: b"\x80\x04\x95garbage",
+    "a pickle of the older release": lambda value: pickle.dumps(value),
+    "an empty value": lambda value: b"",
+}
+
+# --- what every cached type reads back as ---------------------------------------------
+
+
+def _outline(uid=12):
+    summary = make_summaries(1, start_uid=uid)[0]
+    return Outline(
+        summary=MessageSummary(**{**summary.__dict__, "flags": None}),
+        cc=(Address("Cc", "cc@x.test"),), reply_to=(), message_id="<m@x>",
+        in_reply_to="<p@x>", references="<p@x> <q@x>", single=False,
+        parts=(Part("1", "text/plain", "", 10, "7bit", "utf-8", ""),
+               Part("2", "image/png", "pic.png", 99, "base64", "", "inline", True, "pic1",
+                    "1")),
+        parts_total=300, too_deep=1)
+
+
+def _folders():
+    return [Mailbox("INBOX", "Inbox", "/", "inbox", 0, True, 3, 10),
+            Mailbox("Projects/Heron", "Heron", "/", "", 1, False, 0, 0, "Projects")]
+
+
+def test_each_mailbox_cache_value_reads_back_as_it_was_kept(shared):
+    kept = MailboxCache("imap.test", 143, "alice@heron.test")
+    kept.keep_folders(_folders())
+    assert kept.folders() == _folders()
+
+    short, long = list(range(1, 40)), list(range(1, 2600))
+    kept.keep_sorted("INBOX", STATE, "date", short)
+    kept.keep_sorted("Sent", STATE, "date", long)
+    assert kept.sorted("INBOX", STATE, "date").uids == short
+    assert kept.sorted("Sent", STATE, "date").uids == long
+    assert kept.sorted_window("Sent", STATE, "date", 21, 50) == (long[1000:1050], 2599, 21)
+    assert kept.sorted_around("Sent", STATE, "date", 999) == long[998:1001]
+
+    summaries = make_summaries(3)
+    kept.keep_summaries("INBOX", STATE, summaries)
+    assert kept.summaries("INBOX", STATE, [1, 2, 3, 4]) == {
+        s.uid: MessageSummary(**{**s.__dict__, "flags": None}) for s in summaries}
+
+    kept.keep_outlines("INBOX", STATE, [_outline()])
+    assert kept.outlines("INBOX", STATE, [12]) == {12: _outline()}
+
+    kept.keep_flags("INBOX", STATE, {1: ("\\Seen", "$Label1"), 2: ()})
+    assert kept.flags("INBOX", STATE, [1, 2]) == {1: (55, ("\\Seen", "$Label1")), 2: (55, ())}
+
+
+class _Mail:
+    """What quota_for and shown_bodies ask of a MailSession."""
+
+    def __init__(self):
+        self.asked = 0
+
+    def quota(self):
+        self.asked += 1
+        return Quota(used_kb=512, limit_kb=2048)
+
+    def rendered_key(self, mailbox, uid, variant):
+        return MailboxCache("imap.test", 143, "alice@heron.test").rendered_key(
+            mailbox, 1, uid, variant)
+
+    def with_bodies(self, messages):
+        self.asked += len(messages)
+        return messages
+
+
+def _message():
+    text = b"Content-Type: text/plain; charset=utf-8\r\n\r\nHello there"
+    body = Part("1", "text/plain", "", len(text), "7bit", "utf-8", "")
+    return Message(uid=9, mailbox="INBOX", subject="", sender=Address("", "a@x.test"),
+                   to=(), cc=(), reply_to=(), date=None, size=1, flags=(), body=body,
+                   body_raw=text, body_truncated=False, attachments=(), parts=(body,),
+                   too_deep=1)
+
+
+def test_a_quota_and_a_shown_body_read_back_as_they_were_kept(shared):
+    request, mail = SimpleNamespace(user=SimpleNamespace(username="alice@heron.test")), _Mail()
+    assert mail_module.quota_for(request, mail) == Quota(512, 2048)
+    assert mail_module.quota_for(request, mail) == Quota(512, 2048)
+    first = mail_module.shown_body(mail, _message())
+    again = mail_module.shown_body(mail, _message())
+    assert again == first and first.notices, "notices are kept with the body"
+    assert isinstance(again.html, SafeData), "a text body stays marked escaped"
+    assert mail.asked == 2, "each was asked of the server once"
+
+
+@pytest.mark.django_db
+def test_a_domain_row_and_no_row_read_back_as_they_were_kept(shared, settings):
+    Domain.objects.create(name="heron.test", imap_host="imap.heron.test", imap_port=993,
+                          imap_security="ssl", smtp_host="smtp.heron.test", smtp_port=587,
+                          smtp_security="starttls", active=False)
+    expected = domains.MailServers(ServerConfig("imap.heron.test", 993, "ssl"),
+                                   ServerConfig("smtp.heron.test", 587, "starttls"), False)
+    assert domains.servers_for("a@heron.test") == expected
+    assert domains.servers_for("a@heron.test") == expected  # from the cache
+    settings.IMAP_HOST = "canary.test"
+    assert domains.servers_for("a@elsewhere.test").imap.host == "canary.test"
+    assert shared.get(domains._cache_key("elsewhere.test")) == "default"
+    assert domains.servers_for("a@elsewhere.test").imap.host == "canary.test"
+
+
+# --- another shape is a miss -------------------------------------------------------------
+
+@pytest.mark.parametrize("spoil", SPOILERS.values(), ids=SPOILERS.keys())
+def test_a_mailbox_cache_value_of_another_shape_is_a_miss(shared, spoil):
+    kept = MailboxCache("imap.test", 143, "alice@heron.test")
+    kept.keep_folders(_folders())
+    kept.keep_sorted("INBOX", STATE, "date", list(range(1, 40)))
+    kept.keep_sorted("Sent", STATE, "date", list(range(1, 2600)))
+    kept.keep_summaries("INBOX", STATE, make_summaries(3))
+    kept.keep_outlines("INBOX", STATE, [_outline()])
+    kept.keep_flags("INBOX", STATE, {1: ("\\Seen",)})
+    shared.spoil(spoil)
+
+    assert kept.folders() is None
+    assert kept.sorted("INBOX", STATE, "date") is None
+    assert kept.sorted("Sent", STATE, "date") is None
+    assert kept.sorted_window("Sent", STATE, "date", 1, 50) is None
+    assert kept.summaries("INBOX", STATE, [1, 2, 3]) == {}
+    assert kept.outlines("INBOX", STATE, [12]) == {}
+    assert kept.flags("INBOX", STATE, [1]) == {}
+
+
+@pytest.mark.parametrize("spoil", SPOILERS.values(), ids=SPOILERS.keys())
+def test_a_quota_or_shown_body_of_another_shape_is_made_again(shared, spoil):
+    request, mail = SimpleNamespace(user=SimpleNamespace(username="alice@heron.test")), _Mail()
+    mail_module.quota_for(request, mail)
+    first = mail_module.shown_body(mail, _message())
+    shared.spoil(spoil)
+    assert mail_module.quota_for(request, mail) == Quota(512, 2048)
+    assert mail_module.shown_body(mail, _message()) == first
+    assert mail.asked == 4, "each was asked of the server again"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("spoil", SPOILERS.values(), ids=SPOILERS.keys())
+def test_a_domain_entry_of_another_shape_is_looked_up_again(shared, spoil):
+    Domain.objects.create(name="heron.test", imap_host="imap.heron.test", imap_port=993,
+                          imap_security="ssl", smtp_host="smtp.heron.test", smtp_port=587,
+                          smtp_security="starttls")
+    first = domains.servers_for("a@heron.test")
+    shared.spoil(spoil)
+    assert domains.servers_for("a@heron.test") == first
+
+
+def test_a_key_names_the_shape_of_its_value():
+    kept = MailboxCache("imap.test", 143, "alice@heron.test")
+    assert ":summary:v1:" in kept._key("summary", "INBOX", STATE, 5)
+    assert f":outline:v{state.SHAPES['outline']}:" in kept._key("outline", "INBOX", STATE, 5)
+    assert ":body:v1:" in kept.rendered_key("INBOX", 7, 5, "1:0:0")
+    assert domains._cache_key("heron.test") == f"domain-servers:v{domains.SHAPE}:heron.test"
+
+
+# --- the serializers -------------------------------------------------------------------
+
+DATA = {"s": "héron ✉", "n": [1, -2, 3.5, True, None], "d": {"k": []}}
+
+
+def test_json_types_read_back_exactly():
+    serializer = JSONSerializer({})
+    assert serializer.loads(serializer.dumps(DATA)) == DATA
+
+
+@pytest.mark.parametrize("value", [
+    (1, 2), {1: "a"}, {"a": {1, 2}}, b"bytes", datetime.now(timezone.utc),
+    Address("A", "a@x.test"), float("nan"), [object()], {"deep": [[("tuple",)]]},
+], ids=repr)
+def test_writing_anything_but_json_types_raises(value):
+    with pytest.raises(NotData):
+        JSONSerializer({}).dumps(value)
+    with pytest.raises(NotData):
+        SessionSerializer({"SESSION_CACHE_FORMAT": "pickle-data"}).dumps(value)
+
+
+@pytest.mark.parametrize("raw", [b"\x80\x04K\x01.", b"{", b"\xff\xfe", b""], ids=repr)
+def test_bytes_that_are_not_json_read_as_a_miss(raw):
+    assert JSONSerializer({}).loads(raw) is None
+
+
+class _Boom:
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/heron-pwned",))
+
+
+def test_a_session_pickle_that_names_a_function_is_refused_without_calling_it():
+    evil = pickle.dumps({"_auth_user_id": "1", "x": _Boom()})
+    assert SessionSerializer({}).loads(evil) is None
+    assert SessionSerializer({}).loads(pickle.dumps({"when": datetime.now()})) is None
+    assert SessionSerializer({}).loads(pickle.dumps(["not", "a", "dict"])) is None
+    assert not Path("/tmp/heron-pwned").exists()
+
+
+def test_a_session_is_written_as_the_older_release_reads_it_and_read_either_way():
+    session = {"_auth_user_id": "3", "heron_undo": [{"uids": [1, 2], "folder": "INBOX"}]}
+    during = SessionSerializer({"SESSION_CACHE_FORMAT": "pickle-data"})
+    after = SessionSerializer({"SESSION_CACHE_FORMAT": "json"})
+    assert pickle.loads(during.dumps(session)) == session, "the older release reads it"
+    assert json.loads(after.dumps(session)) == session
+    for writer in (during, after):
+        for reader in (during, after):
+            assert reader.loads(writer.dumps(session)) == session
+    # Written by the older release itself (django-redis's pickle, highest protocol).
+    assert after.loads(pickle.dumps(session, pickle.HIGHEST_PROTOCOL)) == session
+
+
+_SHOW_CACHES = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps({"caches": settings.CACHES, "engine": settings.SESSION_ENGINE,
+                  "alias": settings.SESSION_CACHE_ALIAS}))
+"""
+
+
+def _production_caches():
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env.update(DJANGO_SETTINGS_MODULE="webmail.settings", REDIS_URL="redis://127.0.0.1:9/0")
+    done = subprocess.run([sys.executable, "-c", _SHOW_CACHES], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_every_cache_alias_writes_json_and_none_pickles():
+    found = _production_caches()
+    serializers = {alias: conf["OPTIONS"].get("SERIALIZER")
+                   for alias, conf in found["caches"].items()}
+    assert serializers == {"default": "webmail.cachejson.JSONSerializer",
+                           "sessions": "webmail.cachejson.SessionSerializer"}
+    assert found["engine"] == "webmail.session_store" and found["alias"] == "sessions"
+    assert found["caches"]["default"]["VERSION"] == cachejson.CACHE_SCHEMA > 1, (
+        "the pickling releases' keys (version 1) are never read")
+    for alias, conf in found["caches"].items():
+        client = RedisCache(conf["LOCATION"], conf).client  # no connection is made
+        with pytest.raises(NotData):
+            client.encode(Address("A", "a@x.test"))
+        assert client.encode(41) == 41, f"{alias}: integers stay raw for incr/decr"
+        assert client.decode(client.encode({"a": [1]})) == {"a": [1]}
