@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from webmail.mime.sanitize import html_to_text
+from webmail.mime.sanitize import strip_markup
 from webmail.mime.text import part_text
 
 
@@ -39,5 +39,5 @@ def test_it_turns_a_part_into_text_and_never_raises(headers, body, content_type,
     "<a href='javascript:alert(1)'>visible</a>",
 ])
 def test_html_reduced_to_text_keeps_no_markup(markup):
-    text = html_to_text(markup)
+    text = strip_markup(markup)
     assert text == "visible"

@@ -1,6 +1,6 @@
 """The plain-text alternative of an HTML message the user wrote.
 
-Unlike `sanitize.html_to_text`, which only strips markup for display and search, this keeps
+Unlike `sanitize.strip_markup`, which only strips markup for display and search, this keeps
 the shape a reader of the text part needs: paragraphs, list markers, link targets and quote
 levels.
 """

@@ -33,7 +33,7 @@ _BLOCK_ENDS = re.compile(r"(?i)<\s*(?:br|/p|/div|/tr|/h[1-6]|/li|/blockquote)\b[
 _BLANK_RUNS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
-def html_to_text(markup):
+def strip_markup(markup):
     """Plain text of an HTML document: block ends become line breaks, all markup goes,
     and the content of script, style and head is dropped. Huge or hostile input is cut at
     the same limits as in sanitize_html()."""

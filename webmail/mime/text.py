@@ -6,7 +6,7 @@ from email import message_from_bytes, policy
 from email.parser import BytesParser
 
 from .headers import bounded_header, bounded_message, split_message
-from .sanitize import html_to_text
+from .sanitize import strip_markup
 
 # What the email package raises on mail it cannot read; RecursionError for shapes nested
 # past any budget this module keeps (headers.py cuts the ones known).
@@ -41,7 +41,7 @@ def part_text(raw, content_type, charset="", keep_html=False):
     if not isinstance(text, str):
         text = ""
     if content_type == "text/html" and not keep_html:
-        text = html_to_text(text)
+        text = strip_markup(text)
     elif content_type == "text/enriched":
         text = enriched_to_text(text)
     return text.replace("\r\n", "\n")
@@ -190,7 +190,7 @@ def _chunk_text(fields, lines):
     name = charset.group(1).decode("ascii") if charset else "utf-8"
     text = data.decode(name if _known(name) else "utf-8", "replace")
     if kind == b"text/html":
-        return html_to_text(text)
+        return strip_markup(text)
     if kind == b"text/enriched":
         return enriched_to_text(text)
     return text
