@@ -25,6 +25,7 @@ from .organise import OrganiseMixin
 from .reading import ReadingMixin
 from .state import FolderState, MailboxCache, searchable
 from .summary import SUMMARY_FIELDS, summary_from
+from .threads import base_subject
 from .types import MessagePage
 
 log = logging.getLogger(__name__)
@@ -625,7 +626,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
             if key == "SIZE":
                 return item.get(b"RFC822.SIZE", 0)
             if key == "SUBJECT":
-                return _base_subject(parse.decode_words(envelope.subject if envelope else b""))
+                return base_subject(parse.decode_words(envelope.subject if envelope else b""))
             people = (envelope.from_ if key == "FROM" else envelope.to) if envelope else None
             first = parse.addresses(people)[:1]
             return first[0].email.split("@")[0].casefold() if first else ""
@@ -804,16 +805,3 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
                            page=page, pages=pages, total=total,
                            offset=(page - 1) * per_page if criteria is None and not (
                                query is not None and query.attachment) else None)
-
-
-def _base_subject(subject):
-    """A subject without reply/forward prefixes, for sorting (a light RFC 5256 base subject)."""
-    text = subject.strip().casefold()
-    changed = True
-    while changed:
-        changed = False
-        for prefix in ("re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:"):
-            if text.startswith(prefix):
-                text = text[len(prefix):].lstrip()
-                changed = True
-    return text
