@@ -30,7 +30,7 @@ LAYERS = [
     ]),
     ("services", [
         "webmail", "webmail.mail", "webmail.writing", "webmail.actions", "webmail.listing",
-        "webmail.forms", "webmail.params", "webmail.http", "webmail.metrics",
+        "webmail.forms", "webmail.params", "webmail.http", "webmail.links", "webmail.metrics",
         "webmail.db_router", "webmail.logs", "webmail.models", "webmail.session_store",
         "accounts", "accounts.*", "attachments", "attachments.*",
     ]),

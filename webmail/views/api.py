@@ -1,21 +1,14 @@
 from django.conf import settings
 from django.http import JsonResponse
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..forms import FolderPageForm, SearchForm
 from ..http import api_login_required
+from ..links import message_link
 from ..listing import list_page
 from ..imap.errors import MailboxNotFound
 from ..mail import current_folder, mail_for
-
-
-def message_url(mailbox, uid, at=None):
-    """A message's page; at: its place in the folder's list, which spares reading it all."""
-    params = {"mailbox": mailbox, **({"at": at} if at is not None else {})}
-    return f"{reverse('webmail:message', args=[uid])}?{urlencode(params)}"
 
 
 @never_cache
@@ -53,9 +46,9 @@ def messages(request):
             "has_attachments": m.has_attachments,
             "mailbox": m.mailbox or page.mailbox,
             "thread_size": m.thread_size,
-            "url": message_url(m.mailbox or page.mailbox, m.uid,
-                               None if page.offset is None or query["sort"] != "date"
-                               or not query["reverse"] else page.offset + index),
+            "url": message_link("message", m.uid, m.mailbox or page.mailbox, **(
+                {} if page.offset is None or query["sort"] != "date" or not query["reverse"]
+                else {"at": page.offset + index})),
         } for index, m in enumerate(page.messages)],
         "page": page.page, "pages": page.pages, "total": page.total,
     })

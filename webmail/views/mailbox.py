@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..mail import current_folder, mail_for, quota_for, shown_bodies
 from ..listing import list_page
-from .message import message_link
+from ..links import message_link
 
 
 @never_cache

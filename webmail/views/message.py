@@ -1,8 +1,6 @@
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -14,12 +12,7 @@ from accounts.models import TrustedSender
 from ..forms import MessageViewForm
 from ..mail import current_folder, mail_for, shown_body
 from ..http import safe_next
-
-
-def message_link(name, uid, mailbox, **extra):
-    """URL of one of a message's pages (message, body, part…) in a folder."""
-    args = [uid] if not isinstance(uid, (list, tuple)) else list(uid)
-    return f"{reverse(f'webmail:{name}', args=args)}?{urlencode({'mailbox': mailbox, **extra})}"
+from ..links import message_link
 
 
 def _allows_remote(request, query, sender):
