@@ -9,6 +9,13 @@ from .params import (BAD_FOLDER, FIRST_DATE, LAST_DATE, check_folder_name, pick_
                      uid_value, without_controls)
 
 
+# The sort orders the IMAP layer offers (SORT_KEYS), with their names on the page: a key
+# without a name stops start-up here.
+_SORT_NAMES = {"date": "Date", "arrival": "Arrival", "from": "Sender", "to": "Recipient",
+               "subject": "Subject", "size": "Size"}
+SORT_CHOICES = [(key, _SORT_NAMES[key]) for key in SORT_KEYS]
+
+
 class FolderField(forms.CharField):
     """A folder name as a request names it: checked by check_folder_name."""
 
@@ -24,7 +31,7 @@ class FolderPageForm(forms.Form):
 
     mailbox = FolderField(required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=10**7)
-    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORT_KEYS])
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
     order = forms.ChoiceField(required=False, choices=[("desc", "desc"), ("asc", "asc")])
     threads = forms.BooleanField(required=False)
 

@@ -2,6 +2,8 @@ from django import template
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from webmail.forms import SORT_CHOICES
+
 register = template.Library()
 
 
@@ -25,10 +27,6 @@ def page_query(request, number):
     params = request.GET.copy()
     params["page"] = number
     return params.urlencode()
-
-
-SORT_CHOICES = [("date", "Date"), ("arrival", "Arrival"), ("from", "Sender"),
-                ("to", "Recipient"), ("subject", "Subject"), ("size", "Size")]
 
 
 @register.simple_tag
