@@ -1,0 +1,272 @@
+"""A rolling upgrade: the previous release and this one serve side by side, behind one
+nginx, on the one Redis and database, and a user clicking through notices nothing.
+
+The previous release pickled what it kept in Redis; this one writes JSON (see
+webmail/cachejson.py). Cached values of the two live under different keys (the cache's
+VERSION), so each takes the other's for misses; sessions keep their keys, and this
+release writes them as the previous one reads them, so no one is logged out.
+
+Which release is "previous": HERON_PREVIOUS_RELEASE (any git revision), else the parent
+of the commit that made webmail/cachejson.py, the last release that pickled (HEAD when
+that commit is not made yet). The test makes a git worktree of it, starts it and the
+checkout the test runs from as one gunicorn each next to the cluster, puts an nginx of
+its own before the two (round robin: requests alternate), and stops all of it in a
+finally.
+"""
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from imapclient import IMAPClient
+
+from tests.cluster.conftest import ALICE, ROOT, Browser
+
+pytestmark = pytest.mark.cluster
+
+GUNICORN = Path(os.environ.get("PYTHON", ROOT / ".venv/bin/python")).parent / "gunicorn"
+
+
+def _git(*args, cwd=ROOT):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True, timeout=60).stdout.strip()
+
+
+def previous_release():
+    chosen = os.environ.get("HERON_PREVIOUS_RELEASE")
+    if chosen:
+        return _git("rev-parse", "--verify", f"{chosen}^{{commit}}")
+    made = _git("log", "--diff-filter=A", "--format=%H", "--", "webmail/cachejson.py")
+    return _git("rev-parse", f"{made.split()[-1]}^" if made else "HEAD")
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Frontend:
+    """One gunicorn of one release's code, in a process group of its own."""
+
+    def __init__(self, name, code, port, env, logs):
+        self.name, self.url, self.log = name, f"http://127.0.0.1:{port}", logs / f"{name}.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [str(GUNICORN), "webmail.wsgi", "-c", str(code / "deploy/gunicorn.conf.py"),
+                 "--chdir", str(code), "--name", f"heron-{name}", "--bind", f"127.0.0.1:{port}",
+                 "--workers", "2", "--timeout", "60", "--graceful-timeout", "5"],
+                cwd=code, env={**env, "HERON_FRONTEND_NAME": name}, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_ready(self, deadline):
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"{self.name} exited on start:\n{self.log.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{self.name}: no /healthz:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+    def errors(self):
+        return [line for line in self.log.read_text(errors="replace").splitlines()
+                if '"level": "ERROR"' in line or "Traceback" in line]
+
+
+NGINX_CONF = """
+user root root;
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream releases {{
+        server {old};
+        server {new};
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://releases;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_next_upstream off;
+        }}
+    }}
+}}
+"""
+
+
+@pytest.fixture
+def releases(stack_users):
+    """(balancer URL, the old and new frontends' names): the previous release and this
+    checkout behind an nginx of their own; everything stopped and removed after."""
+    work = Path(tempfile.mkdtemp(prefix="heron-rolling-"))
+    old_code, old_rev = work / "previous", previous_release()
+    started, nginx = [], None
+    _git("worktree", "add", "--detach", str(old_code), old_rev)
+    try:
+        env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
+               "ALLOWED_HOSTS": "127.0.0.1,localhost", "TRUSTED_PROXIES": "127.0.0.1",
+               # The cluster's Redis database: database 0 is flushed by in-process tests.
+               "REDIS_URL": os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1"}
+        names = (f"old-{old_rev[:7]}", "new")
+        for name, code in zip(names, (old_code, ROOT)):
+            started.append(Frontend(name, code, _free_port(), env, work))
+        deadline = time.monotonic() + 30
+        for frontend in started:
+            frontend.wait_ready(deadline)
+        port = _free_port()
+        (work / "nginx.conf").write_text(NGINX_CONF.format(
+            dir=work, port=port, old=started[0].url[7:], new=started[1].url[7:]))
+        nginx = subprocess.Popen(["nginx", "-p", f"{work}/", "-c", str(work / "nginx.conf"),
+                                  "-e", str(work / "nginx-error.log")],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        balancer = f"http://127.0.0.1:{port}"
+        while not _answers(balancer):
+            if nginx.poll() is not None or time.monotonic() > deadline + 5:
+                pytest.fail(f"nginx did not start: {(work / 'nginx-error.log').read_text()}")
+            time.sleep(0.1)
+        yield balancer, names, started
+    finally:
+        if nginx is not None and nginx.poll() is None:
+            nginx.terminate()
+            nginx.wait(10)
+        for frontend in started:
+            frontend.stop()
+        _git("worktree", "remove", "--force", str(old_code))
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+
+def _answers(url):
+    try:
+        return requests.get(f"{url}/healthz", timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+class Checked(Browser):
+    """A browser that fails on any 5xx and on any redirect to the login page."""
+
+    def request(self, method, path, **kwargs):
+        response = super().request(method, path, **kwargs)
+        where = f"{method} {path} on {self.frontends[-1]}"
+        assert response.status_code < 500, f"{where}: {response.status_code}"
+        if not path.startswith("/accounts/login/"):
+            assert "/accounts/login/" not in response.headers.get("Location", ""), (
+                f"{where}: sent to log in again")
+        return response
+
+
+def _ok(response):
+    assert response.status_code == 200, f"{response.status_code}: {response.text[:300]}"
+    return response
+
+
+def click_through(person, password, token):
+    """Log in, list, open, save a draft and send to oneself, open what came: each
+    request on the frontend after the previous one's."""
+    person.log_in(ALICE, password)
+    _ok(person.get("/mail/"))
+    first = _ok(person.get("/api/messages/")).json()["messages"][0]["url"]
+    _ok(person.get(first))
+    _ok(person.get(first.replace("/?", "/body/?", 1) if "/?" in first else first + "body/"))
+    page = _ok(person.get("/mail/compose/")).text
+    draft = re.search(r'name="draft" value="([0-9a-f]{32})"', page).group(1)
+    identity = re.search(r'<option value="(\d+)"[^>]*selected', page).group(1)
+    fields = {"draft": draft, "identity": identity, "to": ALICE, "format": "text",
+              "subject": f"Rolling {token}", "body": "Written across two releases."}
+    saved = _ok(person.post("/mail/compose/save/", {**fields, "version": "0"},
+                            headers={"Accept": "application/json"}))
+    sent = person.post("/mail/compose/send/", {**fields, "version": saved.json()["version"]})
+    assert sent.status_code == 302, sent.text[:300]
+    deadline = time.monotonic() + 15
+    while True:
+        found = [m for m in _ok(person.get("/api/messages/")).json()["messages"]
+                 if token in m["subject"]]
+        if found:
+            break
+        assert time.monotonic() < deadline, "the message sent did not arrive"
+        time.sleep(0.3)
+    _ok(person.get(found[0]["url"]))
+    _ok(person.get("/mail/"))
+
+
+def test_the_previous_release_and_this_one_serve_one_user_side_by_side(
+        releases, stack_users):
+    balancer, (old, new), frontends = releases
+    person = Checked(balancer)
+    tokens = [f"rolling{secrets.token_hex(5)}" for _ in range(2)]
+    try:
+        click_through(person, stack_users[ALICE], tokens[0])
+        # Again, each request now on the other release than the first time.
+        first_time = list(person.frontends)
+        if person.frontends[-1] != first_time[0]:
+            person.get("/healthz")
+        start = len(person.frontends)
+        click_through(person, stack_users[ALICE], tokens[1])
+        second_time = person.frontends[start:]
+
+        assert set(first_time) == {old, new}
+        assert all(a != b for a, b in zip(first_time, first_time[1:])), (
+            "consecutive requests alternated between the releases")
+        assert all(a != b for a, b in zip(first_time, second_time)), (
+            "each step was taken on the other release the second time")
+        for frontend in frontends:
+            assert frontend.errors() == [], f"{frontend.name} logged errors"
+        kept = redis.Redis.from_url(os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1")
+        assert kept.keys("heron:1:heron:summary:*") and kept.keys("heron:2:heron:summary:v*"), (
+            "both releases keep message summaries in the one Redis, each under its keys")
+    finally:
+        person.http.close()
+        _remove_sent(stack_users, tokens)
+
+
+def _remove_sent(stack_users, tokens):
+    client = IMAPClient(os.environ["IMAP_HOST"], port=int(os.environ["IMAP_PORT"]), ssl=False,
+                        timeout=10)
+    try:
+        client.login(ALICE, stack_users[ALICE])
+        for folder in ("INBOX", "Sent", "Drafts"):
+            if not client.folder_exists(folder):
+                continue
+            client.select_folder(folder)
+            found = set()
+            for token in tokens:
+                found.update(client.search(["SUBJECT", token]))
+            if found:
+                client.delete_messages(list(found))
+                client.expunge()
+    finally:
+        client.logout()
