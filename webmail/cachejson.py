@@ -27,6 +27,7 @@ import logging
 import math
 import pickle
 
+from django.core.cache.backends.locmem import LocMemCache
 from django_redis.serializers.base import BaseSerializer
 
 logger = logging.getLogger(__name__)
@@ -187,3 +188,17 @@ def _conform(value, shape):
         return
     if type(value) is not shape:
         raise Unreadable(f"not {shape.__name__}")
+
+
+class LocalCache(LocMemCache):
+    """The cache of a frontend without Redis (development, the unit tests): one process's
+    memory, where pickle is harmless, but held to the same rule as Redis, so that a
+    value that would not survive JSON fails here first."""
+
+    def add(self, key, value, *args, **kwargs):
+        check_data(value)
+        return super().add(key, value, *args, **kwargs)
+
+    def set(self, key, value, *args, **kwargs):
+        check_data(value)
+        super().set(key, value, *args, **kwargs)

@@ -201,7 +201,8 @@ if REDIS_URL:
     SESSION_ENGINE = "webmail.session_store"
     SESSION_CACHE_ALIAS = "sessions"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # This process's memory, held to the JSON rule too (webmail.cachejson.LocalCache).
+    CACHES = {"default": {"BACKEND": "webmail.cachejson.LocalCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True

@@ -348,3 +348,16 @@ def test_every_cache_alias_writes_json_and_none_pickles():
             client.encode(Address("A", "a@x.test"))
         assert client.encode(41) == 41, f"{alias}: integers stay raw for incr/decr"
         assert client.decode(client.encode({"a": [1]})) == {"a": [1]}
+
+
+def test_the_cache_without_redis_is_held_to_the_same_rule():
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    assert isinstance(cache, cachejson.LocalCache)
+    with pytest.raises(NotData):
+        cache.set("not-data", Address("A", "a@x.test"))
+    with pytest.raises(NotData):
+        cache.set_many({"not-data": (1, 2)})
+    cache.set("data", {"a": [1]})
+    assert cache.get("data") == {"a": [1]}
