@@ -5,8 +5,8 @@ import inspect
 import pytest
 
 from tests.helpers import FakeMailServer, FakeMailSession, make_summaries
-from webmail.imap.errors import (MailboxNotFound, MessageGone, NoSuchFolderRole,
-                                 ServerRefused)
+from webmail.imap.errors import (MailboxNotFound, MailServerUnavailable, MessageGone,
+                                 NoSuchFolderRole, ServerRefused, UnsafeInput)
 from webmail.imap.search import SearchQuery
 from webmail.imap.session import MailSession
 from webmail.imap.types import ServerConfig
@@ -151,3 +151,54 @@ def test_a_part_streams_its_decoded_bytes(mail):
         ("1", "text/plain"), ("2", "image/png")]
     assert b"".join(mail.iter_part("INBOX", uid, parts[1])) == b"hello"
     assert mail.message("INBOX", uid).attachments == (parts[1],)
+
+
+def test_replies_thread_with_their_original(mail):
+    reply = mail.append("INBOX", b"Subject: Re: Message 2\r\nIn-Reply-To: <fake-2@fake.test>\r\n"
+                                 b"Date: Fri, 02 Jan 2026 00:00:00 +0000\r\n\r\nYes\r\n")
+    assert mail.thread_of("INBOX", 2) == [2, reply]
+    page = mail.conversation_page("INBOX", per_page=2)
+    assert [(m.uid, m.thread_size) for m in page.messages] == [(reply, 2), (6, 1)]
+    assert page.total == 6
+
+
+def test_search_everywhere_names_each_hits_folder(mail):
+    found = mail.search_everywhere(["INBOX", "Projects"], [
+        "OR", "SUBJECT", "Message 51", "SUBJECT", "Message 4"])
+    assert [(m.mailbox, m.uid) for m in found.messages] == [("Projects", 51), ("INBOX", 4)]
+
+
+def test_a_message_without_its_body_gets_it_from_with_bodies(mail):
+    bare = mail.message("INBOX", 1, fetch_body=False)
+    assert bare.body_raw is None
+    [full] = mail.with_bodies([bare])
+    assert full.body_raw.endswith(b"Body of Message 1\r\n")
+
+
+def test_around_tells_the_neighbours_only_at_the_index_the_list_gave(mail):
+    assert mail.around("INBOX", 5, index=1) == (6, 4)
+    assert mail.around("INBOX", 6, index=0) == (None, 5)
+    assert mail.around("INBOX", 5, index=2) is None and mail.around("INBOX", 5) is None
+
+
+def test_counts_follow_reading_and_arrivals(mail):
+    assert mail.counts("INBOX") == (6, 2, 7)
+    mail.message("INBOX", 6)
+    mail.append("INBOX", b"Subject: new\r\n\r\nhi\r\n")
+    assert mail.counts("INBOX") == (7, 2, 8)
+
+
+def test_a_quoted_printable_part_is_decoded(mail):
+    uid = mail.append("INBOX", b"Subject: q\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+                               b"Content-Type: text/plain; charset=utf-8\r\n\r\nJ=C3=B6rg\r\n")
+    parts, single = mail.parts("INBOX", uid)
+    assert single and b"".join(mail.iter_part("INBOX", uid, parts[0], single)) == (
+        "Jörg\r\n".encode())
+
+
+def test_a_line_break_in_an_argument_is_refused_and_a_dead_server_is_unavailable(mail):
+    with pytest.raises(UnsafeInput):
+        mail.create_folder("a\r\nDELETE INBOX")
+    mail.server.down = True
+    with pytest.raises(MailServerUnavailable):
+        mail.list_mailboxes()
