@@ -1,12 +1,13 @@
 """From a request to a logged-in MailSession: the vault, the user's servers and the pool."""
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.safestring import SafeData, SafeString
 
 from accounts import vault
-from accounts.domains import servers_for
+from accounts.domains import MailServers, servers_for
 
 from . import metrics
 from .cachejson import read
@@ -26,21 +27,40 @@ def _pool_key(session_key, username):
     return f"{session_key}:{username}"
 
 
+@dataclass(frozen=True)
+class Account:
+    """Who the request speaks for to the mail servers, and which servers those are."""
+    username: str
+    password: str = field(repr=False)
+    servers: MailServers
+
+
+def account_for(request):
+    """The request user's Account: the vault opened and the servers resolved once per
+    request, however many blocks of mail_for() and sends the request makes. Raises
+    AuthFailed if the vault is shut."""
+    account = getattr(request, "_heron_account", None)
+    if account is None:
+        password = vault.open_vault(request)
+        if password is None or not request.session.session_key:
+            raise AuthFailed("the credential vault cannot be opened")
+        username = request.user.username
+        account = Account(username, password, servers_for(username))
+        request._heron_account = account
+    return account
+
+
 @contextmanager
 def mail_for(request):
     """The request user's MailSession for the block; raises AuthFailed if the vault is shut.
 
     IMAP command counts and time are added to request.imap_stats for Server-Timing.
     """
-    password = vault.open_vault(request)
-    if password is None or not request.session.session_key:
-        raise AuthFailed("the credential vault cannot be opened")
-    username = request.user.username
-    servers = servers_for(username)
+    account = account_for(request)
     session = None
     try:
-        with POOL.session(_key(request), servers.imap, username, password,
-                          timeout=settings.IMAP_TIMEOUT) as session:
+        with POOL.session(_key(request), account.servers.imap, account.username,
+                          account.password, timeout=settings.IMAP_TIMEOUT) as session:
             yield session
     finally:
         if session is not None:

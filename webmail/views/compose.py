@@ -10,14 +10,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import identities, vault
-from accounts.domains import servers_for
+from accounts import identities
 from attachments import storage
 
 from .. import smtp, writing
 from ..forms import ComposeForm
 from ..params import draft_key, folder_param, uid_value
-from ..mail import mail_for
+from ..mail import account_for, mail_for
 from ..http import wants_json
 from ..mime import compose as mime_compose
 
@@ -118,7 +117,7 @@ def reload(request):
         return _reopen(mail, key)
 
 
-@sensitive_variables("password")
+@sensitive_variables("account")
 @login_required
 @require_POST
 def send(request):
@@ -128,11 +127,10 @@ def send(request):
     if not form.is_valid():
         return _invalid(request, form)
     data = form.cleaned_data
-    password = vault.open_vault(request)
     with mail_for(request) as mail:
+        account = account_for(request)
         try:
-            notice = writing.send(mail, request.user, password, servers_for(
-                request.user.username), data)
+            notice = writing.send(mail, request.user, account.password, account.servers, data)
         except (mime_compose.AddressError, smtp.SmtpError,
                 identities.SenderRefused) as refused:
             problem = getattr(refused, "user_message", None) or str(refused)
