@@ -7,8 +7,8 @@ from ..forms import FolderPageForm, SearchForm
 from ..http import api_login_required
 from ..links import message_link
 from ..listing import list_page
-from ..imap.errors import MailboxNotFound
-from ..mail import current_folder, mail_for
+from ..imap import navigation
+from ..mail import mail_for
 
 
 @never_cache
@@ -64,17 +64,10 @@ def poll(request):
     open folder."""
     mailbox = FolderPageForm(request.GET).query()["mailbox"]
     with mail_for(request) as mail:
-        if mail.has("LIST-STATUS"):
-            folders = mail.list_mailboxes(fresh=True)
-            current = current_folder(folders, mailbox)
-            if current is None:
-                raise MailboxNotFound(mailbox)
-            total, unread, uidnext = current.total, current.unread, None
-        else:
-            folders = None
-            total, unread, uidnext = mail.counts(mailbox)
-    answer = {"mailbox": mailbox, "total": total, "unread": unread, "uidnext": uidnext}
-    if folders is not None:
+        news = navigation.poll(mail, mailbox)
+    answer = {"mailbox": mailbox, "total": news.total, "unread": news.unread,
+              "uidnext": news.uidnext}
+    if news.folders is not None:
         answer["folders"] = [{"name": f.name, "unread": f.unread, "total": f.total}
-                             for f in folders if f.selectable]
+                             for f in news.folders if f.selectable]
     return JsonResponse(answer)

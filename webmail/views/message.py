@@ -12,6 +12,7 @@ from accounts.models import TrustedSender
 from ..forms import MessageViewForm
 from ..mail import current_folder, mail_for, shown_body
 from ..http import safe_next
+from ..imap import navigation
 from ..links import message_link
 
 
@@ -49,19 +50,11 @@ def message(request, uid):
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         # The folder's list, which the prev/next links need, also vouches that the
-        # message is still there, so its cached flags need no FETCH. Where the list page
-        # said where the message is (at), only that part of the list is read.
-        at = query["at"]
-        around = mail.around(query["mailbox"], uid, query["sort"], query["reverse"], at)
-        if around is not None:
-            listed, (previous, following) = [uid], around
-        else:
-            listed = mail.sorted_uids(query["mailbox"], query["sort"], query["reverse"])
-            at = listed.index(uid) if uid in listed else None
-            previous = listed[at - 1] if at else None
-            following = listed[at + 1] if at is not None and at + 1 < len(listed) else None
+        # message is still there, so its cached flags need no FETCH.
+        place = navigation.place_of(mail, query["mailbox"], uid, query["sort"],
+                                    query["reverse"], query["at"])
         shown = mail.message(query["mailbox"], uid, prefer=query["view"], fetch_body=False,
-                             listed=listed)
+                             listed=place.listed)
         allow = _allows_remote(request, query, shown.sender)
         body = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
     contacts.heard_from(request.user, shown.sender)  # people one hears from, to suggest
@@ -74,10 +67,10 @@ def message(request, uid):
         "query": query, "images_allowed": allow,
         "frame_url": message_link("body", uid, mailbox, view=query["view"],
                                   **({"images": "1"} if allow else {})),
-        "previous_url": previous and message_link("message", previous, mailbox,
-                                                  **_place(query, at, -1)),
-        "next_url": following and message_link("message", following, mailbox,
-                                               **_place(query, at, 1)),
+        "previous_url": place.previous and message_link(
+            "message", place.previous, mailbox, **_place(query, place.at, -1)),
+        "next_url": place.following and message_link(
+            "message", place.following, mailbox, **_place(query, place.at, 1)),
         "print_mode": request.resolver_match.url_name == "print",
     })
 
