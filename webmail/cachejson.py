@@ -13,13 +13,15 @@ A key names the version of its value's shape, so two releases side by side never
 each other's entries of another shape: CACHE_SCHEMA (Django's cache VERSION of the
 default alias) for the encoding itself, and per key family a version of its own.
 
-Sessions are the one exception during the move away from pickle: the release before
-this one reads sessions with pickle and would log out every user whose session a new
-frontend wrote. SessionSerializer writes, while SESSION_CACHE_FORMAT is "pickle-data",
-a pickle made of JSON's types only (which the old release reads), and reads JSON or such
-a pickle through an unpickler that resolves no name at all, so no byte in Redis can
-make it call anything. Once no frontend of the old release runs, SESSION_CACHE_FORMAT
-"json" writes JSON; a session written either way stays readable.
+Sessions are the one exception during the move away from pickle. They keep their keys
+(a new key would log everyone out at the upgrade), and the release before this one
+unpickles them: a session a new frontend wrote as JSON fails there with a 500
+(tests/cluster/test_rolling_upgrade.py shows it). So SessionSerializer writes, while
+SESSION_CACHE_FORMAT is "pickle-data" (the default), a pickle of JSON's types only,
+which that release reads; and it reads JSON or such a pickle, the pickle through an
+unpickler that resolves no name at all, so no byte in Redis can make it call anything.
+Once no pickling frontend runs, SESSION_CACHE_FORMAT=json writes JSON (the next
+release's default); a session written either way stays readable.
 """
 import io
 import json

@@ -59,6 +59,7 @@ class Frontend:
 
     def __init__(self, name, code, port, env, logs):
         self.name, self.url, self.log = name, f"http://127.0.0.1:{port}", logs / f"{name}.log"
+        self.code = code
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [str(GUNICORN), "webmail.wsgi", "-c", str(code / "deploy/gunicorn.conf.py"),
@@ -245,6 +246,7 @@ def test_the_previous_release_and_this_one_serve_one_user_side_by_side(
             "each step was taken on the other release the second time")
         for frontend in frontends:
             assert frontend.errors() == [], f"{frontend.name} logged errors"
+            assert Path(f"/proc/{frontend.process.pid}/cwd").resolve() == frontend.code.resolve()
         kept = redis.Redis.from_url(os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1")
         assert kept.keys("heron:1:heron:summary:*") and kept.keys("heron:2:heron:summary:v*"), (
             "both releases keep message summaries in the one Redis, each under its keys")
