@@ -2,13 +2,14 @@
 errors, answered from a FakeMailServer's memory. What it is told sticks: a message read
 becomes \\Seen, a move leaves the folder, a saved draft replaces its older version.
 
-tests/unit/test_fake_session.py fails when MailSession's public surface and this one part.
+tests/unit/test_fake_session.py fails as soon as this surface and MailSession's drift apart.
 """
 import dataclasses
 import math
 import re
 
 from webmail.imap import parse, search, threads, wall
+from webmail.imap.drafts import DRAFT_HEADER
 from webmail.imap.errors import (AuthFailed, MailServerUnavailable, MessageGone,
                                  NoSuchFolderRole, ServerRefused, UnsafeInput)
 from webmail.imap.organise import CREATABLE_ROLES, SETTABLE_FLAGS
@@ -16,9 +17,8 @@ from webmail.imap.reading import BODY_LIMIT, CHUNK
 from webmail.imap.types import ActionResult, MessagePage
 
 from .messages import as_message, chunks, decoded, with_raw
-from .server import DELIMITER, NO_DATE, ordered
-
-DRAFT_HEADER = "X-Heron-Draft"
+from .account import DELIMITER
+from .search import NO_DATE, ordered
 
 
 def _window(items, page, per_page):
