@@ -17,7 +17,7 @@ from email.generator import BytesGenerator
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, make_msgid
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Protocol
 from urllib.parse import quote
 
 from .headers import bounded_message
@@ -277,7 +277,17 @@ def write_message(out: Outgoing, target: BinaryIO, *,
     return Written(header_size=sent_end, filed_headers=with_bcc[:filed_end])
 
 
-def filed_copy(written: Written, source: BinaryIO) -> bytearray:
+class _Readable(Protocol):
+    """A binary file that can be read into a buffer (a spooled temporary file)."""
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+
+def filed_copy(written: Written, source: _Readable) -> bytearray:
     """The message with Bcc, from a file write_message() wrote (its position is moved): one
     buffer, read into at its final size."""
     source.seek(0, io.SEEK_END)

@@ -17,6 +17,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nh3
@@ -281,9 +282,10 @@ def _last_pass_attribute(tag, attr, value):
 
 # Step 1 keeps <style> for step 2 to take out; nh3 cannot filter style attributes while it
 # keeps <style>, so step 1 relies on clean_declarations alone and step 3 adds nh3's filter.
-_FIRST_PASS = dict(_NH3_COMMON, tags=_TAGS | {"style"}, clean_content_tags=_DROPPED,
-                   attributes=_ATTRIBUTES)
-_LAST_PASS = dict(_NH3_COMMON, tags=_TAGS, clean_content_tags=_DROPPED | {"style"},
+# (Any: nh3.clean's keywords each have their own type, which one dict cannot say.)
+_FIRST_PASS: dict[str, Any] = dict(_NH3_COMMON, tags=_TAGS | {"style"},
+                                   clean_content_tags=_DROPPED, attributes=_ATTRIBUTES)
+_LAST_PASS: dict[str, Any] = dict(_NH3_COMMON, tags=_TAGS, clean_content_tags=_DROPPED | {"style"},
                   attributes=_LAST_ATTRIBUTES, attribute_filter=_last_pass_attribute,
                   filter_style_properties=set(ALLOWED_PROPERTIES))
 
