@@ -111,11 +111,6 @@ def quota_for(request, mail):
     return found or None
 
 
-def current_folder(folders, name):
-    """The Mailbox of that name among the listed folders, or None."""
-    return next((folder for folder in folders if folder.name == name), None)
-
-
 RENDERED_SECONDS = 3600
 
 

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from .errors import MailboxNotFound
 
 
+def current_folder(folders, name):
+    """The Mailbox of that name among the listed folders, or None."""
+    return next((folder for folder in folders if folder.name == name), None)
+
+
 @dataclass(frozen=True)
 class Place:
     """A message's place in its folder's list in one order, for prev/next links."""
@@ -44,7 +49,7 @@ def poll(mail, mailbox):
     elsewhere one STATUS of that folder. Raises MailboxNotFound for a folder not listed."""
     if mail.has("LIST-STATUS"):
         folders = mail.list_mailboxes(fresh=True)
-        current = next((folder for folder in folders if folder.name == mailbox), None)
+        current = current_folder(folders, mailbox)
         if current is None:
             raise MailboxNotFound(mailbox)
         return FolderNews(current.total, current.unread, None, folders)

@@ -1,12 +1,14 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 from django.views.decorators.http import require_GET
 
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
-from ..mail import current_folder, mail_for, quota_for, shown_bodies
+from ..imap.navigation import current_folder
+from ..mail import mail_for, quota_for, shown_bodies
 from ..listing import list_page
 from ..links import message_link
 
@@ -43,6 +45,8 @@ def thread(request, uid):
         folders = mail.list_mailboxes()
         uids = mail.thread_of(query["mailbox"], uid)
         shown = mail.messages(query["mailbox"], uids, prefer="text", fetch_body=False)
+        if not shown:  # (thread_of answers [uid] for a UID the folder does not hold)
+            raise Http404("no such message")
         mailbox = query["mailbox"]
         conversation = [(message, body, message_link("body", message.uid, mailbox, view="text"))
                         for message, body in zip(shown, shown_bodies(mail, shown))]

@@ -10,7 +10,7 @@ from accounts import contacts
 from accounts.models import TrustedSender
 
 from ..forms import MessageViewForm
-from ..mail import current_folder, mail_for, shown_body
+from ..mail import mail_for, shown_body
 from ..http import safe_next
 from ..imap import navigation
 from ..links import message_link
@@ -58,7 +58,7 @@ def message(request, uid):
         allow = _allows_remote(request, query, shown.sender)
         body = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
     contacts.heard_from(request.user, shown.sender)  # people one hears from, to suggest
-    current = current_folder(folders, shown.mailbox)
+    current = navigation.current_folder(folders, shown.mailbox)
     mailbox = shown.mailbox
     pane = bool(request.headers.get("HX-Request"))
     template = "webmail/_message_pane.html" if pane else "webmail/message.html"
