@@ -27,9 +27,13 @@ from webmail.cachejson import read
 
 from .client import client_network
 
-# Counters are raw integers in Redis and the lock period's start a float (JSON): a change
-# of either, or of what a key counts, bumps this.
+# Bumped when what a key counts, or its value's shape, changes.
 _VERSION = "v2"
+# Every value here is a raw integer in Redis (django-redis writes ints unserialized), which
+# reads the same whatever a release's encoding: so every release counts under the cache
+# version the pickling releases used, and a rolling upgrade gives no address a second
+# set of attempts. (The lock period's start is a whole second for this reason.)
+_SHARED = {"version": 1}
 
 
 class Throttled(Exception):
@@ -62,23 +66,24 @@ class _Counter:
     def count(self):
         """Count one attempt; returns the count including it (atomic across frontends)."""
         # add() starts the lock period; incr() keeps its expiry.
-        cache.add(self.since_key, time.time(), settings.LOGIN_LOCK_SECONDS)
-        cache.add(self.key, 0, settings.LOGIN_LOCK_SECONDS)
+        cache.add(self.since_key, int(time.time()), settings.LOGIN_LOCK_SECONDS, **_SHARED)
+        cache.add(self.key, 0, settings.LOGIN_LOCK_SECONDS, **_SHARED)
         try:
-            return cache.incr(self.key)
+            return cache.incr(self.key, **_SHARED)
         except ValueError:
             # Expired between add() and incr(): this is the first of a new period.
-            cache.add(self.key, 1, settings.LOGIN_LOCK_SECONDS)
+            cache.add(self.key, 1, settings.LOGIN_LOCK_SECONDS, **_SHARED)
             return 1
 
     def uncount(self):
         try:
-            cache.decr(self.key)
+            cache.decr(self.key, **_SHARED)
         except ValueError:
             pass  # the period ended meanwhile: nothing left to take back
 
     def locked_for(self):
-        since = read(cache.get(self.since_key), float) or time.time()
+        # An older release's float start (pickled) does not read: counted from now.
+        since = read(cache.get(self.since_key, **_SHARED), float) or time.time()
         return since + settings.LOGIN_LOCK_SECONDS - time.time()
 
 
@@ -103,7 +108,7 @@ class Attempt:
 
     def succeeded(self):
         cache.delete_many([_key(part, "user", self.username)
-                           for part in ("tries", "since", "gate")])
+                           for part in ("tries", "since", "gate")], **_SHARED)
         for counter in self.counters:
             if counter.kind == "ip":
                 counter.uncount()
@@ -127,7 +132,7 @@ def begin(username, client_ip):
                 raise Throttled(counter.locked_for())
             delay = _delay(count) if counter.kind == "user" else 0
             # One attempt at a time through the gate, then it stays shut for the delay.
-            if delay and not cache.add(_key("gate", "user", username), 1, delay):
+            if delay and not cache.add(_key("gate", "user", username), 1, delay, **_SHARED):
                 raise Throttled(delay)
     except Throttled:
         for counter in counted:

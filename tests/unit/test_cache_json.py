@@ -361,3 +361,15 @@ def test_the_cache_without_redis_is_held_to_the_same_rule():
         cache.set_many({"not-data": (1, 2)})
     cache.set("data", {"a": [1]})
     assert cache.get("data") == {"a": [1]}
+
+
+def test_login_counters_are_raw_integers_that_every_release_shares():
+    from django.core.cache import caches
+
+    from accounts import throttle
+
+    throttle.begin("shared@heron.test", "10.0.0.9")
+    for part in ("tries", "since"):
+        value = caches["default"].get(throttle._key(part, "user", "shared@heron.test"),
+                                      version=1)
+        assert type(value) is int, f"{part}: an int reads the same under any encoding"
