@@ -1,4 +1,5 @@
-"""Imports run one way: views → services → the mail core → libraries (docs/architecture.md).
+"""Imports run one way: views → services → support → the mail core → libraries
+(docs/architecture.md).
 
 Every project module is parsed, not imported, and each import statement it holds counts,
 those inside functions included: a lazy import that breaks a circle is still a circle.
@@ -30,9 +31,17 @@ LAYERS = [
     ]),
     ("services", [
         "webmail", "webmail.mail", "webmail.writing", "webmail.actions", "webmail.listing",
-        "webmail.forms", "webmail.params", "webmail.http", "webmail.links", "webmail.metrics",
-        "webmail.db_router", "webmail.logs", "webmail.models", "webmail.session_store",
-        "accounts", "accounts.*", "attachments", "attachments.*",
+        "webmail.forms", "webmail.links", "webmail.http",
+        "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
+        "accounts.confirmations",
+    ]),
+    ("support", [
+        "webmail.metrics", "webmail.params", "webmail.db_router", "webmail.logs",
+        "webmail.models", "webmail.session_store",
+        "accounts.models", "accounts.vault", "accounts.domains", "accounts.identities",
+        "accounts.contacts", "accounts.senders", "accounts.client", "accounts.throttle",
+        "accounts.browsers", "accounts.forms",
+        "attachments", "attachments.*",
     ]),
     ("core", [
         "webmail.imap", "webmail.imap.*", "webmail.mime", "webmail.mime.*", "webmail.smtp",
@@ -122,6 +131,18 @@ def test_no_module_imports_from_a_higher_layer():
                 upward.append(f"{MODULES[source].relative_to(ROOT)}:{line}: {source} "
                               f"({source_layer}) imports {target} ({target_layer})")
     assert not upward, "imports from a lower layer into a higher one:\n" + "\n".join(upward)
+
+
+VIEW_MODULES = ("webmail.views", "webmail.views.*", "accounts.views", "attachments.views")
+
+
+def test_only_the_url_confs_import_a_view_module():
+    """Logic two views share lives below them (webmail/http.py, links.py), not in a view."""
+    found = [f"{MODULES[source].relative_to(ROOT)}:{line}: {source} imports {target}"
+             for source, imports in GRAPH.items() if not source.endswith(".urls")
+             for target, line in imports
+             if any(fnmatchcase(target, pattern) for pattern in VIEW_MODULES)]
+    assert not found, "a view module imported by more than a URL conf:\n" + "\n".join(found)
 
 
 def find_cycle(graph):
