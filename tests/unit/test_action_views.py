@@ -139,6 +139,8 @@ def test_a_move_to_a_missing_folder_is_refused_clearly(alice, fake_server):
     response = act(alice, "move", [1], target="Nowhere")
     assert response.status_code == 302 and "refused" in notices(response)[0]
     assert 1 in uids_in(fake_server, "INBOX")
+    answer = act(alice, "move", [1], target="Nowhere", headers=JSON)
+    assert answer.status_code == 409 and "refused" in answer.json()["error"]
 
 
 def test_a_foreign_next_is_not_followed(alice):

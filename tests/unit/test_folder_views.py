@@ -12,6 +12,14 @@ pytestmark = pytest.mark.django_db
 ALICE = "alice@heron.test"
 
 
+@pytest.fixture(autouse=True)
+def no_kept_quota():
+    """quota_for() keeps an account's quota in the shared cache: none from another test."""
+    cache.delete(f"quota:{ALICE}")
+    yield
+    cache.delete(f"quota:{ALICE}")
+
+
 def notices(response):
     return [str(notice) for notice in get_messages(response.wsgi_request)]
 
@@ -21,7 +29,6 @@ def names(server, user=ALICE):
 
 
 def test_the_folders_page_lists_folders_subscriptions_and_the_quota(alice, fake_server):
-    cache.delete(f"quota:{ALICE}")
     fake_server.accounts[ALICE]["quota"] = Quota(used_kb=512, limit_kb=1024)
     fake_server.account(ALICE).subscribed.discard("Projects")
     page = alice.get("/mail/folders/").content.decode()
