@@ -92,6 +92,15 @@ def test_a_reply_answers_the_sender_quotes_the_text_and_leaves_it_unread(alice, 
     assert "\\Seen" not in fake_server.folder(ALICE, "INBOX").messages[6].flags
 
 
+def test_a_reply_to_all_copies_everyone_but_oneself(alice, fake_server):
+    uid = fake_server.folder(ALICE, "INBOX").append(
+        b"From: Bob <bob@x.test>\r\nTo: alice@heron.test, dave@z.test\r\n"
+        b"Cc: Carol <carol@y.test>\r\nSubject: Plans\r\n\r\nShall we?\r\n")
+    page = alice.get("/mail/compose/", {"reply": uid, "all": "1"}).content.decode()
+    assert field(page, "to") == "Bob <bob@x.test>"
+    assert field(page, "cc") == "dave@z.test, Carol <carol@y.test>"
+
+
 def test_a_reply_to_a_message_gone_is_a_404(alice):
     assert alice.get("/mail/compose/", {"reply": 9999}).status_code == 404
 
@@ -125,6 +134,17 @@ def test_saving_from_the_form_reopens_the_draft(alice, fake_server):
     page = alice.get(response["Location"]).content.decode()
     assert field(page, "subject") == "Notes" and field(page, "draft") == key
     assert field(page, "body").strip() == "Carry on" and field(page, "version") == "1"
+
+
+def test_a_draft_another_client_wrote_opens_under_a_new_compose_id(alice, fake_server):
+    fake_server.account(ALICE).create("Drafts")
+    uid = fake_server.folder(ALICE, "Drafts").append(
+        b"To: bob@x.test\r\nSubject: From my phone\r\n\r\nHalf a thought\r\n",
+        ("\\Draft",))
+    page = alice.get("/mail/compose/", {"draft": uid, "mailbox": "Drafts"}).content.decode()
+    assert field(page, "subject") == "From my phone" and field(page, "to") == "bob@x.test"
+    assert re.fullmatch(r"[0-9a-f]{32}", field(page, "draft"))
+    assert field(page, "body").strip() == "Half a thought"
 
 
 def test_a_draft_without_its_id_is_refused(alice):
