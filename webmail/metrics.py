@@ -66,13 +66,14 @@ def observe_request(request, response, seconds):
 
 
 def _pool_size():
-    return 0
+    return 0  # until install() connects the pool
 
 
 def install(pool_size):
-    """Count what the mail core reports, and the pool's size (pool_size() after each
-    request). Called from WebmailConfig.ready(): the core and the pool sit below this
-    module's callers and may not import it, so what they report is handed down."""
+    """Count what the mail core reports (through imap/hooks.py), and pool_size() after
+    each request. Called from WebmailConfig.ready(): the core sits below this module and
+    may not import it, and the pool belongs to webmail/mail.py, a service above it that
+    this module may not import, so both are connected from the top."""
     global _pool_size
     _pool_size = pool_size
     hooks.install(on_command=imap_command, on_cache_lookups=cache_lookups)
