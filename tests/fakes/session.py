@@ -138,7 +138,10 @@ class FakeMailSession:
 
     def subscribe(self, name, on=True):
         subscribed = self._use(name).subscribed
-        subscribed.add(name) if on else subscribed.discard(name)
+        if on:
+            subscribed.add(name)
+        else:
+            subscribed.discard(name)
 
     def subscribed(self):
         return set(self._use().subscribed)
@@ -257,7 +260,10 @@ class FakeMailSession:
         folder = self._select(mailbox)
         for uid in folder.present(uids):
             flags = folder.messages[uid].flags
-            flags.add(flag) if on else flags.discard(flag)
+            if on:
+                flags.add(flag)
+            else:
+                flags.discard(flag)
         return ActionResult(len(uids))
 
     def copy(self, mailbox, uids, target):
