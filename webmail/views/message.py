@@ -32,7 +32,7 @@ def _cid_url(message):
     return url
 
 
-def _place(query, at, step):
+def _link_query(query, at, step):
     """The sort order, and the neighbour's place in it, for a prev/next link."""
     place = {"sort": query["sort"], "order": query["order"]}
     if at is not None and at + step >= 0:
@@ -68,9 +68,9 @@ def message(request, uid):
         "frame_url": message_link("body", uid, mailbox, view=query["view"],
                                   **({"images": "1"} if allow else {})),
         "previous_url": place.previous and message_link(
-            "message", place.previous, mailbox, **_place(query, place.at, -1)),
+            "message", place.previous, mailbox, **_link_query(query, place.at, -1)),
         "next_url": place.following and message_link(
-            "message", place.following, mailbox, **_place(query, place.at, 1)),
+            "message", place.following, mailbox, **_link_query(query, place.at, 1)),
         "print_mode": request.resolver_match.url_name == "print",
     })
 
