@@ -222,6 +222,8 @@ HERON_UPLOAD_MAX_AGE_HOURS = env_int("HERON_UPLOAD_MAX_AGE_HOURS", 72)
 # An upload bigger than this is spooled to a temporary file, not held in memory, and
 # streamed from there to the storage backend; reading one back from S3 spools the same way.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# An action may name up to 5,000 messages (webmail/forms.py ActionForm), each a field.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5_100
 S3_BUCKET = env_str("S3_BUCKET")
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 MEDIA_URL = "/media/"

@@ -160,7 +160,7 @@ class FakeMailSession:
         roles.pop("", None)
         return roles
 
-    def forget_folders(self):
+    def forget_folder_roles(self):
         pass  # the roles are read afresh each time: nothing kept to forget
 
     def folder_for(self, role):

@@ -22,7 +22,7 @@ class FoldersMixin:
         full = f"{parent}{delimiter}{clean}" if parent else clean
         self._call("create_folder", full)
         self._call("subscribe_folder", full)
-        self.forget_folders()
+        self.forget_folder_roles()
         return full
 
     def rename_folder(self, old, new_leaf):
@@ -38,7 +38,7 @@ class FoldersMixin:
             self._selected = None
         self._call("rename_folder", old, new)
         self._subscribe_quietly(new)
-        self.forget_folders()
+        self.forget_folder_roles()
         return new
 
     def delete_folder(self, name):
@@ -55,7 +55,7 @@ class FoldersMixin:
         for each in sorted(children, key=len, reverse=True) + [name]:
             self._subscribe_quietly(each, on=False)
             self._call("delete_folder", each)
-        self.forget_folders()
+        self.forget_folder_roles()
 
     def subscribe(self, name, on=True):
         self._call("subscribe_folder" if on else "unsubscribe_folder", name)

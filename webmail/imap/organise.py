@@ -25,7 +25,9 @@ class OrganiseMixin:
             self._roles = roles
         return self._roles
 
-    def forget_folders(self):
+    def forget_folder_roles(self):
+        """Read the folders' roles (Drafts, Trash…) afresh next time: folders changed.
+        (The cached folder list is MailboxCache.forget_folders()'s, dropped by _call.)"""
         self._roles = None
 
     def folder_for(self, role):
@@ -36,7 +38,7 @@ class OrganiseMixin:
             name = CREATABLE_ROLES[role]
             self._call("create_folder", name)
             self._subscribe_quietly(name)
-            self.forget_folders()
+            self.forget_folder_roles()
         if name is None:
             raise NoSuchFolderRole(role)
         return name
