@@ -6,7 +6,6 @@ from django.core.validators import validate_email
 
 from .models import Identity
 
-
 LOGIN_ADDRESS_ERROR = "Enter your full email address, like name@example.org."
 
 

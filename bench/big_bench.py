@@ -21,9 +21,9 @@ the body starts). "login" is the POST of the login form; its cold runs follow an
 cache, its warm ones do not. "inbox after new mail" is the inbox page right after another
 IMAP client delivered a message and expunged the one it delivered before (so the mailbox
 keeps its size): what a page costs when the folder changed under the cache; "search after
-new mail" is the same for a search seen before. Then the worker's RSS is sampled every 50 ms while the
-100 MiB attachment in bench1k's folder "Big" downloads, and its peak RSS (VmHWM) is read
-while it sends a message with a 25 MB attachment to the first stack user
+new mail" is the same for a search seen before. Then the worker's RSS is sampled every 50 ms
+while the 100 MiB attachment in bench1k's folder "Big" downloads, and its peak RSS (VmHWM)
+is read while it sends a message with a 25 MB attachment to the first stack user
 (bench/send_bench.py).
 
 Writes bench/results.json, bench/results/table.md and bench/results/latency.png.
@@ -43,10 +43,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import mailboxes
 import redis
 import requests
-
-import mailboxes
 import send_bench
 from http_bench import free_port, rss_mb, start_gunicorn, worker_pid
 

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import requests
-
 from http_bench import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

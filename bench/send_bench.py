@@ -23,9 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
-from imapclient import IMAPClient
-
 from http_bench import free_port, log_in, rss_mb, start_gunicorn, worker_pid
+from imapclient import IMAPClient
 
 ATTACHMENT_BYTES = 25_000_000
 TIMEOUT = 300

@@ -8,6 +8,9 @@ PY="${PYTHON:-.venv/bin/python}"
 # down.sh stops the cluster first, then the stack.
 trap 'bash deploy/stack/down.sh' EXIT
 
+# Lint, import order and types first: they need no server and fail in seconds.
+"$PY" -m ruff check . || exit 1
+"$PY" -m mypy || exit 1
 bash deploy/stack/up.sh || exit 1
 bash deploy/browser.sh || exit 1
 if ! bash deploy/cluster/up.sh; then

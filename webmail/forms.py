@@ -5,9 +5,15 @@ from attachments.models import DRAFT_ID
 
 from .imap.search import SearchQuery
 from .imap.session import SORT_KEYS
-from .params import (BAD_FOLDER, FIRST_DATE, LAST_DATE, check_folder_name, pick_value,
-                     uid_value, without_controls)
-
+from .params import (
+    BAD_FOLDER,
+    FIRST_DATE,
+    LAST_DATE,
+    check_folder_name,
+    pick_value,
+    uid_value,
+    without_controls,
+)
 
 # The sort orders the IMAP layer offers (SORT_KEYS), with their names on the page: a key
 # without a name stops start-up here.

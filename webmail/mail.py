@@ -12,9 +12,9 @@ from accounts.domains import MailServers, servers_for
 from . import metrics
 from .cachejson import read
 from .imap.errors import AuthFailed
+from .imap.pool import SessionPool
 from .imap.types import Quota
 from .mime.display import Shown, show_body
-from .imap.pool import SessionPool
 
 POOL = SessionPool(max_size=settings.IMAP_POOL_MAX, idle_seconds=settings.IMAP_POOL_IDLE_SECONDS)
 

@@ -23,8 +23,16 @@ from attachments.errors import StorageUnavailable
 
 from . import db_router, metrics
 from .http import safe_next, wants_json
-from .imap.errors import (AuthFailed, MailboxNotFound, MailError, MailServerUnavailable,
-                          MessageGone, NoSuchFolderRole, ServerRefused, UnsafeInput)
+from .imap.errors import (
+    AuthFailed,
+    MailboxNotFound,
+    MailError,
+    MailServerUnavailable,
+    MessageGone,
+    NoSuchFolderRole,
+    ServerRefused,
+    UnsafeInput,
+)
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("heron.request")

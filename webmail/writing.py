@@ -24,8 +24,8 @@ from .mime import compose
 from .mime import reply as replies
 from .mime.sanitize import sanitize_html
 from .mime.text import part_text
-from .params import pick_value
 from .models import DraftState
+from .params import pick_value
 
 log = logging.getLogger(__name__)
 FIELDS_HEADER = "X-Heron-Fields"

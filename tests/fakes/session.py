@@ -10,14 +10,20 @@ import re
 
 from webmail.imap import parse, search, threads, wall
 from webmail.imap.drafts import DRAFT_HEADER
-from webmail.imap.errors import (AuthFailed, MailServerUnavailable, MessageGone,
-                                 NoSuchFolderRole, ServerRefused, UnsafeInput)
+from webmail.imap.errors import (
+    AuthFailed,
+    MailServerUnavailable,
+    MessageGone,
+    NoSuchFolderRole,
+    ServerRefused,
+    UnsafeInput,
+)
 from webmail.imap.organise import CREATABLE_ROLES, SETTABLE_FLAGS
 from webmail.imap.reading import BODY_LIMIT, CHUNK
 from webmail.imap.types import ActionResult, MessagePage
 
-from .messages import as_message, chunks, decoded, with_raw
 from .account import DELIMITER
+from .messages import as_message, chunks, decoded, with_raw
 from .search import NO_DATE, ordered
 
 

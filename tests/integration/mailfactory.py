@@ -1,9 +1,9 @@
 """Messages for integration tests, built with the email package (policy.default)."""
 import struct
 import zlib
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timedelta, timezone
 
 BASE = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 

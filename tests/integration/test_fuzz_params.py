@@ -15,7 +15,6 @@ from .conftest import stack_account
 from .test_injection_wire import PAYLOADS, canary_removed_at_the_end, wired  # noqa: F401
 
 
-
 @pytest.fixture
 def account(stack_users):
     """bob's account on the stack's Dovecot (the injection tests cover Cyrus too)."""

@@ -52,7 +52,8 @@ def _hostile_messages():
     yield "lying charset", (b"From: a@b.example\r\nSubject: charset\r\n"
                             b"Content-Type: text/plain; charset=x-no-such-charset\r\n\r\n"
                             b"caf\xe9 \xff\xfe\r\n")
-    yield "8-bit headers", (b"From: J\xfcrgen <j@b.example>\r\nSubject: Gr\xfc\xdfe \xe6\x97\xa5\r\n"
+    yield "8-bit headers", (b"From: J\xfcrgen <j@b.example>\r\n"
+                            b"Subject: Gr\xfc\xdfe \xe6\x97\xa5\r\n"
                             b"To: \xff\xfe@x\r\n\r\nbody\r\n")
     yield "broken multipart", (b"From: a@b.example\r\nSubject: broken\r\n"
                                b"Content-Type: multipart/mixed; boundary=\"never\"\r\n\r\n"

@@ -2,7 +2,7 @@
 the in-memory mail server."""
 import pytest
 from django.contrib.messages import get_messages
-from django.test import Client, override_settings
+from django.test import Client
 
 from tests.unit.conftest import log_in
 

@@ -17,12 +17,21 @@ from django_redis.cache import RedisCache
 from accounts import domains
 from accounts.models import Domain
 from tests.helpers import make_summaries
-from webmail import cachejson, mail as mail_module
+from webmail import cachejson
+from webmail import mail as mail_module
 from webmail.cachejson import JSONSerializer, NotData, SessionSerializer
 from webmail.imap import state
 from webmail.imap.state import FolderState, MailboxCache
-from webmail.imap.types import (Address, Mailbox, Message, MessageSummary, Outline, Part,
-                                Quota, ServerConfig)
+from webmail.imap.types import (
+    Address,
+    Mailbox,
+    Message,
+    MessageSummary,
+    Outline,
+    Part,
+    Quota,
+    ServerConfig,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE = FolderState(uidvalidity=7, uidnext=4000, exists=3000, modseq=55)

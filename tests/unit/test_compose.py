@@ -1,18 +1,32 @@
 """Writing mail: typed recipients, replies and forwards, and the message that goes out."""
 import io
 from datetime import datetime, timedelta, timezone
-
-import pytest
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 
+import pytest
+
 from webmail.mime.compose import (
-    MAX_ADDRESSES, AddressError, Outgoing, OutgoingFile, build_message, format_addresses,
-    html_to_text, message_bytes, parse_addresses,
+    MAX_ADDRESSES,
+    AddressError,
+    Outgoing,
+    OutgoingFile,
+    build_message,
+    format_addresses,
+    html_to_text,
+    message_bytes,
+    parse_addresses,
 )
 from webmail.mime.reply import (
-    attribution, forward_html_block, forward_subject, forward_text_block, quote_html,
-    quote_text, reply_recipients, reply_subject, threading_headers,
+    attribution,
+    forward_html_block,
+    forward_subject,
+    forward_text_block,
+    quote_html,
+    quote_text,
+    reply_recipients,
+    reply_subject,
+    threading_headers,
 )
 
 ALICE = Address("Alice", "alice", "heron.test")

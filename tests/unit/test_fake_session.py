@@ -5,8 +5,14 @@ import inspect
 import pytest
 
 from tests.helpers import FakeMailServer, FakeMailSession, make_summaries
-from webmail.imap.errors import (MailboxNotFound, MailServerUnavailable, MessageGone,
-                                 NoSuchFolderRole, ServerRefused, UnsafeInput)
+from webmail.imap.errors import (
+    MailboxNotFound,
+    MailServerUnavailable,
+    MessageGone,
+    NoSuchFolderRole,
+    ServerRefused,
+    UnsafeInput,
+)
 from webmail.imap.search import SearchQuery
 from webmail.imap.session import MailSession
 from webmail.imap.types import ServerConfig

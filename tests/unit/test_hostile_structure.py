@@ -353,7 +353,8 @@ PDF = BodyData.create((b"application", b"pdf", (b"name", b"a.pdf"), None, None, 
     (multipart(PLAIN, ENRICHED, PDF, PLAIN), ["1", "2", "4"]),
     (multipart(*[PLAIN] * 10_000), [str(n) for n in range(1, structure.MAX_SHOWN_PARTS + 1)]),
 ], ids=["text, html, text", "html and a file", "alternative and a file",
-        "alternative then text", "text then a text-only alternative", "text, enriched, file, text", "10,000 siblings"])
+        "alternative then text", "text then a text-only alternative",
+        "text, enriched, file, text", "10,000 siblings"])
 def test_inline_parts_are_shown_in_a_row_as_a_mail_client_shows_them(shape, sections):
     assert [p.section for p in structure.inline_sequence(structure.leaves(shape))] == sections
 

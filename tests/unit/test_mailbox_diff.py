@@ -285,8 +285,8 @@ def test_nothing_asked_sends_nothing():
 
 
 def test_a_body_shown_with_and_without_inline_image_links_is_kept_apart():
-    from webmail.mail import shown_bodies
     from webmail.imap.types import Message
+    from webmail.mail import shown_bodies
 
     class Mail:
         def rendered_key(self, mailbox, uid, variant):

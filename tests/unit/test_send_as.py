@@ -20,8 +20,8 @@ import pytest
 from accounts import identities
 from accounts.domains import MailServers
 from accounts.models import Domain, Identity
-from webmail import smtp, writing
 from tests.helpers import FakeMailServer, make_summaries
+from webmail import smtp, writing
 from webmail.imap.session import MailSession
 from webmail.imap.types import Address as ImapAddress
 from webmail.imap.types import ServerConfig

@@ -6,7 +6,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from webmail.imap.threads import (
-    ThreadInput, base_subject, flatten_server_threads, thread_references)
+    ThreadInput,
+    base_subject,
+    flatten_server_threads,
+    thread_references,
+)
 
 MONDAY = datetime(2024, 3, 4, 9, 0, tzinfo=timezone.utc)
 

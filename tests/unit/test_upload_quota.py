@@ -8,8 +8,17 @@ from django.utils import timezone
 
 from attachments import limits, storage
 from attachments.models import Upload
-from tests.unit.test_uploads import (DRAFT, OTHER_DRAFT, a_file, alice_user, as_alice,  # noqa: F401
-                                     carol_user, media, stored_files, upload)
+from tests.unit.test_uploads import (  # noqa: F401
+    DRAFT,
+    OTHER_DRAFT,
+    a_file,
+    alice_user,
+    as_alice,
+    carol_user,
+    media,
+    stored_files,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 THIRD_DRAFT = uuid.uuid4().hex

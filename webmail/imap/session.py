@@ -17,9 +17,9 @@ from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.response_parser import parse_response
 
 from . import hooks, parse, search, structure, wall
-from .errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, ServerRefused
 from .conversations import ConversationsMixin
 from .drafts import DraftsMixin
+from .errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, ServerRefused
 from .folders import FoldersMixin
 from .organise import OrganiseMixin
 from .reading import ReadingMixin
@@ -374,8 +374,9 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         EXISTS and, with CONDSTORE enabled once per connection, HIGHESTMODSEQ), which is
         also the mailbox cache's revalidation.
 
-        Heron always selects read-write (every fetch is a PEEK, so reading changes nothing): with one mode a folder stays selected on the pooled connection
-        from one request to the next. Then NOOP stands in for the SELECT: the server must
+        Heron always selects read-write (every fetch is a PEEK, so reading changes nothing):
+        with one mode a folder stays selected on the pooled connection from one request to
+        the next. Then NOOP stands in for the SELECT: the server must
         report any change to the selected folder (EXISTS, EXPUNGE, FETCH) at NOOP at the
         latest, and when it reports none the state of the last SELECT still holds. That
         matters: a SELECT re-reads the folder's index (on Dovecot's Maildir, the whole

@@ -42,7 +42,6 @@ from webmail.cachejson import read
 
 from . import hooks
 from .search import depends_on_flags
-
 from .types import Address, Mailbox, MessageSummary, Outline, Part
 
 SORTED_SECONDS = 6 * 3600

@@ -6,8 +6,8 @@ from django.views.decorators.http import require_POST
 
 from .. import actions
 from ..forms import ActionForm
-from ..mail import mail_for
 from ..http import safe_next, wants_json
+from ..mail import mail_for
 
 
 @login_required

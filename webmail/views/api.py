@@ -5,9 +5,9 @@ from django.views.decorators.http import require_GET
 
 from ..forms import FolderPageForm, SearchForm
 from ..http import api_login_required
+from ..imap import navigation
 from ..links import message_link
 from ..listing import list_page
-from ..imap import navigation
 from ..mail import mail_for
 
 

@@ -15,10 +15,10 @@ from attachments import storage
 
 from .. import smtp, writing
 from ..forms import ComposeForm
-from ..params import draft_key, folder_param, uid_value
-from ..mail import account_for, mail_for
 from ..http import wants_json
+from ..mail import account_for, mail_for
 from ..mime import compose as mime_compose
+from ..params import draft_key, folder_param, uid_value
 
 
 def _page(request, mail, form, status=200, problem=""):

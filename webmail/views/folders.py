@@ -7,8 +7,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms import FolderForm
-from ..params import folder_param
 from ..mail import mail_for, quota_for
+from ..params import folder_param
 
 EMPTYABLE = {"trash", "junk"}
 

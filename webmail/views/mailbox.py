@@ -3,14 +3,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.vary import vary_on_headers
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..imap.navigation import current_folder
-from ..mail import mail_for, quota_for, shown_bodies
-from ..listing import list_page
 from ..links import message_link
+from ..listing import list_page
+from ..mail import mail_for, quota_for, shown_bodies
 
 
 @never_cache

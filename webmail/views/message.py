@@ -2,18 +2,18 @@ from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.vary import vary_on_headers
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts import contacts
 from accounts.models import TrustedSender
 
 from ..forms import MessageViewForm
-from ..mail import mail_for, shown_body
 from ..http import safe_next
 from ..imap import navigation
 from ..links import message_link
+from ..mail import mail_for, shown_body
 
 
 def _allows_remote(request, query, sender):
