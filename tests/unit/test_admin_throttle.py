@@ -48,4 +48,4 @@ def test_a_right_password_clears_the_count(client, admin_user, settings):
     for _ in range(settings.LOGIN_FAILURES_BEFORE_DELAY - 1):
         try_admin(client, "wrong")
     assert try_admin(client, "right-pw-1").status_code == 302
-    assert cache.get(throttle._key("tries", "user", "root")) is None
+    assert cache.get(throttle._key("tries", "user", "root"), **throttle._SHARED) is None

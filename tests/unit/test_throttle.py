@@ -17,11 +17,20 @@ def empty_cache():
     cache.clear()
 
 
+def stored(part, kind, value):
+    """What the throttle keeps under its key (the cache version every release shares)."""
+    return cache.get(throttle._key(part, kind, value), **throttle._SHARED)
+
+
+def forget(*keys):
+    cache.delete_many(list(keys), **throttle._SHARED)
+
+
 def fail(times, username=USER, ip=IP):
     """times attempts with a wrong password; the gate's delays are skipped over."""
     for _ in range(times):
         throttle.begin(username, ip)
-        cache.delete(throttle._key("gate", "user", username))
+        forget(throttle._key("gate", "user", username))
 
 
 def test_the_first_attempts_pass_at_once(settings):
@@ -39,7 +48,7 @@ def test_after_a_few_failures_attempts_are_spaced_out(settings, monkeypatch):
         throttle.begin(USER, IP)
     assert refused.value.wait >= 1
     # The refused attempt was not counted: when the gate opens, the next one passes.
-    cache.delete(throttle._key("gate", "user", USER))
+    forget(throttle._key("gate", "user", USER))
     throttle.begin(USER, IP)
 
 
@@ -62,13 +71,13 @@ def test_refused_attempts_do_not_count(settings):
     for _ in range(5):
         with pytest.raises(throttle.Throttled):
             throttle.begin(USER, IP)
-    assert cache.get(throttle._key("tries", "user", USER)) == settings.LOGIN_FAILURES_BEFORE_LOCK
+    assert stored("tries", "user", USER) == settings.LOGIN_FAILURES_BEFORE_LOCK
 
 
 def test_the_lock_ends_with_its_period(settings):
     fail(settings.LOGIN_FAILURES_BEFORE_LOCK)
     # What the cache's expiry does at the end of LOGIN_LOCK_SECONDS.
-    cache.delete_many([throttle._key(part, "user", USER) for part in ("tries", "since")])
+    forget(*[throttle._key(part, "user", USER) for part in ("tries", "since")])
     throttle.begin(USER, IP)
 
 
@@ -91,14 +100,14 @@ def test_an_ipv6_client_is_counted_by_its_64(settings):
 def test_a_good_login_clears_the_address_and_is_not_held_against_the_client(settings):
     fail(settings.LOGIN_FAILURES_BEFORE_LOCK - 1)
     throttle.begin(USER, IP).succeeded()
-    assert cache.get(throttle._key("tries", "user", USER)) is None
-    assert cache.get(throttle._key("tries", "ip", IP)) == settings.LOGIN_FAILURES_BEFORE_LOCK - 1
+    assert stored("tries", "user", USER) is None
+    assert stored("tries", "ip", IP) == settings.LOGIN_FAILURES_BEFORE_LOCK - 1
 
 
 def test_an_unanswered_attempt_is_not_held_against_anyone(settings):
     throttle.begin(USER, IP).unanswered()
-    assert cache.get(throttle._key("tries", "user", USER)) == 0
-    assert cache.get(throttle._key("tries", "ip", IP)) == 0
+    assert stored("tries", "user", USER) == 0
+    assert stored("tries", "ip", IP) == 0
 
 
 def test_addresses_are_counted_case_insensitively(settings):
