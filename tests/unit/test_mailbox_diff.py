@@ -61,7 +61,7 @@ class _SortingServer:
 
     def call(self, name, *args, **kwargs):
         self.sent.append(kwargs.get("label") or name)
-        if name == "_raw_command_untagged":
+        if name == "raw_untagged":
             return [f'(TAG "A1") UID ALL {parse.uid_ranges(self.dates)}'.encode()]
         program, criteria = args[0], args[1]
         wanted = parse.expand_uid_set(criteria[1])
@@ -130,7 +130,7 @@ def test_list_status_gives_every_folder_its_counts_and_asks_for_those_left_out()
     asked = []
 
     def call(name, *args, **kwargs):
-        if name == "_raw_command_untagged":
+        if name == "raw_untagged":
             return [b'(\\HasNoChildren) "/" INBOX', b'(\\HasNoChildren) "/" Caf&AOk-',
                     b'(\\Noselect \\HasChildren) "/" Projects',
                     b'(\\HasNoChildren) "/" "Projects/Two words"']

@@ -16,7 +16,7 @@ from imapclient import exceptions as imap_exceptions
 from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.response_parser import parse_response
 
-from . import hooks, parse, search, structure, wall
+from . import adapter, hooks, parse, search, structure, wall
 from .conversations import ConversationsMixin
 from .drafts import DraftsMixin
 from .errors import AuthFailed, MailboxNotFound, MailError, MailServerUnavailable, ServerRefused
@@ -179,6 +179,8 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
                     answer = self._fetch(*args, **kwargs)
                 elif name == "append":
                     answer = self._append(*args, **kwargs)
+                elif name == "raw_untagged":
+                    answer = adapter.raw_untagged(self._client, *args, **kwargs)
                 else:
                     answer = getattr(self._client, name)(*args, **kwargs)
                 if name in _CHANGES_FLAGS and kept is not None:
@@ -219,15 +221,11 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         HIGHESTMODSEQ."""
         if not messages:
             return {}
-        imap = self._client._imap
         words = ["FETCH", parse.uid_ranges(messages),
                  "(" + " ".join(str(item).upper() for item in data) + ")"]
         if modifiers:
             words.append("(" + " ".join(str(item).upper() for item in modifiers) + ")")
-        typ, lines = imap._command_complete("FETCH", imap._command("UID", *words))
-        if typ != "OK":
-            raise imap_exceptions.IMAPClientError(f"FETCH failed: {parse.to_text(lines[0])}")
-        _typ, lines = imap._untagged_response(typ, lines, "FETCH")
+        lines = adapter.uid_fetch(self._client, words)
         # Keyed by sequence number first: a line without a UID (allowed before QRESYNC) is
         # another client's change, never to be filed under a UID of the same number.
         by_sequence = structure.fetch_response(lines, self._client.normalise_times, False)
@@ -250,20 +248,11 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         imaplib's append() runs a regular expression over the whole message to make its
         line ends CRLF, and builds a new bytes object (a 34 MB message cost 147 MB more at
         its peak). A message Heron built has CRLF line ends already, so its buffer is
-        handed to imaplib as the literal, through the private attribute imaplib's own
-        append() uses (it has no public way to send a literal): the socket sends from the
+        handed to imaplib as the literal (adapter.append_buffer): the socket sends from the
         one buffer. A message with a bare LF goes through imapclient's append()."""
         if raw.count(b"\n") != raw.count(b"\r\n"):
             return self._client.append(mailbox, raw, flags)
-        imap = self._client._imap
-        imap.literal = memoryview(raw)
-        flag_list = "(" + " ".join(parse.to_text(flag) for flag in flags) + ")"
-        typ, lines = imap._command_complete("APPEND", imap._command(
-            "APPEND", self._client._normalise_folder(mailbox), flag_list))
-        if typ != "OK":
-            raise imap_exceptions.IMAPClientError(
-                f"APPEND failed: {parse.to_text(lines[0] if lines else b'')}")
-        return lines[0] if lines else b""
+        return adapter.append_buffer(self._client, mailbox, raw, flags)
 
     def _count(self, name, seconds):
         self.commands += 1
@@ -283,8 +272,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
         """Every untagged NAME response imaplib kept (and forgets them)."""
         if self._client is None:
             return []
-        _code, values = self._client._imap.response(name)
-        return [value for value in values or () if value is not None]
+        return adapter.responses(self._client, name)
 
     def has(self, capability):
         """True when the server announced the capability (after login)."""
@@ -337,12 +325,12 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
     def _list_with_status(self):
         """Every folder with its counts in one command: LIST-STATUS (RFC 5819), where
         otherwise each folder costs a STATUS of its own."""
-        lines = self._call("_raw_command_untagged", b"LIST", [
+        lines = self._call("raw_untagged", b"LIST", [
             b'""', b'"*"', b"RETURN", b"(STATUS", b"(MESSAGES", b"UNSEEN))"],
             response_name="LIST", uid=False, label="list_status")
         statuses = self._untagged("STATUS")
         try:
-            listing = self._client._proc_folder_list(lines)
+            listing = adapter.folder_list(self._client, lines)
             parsed = parse_response(statuses)
         except (imap_exceptions.ProtocolError, ValueError):
             log.warning("unreadable LIST-STATUS answer; asking folder by folder")
@@ -453,7 +441,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
 
     def _esearch(self, words, label="esearch"):
         """{result name: value} of one UID SEARCH with ESEARCH's RETURN options."""
-        lines = self._call("_raw_command_untagged", b"SEARCH", words,
+        lines = self._call("raw_untagged", b"SEARCH", words,
                            response_name="ESEARCH", label=label)
         found = {}
         for line in lines:
@@ -722,7 +710,7 @@ class MailSession(ReadingMixin, OrganiseMixin, FoldersMixin, ConversationsMixin,
                 and kept[1].modseq is not None and len(uids) <= self.STORE_ANSWERED):
             self._call("add_flags" if on else "remove_flags", uids, flags, silent=True)
             return
-        lines = self._call("_raw_command_untagged", b"STORE", label="store_answered", args=[
+        lines = self._call("raw_untagged", b"STORE", label="store_answered", args=[
             parse.uid_ranges(uids).encode(), b"+FLAGS" if on else b"-FLAGS",
             b"(" + b" ".join(flags) + b")"], response_name="FETCH")
         self._cache.forget_folders()  # unread counts changed (after: see _call)

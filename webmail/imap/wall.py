@@ -9,11 +9,7 @@ is sent by imapclient as a literal, where CR and LF are data.
 """
 import re
 
-# imapclient sends a search string bare when it has no space, quote or backslash, so a
-# word like "{5}" or "(" would be read as a literal's announcement or a parenthesis.
-# Its public API cannot ask for a literal; this class is how it marks one internally.
-from imapclient.imapclient import _literal
-
+from .adapter import literal
 from .errors import UnsafeInput
 
 _UNSAFE_TEXT = re.compile(r"[\r\n\x00]")
@@ -77,7 +73,9 @@ def _as_string(token):
     """A search string that goes as typed: an atom bare, anything else as a literal."""
     if not isinstance(token, str) or _ATOM.fullmatch(token):
         return token
-    return _literal(token.encode("utf-8"))
+    # imapclient sends a search string bare when it has no space, quote or backslash, so
+    # "{5}" or "(" would be read as a literal's announcement or a parenthesis.
+    return literal(token.encode("utf-8"))
 
 
 def _protected(tokens):

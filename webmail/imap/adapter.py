@@ -1,0 +1,76 @@
+"""The one place Heron uses imapclient's and imaplib's private names.
+
+imapclient covers most of what Heron asks of a server through its public API. Where it
+has none, Heron reaches below it, and only here, so that a minor release of either
+library can break only this module (and its tests say so at once). Each function names
+the public API that is missing.
+"""
+from imapclient import exceptions
+from imapclient.imapclient import _literal
+
+from . import parse
+
+
+def literal(data: bytes) -> bytes:
+    """data marked to go as an IMAP literal in a command imapclient builds.
+
+    Missing: imapclient sends a search string bare when it has no space, quote or
+    backslash ("{5}" would announce a literal), and offers no way to ask for a literal."""
+    return _literal(data)
+
+
+def uid_fetch(client, words):
+    """The untagged FETCH lines of `UID <words>` (words: FETCH, the set, the items and
+    any modifiers such as CHANGEDSINCE), as imaplib keeps them.
+
+    Missing: imapclient's fetch() parses the answer itself and drops the lines about
+    messages it did not ask for, which Heron must see (another client's changes)."""
+    imap = client._imap
+    typ, lines = imap._command_complete("FETCH", imap._command("UID", *words))
+    if typ != "OK":
+        raise exceptions.IMAPClientError(f"FETCH failed: {parse.to_text(lines[0])}")
+    _typ, lines = imap._untagged_response(typ, lines, "FETCH")
+    return lines
+
+
+def append_buffer(client, mailbox, buffer, flags):
+    """APPEND buffer (a message with CRLF line ends) to mailbox, sent from the buffer
+    itself; the tagged answer's text.
+
+    Missing: imaplib's append() copies the message through a regular expression to make
+    its line ends CRLF (147 MB more at the peak for a 34 MB message); the literal it then
+    sends is the attribute set here."""
+    imap = client._imap
+    imap.literal = memoryview(buffer)
+    flag_list = "(" + " ".join(parse.to_text(flag) for flag in flags) + ")"
+    typ, lines = imap._command_complete("APPEND", imap._command(
+        "APPEND", client._normalise_folder(mailbox), flag_list))
+    if typ != "OK":
+        raise exceptions.IMAPClientError(
+            f"APPEND failed: {parse.to_text(lines[0] if lines else b'')}")
+    return lines[0] if lines else b""
+
+
+def raw_untagged(client, command, args, response_name, uid=True):
+    """The untagged `response_name` lines of a command imapclient has no method for
+    (LIST … RETURN (STATUS …), ESEARCH, STORE with an answer).
+
+    Missing: a public way to send an arbitrary command and read its untagged answer."""
+    return client._raw_command_untagged(command, args, response_name=response_name, uid=uid)
+
+
+def folder_list(client, lines):
+    """LIST answer lines as list_folders() returns them: (flags, delimiter, name).
+
+    Missing: imapclient parses LIST answers only inside list_folders()."""
+    return client._proc_folder_list(lines)
+
+
+def responses(client, name):
+    """Every untagged NAME response (or response code) imaplib kept, then forgotten.
+
+    response() is public on imaplib's connection, but imapclient keeps that connection in
+    a private attribute (missing: imapclient returns no response codes from COPY, MOVE or
+    APPEND, so UIDPLUS's COPYUID and APPENDUID are read here)."""
+    _code, values = client._imap.response(name)
+    return [value for value in values or () if value is not None]
