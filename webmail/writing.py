@@ -20,7 +20,7 @@ from attachments import storage
 
 from . import smtp
 from .imap.errors import MailError
-from .mime import compose
+from .mime import compose, spool
 from .mime import reply as replies
 from .mime.sanitize import sanitize_html
 from .mime.text import part_text
@@ -267,13 +267,13 @@ def send(mail, user, password, servers, data):
         raise compose.AddressError("Add at least one recipient.")
     # Written once, the uploads streamed into it, and sent from the file in chunks; the
     # copy filed in Sent (with Bcc, which the one sent lacks) is the one whole copy held.
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-        written = compose.write_message(out, spool)
-        spool.seek(0)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as file:
+        written = spool.write_message(out, file)
+        file.seek(0)
         smtp.send(servers.smtp, user.username, password,
-                  smtp.Envelope(identity.email, recipients), spool,
+                  smtp.Envelope(identity.email, recipients), file,
                   trusted_relay=rules.trusted_relay)
-        filed = compose.filed_copy(written, spool)
+        filed = spool.filed_copy(written, file)
     notice = "Message sent."
     try:
         mail.file_sent(filed)

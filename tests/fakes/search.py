@@ -1,6 +1,7 @@
 """The small part of IMAP SEARCH and SORT Heron uses, answered from stored messages."""
 from datetime import date, datetime, timezone
 
+from webmail.imap.errors import ServerRefused
 from webmail.imap.parse import expand_uid_set
 from webmail.imap.threads import base_subject
 
@@ -60,7 +61,8 @@ def _criterion(tokens):
         first, rest = _criterion(rest)
         second, rest = _criterion(rest)
         return (lambda m: first(m) or second(m)), rest
-    raise NotImplementedError(f"the fake has no SEARCH key {word}: add it here")
+    # As a server answers a key it does not know: BAD, which the session raises as this.
+    raise ServerRefused(f"SEARCH: unknown key {word}")
 
 
 def matcher(criteria):

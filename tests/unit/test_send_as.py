@@ -25,7 +25,7 @@ from webmail import smtp, writing
 from webmail.imap.session import MailSession
 from webmail.imap.types import Address as ImapAddress
 from webmail.imap.types import ServerConfig
-from webmail.mime import compose
+from webmail.mime import compose, spool
 
 ALICE = "alice@heron.test"
 
@@ -225,9 +225,9 @@ def test_the_written_message_is_the_built_one_byte_for_byte(html):
     sent = compose.message_bytes(built)
     random.seed(7)
     target = io.BytesIO()
-    written = compose.write_message(out, target)
+    written = spool.write_message(out, target)
     assert target.getvalue() == sent
-    assert bytes(compose.filed_copy(written, target)) == filed
+    assert bytes(spool.filed_copy(written, target)) == filed
     assert b"\r\nBcc: c@heron.test\r\n" in filed and b"\r\nBcc:" not in sent
 
 
@@ -247,7 +247,7 @@ def test_each_file_is_read_in_blocks_and_closed():
         return opened[-1]
 
     target = io.BytesIO()
-    compose.write_message(outgoing((compose.OutgoingFile("a.bin", "application/pdf",
+    spool.write_message(outgoing((compose.OutgoingFile("a.bin", "application/pdf",
                                                          open_file),)), target)
     assert reads and all(0 < size <= 57 * 16384 for size in reads), "never the whole file"
     assert len(opened) == 1 and opened[0].closed

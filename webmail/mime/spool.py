@@ -1,0 +1,101 @@
+"""Writing an outgoing message into a file, the uploads streamed into it, so that sending
+holds about one copy of the message in memory (compose.py builds the message itself).
+"""
+import base64
+import io
+import re
+import secrets
+from contextlib import closing
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from .compose import Outgoing, _build, message_bytes
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where write_message() put the message, and what the copy kept in Sent needs."""
+
+    header_size: int     # the header block at the file's start, blank line included
+    filed_headers: bytes  # the same block with Bcc, for the copy filed in Sent
+
+
+# Files are base64-encoded straight into the message, this many bytes at a time: a whole
+# number of 57-byte input lines, so that each block gives whole 76-character lines.
+_BASE64_BLOCK = 57 * 16384
+
+
+def write_message(out: Outgoing, target: BinaryIO, *,
+                  msgid_domain: str | None = None) -> Written:
+    """Write the message `out` describes into the binary file `target`, without Bcc.
+
+    The bytes are those message_bytes(build_message(out)) gives, but no file is ever whole
+    in memory: the message is built with a one-line stand-in for each file's content, then
+    written with each stand-in replaced by the file's base64, read from its open() in
+    blocks. Attached messages are held in memory as before. filed_copy() gives the copy
+    that keeps Bcc, as message_bytes(build_message(out, include_bcc=True)) would. Raises
+    what build_message() raises."""
+    stand_ins = {}
+
+    def stand_in(file):
+        # 57 random bytes: one 76-character base64 line that nothing else can contain.
+        token = secrets.token_bytes(57)
+        stand_ins[base64.b64encode(token)] = file
+        return token
+
+    msg = _build(out, True, msgid_domain, stand_in)
+    with_bcc = message_bytes(msg)
+    del msg["Bcc"]
+    sent = message_bytes(msg)
+    filed_end, sent_end = with_bcc.index(b"\r\n\r\n") + 4, sent.index(b"\r\n\r\n") + 4
+    target.write(sent[:sent_end])
+    body, at = memoryview(sent)[sent_end:], 0
+    if stand_ins:
+        lines = re.compile(b"(" + b"|".join(map(re.escape, stand_ins)) + b")\r\n")
+        for found in lines.finditer(sent, sent_end):
+            target.write(body[at:found.start() - sent_end])
+            _write_base64(stand_ins[found.group(1)], target)
+            at = found.end() - sent_end
+    target.write(body[at:])
+    return Written(header_size=sent_end, filed_headers=with_bcc[:filed_end])
+
+
+class _Readable(Protocol):
+    """A binary file that can be read into a buffer (a spooled temporary file)."""
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+
+def filed_copy(written: Written, source: _Readable) -> bytearray:
+    """The message with Bcc, from a file write_message() wrote (its position is moved): one
+    buffer, read into at its final size."""
+    source.seek(0, io.SEEK_END)
+    body_size = source.tell() - written.header_size
+    copy = bytearray(len(written.filed_headers) + body_size)
+    copy[:len(written.filed_headers)] = written.filed_headers
+    source.seek(written.header_size)
+    view = memoryview(copy)[len(written.filed_headers):]
+    while view:
+        count = source.readinto(view)
+        if not count:
+            raise OSError("the spooled message ended early")
+        view = view[count:]
+    return copy
+
+
+def _write_base64(file, target):
+    with closing(file.open()) as stream:
+        pending = b""
+        while True:
+            data = stream.read(_BASE64_BLOCK - len(pending))
+            if data:
+                pending += data
+            if pending and (not data or len(pending) == _BASE64_BLOCK):
+                target.write(base64.encodebytes(pending).replace(b"\n", b"\r\n"))
+                pending = b""
+            if not data:
+                return
