@@ -18,7 +18,8 @@ from webmail.imap.errors import (
     ServerRefused,
     UnsafeInput,
 )
-from webmail.imap.organise import CREATABLE_ROLES, SETTABLE_FLAGS
+from webmail.imap.folders import CREATABLE_ROLES
+from webmail.imap.organise import SETTABLE_FLAGS
 from webmail.imap.reading import BODY_LIMIT, CHUNK
 from webmail.imap.types import ActionResult, MessagePage
 
@@ -41,9 +42,8 @@ class FakeMailSession:
         self.server = server
         self.config = config
         self.timeout = timeout
-        self.commands = 0
-        self.imap_seconds = 0.0
-        self.folder_state = None  # the fake keeps no folder state between calls
+        self._commands = 0
+        self._imap_seconds = 0.0
         self.username = None
         self.closed = False
         self._account = None
@@ -58,7 +58,7 @@ class FakeMailSession:
             raise MailServerUnavailable("fake server is down")
         if self._account is None:
             raise MailServerUnavailable("not logged in")
-        self.commands += 1
+        self._commands += 1
         return self._account
 
     def _select(self, mailbox):
@@ -82,7 +82,15 @@ class FakeMailSession:
         self.server.logins += 1
         self.username = username
         self._account = self.server.account(username)
-        self.commands += 1
+        self._commands += 1
+
+    @property
+    def commands(self):
+        return self._commands
+
+    @property
+    def imap_seconds(self):
+        return self._imap_seconds
 
     @property
     def connected(self):
@@ -93,8 +101,8 @@ class FakeMailSession:
         self.closed = True
 
     def begin_request(self):
-        self.commands = 0
-        self.imap_seconds = 0.0
+        self._commands = 0
+        self._imap_seconds = 0.0
 
     def has(self, capability):
         return capability.upper() in self.server.capabilities

@@ -200,3 +200,11 @@ def test_an_import_inside_a_function_counts(tmp_path, monkeypatch):
     assert imports_of("pkg.low") == [("pkg.high", 2)]
     assert find_cycle({module: imports_of(module) for module in modules}) == [
         "pkg.high", "pkg.low", "pkg.high"]
+
+
+def test_no_module_of_the_imap_core_is_over_400_lines():
+    """The IMAP layer stays in parts small enough to read whole (docs/architecture.md)."""
+    long = {str(path.relative_to(ROOT)): count
+            for path in sorted((ROOT / "webmail/imap").glob("*.py"))
+            if (count := len(path.read_text().splitlines())) > 400}
+    assert long == {}

@@ -5,7 +5,11 @@ import random
 import pytest
 
 from webmail.imap import parse
-from webmail.imap.session import MailSession
+from webmail.imap.connection import Connection
+from webmail.imap.flags import Flags
+from webmail.imap.folders import Folders
+from webmail.imap.ordering import Ordering
+from webmail.imap.selection import Selection
 from webmail.imap.state import FolderState, MailboxCache
 from webmail.imap.types import Address, MessageSummary, Outline, Part, ServerConfig
 
@@ -69,11 +73,21 @@ class _SortingServer:
         return ordered[::-1] if program[0] == "REVERSE" else ordered
 
 
-def _session(server):
-    session = MailSession(ServerConfig("imap.test", 143, "none"))
-    session._call = server.call
-    session.has = lambda capability: True
-    return session
+CONFIG = ServerConfig("imap.test", 143, "none")
+
+
+def _parts(call=None):
+    """A Connection whose commands go to `call`, with its Selection."""
+    conn = Connection(CONFIG)
+    if call is not None:
+        conn.call = call
+    conn.has = lambda capability: True
+    return conn, Selection(conn)
+
+
+def _ordering(call):
+    conn, sel = _parts(call)
+    return Ordering(conn, sel, Flags(conn, sel))
 
 
 def test_new_mail_goes_on_top_of_the_kept_order_without_a_full_sort():
@@ -81,28 +95,28 @@ def test_new_mail_goes_on_top_of_the_kept_order_without_a_full_sort():
     server = _SortingServer(dates)
     kept = [5, 3, 2, 1, 4]  # 4 has been expunged since; 6 and 7 arrived
     dates.update({6: 60, 7: 70})
-    assert _session(server)._resorted("DATE", True, 6, kept, 8) == [7, 6, 5, 3, 2, 1]
+    assert _ordering(server.call)._resorted("DATE", True, 6, kept, 8) == [7, 6, 5, 3, 2, 1]
     assert server.sent == ["esearch_all", "sort_arrived"]
 
 
 def test_an_arrival_that_belongs_inside_the_order_gives_up_for_a_full_sort():
     dates = {1: 10, 2: 20, 3: 30, 6: 25}
-    assert _session(_SortingServer(dates))._resorted("DATE", True, 4, [3, 2, 1], 7) is None
+    assert _ordering(_SortingServer(dates).call)._resorted("DATE", True, 4, [3, 2, 1], 7) is None
 
 
 def test_ascending_orders_take_new_mail_at_the_end():
     dates = {1: 10, 2: 20, 8: 90}
-    assert _session(_SortingServer(dates))._resorted("DATE", False, 3, [1, 2], 9) == [1, 2, 8]
+    assert _ordering(_SortingServer(dates).call)._resorted("DATE", False, 3, [1, 2], 9) == [1, 2, 8]
 
 
 def test_uids_from_after_the_state_wait_for_the_next_state():
     dates = {1: 10, 2: 20, 9: 90}  # 9 arrived after the SELECT the list is for (UIDNEXT 3)
-    assert _session(_SortingServer(dates))._resorted("DATE", True, 3, [2, 1], 3) == [2, 1]
+    assert _ordering(_SortingServer(dates).call)._resorted("DATE", True, 3, [2, 1], 3) == [2, 1]
 
 
 def test_a_uid_the_kept_order_never_had_gives_up():
     dates = {1: 10, 2: 20, 3: 30}
-    assert _session(_SortingServer(dates))._resorted("DATE", True, 4, [3, 1], 4) is None
+    assert _ordering(_SortingServer(dates).call)._resorted("DATE", True, 4, [3, 1], 4) is None
 
 
 @pytest.mark.parametrize("notices, outcome", [
@@ -113,20 +127,19 @@ def test_a_uid_the_kept_order_never_had_gives_up():
     ([(4, b"EXISTS"), (b"BYE", b"shutting down")], "odd"),
 ])
 def test_noop_tells_changes_it_can_take_in_from_those_it_cannot(notices, outcome):
-    session = MailSession(ServerConfig("imap.test", 143, "none"))
-    session._call = lambda name, *args, **kwargs: (b"NOOP completed", notices)
-    session._current = ("INBOX", _state())
-    assert session._noop() == outcome
-    assert (session._current is not None) == (outcome == "same")
+    conn, sel = _parts(lambda name, *args, **kwargs: (b"NOOP completed", notices))
+    sel.current = ("INBOX", _state())
+    assert sel.noop() == outcome
+    assert (sel.current is not None) == (outcome == "same")
 
 
 def test_list_status_gives_every_folder_its_counts_and_asks_for_those_left_out():
     from imapclient import IMAPClient
 
-    session = MailSession(ServerConfig("imap.test", 143, "none"))
+    conn, sel = _parts()
     client = IMAPClient.__new__(IMAPClient)
     client.folder_encode = True
-    session._client = client
+    conn._client = client
     asked = []
 
     def call(name, *args, **kwargs):
@@ -137,10 +150,10 @@ def test_list_status_gives_every_folder_its_counts_and_asks_for_those_left_out()
         asked.append((name, args[0]))
         return {b"MESSAGES": 4, b"UNSEEN": 1}
 
-    session._call = call
-    session._untagged = lambda name: [b"Caf&AOk- (MESSAGES 3 UNSEEN 2)",
-                                      b'"Projects/Two words" (MESSAGES 7 UNSEEN 0)']
-    folders = {f.name: (f.unread, f.total) for f in session._list_with_status()}
+    conn.call = call
+    conn.untagged = lambda name: [b"Caf&AOk- (MESSAGES 3 UNSEEN 2)",
+                                  b'"Projects/Two words" (MESSAGES 7 UNSEEN 0)']
+    folders = {f.name: (f.unread, f.total) for f in Folders(conn, sel)._list_with_status()}
     assert folders["Café"] == (2, 3) and folders["Projects/Two words"] == (0, 7)
     assert folders["INBOX"] == (1, 4), "the folder the server left out is asked alone"
     assert asked == [("folder_status", "INBOX")]
@@ -176,8 +189,7 @@ def test_new_mail_is_searched_alone_and_joins_the_kept_results():
             return sorted(asked & matching)
         return server.call(name, *args, **kwargs)
 
-    session = _session(server)
-    session._call = call
+    session = _ordering(call)
     # Results [3, 1] kept at UIDNEXT 4; 1 expunged since, 5 and 6 arrived, 6 matches.
     del dates[1]
     assert session._resorted("DATE", True, 4, [3, 1], 7, ["TEXT", "x"]) == [6, 3]
@@ -204,28 +216,29 @@ class _Wire:
 def _wired(lines):
     from imapclient import IMAPClient
 
-    session = MailSession(ServerConfig("imap.test", 143, "none"))
+    conn = Connection(CONFIG)
+    sel = Selection(conn)
     client = IMAPClient.__new__(IMAPClient)
     client.normalise_times = False
     client._imap = _Wire(lines)
-    session._client = client
-    session._current = ("INBOX", _state(modseq=7))
-    return session
+    conn._client = client
+    sel.current = ("INBOX", _state(modseq=7))
+    return conn, sel
 
 
 def test_a_fetch_answer_about_another_message_drops_the_known_state():
-    session = _wired([b"1 (UID 5 FLAGS (\\Seen) MODSEQ (7))",
-                      b"2 (UID 9 FLAGS (\\Flagged) MODSEQ (8))"])  # changed elsewhere
-    assert session._fetch([5], ["FLAGS"]) == {5: {b"FLAGS": (b"\\Seen",),
-                                                   b"MODSEQ": (7,), b"SEQ": 1}}
-    assert session._client._imap.sent == ("UID", "FETCH", "5", "(FLAGS)")
-    assert session._current is None
+    conn, sel = _wired([b"1 (UID 5 FLAGS (\\Seen) MODSEQ (7))",
+                        b"2 (UID 9 FLAGS (\\Flagged) MODSEQ (8))"])  # changed elsewhere
+    assert conn._fetch([5], ["FLAGS"]) == {5: {b"FLAGS": (b"\\Seen",),
+                                               b"MODSEQ": (7,), b"SEQ": 1}}
+    assert conn._client._imap.sent == ("UID", "FETCH", "5", "(FLAGS)")
+    assert sel.current is None
 
 
 def test_a_fetch_answer_within_the_known_state_keeps_it():
-    session = _wired([b"1 (UID 5 FLAGS (\\Seen))"])
-    session._fetch([5], ["FLAGS"])
-    assert session._current == ("INBOX", _state(modseq=7))
+    conn, sel = _wired([b"1 (UID 5 FLAGS (\\Seen))"])
+    conn._fetch([5], ["FLAGS"])
+    assert sel.current == ("INBOX", _state(modseq=7))
 
 
 @pytest.mark.parametrize("lines, moves_on", [
@@ -234,17 +247,17 @@ def test_a_fetch_answer_within_the_known_state_keeps_it():
     ([b"1 (MODSEQ (9) FLAGS (\\Seen))"], False),  # no UID: cannot be told apart
 ])
 def test_a_store_answer_moves_the_state_on_only_when_it_is_all_ours(lines, moves_on):
-    session = _wired(lines)
-    session._condstore = True
-    session._selected = ("INBOX", False)
-    session._cache = MailboxCache("imap.test", 143, "store@example.test")
-    session._call = lambda name, *args, **kwargs: lines
-    session._store("INBOX", [5], [b"\\Seen"])
+    conn, sel = _wired(lines)
+    sel.condstore = True
+    sel.folder = "INBOX"
+    conn.cache = MailboxCache("imap.test", 143, "store@example.test")
+    conn.call = lambda name, *args, **kwargs: lines
+    Flags(conn, sel).store("INBOX", [5], [b"\\Seen"])
     if moves_on:
-        assert session._current == ("INBOX", _state(modseq=9))
-        assert session._cache.flags("INBOX", _state(modseq=9), [5]) == {5: (9, ("\\Seen",))}
+        assert sel.current == ("INBOX", _state(modseq=9))
+        assert conn.cache.flags("INBOX", _state(modseq=9), [5]) == {5: (9, ("\\Seen",))}
     else:
-        assert session._current is None
+        assert sel.current is None
 
 
 def test_a_long_kept_list_is_read_a_page_at_a_time():
@@ -271,17 +284,17 @@ def test_a_long_kept_list_is_read_a_page_at_a_time():
 def test_a_fetch_line_without_a_uid_is_not_filed_under_a_uid_of_its_number():
     # UIDs 11 and 12 sit at positions 1 and 2; another client's change to position 11
     # comes without a UID (allowed before QRESYNC).
-    session = _wired([b"1 (UID 11 FLAGS ())", b"2 (UID 12 FLAGS ())",
-                      b"11 (FLAGS (\\Seen))"])
-    answer = session._fetch([11, 12], ["FLAGS"])
+    conn, sel = _wired([b"1 (UID 11 FLAGS ())", b"2 (UID 12 FLAGS ())",
+                        b"11 (FLAGS (\\Seen))"])
+    answer = conn._fetch([11, 12], ["FLAGS"])
     assert {uid: item[b"FLAGS"] for uid, item in answer.items()} == {11: (), 12: ()}
-    assert session._current is None
+    assert sel.current is None
 
 
 def test_nothing_asked_sends_nothing():
-    session = _wired([])
-    assert session._fetch([], ["FLAGS"]) == {}
-    assert not hasattr(session._client._imap, "sent")
+    conn, _sel = _wired([])
+    assert conn._fetch([], ["FLAGS"]) == {}
+    assert not hasattr(conn._client._imap, "sent")
 
 
 def test_a_body_shown_with_and_without_inline_image_links_is_kept_apart():

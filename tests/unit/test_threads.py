@@ -324,22 +324,24 @@ def test_local_and_server_threads_agree_on_membership():
 def test_a_thread_answer_too_deep_to_parse_falls_back_to_threading_here():
     """A chain of hostile References can make the server's THREAD answer nest hundreds
     deep, past imapclient's recursive parser: the folder still shows its conversations."""
-    from webmail.imap.conversations import ConversationsMixin
+    from webmail.imap.conversations import Conversations
     from webmail.imap.threads import ThreadInput
 
-    class Session(ConversationsMixin):
+    class Wire:
         def has(self, capability):
             return True
 
+        def call(self, name, *args, **kwargs):
+            raise RecursionError("maximum recursion depth exceeded")
+
+    class Listed:
         def sorted_uids(self, mailbox, sort, reverse=False, criteria=None):
             return [1, 2, 3]
 
-        def _call(self, name, *args, **kwargs):
-            raise RecursionError("maximum recursion depth exceeded")
-
+    class Threading(Conversations):
         def _thread_inputs(self, uids):
             return [ThreadInput(1, "<a@x>", "", "", "Plan", None),
                     ThreadInput(2, "<b@x>", "<a@x>", "<a@x>", "Re: Plan", None),
                     ThreadInput(3, "<c@x>", "", "", "Other", None)]
 
-    assert Session().threads("INBOX") == [[3], [1, 2]]
+    assert Threading(Wire(), Listed(), None).threads("INBOX") == [[3], [1, 2]]

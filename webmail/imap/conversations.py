@@ -1,4 +1,4 @@
-"""Conversations (threads) and search across folders — mixed into MailSession.
+"""Conversations (threads) and search across folders.
 
 THREAD=REFERENCES runs on the server when offered; otherwise Heron computes the same
 RFC 5256 result from each message's Message-ID, In-Reply-To and References.
@@ -15,17 +15,22 @@ NO_DATE = datetime.min.replace(tzinfo=timezone.utc)
 EVERYWHERE_LIMIT = 5000  # hits kept per folder when searching all folders
 
 
-class ConversationsMixin:
+class Conversations:
+    def __init__(self, conn, ordering, flags):
+        self.conn = conn
+        self.ordering = ordering
+        self.flags = flags
+
     def threads(self, mailbox, criteria=None):
         """The folder's threads as UID lists: oldest message first, newest thread first."""
-        by_date = self.sorted_uids(mailbox, "date", reverse=False, criteria=criteria)
+        by_date = self.ordering.sorted_uids(mailbox, "date", reverse=False, criteria=criteria)
         if not by_date:
             return []
         rank = {uid: index for index, uid in enumerate(by_date)}
         groups = None
-        if self.has("THREAD=REFERENCES"):
+        if self.conn.has("THREAD=REFERENCES"):
             try:
-                raw = self._call("thread", "REFERENCES", criteria or ["ALL"], "UTF-8")
+                raw = self.conn.call("thread", "REFERENCES", criteria or ["ALL"], "UTF-8")
                 groups = threads.flatten_server_threads(raw)
             except RecursionError:
                 # A hostile chain of References makes an answer nested hundreds deep,
@@ -43,7 +48,7 @@ class ConversationsMixin:
         inputs = []
         for start in range(0, len(uids), 1000):
             batch = uids[start:start + 1000]
-            data = self._call("fetch", batch, THREAD_FIELDS)
+            data = self.conn.call("fetch", batch, THREAD_FIELDS)
             for uid in batch:
                 item = data.get(uid, {})
                 envelope = item.get(b"ENVELOPE")
@@ -67,7 +72,7 @@ class ConversationsMixin:
         page = min(max(1, page), pages)
         window = groups[(page - 1) * per_page: page * per_page]
         every = [uid for group in window for uid in group]
-        found = {s.uid: s for s in self.summaries(mailbox, every)}
+        found = {s.uid: s for s in self.flags.summaries(mailbox, every)}
         rows = []
         for group in window:
             newest = found.get(group[-1])
@@ -88,24 +93,25 @@ class ConversationsMixin:
 
     def search_everywhere(self, folders, criteria, page=1, per_page=50, attachment=False):
         """Search several folders; one page of hits, newest first, each with its folder."""
-        hits = []
+        hits: list = []
         for name in folders:
-            uids = self.sorted_uids(name, "date", reverse=True, criteria=criteria)
+            uids = self.ordering.sorted_uids(name, "date", reverse=True, criteria=criteria)
             uids = uids[:EVERYWHERE_LIMIT]
             if attachment:
-                uids = self.with_attachments(name, uids)
+                uids = self.ordering.with_attachments(name, uids)
             if uids:
-                dates = self._call("fetch", uids, ["INTERNALDATE"])
+                dates = self.conn.call("fetch", uids, ["INTERNALDATE"])
                 hits.extend((parse.as_aware(dates.get(uid, {}).get(b"INTERNALDATE")), name, uid)
                             for uid in uids)
         hits.sort(key=lambda hit: (hit[0] or NO_DATE, hit[2]), reverse=True)
         pages = max(1, math.ceil(len(hits) / per_page))
         page = min(max(1, page), pages)
         window = hits[(page - 1) * per_page: page * per_page]
-        rows = []
+        rows: list = []
         for name in dict.fromkeys(hit[1] for hit in window):
             uids = [hit[2] for hit in window if hit[1] == name]
-            rows.extend(dataclasses.replace(s, mailbox=name) for s in self.summaries(name, uids))
+            rows.extend(dataclasses.replace(s, mailbox=name)
+                        for s in self.flags.summaries(name, uids))
         order = {(hit[1], hit[2]): index for index, hit in enumerate(window)}
         rows.sort(key=lambda s: order.get((s.mailbox, s.uid), 0))
         return MessagePage(mailbox="", messages=tuple(rows), page=page, pages=pages,

@@ -1,8 +1,8 @@
 """Reading one message: its structure, the body part, attachments in chunks, the source.
 
-Mixed into MailSession. Only the parts that are shown are fetched (BODYSTRUCTURE first),
-and attachments and the raw source are fetched in partial ranges, so a 100 MB attachment
-never sits whole in a frontend's memory.
+Only the parts that are shown are fetched (BODYSTRUCTURE first), and attachments and the
+raw source are fetched in partial ranges, so a 100 MB attachment never sits whole in a
+frontend's memory.
 """
 import binascii
 import dataclasses
@@ -20,7 +20,12 @@ MESSAGE_FIELDS = ["ENVELOPE", "FLAGS", "RFC822.SIZE", "BODYSTRUCTURE", "INTERNAL
                   "BODY.PEEK[HEADER.FIELDS (REFERENCES)]"]
 
 
-class ReadingMixin:
+class Reading:
+    def __init__(self, conn, selection, flags):
+        self.conn = conn
+        self.sel = selection
+        self.flags = flags
+
     def message(self, mailbox, uid, prefer="html", mark_read=True, max_body=BODY_LIMIT,
                 fetch_body=True, listed=None):
         """One message with its displayable body; marks it read unless told not to.
@@ -50,24 +55,24 @@ class ReadingMixin:
         that it is still there. Without, its flags are fetched to make sure."""
         if not uids:
             return []
-        self._select(mailbox)
-        state = self.folder_state
-        outlines = self._cache.outlines(mailbox, state, uids) if state is not None else {}
+        self.sel.select(mailbox)
+        state = self.sel.state
+        outlines = self.conn.cache.outlines(mailbox, state, uids) if state is not None else {}
         missing = [uid for uid in uids if uid not in outlines]
         flags = {}
         if missing:
-            fetched = self._call("fetch", missing, MESSAGE_FIELDS)
+            fetched = self.conn.call("fetch", missing, MESSAGE_FIELDS)
             fresh = {uid: self._outline(uid, fetched[uid]) for uid in missing if uid in fetched}
             flags = {uid: parse.flag_names(fetched[uid]) for uid in fresh}
             outlines.update(fresh)
             if state is not None:
-                self._cache.keep_outlines(mailbox, state, fresh.values())
-                self._cache.keep_flags(mailbox, state, flags)
+                self.conn.cache.keep_outlines(mailbox, state, fresh.values())
+                self.conn.cache.keep_flags(mailbox, state, flags)
         rest = [uid for uid in uids if uid in outlines and uid not in flags]
         if listed is not None and rest:
             present = set(listed) if len(rest) > 1 else listed
             rest = [uid for uid in rest if uid in present]
-        flags.update(self.flags_of(mailbox, rest, confirm=listed is None))
+        flags.update(self.flags.flags_of(mailbox, rest, confirm=listed is None))
         found = [outlines[uid] for uid in uids if uid in flags]
         chosen = {o.summary.uid: _chosen(o, prefer) for o in found}
         bodies = {}
@@ -78,7 +83,7 @@ class ReadingMixin:
                                   max_body)
         unread = [o.summary.uid for o in found if "\\Seen" not in flags[o.summary.uid]]
         if mark_read and unread:
-            self._store(mailbox, unread, [b"\\Seen"])
+            self.flags.store(mailbox, unread, [b"\\Seen"])
         return [_message(mailbox, o, flags[o.summary.uid], chosen[o.summary.uid],
                          bodies.get(o.summary.uid, () if fetch_body else None), max_body,
                          mark_read)
@@ -90,7 +95,7 @@ class ReadingMixin:
         wanted = [m for m in messages if m.body_raw is None and m.body is not None]
         bodies = {}
         if wanted and max_body > 0:
-            self._ensure_selected(wanted[0].mailbox)
+            self.sel.ensure(wanted[0].mailbox)
             bodies = self._bodies([(m.uid, (m.body, *m.more), m.single or m.loose)
                                    for m in wanted], max_body)
         return [m if m.body_raw is not None else dataclasses.replace(
@@ -121,7 +126,7 @@ class ReadingMixin:
         """{uid: (each shown part's MIME header followed by its (encoded) bytes)}, for
         (uid, parts shown, single) triples; one FETCH per distinct set of sections. The
         parts of one message share max_body."""
-        by_sections = {}
+        by_sections: dict = {}
         for uid, shown, single in wanted:
             keys = tuple(("HEADER", "TEXT") if single else (f"{part.section}.MIME",
                                                             part.section) for part in shown)
@@ -129,7 +134,7 @@ class ReadingMixin:
         bodies = {}
         for keys, uids in by_sections.items():
             limit = max_body // len(keys)
-            data = self._call("fetch", uids, [item for head, content in keys for item in (
+            data = self.conn.call("fetch", uids, [item for head, content in keys for item in (
                 f"BODY.PEEK[{head}]", f"BODY.PEEK[{content}]<0.{limit}>")])
             for uid in uids:
                 bodies[uid] = tuple(_with_header(data.get(uid, {}), head, content)
@@ -138,8 +143,8 @@ class ReadingMixin:
 
     def parts(self, mailbox, uid):
         """The leaves of a message (BODYSTRUCTURE only); raises MessageGone."""
-        self._ensure_selected(mailbox)
-        data = self._call("fetch", [uid], ["BODYSTRUCTURE"]).get(uid)
+        self.sel.ensure(mailbox)
+        data = self.conn.call("fetch", [uid], ["BODYSTRUCTURE"]).get(uid)
         if data is None:
             raise MessageGone(f"{mailbox}/{uid}")
         bodystructure = data.get(b"BODYSTRUCTURE")
@@ -155,7 +160,7 @@ class ReadingMixin:
         if not unnamed or len(unnamed) > 200:
             return parts
         fields = [f"BODY.PEEK[{p.section}.MIME]" for p in unnamed]
-        data = self._call("fetch", [uid], fields).get(uid, {})
+        data = self.conn.call("fetch", [uid], fields).get(uid, {})
         names = {}
         for p in unnamed:
             header = _section_value(data, f"BODY[{p.section}.MIME]")
@@ -169,12 +174,12 @@ class ReadingMixin:
 
     def iter_section(self, mailbox, uid, section, chunk_size=CHUNK, limit=None):
         """The encoded bytes of one section ("" for the whole message), chunk by chunk."""
-        self._ensure_selected(mailbox)
+        self.sel.ensure(mailbox)
         offset = 0
         name = f"BODY[{section}]" if section else "BODY[]"
         while limit is None or offset < limit:
             size = chunk_size if limit is None else min(chunk_size, limit - offset)
-            data = self._call("fetch", [uid], [f"BODY.PEEK[{section}]<{offset}.{size}>"])
+            data = self.conn.call("fetch", [uid], [f"BODY.PEEK[{section}]<{offset}.{size}>"])
             if uid not in data:
                 raise MessageGone(f"{mailbox}/{uid}")
             chunk = _section_value(data[uid], f"{name}<{offset}>")

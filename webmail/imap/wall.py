@@ -3,7 +3,7 @@
 imapclient quotes strings but does not refuse CR or LF inside the quotes, and imaplib
 sends the LOGIN user name as it is: a line break in any argument would end the command
 and start another, run as the user. So every argument of every command Heron sends is
-checked here, in one place (MailSession._call and login), whatever the view above it
+checked here, in one place (Connection.call and login), whatever the view above it
 already checked. The one argument that may hold line breaks, a message given to APPEND,
 is sent by imapclient as a literal, where CR and LF are data.
 """
