@@ -153,7 +153,7 @@ def build_mailboxes(listing, counts):
 
     # Build the tree of the rest; a child whose parent is missing hangs at the nearest
     # listed ancestor (or at the top), so no folder is ever hidden.
-    children = {}
+    children: dict = {}
     for entry in entries.values():
         if entry["name"] in special_names:
             continue
@@ -194,7 +194,7 @@ def flag_names(item):
 
 def expand_uid_set(text):
     """ "1:3,7" -> [1, 2, 3, 7] (an IMAP sequence set of explicit numbers)."""
-    uids = []
+    uids: list = []
     for piece in text.split(","):
         piece = piece.strip()
         if not piece:

@@ -48,7 +48,8 @@ def cut_nesting(lines, limit=MAX_NESTING):
     Lines that cannot nest that deep are returned as they are. Linear time."""
     if _deepest(lines) <= limit:
         return lines
-    out, pending, depth, cutting = [], b"", 0, None
+    out: list = []
+    pending, depth, cutting = b"", 0, None
     for record in lines:
         if record is None:
             continue
@@ -99,7 +100,8 @@ def _params(raw):
     """Parameters as a dict; RFC 2231 (name*, name*0*, …) and encoded words are decoded."""
     if not isinstance(raw, tuple):
         return {}
-    plain, pieces = {}, {}
+    plain: dict = {}
+    pieces: dict = {}
     # As bounded_header() does for MIME text: the first MAX_PARAMS parameters count.
     for i in range(0, min(len(raw) - 1, 2 * MAX_PARAMS), 2):
         if not isinstance(raw[i], bytes):
@@ -154,7 +156,8 @@ def walk(structure, prefix="", limit=MAX_PARTS):
 
     Iterative, so a structure nested thousands deep costs no recursion; time grows with
     the nodes, counted up to MAX_COUNTED. Odd nodes are skipped, never raise."""
-    found, total, too_deep, seen = [], 0, 0, 0
+    found: list = []
+    total, too_deep, seen = 0, 0, 0
     stack = [(structure, prefix, 0, False, "")]
     while stack and seen < MAX_COUNTED:
         node, section, depth, related, choice = stack.pop()
@@ -230,7 +233,7 @@ def inline_sequence(parts):
     readable = [part for part in parts if part.content_type in _SHOWN_TYPES
                 and part.disposition != "attachment" and not part.filename
                 and not part.related]
-    chosen = {}
+    chosen: dict = {}
     for part in readable:
         if part.choice and (part.choice not in chosen or (
                 part.content_type == "text/html" != chosen[part.choice].content_type)):

@@ -235,7 +235,7 @@ def _first(node):
 
 def _gather_by_subject(roots):
     """Step 5: join top-level threads whose (first) message has the same base subject."""
-    table = {}
+    table: dict = {}
     for node in roots:  # 5B
         subject = _first(node).subject
         if not subject:

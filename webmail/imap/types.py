@@ -33,19 +33,21 @@ class Address:
 
 
 class Flagged:
-    """Reading IMAP system flags off a `flags` tuple."""
+    """Reading IMAP system flags off a `flags` tuple (None: not read yet, none known)."""
+
+    flags: tuple | None
 
     @property
     def unread(self):
-        return "\\Seen" not in self.flags
+        return "\\Seen" not in (self.flags or ())
 
     @property
     def flagged(self):
-        return "\\Flagged" in self.flags
+        return "\\Flagged" in (self.flags or ())
 
     @property
     def answered(self):
-        return "\\Answered" in self.flags
+        return "\\Answered" in (self.flags or ())
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class MessageSummary(Flagged):
     to: tuple
     date: datetime | None
     size: int
-    flags: tuple = field(default_factory=tuple)
+    flags: tuple | None = field(default_factory=tuple)  # None in the cache's copy
     has_attachments: bool = False
     mailbox: str = ""  # set where a list spans folders (search in all folders)
     thread_size: int = 1  # in the conversation view: messages in this row's thread

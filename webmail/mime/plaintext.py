@@ -135,16 +135,18 @@ class _TextWriter(HTMLParser):
     # Writing -----------------------------------------------------------------------------
 
     def _write(self, word, collapse=True):
-        if self.line is None:
-            self._begin_line()
+        line = self.line
+        if line is None:
+            line = self._begin_line()
         elif self.space and collapse:
-            self.line.append(" ")
+            line.append(" ")
         self.space = False
         # No-break spaces from the editor ("a&nbsp; b") are spacing the user typed on
         # purpose, so they are kept as plain spaces rather than collapsed.
-        self.line.append(word.replace("\xa0", " "))
+        line.append(word.replace("\xa0", " "))
 
     def _begin_line(self):
+        """Start a line (with its quote prefix and list indent); returns its pieces."""
         if self.blank and self.lines:
             self.lines.append(">" * min(self.blank_depth, self.quote, MAX_QUOTE_PREFIX))
         self.blank = False
@@ -153,8 +155,9 @@ class _TextWriter(HTMLParser):
         indent = "  " * min(len(self.lists), MAX_LIST_INDENT)
         if self.marker:
             indent = indent[2:] + self.marker
-        self.line = [prefix, indent]
+        line = self.line = [prefix, indent]
         self.marker = ""
+        return line
 
     def _end_line(self):
         if self.line is not None:
@@ -198,6 +201,8 @@ class _TextWriter(HTMLParser):
                 self.link[1].append(alt)
 
     def _link_end(self):
+        if self.link is None:
+            return
         href, pieces = self.link
         self.link = None
         shown = _SPACE.sub(" ", "".join(pieces)).strip()

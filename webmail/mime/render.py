@@ -79,7 +79,8 @@ def text_to_html(text: str) -> SafeString:
 def _body(lines, linkify, then_block=False):
     """Lines as HTML. In a pre-wrap block a line break before a block element ends the line
     and one after it adds a blank line, so breaks are only written before blocks."""
-    pieces, plain = [], []
+    pieces: list = []
+    plain: list = []
     for quoted, run in groupby(lines, _is_quoted):
         if quoted and linkify.quotes < QUOTE_BLOCKS:
             if plain:

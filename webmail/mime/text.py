@@ -121,8 +121,10 @@ def loose_text(raw):
     # The preamble of a multipart is plain text; a message that is not one keeps its type,
     # and an attached message (message/rfc822) starts with a header of its own.
     fields = {} if _kind(top).startswith(b"multipart/") else top
-    chunks, lines = [], []
-    head = [] if _kind(top).startswith(b"message/") else None  # a part header being read
+    chunks: list = []
+    lines: list = []
+    # A part header being read.
+    head: list | None = [] if _kind(top).startswith(b"message/") else None
     for line in body.splitlines():
         if head is not None:
             if _HEADER_LINE.match(line) or (head and line[:1] in (b" ", b"\t")):

@@ -1,5 +1,6 @@
 """A zip archive written while it is sent: no file is held whole in memory or on disk."""
 import zipfile
+from typing import IO, cast
 
 
 class _Pipe:
@@ -43,7 +44,7 @@ def zip_parts(files):
     """Yield a zip of (name, chunks()) pairs; chunks() yields the file's bytes in pieces."""
     files = list(files)
     pipe = _Pipe()
-    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(cast(IO[bytes], pipe), "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, (_original, chunks) in zip(unique_names(n for n, _c in files), files):
             with archive.open(name, "w", force_zip64=True) as entry:
                 for chunk in chunks():
