@@ -105,21 +105,28 @@ def reply(mail, user, mailbox, uid, reply_all=False):
                  answers=f"{uid} {mailbox}")
 
 
-def forward(mail, user, mailbox, uid, as_attachment=False):
+def forward(mail, user, mailbox, uid, as_attachment=False, key=None):
     """A forward of one message, inline with its attachments, or as an .eml attachment.
 
-    The original's files are copied into the new draft's uploads as they stream from IMAP,
-    so they can be removed before sending like any other attachment."""
+    Without key, the original's files are copied into the uploads of a new compose id as
+    they stream from IMAP, so they can be removed before sending like any other
+    attachment. With key (that compose id, once the files are there), nothing is copied:
+    the compose window is drawn again, and nothing is saved to Drafts before the user
+    writes."""
     original = mail.message(mailbox, uid, prefer="text", mark_read=False)
     identity = _identity_for(user, original)
     data = blank(user, identity=identity.id, subject=replies.forward_subject(original.subject),
                  forwards=f"{uid} {mailbox}")
+    copy = key is None
+    if key is not None:
+        data["draft"] = key
     if as_attachment:
         name = f"{(original.subject or 'message')[:80]}.eml"
-        storage.save_stream(user, data["draft"], name, "message/rfc822",
-                            mail.iter_section(mailbox, uid, ""))
+        if copy:
+            storage.save_stream(user, data["draft"], name, "message/rfc822",
+                                mail.iter_section(mailbox, uid, ""))
         return data
-    for part in original.attachments:
+    for part in original.attachments if copy else ():
         storage.save_stream(user, data["draft"], part.filename or "attachment",
                             part.content_type, mail.iter_part(mailbox, uid, part))
     headers = {"From": compose.format_addresses(_addresses([original.sender])),

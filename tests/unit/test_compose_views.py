@@ -225,22 +225,46 @@ def test_reload_opens_the_latest_version_or_says_it_is_gone(alice, fake_server):
     assert alice.get("/mail/compose/reload/", {"key": "nope"}).status_code == 400
 
 
-def test_a_forward_copies_the_attachments_into_a_saved_draft(alice, fake_server):
+def test_a_forward_copies_the_attachments_and_saves_no_draft_until_written(
+        alice, fake_server):
     response = alice.post("/mail/compose/forward/", {"uid": 5, "mailbox": "INBOX"})
-    [saved] = drafts(fake_server)
-    assert response["Location"] == f"/mail/compose/?draft={saved.uid}&mailbox=Drafts"
-    assert saved.header("Subject") == "Fwd: Message 5"
-    key = saved.header("X-Heron-Draft")
+    assert drafts(fake_server) == [], "backing out of a forward leaves no Fwd: draft"
+    location = response["Location"]
+    assert location.startswith("/mail/compose/?forward=5&mailbox=INBOX&key=")
+    key = location.rsplit("key=", 1)[1]
     assert [u.name for u in Upload.objects.filter(draft=key)] == ["notes.txt"]
-    page = alice.get(response["Location"]).content.decode()
+    page = alice.get(location).content.decode()
+    assert field(page, "subject") == "Fwd: Message 5"
     assert "Body of Message 5" in field(page, "body")
+    assert field(page, "draft") == key and "notes.txt" in page
+    again = alice.get(location).content.decode()
+    assert [u.name for u in Upload.objects.filter(draft=key)] == ["notes.txt"], (
+        "drawing the window again copies nothing again")
+    assert "notes.txt" in again and drafts(fake_server) == []
+    save(alice, key, subject="Fwd: Message 5", body="Have a look", headers=JSON)
+    assert [d.header("Subject") for d in drafts(fake_server)] == ["Fwd: Message 5"]
 
 
 def test_a_forward_as_attachment_attaches_the_whole_message(alice, fake_server):
-    alice.post("/mail/compose/forward/", {"uid": 4, "mailbox": "INBOX", "as": "eml"})
-    key = drafts(fake_server)[0].header("X-Heron-Draft")
+    response = alice.post("/mail/compose/forward/", {"uid": 4, "mailbox": "INBOX", "as": "eml"})
+    assert drafts(fake_server) == []
+    assert response["Location"].endswith("&as=eml")
+    key = response["Location"].split("key=", 1)[1].split("&", 1)[0]
     [upload] = Upload.objects.filter(draft=key)
     assert (upload.name, upload.content_type) == ("Message 4.eml", "message/rfc822")
+    page = alice.get(response["Location"]).content.decode()
+    assert field(page, "subject") == "Fwd: Message 4" and "Message 4.eml" in page
+
+
+def test_another_users_forward_key_shows_none_of_their_files(alice, fake_server):
+    key = alice.post("/mail/compose/forward/", {"uid": 5, "mailbox": "INBOX"}
+                     )["Location"].rsplit("key=", 1)[1]
+    carol = Client()
+    log_in(carol, "carol@heron.test")
+    page = carol.get("/mail/compose/", {"forward": 900, "mailbox": "INBOX", "key": key})
+    assert page.status_code == 200 and field(page.content.decode(), "draft") == key
+    assert "notes.txt" not in page.content.decode(), "uploads are the owner's alone"
+    assert [u.name for u in Upload.objects.filter(draft=key)] == ["notes.txt"]
 
 
 def test_a_forward_without_a_message_goes_back_to_the_inbox(alice, fake_server):

@@ -47,8 +47,12 @@ def compose(request):
     get = request.GET
     mailbox = folder_param(get, "mailbox", "INBOX")
     reply, draft = uid_value(get.get("reply")), uid_value(get.get("draft"))
+    forwarded, key = uid_value(get.get("forward")), draft_key(get.get("key"))
     with mail_for(request) as mail:
-        if reply:
+        if forwarded and key:
+            initial = writing.forward(mail, request.user, mailbox, forwarded,
+                                      as_attachment=get.get("as") == "eml", key=key)
+        elif reply:
             initial = writing.reply(mail, request.user, mailbox, reply,
                                     reply_all=get.get("all") == "1")
         elif draft:
@@ -63,16 +67,20 @@ def compose(request):
 @require_POST
 def forward(request):
     """Start a forward (inline, or as an .eml attachment): the original's attachments are
-    copied into the new draft, which is saved at once and opened."""
+    copied into the uploads of a new compose id, and the compose window opens on it. No
+    draft is saved until the user writes (the compose window's autosave), so backing out
+    leaves no "Fwd:" draft behind."""
     uid = uid_value(request.POST.get("uid"))
     mailbox = folder_param(request.POST, "mailbox", "INBOX")
     if uid is None:
         return redirect(reverse("webmail:mailbox"))
+    as_eml = request.POST.get("as") == "eml"
     with mail_for(request) as mail:
-        data = writing.forward(mail, request.user, mailbox, uid,
-                               as_attachment=request.POST.get("as") == "eml")
-        writing.save_draft(mail, request.user, data)
-        return _reopen(mail, data["draft"])
+        data = writing.forward(mail, request.user, mailbox, uid, as_attachment=as_eml)
+    query = {"forward": uid, "mailbox": mailbox, "key": data["draft"]}
+    if as_eml:
+        query["as"] = "eml"
+    return redirect(f"{reverse('webmail:compose')}?{urlencode(query)}")
 
 
 def _reopen(mail, key):
