@@ -75,3 +75,18 @@ class IdentityForm(forms.ModelForm):
         if lines and lines[0].rstrip() == "--":
             lines = lines[1:]
         return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+class NameForm(forms.Form):
+    """The name others see on the user's mail, asked once after the first login."""
+
+    name = forms.CharField(label="Your name", max_length=200, error_messages={
+                               "required": "Type the name people should see, or choose Not now."},
+                           widget=forms.TextInput(attrs={"autocomplete": "name",
+                                                         "autofocus": True}))
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if any(not ch.isprintable() for ch in name):
+            raise ValidationError("The name cannot contain line breaks or control characters.")
+        return name

@@ -120,6 +120,20 @@ def default_identity(user):
     return next((identity for identity in found if identity.is_default), found[0])
 
 
+def needs_name(user):
+    """True when the user's default identity has no display name: mail would go out under
+    the bare address (accounts/context_processors.py asks for one)."""
+    return not default_identity(user).name.strip()
+
+
+def name_default(user, name):
+    """Give the default identity a display name."""
+    identity = default_identity(user)
+    identity.name = name
+    identity.save(update_fields=["name"])
+    return identity
+
+
 def get_identity(user, identity_id):
     """The user's identity with this id, or None (also for another user's id or a bad id)."""
     try:

@@ -6,6 +6,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("welcome/", views.welcome_view, name="welcome"),
     path("settings/", views.settings_view, name="settings"),
     path("settings/identities/<int:identity_id>/", views.identity_view, name="identity"),
     path("settings/identities/<int:identity_id>/default/", views.identity_default,

@@ -14,7 +14,8 @@ from webmail.http import api_login_required, safe_next
 
 from . import actions, confirmations, contacts, identities, sessions, vault
 from .browsers import browser_name
-from .forms import IdentityForm, LoginForm
+from .context_processors import NAME_STATE
+from .forms import IdentityForm, LoginForm, NameForm
 
 
 @sensitive_post_parameters("password")
@@ -34,6 +35,28 @@ def login_view(request):
         else:
             return actions.finish_login(request, redirect(safe_next(request)), data["password"])
     return render(request, "accounts/login.html", {"form": form, "next": safe_next(request)})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def welcome_view(request):
+    """The name people see on the user's mail, asked after the first login (the mail pages
+    offer it until it is given or skipped; accounts/context_processors.py). Skipping asks
+    again in the next session, never again in this one."""
+    target = safe_next(request)
+    if request.method == "POST" and "skip" in request.POST:
+        request.session[NAME_STATE] = "skipped"
+        return redirect(target)
+    form = NameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        identity = identities.name_default(request.user, form.cleaned_data["name"])
+        request.session[NAME_STATE] = "named"
+        notices.success(request, f"Your mail now goes out as {identity.name} <{identity.email}>.")
+        return redirect(target)
+    return render(request, "accounts/welcome.html", {
+        "form": form, "next": target, "address": identities.default_identity(request.user).email},
+        status=400 if form.is_bound else 200)
 
 
 @require_POST

@@ -1,0 +1,20 @@
+"""Template context every page may need: the prompt for a display name."""
+from . import identities
+
+# In the session: "named" once the default identity has a name, "skipped" when the user
+# said not now; the prompt is not shown (and the database not asked) again in the session.
+NAME_STATE = "heron_name_state"
+
+
+def name_prompt(request):
+    """ask_name (the address mail goes out under) on the mail pages (not over compose's
+    Send) while the user's default
+    identity has no display name: mail would go out as a bare address."""
+    user = getattr(request, "user", None)
+    if (user is None or not user.is_authenticated or not request.path.startswith("/mail/")
+            or request.path.startswith("/mail/compose/") or request.session.get(NAME_STATE)):
+        return {}
+    if not identities.needs_name(user):
+        request.session[NAME_STATE] = "named"
+        return {}
+    return {"ask_name": identities.default_identity(user).email}
