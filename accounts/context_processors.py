@@ -1,5 +1,7 @@
-"""Template context every page may need: the prompt for a display name."""
+"""Template context every page may need: the user's screen preferences and the prompt for
+a display name."""
 from . import identities
+from .preferences import preferences_for
 
 # In the session: "named" once the default identity has a name, "skipped" when the user
 # said not now; the prompt is not shown (and the database not asked) again in the session.
@@ -18,3 +20,11 @@ def name_prompt(request):
         request.session[NAME_STATE] = "named"
         return {}
     return {"ask_name": identities.default_identity(user).email}
+
+
+def screen(request):
+    """prefs: the user's layout, density and shortcut choices, for the page's <body>."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"prefs": preferences_for(user)}

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from .models import Identity
+from .models import Identity, Preferences
 
 LOGIN_ADDRESS_ERROR = "Enter your full email address, like name@example.org."
 
@@ -90,3 +90,12 @@ class NameForm(forms.Form):
         if any(not ch.isprintable() for ch in name):
             raise ValidationError("The name cannot contain line breaks or control characters.")
         return name
+
+
+class PreferencesForm(forms.ModelForm):
+    """Layout, row density and single-key shortcuts (Settings → Appearance)."""
+
+    class Meta:
+        model = Preferences
+        fields = ["layout", "density", "shortcuts"]
+        widgets = {"layout": forms.RadioSelect, "density": forms.RadioSelect}

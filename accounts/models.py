@@ -188,3 +188,33 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} session {self.fingerprint()}"
+
+
+class Preferences(models.Model):
+    """How the mail screen looks and behaves for one user, on every frontend and device."""
+
+    class Layout(models.TextChoices):
+        RIGHT = "right", "Reading pane on the right"
+        BELOW = "below", "Reading pane below the list"
+        OFF = "off", "No reading pane (list, then message)"
+
+    class Density(models.TextChoices):
+        COMFORTABLE = "comfortable", "Comfortable"
+        COMPACT = "compact", "Compact"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="preferences")
+    layout = models.CharField("Reading pane", max_length=8, choices=Layout.choices,
+                              default=Layout.RIGHT)
+    density = models.CharField("Rows", max_length=12, choices=Density.choices,
+                               default=Density.COMFORTABLE)
+    shortcuts = models.BooleanField(
+        "Single-key shortcuts", default=True,
+        help_text="Keys such as j, k, e and # act at once. Turn off if you use speech input "
+                  "or press keys by accident.")
+    # Where the divider between the list and the reading pane was dragged to: the list's
+    # share of the width (pane on the right) or of the height (pane below), in percent.
+    list_share = models.PositiveSmallIntegerField(default=50)
+
+    def __str__(self):
+        return f"Preferences of {self.user}"

@@ -8,6 +8,8 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("welcome/", views.welcome_view, name="welcome"),
     path("settings/", views.settings_view, name="settings"),
+    path("settings/preferences/", views.preferences_view, name="preferences"),
+    path("settings/divider/", views.divider_view, name="divider"),
     path("settings/identities/<int:identity_id>/", views.identity_view, name="identity"),
     path("settings/identities/<int:identity_id>/default/", views.identity_default,
          name="identity-default"),

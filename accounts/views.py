@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from webmail.http import api_login_required, safe_next
 
-from . import actions, confirmations, contacts, identities, sessions, vault
+from . import actions, confirmations, contacts, identities, preferences, sessions, vault
 from .browsers import browser_name
 from .context_processors import NAME_STATE
-from .forms import IdentityForm, LoginForm, NameForm
+from .forms import IdentityForm, LoginForm, NameForm, PreferencesForm
 
 
 @sensitive_post_parameters("password")
@@ -89,7 +89,33 @@ def settings_view(request):
     return render(request, "accounts/settings.html", {
         "identities": identities.with_sending_state(
             request.user, identities.identities_for(request.user)), "form": form,
-        "sessions": _shown_sessions(request)})
+        "sessions": _shown_sessions(request),
+        "preferences_form": PreferencesForm(
+            instance=preferences.preferences_for(request.user))})
+
+
+@login_required
+@require_POST
+def preferences_view(request):
+    """Save the layout, density and shortcut choices (Settings → Appearance)."""
+    form = PreferencesForm(request.POST, instance=preferences.preferences_for(request.user))
+    if form.is_valid():
+        form.save()
+        notices.success(request, "Your choices are saved.")
+    else:
+        notices.error(request, "Those choices could not be saved: pick one of the options.")
+    return redirect(f"{reverse('accounts:settings')}#appearance-heading")
+
+
+@api_login_required
+@require_POST
+def divider_view(request):
+    """Where the user dragged the divider between the list and the reading pane (JSON)."""
+    try:
+        share = int(request.POST.get("share", ""))
+    except ValueError:
+        return JsonResponse({"error": "share must be a whole number"}, status=400)
+    return JsonResponse({"share": preferences.keep_list_share(request.user, share)})
 
 
 def _shown_sessions(request):

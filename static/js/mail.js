@@ -82,6 +82,8 @@
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // Single-key shortcuts can be turned off (Settings → Appearance; WCAG 2.1.4).
+    if (document.body.dataset.shortcuts === "off") return;
     if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
     var key = event.key;
     if (pendingG) {
