@@ -14,6 +14,7 @@ from .cachejson import read
 from .imap.errors import AuthFailed
 from .imap.pool import SessionPool
 from .imap.types import Quota
+from .links import compose_link
 from .mime.display import Shown, show_body
 
 POOL = SessionPool(max_size=settings.IMAP_POOL_MAX, idle_seconds=settings.IMAP_POOL_IDLE_SECONDS)
@@ -142,7 +143,8 @@ def shown_bodies(mail, messages, allow_remote=False, cid_url_for=None):
     fresh = {}
     for message in mail.with_bodies(missing):
         fresh[message.uid] = show_body(message, allow_remote=allow_remote,
-                                       cid_url=cid_url_for(message) if cid_url_for else None)
+                                       cid_url=cid_url_for(message) if cid_url_for else None,
+                                       mailto_url=compose_link)
     cache.set_many({keys[uid]: _shown_json(body) for uid, body in fresh.items() if keys[uid]},
                    RENDERED_SECONDS)
     shown.update(fresh)

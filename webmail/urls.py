@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 
 from . import health, metrics
 from .params import MAX_UID
-from .views import actions, api, compose, folders, mailbox, message, parts
+from .views import actions, api, app, compose, folders, mailbox, message, parts
 
 
 class UidConverter:
@@ -62,6 +62,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("attachments/", include("attachments.urls")),
     path("admin/", admin.site.urls),
+    path("manifest.webmanifest", app.manifest, name="manifest"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),

@@ -16,8 +16,9 @@ class Shown:
     notices: tuple = ()  # what of the message is left out or shown otherwise, as sentences
 
 
-def show_body(message, allow_remote=False, cid_url=None):
+def show_body(message, allow_remote=False, cid_url=None, mailto_url=None):
     """The message's body ready to show; never raises on hostile or broken content.
+    cid_url and mailto_url are sanitize_html()'s.
 
     A message whose structure is broken (message.loose) shows the text it carries, read
     by loose_text(); what the structure walk left out is said in notices."""
@@ -28,17 +29,18 @@ def show_body(message, allow_remote=False, cid_url=None):
     if message.loose:
         return Shown(text_to_html(loose_text(message.body_raw)), False, notices=notices)
     if message.more:
-        return _in_a_row(message, allow_remote, cid_url, notices)
+        return _in_a_row(message, allow_remote, cid_url, notices, mailto_url)
     if body.content_type == "text/html":
         source = part_text(message.body_raw, body.content_type, body.charset, keep_html=True)
-        clean = sanitize_html(source, allow_remote=allow_remote, cid_url=cid_url)
+        clean = sanitize_html(source, allow_remote=allow_remote, cid_url=cid_url,
+                              mailto_url=mailto_url)
         return Shown(clean.html, True, clean.remote_blocked, clean.trackers, clean.has_remote,
                      notices)
     text = part_text(message.body_raw, body.content_type, body.charset)
     return Shown(text_to_html(text), False, notices=notices)
 
 
-def _in_a_row(message, allow_remote, cid_url, notices):
+def _in_a_row(message, allow_remote, cid_url, notices, mailto_url=None):
     """Inline parts one after another, as a mail client shows a multipart/mixed: text
     alone as text; with HTML among them, each HTML part through sanitize_html() and each
     text part escaped (text_to_html), joined. Joining is safe: sanitize_html() gives
@@ -54,7 +56,8 @@ def _in_a_row(message, allow_remote, cid_url, notices):
         if part.content_type == "text/html":
             clean = sanitize_html(part_text(raw, part.content_type, part.charset,
                                             keep_html=True),
-                                  allow_remote=allow_remote, cid_url=cid_url)
+                                  allow_remote=allow_remote, cid_url=cid_url,
+                                  mailto_url=mailto_url)
             shown.append(clean.html)
             blocked, trackers = blocked + clean.remote_blocked, trackers + clean.trackers
             remote = remote or clean.has_remote

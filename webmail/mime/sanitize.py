@@ -52,7 +52,8 @@ class CleanHtml:
     has_remote: bool     # the message asked for any remote resource (for the "show images" bar)
 
 
-def sanitize_html(html: str, *, allow_remote: bool = False, cid_url=None) -> CleanHtml:
+def sanitize_html(html: str, *, allow_remote: bool = False, cid_url=None,
+                  mailto_url=None) -> CleanHtml:
     """Message HTML as body content that runs no script and cannot navigate the top window.
 
     Kept: the formatting tags and presentational attributes of real mail; inline styles and
@@ -70,19 +71,23 @@ def sanitize_html(html: str, *, allow_remote: bool = False, cid_url=None) -> Cle
     and gets `data-heron-blocked`. `trackers` counts the remote images that look like open
     trackers, whether or not they were blocked; `has_remote` says there were any.
 
+    Links: with `mailto_url`, a `mailto:` link's href becomes `mailto_url(href)` (a path on
+    this site: the user's own compose window) or goes when it returns None.
+
     Input is cut off at MAX_HTML_CHARS (5 million) characters, MAX_TAGS (20,000) tags,
     MAX_ESCAPED (100,000) "&" and no-break spaces, or a tag with more than MAX_ATTRIBUTES
     (100) attributes: past those the parser's time grows with the square of the input.
     Never raises on any str, however broken, huge or hostile; `cid_url` is the caller's
-    and is trusted to return a URL (a path on this site or http(s)) or None.
+    and is trusted to return a URL (a path on this site or http(s)) or None; `mailto_url`
+    likewise, a path on this site or None.
     """
     # Newsletters repeat the same style attribute many times; the memo lives for one call
     # so that no message's text outlives its request.
     check = functools.partial(_first_pass_attribute,
                               clean_style=functools.lru_cache(maxsize=None)(clean_declarations))
     first = nh3.clean(_bounded(html), **_FIRST_PASS, attribute_filter=check)
-    resources = _Resources(allow_remote, cid_url)
-    if _NEEDS_REWRITE.search(first):
+    resources = _Resources(allow_remote, cid_url, mailto_url)
+    if _NEEDS_REWRITE.search(first) or (mailto_url and _MAILTO.search(first)):
         resources.feed(first)
         resources.close()
         first = "".join(resources.out)
@@ -189,6 +194,7 @@ _NH3_COMMON = dict(
 
 # Step 2 is needed only when step 1 left something for it to look at.
 _NEEDS_REWRITE = re.compile(r"<(?:img|style)\b| background=")
+_MAILTO = re.compile(r'<a [^>]*href="mailto:', re.IGNORECASE)
 
 
 # URLs -----------------------------------------------------------------------------------
@@ -265,6 +271,10 @@ def _first_pass_attribute(tag, attr, value, clean_style):
 
 def _last_pass_attribute(tag, attr, value):
     if attr == "href":
+        # A local path here was made by step 2 from a mailto: link (step 1 keeps none).
+        scheme, url = _normal_url(value)
+        if url[:1] == "/" and url[1:2] not in ("/", "\\"):
+            return url
         return _link_url(value)
     if attr == "src":
         # After step 2 a cid: image points to this site (cid_url's path) or is gone. A
@@ -355,10 +365,11 @@ class _Resources(HTMLParser):
     nh3's output is well-formed (every text "<" and "&" escaped, attributes quoted, no
     comments), so the standard library's parser reads it exactly."""
 
-    def __init__(self, allow_remote, cid_url):
+    def __init__(self, allow_remote, cid_url, mailto_url=None):
         super().__init__(convert_charrefs=True)
         self.allow_remote = allow_remote
         self.cid_url = cid_url
+        self.mailto_url = mailto_url
         self.out = []
         self.remote = self.blocked = self.trackers = 0
         self.style = None
@@ -371,6 +382,12 @@ class _Resources(HTMLParser):
             return
         attrs = dict(attrs)
         local_src = False
+        if tag == "a" and self.mailto_url and _normal_url(attrs.get("href") or "")[0] == "mailto":
+            url = self.mailto_url(_normal_url(attrs["href"])[1])
+            if url:
+                attrs["href"] = url
+            else:
+                del attrs["href"]
         if tag == "img" and (attrs.get("src") or "").lower().startswith("cid:"):
             url = self.cid_url(_content_id(attrs["src"])) if self.cid_url else None
             if url:

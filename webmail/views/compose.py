@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import identities
 from attachments import storage
 
-from .. import smtp, writing
+from .. import links, smtp, writing
 from ..forms import ComposeForm
 from ..http import wants_json
 from ..mail import account_for, mail_for
@@ -58,8 +58,13 @@ def compose(request):
         elif draft:
             initial = writing.reopen(mail, request.user, mailbox, draft)
         else:
-            initial = writing.blank(request.user, **{k: get[k][:2000] for k in
-                                                     ("to", "cc", "subject") if k in get})
+            asked = (links.mailto_fields(get["mailto"]) if "mailto" in get
+                     else links.compose_fields({
+                         k: [get[k]] if k in ("to", "cc", "bcc") else get[k]
+                         for k in ("to", "cc", "bcc", "subject", "body") if k in get}))
+            initial = writing.blank(request.user, **asked)
+            if "body" in asked:
+                initial["body"] = asked["body"] + "\n" + writing.blank(request.user)["body"]
         return _page(request, mail, _form(request, initial=initial))
 
 
