@@ -20,3 +20,38 @@
     }
   });
 }());
+
+// Settings: desktop notifications of new mail (static/js/notify.js), kept per browser.
+(function () {
+  "use strict";
+  var button = document.getElementById("notify-toggle");
+  var status = document.getElementById("notify-status");
+  if (!button || !status) return;
+  function on() {
+    try { return localStorage.getItem("heron-notify") === "on"; } catch (e) { return false; }
+  }
+  function show() {
+    var granted = window.Notification && Notification.permission === "granted";
+    button.setAttribute("aria-pressed", on() && granted ? "true" : "false");
+    button.textContent = on() && granted ? "Turn off desktop notifications"
+      : "Turn on desktop notifications";
+    status.textContent = !window.Notification ? "This browser has no desktop notifications."
+      : Notification.permission === "denied" ? "Notifications are blocked for Heron in this browser's site settings."
+      : on() && granted ? "New mail in the open folder is announced while Heron is open." : "";
+  }
+  if (!window.Notification) { button.disabled = true; show(); return; }
+  button.addEventListener("click", function () {
+    if (on()) {
+      try { localStorage.setItem("heron-notify", "off"); } catch (e) { /* private mode */ }
+      show();
+      return;
+    }
+    Notification.requestPermission().then(function (answer) {
+      if (answer === "granted") {
+        try { localStorage.setItem("heron-notify", "on"); } catch (e) { /* private mode */ }
+      }
+      show();
+    });
+  });
+  show();
+}());

@@ -34,6 +34,8 @@ def test_settings_offer_heron_as_the_mailto_handler(alice):
     page = alice.get("/accounts/settings/").content.decode()
     assert "Open mailto: links with Heron" in page
     assert 'data-url="/mail/compose/"' in page and "js/handler.js" in page
+    assert "Turn on desktop notifications" in page
+    assert "js/notify.js" in alice.get("/mail/").content.decode()
 
 
 def thread(fake_server):
