@@ -41,7 +41,7 @@ LAYERS = [
         "webmail.models", "webmail.session_store",
         "accounts.models", "accounts.vault", "accounts.domains", "accounts.identities",
         "accounts.contacts", "accounts.senders", "accounts.client", "accounts.throttle",
-        "accounts.browsers", "accounts.forms",
+        "accounts.browsers", "accounts.forms", "accounts.preferences",
         "attachments", "attachments.*",
     ]),
     ("core", [
