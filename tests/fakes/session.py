@@ -334,6 +334,13 @@ class FakeMailSession:
             thread_unread=sum(1 for uid in group if found[uid].unread)) for group in window)
         return MessagePage(mailbox, rows, page, pages, len(groups))
 
+    def answers_in(self, mailbox, message_ids):
+        wanted = {i for i in message_ids if i}
+        folder = self._select(mailbox)
+        return sorted(uid for uid, m in folder.messages.items()
+                      if {m.header("In-Reply-To").strip(), *m.header("References").split()}
+                      & wanted)
+
     def search_everywhere(self, folders, criteria, page=1, per_page=50, attachment=False):
         hits = []
         for name in folders:

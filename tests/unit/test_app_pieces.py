@@ -66,3 +66,18 @@ def test_archiving_a_conversation_moves_all_of_it(alice, fake_server):
     assert response.status_code == 302
     assert not set(uids) & set(fake_server.folder(ALICE, "INBOX").messages)
     assert len(fake_server.folder(ALICE, "Archive").messages) == 2
+
+
+def test_a_conversation_shows_the_users_own_replies_from_sent(alice, fake_server):
+    uids = thread(fake_server)
+    sent = fake_server.folder(ALICE, "Sent")
+    answer = sent.append(b"From: Alice <alice@heron.test>\r\nTo: Bo <bo@x.test>\r\n"
+                         b"Subject: Re: Message 2\r\nMessage-ID: <mine-1@heron.test>\r\n"
+                         b"In-Reply-To: <fake-2@fake.test>\r\nReferences: <fake-2@fake.test>\r\n"
+                         b"Date: Sat, 03 Jan 2026 00:00:00 +0000\r\n\r\nMy own answer\r\n")
+    page = alice.get(f"/mail/thread/{uids[0]}/", {"mailbox": "INBOX"}).content.decode()
+    assert "(3 messages)" in page and "My own answer" in page
+    assert f"/mail/message/{answer}/?mailbox=Sent" in page
+    # Acting on the conversation touches the Inbox's messages only.
+    assert sorted(map(int, re.findall(r'name="uids" value="(\d+)"', page))) == sorted(uids)
+    assert f"reply={answer}&amp;mailbox=Sent" in page, "Reply answers the latest, mine"

@@ -5,6 +5,7 @@ RFC 5256 result from each message's Message-ID, In-Reply-To and References.
 """
 import dataclasses
 import math
+import re
 from datetime import datetime, timezone
 
 from . import parse, threads
@@ -13,6 +14,9 @@ from .types import MessagePage
 THREAD_FIELDS = ["ENVELOPE", "INTERNALDATE", "BODY.PEEK[HEADER.FIELDS (REFERENCES)]"]
 NO_DATE = datetime.min.replace(tzinfo=timezone.utc)
 EVERYWHERE_LIMIT = 5000  # hits kept per folder when searching all folders
+ANSWERED_IDS = 25  # Message-IDs asked about at most, in one SEARCH, by answers_in()
+# A Message-ID as it can go into a SEARCH: angle brackets, no space or control, bounded.
+_MESSAGE_ID = re.compile(r"<[!-;=?-~]{1,250}>")
 
 
 class Conversations:
@@ -116,3 +120,18 @@ class Conversations:
         rows.sort(key=lambda s: order.get((s.mailbox, s.uid), 0))
         return MessagePage(mailbox="", messages=tuple(rows), page=page, pages=pages,
                            total=len(hits))
+
+    def answers_in(self, mailbox, message_ids):
+        """The UIDs (ascending) of the folder's messages that answer one of message_ids:
+        their In-Reply-To or References names it. One SEARCH, of the first ANSWERED_IDS
+        well-formed ids (a hostile message's odd Message-ID is left out, not sent)."""
+        ids = list(dict.fromkeys(i for i in message_ids if _MESSAGE_ID.fullmatch(i or "")))
+        ids = ids[:ANSWERED_IDS]
+        if not ids:
+            return []
+        criteria: list = []
+        for each in reversed(ids):
+            term = ["OR", "HEADER", "In-Reply-To", each, "HEADER", "References", each]
+            criteria = ["OR", *term, *criteria] if criteria else term
+        self.ordering.sel.ensure(mailbox)
+        return self.ordering.search_uids(criteria, label="search_answers")

@@ -13,7 +13,8 @@ and given only the parts they use:
     Ordering (ordering.py)       sorted UID lists, pages, prev/next
     Reading (reading.py)         messages, parts, sections in chunks
     Organise (organise.py)       set flags, copy, move, delete, empty
-    Conversations (conversations.py)  threads, search across folders
+    Conversations (conversations.py)  threads, answers in another folder, search across
+                                      folders
     Drafts (drafts.py)           append, drafts replaced by compose id, Sent copies
 
 Each public method below is one of a part's, under the same name and signature.
@@ -131,6 +132,7 @@ class MailSession:
     conversation_page = _of("_conversations", Conversations.conversation_page)
     thread_of = _of("_conversations", Conversations.thread_of)
     search_everywhere = _of("_conversations", Conversations.search_everywhere)
+    answers_in = _of("_conversations", Conversations.answers_in)
     # Writing into folders.
     append = _of("_drafts", Drafts.append)
     save_draft = _of("_drafts", Drafts.save_draft)

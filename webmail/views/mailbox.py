@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..imap.navigation import current_folder
 from ..links import message_link
-from ..listing import list_page
+from ..listing import list_page, with_own_answers
 from ..mail import mail_for, quota_for, shown_bodies
 
 
@@ -48,8 +48,15 @@ def thread(request, uid):
         if not shown:  # (thread_of answers [uid] for a UID the folder does not hold)
             raise Http404("no such message")
         mailbox = query["mailbox"]
-        conversation = [(message, body, message_link("body", message.uid, mailbox, view="text"))
-                        for message, body in zip(shown, shown_bodies(mail, shown))]
+        shown = with_own_answers(mail, mailbox, shown)
+        # Bodies by folder: shown_bodies() fetches those it lacks from one folder at a time.
+        bodies = {}
+        for folder in dict.fromkeys(m.mailbox for m in shown):
+            those = [m for m in shown if m.mailbox == folder]
+            bodies.update(zip(((m.mailbox, m.uid) for m in those), shown_bodies(mail, those)))
+        conversation = [(message, bodies[message.mailbox, message.uid],
+                         message_link("body", message.uid, message.mailbox, view="text"))
+                        for message in shown]
     current = current_folder(folders, query["mailbox"])
     return render(request, "webmail/thread.html", {
         "folders": folders, "current": current, "query": query,
