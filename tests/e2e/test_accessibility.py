@@ -73,3 +73,23 @@ def test_no_serious_accessibility_violation_on_any_main_page(live_server, browse
     finally:
         page.goto("about:blank")
         context.close()
+
+
+def test_no_page_scrolls_sideways_on_a_360_px_phone(live_server, browser, mail_pages):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = {"login": width} if width > 360 else {}
+        log_in(page, live_server.url, BOB)
+        for name, url in mail_pages.items():
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 360:
+                wide[name] = width
+        assert wide == {}, "pages wider than the phone's 360 px"
+    finally:
+        page.goto("about:blank")
+        context.close()
