@@ -46,6 +46,48 @@
     }
   }
 
+  // With messages selected the selection toolbar takes the list header's place (on a phone,
+  // a compact bar at the bottom of the screen): body.has-selection, static/css/layout.css.
+  function selectionChanged() {
+    var any = form && form.querySelector(".pick input:checked");
+    document.body.classList.toggle("has-selection", !!any);
+  }
+  if (form) {
+    form.addEventListener("change", selectionChanged);
+    form.addEventListener("click", function () { window.setTimeout(selectionChanged, 0); });
+    document.addEventListener("keyup", function () { window.setTimeout(selectionChanged, 0); });
+    selectionChanged();
+
+    // On a touch screen a long press on a row selects it, as phone mail apps do.
+    var pressed = null, pressedRow = null, longPressed = false;
+    form.addEventListener("touchstart", function (event) {
+      var row = event.target.closest && event.target.closest("tr.message-row");
+      if (!row || event.target.closest("input, button")) return;
+      longPressed = false;
+      pressedRow = row;
+      pressed = window.setTimeout(function () {
+        var box = row.querySelector(".pick input");
+        if (!box) return;
+        longPressed = true;
+        box.checked = !box.checked;
+        box.dispatchEvent(new Event("change", { bubbles: true }));
+        if (navigator.vibrate) navigator.vibrate(15);
+      }, 450);
+    }, { passive: true });
+    var cancel = function () { window.clearTimeout(pressed); pressed = null; };
+    form.addEventListener("touchmove", cancel, { passive: true });
+    form.addEventListener("touchend", cancel);
+    form.addEventListener("touchcancel", cancel);
+    // The click that ends a long press selects; it does not open the message too.
+    form.addEventListener("click", function (event) {
+      if (longPressed && pressedRow && pressedRow.contains(event.target)) {
+        event.preventDefault();
+        event.stopPropagation();
+        longPressed = false;
+      }
+    }, true);
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.key !== "z" || event.ctrlKey || event.metaKey || event.altKey) return;
     if (document.body.dataset.shortcuts === "off") return;

@@ -1,5 +1,7 @@
 // Applies the saved theme before the page paints, and wires the toggle button.
 (function () {
+  // Styles that only make sense with this page's scripts running key off html.js.
+  document.documentElement.classList.add("js");
   var saved = null;
   try { saved = localStorage.getItem("heron-theme"); } catch (e) { saved = null; }
   if (saved === "light" || saved === "dark") document.documentElement.dataset.theme = saved;

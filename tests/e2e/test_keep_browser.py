@@ -35,3 +35,25 @@ def test_marked_messages_stay_selected_and_z_undoes_an_archive(live_server, page
     page.locator("body").press("z")
     page.get_by_role("status").get_by_text("Undone", exact=False).wait_for()
     assert page.locator("tr.message-row").count() == 3
+
+
+def test_the_selection_toolbar_replaces_the_header_and_docks_at_the_bottom_of_a_phone(
+        live_server, page, bob_folder):
+    conn, folder = bob_folder
+    for n in range(2):
+        conn.append(folder, mf.message(subject=f"Pick {n}", days=n).as_bytes())
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+    archive = page.get_by_role("button", name="Archive selected")
+    header = page.locator(".list-header")
+    assert not archive.is_visible() and header.is_visible()
+    page.get_by_label("Select message from Dana Whitfield: Pick 1").check()
+    assert archive.is_visible() and not header.is_visible()
+    page.get_by_label("Select message from Dana Whitfield: Pick 1").uncheck()
+    assert not archive.is_visible() and header.is_visible()
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_label("Select message from Dana Whitfield: Pick 0").check()
+    bar = page.get_by_role("toolbar", name="Message actions").bounding_box()
+    assert abs(bar["y"] + bar["height"] - 844) <= 1, "a compact bar at the bottom"
+    assert bar["height"] < 80
