@@ -15,6 +15,21 @@ class Outcome:
     undo: list  # the steps (ActionForm data, one folder each) that undo it; [] when none
 
 
+def deleted_for_good(mail, groups, action):
+    """How many of the messages (groups: folder -> UIDs) the action removes for good, which
+    a user confirms first: a delete in Trash, or anywhere on an account without one (as
+    MailSession.delete does; a delete in Junk moves to Trash and can be undone)."""
+    if action != "delete":
+        return 0
+    trash = mail.folder_roles().get("trash")
+    return sum(len(uids) for mailbox, uids in groups.items() if trash in (None, mailbox))
+
+
+def forever_question(count):
+    """The question a user answers before messages are deleted for good."""
+    return f"Delete {_messages(count)} forever?"
+
+
 def _messages(count):
     return f"{count} message" if count == 1 else f"{count} messages"
 

@@ -1,5 +1,8 @@
 """Organising selected messages (read, flag, move, delete, archive, junk) and undo, through
 the in-memory mail server."""
+import html
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -60,11 +63,72 @@ def test_it_moves_deleted_messages_to_trash(alice, fake_server):
     assert len(uids_in(fake_server, "Trash")) == 1 and 5 not in uids_in(fake_server, "INBOX")
 
 
-def test_it_deletes_for_good_what_is_deleted_in_trash(alice, fake_server):
+def test_deleting_in_trash_asks_first_and_changes_nothing_until_confirmed(alice, fake_server):
+    act(alice, "delete", [5, 6, 7])
+    trashed = uids_in(fake_server, "Trash")
+    response = act(alice, "delete", trashed, mailbox="Trash", next="/mail/?mailbox=Trash")
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "<h1>Delete 3 messages forever?</h1>" in page and "This cannot be undone." in page
+    form = page.split('action="/mail/actions/"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="confirm" value="1">' in form
+    assert all(f'<input type="hidden" name="uids" value="{uid}">' in form for uid in trashed)
+    assert '<input type="hidden" name="action" value="delete">' in form
+    assert 'Delete forever</button>' in form
+    assert 'href="/mail/?mailbox=Trash">Cancel</a>' in form
+    assert uids_in(fake_server, "Trash") == trashed
+
+
+def test_it_deletes_for_good_what_is_deleted_in_trash_once_confirmed(alice, fake_server):
     act(alice, "delete", [5, 6])
-    response = act(alice, "delete", uids_in(fake_server, "Trash"), mailbox="Trash")
+    response = act(alice, "delete", uids_in(fake_server, "Trash"), mailbox="Trash",
+                   confirm="1")
     assert notices(response)[-1] == "Deleted 2 messages"
     assert uids_in(fake_server, "Trash") == []
+
+
+def test_a_script_gets_the_question_as_json_and_nothing_is_deleted(alice, fake_server):
+    act(alice, "delete", [5])
+    response = act(alice, "delete", uids_in(fake_server, "Trash"), mailbox="Trash",
+                   headers=JSON)
+    assert response.status_code == 409
+    assert response.json() == {"error": "Delete 1 message forever? This cannot be undone.",
+                               "confirm": "Delete 1 message forever?"}
+    assert len(uids_in(fake_server, "Trash")) == 1
+
+
+def test_the_message_panes_delete_in_trash_is_asked_about_too(alice, fake_server):
+    act(alice, "delete", [5])
+    [uid] = uids_in(fake_server, "Trash")
+    pane = alice.get(f"/mail/message/{uid}/", {"mailbox": "Trash"}).content.decode()
+    # The pane's own form with its delete button (its markup is the pane's own business).
+    form = next(f.split("</form>")[0] for f in pane.split("<form")[1:]
+                if 'action="/mail/actions/"' in f.split(">")[0] and 'value="delete"' in f)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    response = alice.post("/mail/actions/", {**fields, "action": "delete"})
+    assert "Delete 1 message forever?" in response.content.decode()
+    assert uids_in(fake_server, "Trash") == [uid]
+
+
+def test_deleting_elsewhere_moves_to_trash_without_asking(alice, fake_server):
+    response = act(alice, "delete", [700], mailbox="Projects")
+    assert notices(response) == ["Moved 1 message to Trash"]
+
+
+def test_without_a_trash_folder_every_delete_asks_first(alice, fake_server):
+    del fake_server.account(ALICE).folders["Trash"]
+    response = act(alice, "delete", [5])
+    assert "Delete 1 message forever?" in response.content.decode()
+    assert 5 in uids_in(fake_server, "INBOX")
+
+
+@pytest.mark.parametrize("mailbox, label", [("Trash", "Delete forever"), ("INBOX", "Delete")])
+def test_the_toolbar_says_when_delete_is_for_good(alice, fake_server, mailbox, label):
+    act(alice, "delete", [5])
+    page = alice.get("/mail/", {"mailbox": mailbox}).content.decode()
+    toolbar = page.split('class="toolbar"')[1].split("</div>")[0]
+    assert re.search(rf'value="delete" type="submit" aria-label="[^"]*">{label}</button>',
+                     toolbar)
 
 
 def test_it_moves_selected_messages_to_archive_made_when_missing(alice, fake_server):

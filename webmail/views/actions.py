@@ -1,13 +1,18 @@
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .. import actions
 from ..forms import ActionForm
 from ..http import safe_next, wants_json
 from ..mail import mail_for
+
+CANNOT_UNDO = "This cannot be undone."
+# What an action's form posts, sent again from the confirmation page.
+ACT_FIELDS = ("mailbox", "action", "uids", "picks", "target", "next")
 
 
 @login_required
@@ -23,13 +28,30 @@ def act(request):
         return redirect(safe_next(request))
     data = form.cleaned_data
     with mail_for(request) as mail:
-        outcome = actions.perform(mail, data["groups"], data["action"], data["target"])
+        forever = actions.deleted_for_good(mail, data["groups"], data["action"])
+        confirmed = not forever or request.POST.get("confirm") == "1"
+        outcome = (actions.perform(mail, data["groups"], data["action"], data["target"])
+                   if confirmed else None)
+    if outcome is None:
+        return _confirm_forever(request, forever)
     if wants_json(request):
         return JsonResponse({"notice": outcome.notice, "undo": outcome.undo})
     notices.success(request, outcome.notice, extra_tags="undoable" if outcome.undo else "")
     if outcome.undo:
         request.session["heron_undo"] = outcome.undo
     return redirect(safe_next(request))
+
+
+def _confirm_forever(request, count):
+    """Deleting for good asks first: the same POST again, with confirm=1."""
+    question = actions.forever_question(count)
+    if wants_json(request):
+        return JsonResponse({"error": f"{question} {CANNOT_UNDO}", "confirm": question},
+                            status=409)
+    fields = [(name, value) for name in ACT_FIELDS for value in request.POST.getlist(name)]
+    return render(request, "webmail/confirm.html", {
+        "question": question, "detail": CANNOT_UNDO, "action": reverse("webmail:act"),
+        "fields": fields, "button": "Delete forever", "cancel": safe_next(request)})
 
 
 @login_required
