@@ -1,9 +1,13 @@
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django import forms
 from django.core.exceptions import BadRequest
+from django.urls import reverse
 
 from attachments.models import DRAFT_ID
 
-from .imap.search import SearchQuery
+from .imap.search import SearchQuery, parse_words
 from .imap.session import SORT_KEYS
 from .params import (
     BAD_FOLDER,
@@ -20,6 +24,8 @@ from .params import (
 _SORT_NAMES = {"date": "Date", "arrival": "Arrival", "from": "Sender", "to": "Recipient",
                "subject": "Subject", "size": "Size"}
 SORT_CHOICES = [(key, _SORT_NAMES[key]) for key in SORT_KEYS]
+SEARCH_SCOPES = [("all", "Everything"), ("subject", "Subject"), ("from", "From"),
+                 ("to", "To or Cc"), ("body", "Message text")]
 
 
 class FolderField(forms.CharField):
@@ -119,18 +125,21 @@ class ActionForm(forms.Form):
 
 
 class FolderForm(forms.Form):
-    name = FolderField(max_length=200, label="Folder name", strip=True)
+    name = FolderField(max_length=200, label="Folder name", strip=True,
+                       error_messages={"required": "Give the new folder a name."})
     parent = FolderField(required=False, label="Inside")
 
 
 
 class SearchForm(forms.Form):
-    """The search box and its filters; empty means "no search"."""
+    """The search box and its filters; empty means "no search".
+
+    The box may hold query words (from:carol is:unread before:2026-03-01, see
+    imap.search.parse_words); a date that is no day, or a range that ends before it starts,
+    is an error on the page rather than an empty list."""
 
     q = forms.CharField(required=False, max_length=500, label="Search mail")
-    scope = forms.ChoiceField(required=False, label="Search in", choices=[
-        ("all", "Everything"), ("subject", "Subject"), ("from", "From"), ("to", "To or Cc"),
-        ("body", "Message text")])
+    scope = forms.ChoiceField(required=False, label="Search in", choices=SEARCH_SCOPES)
     where = forms.ChoiceField(required=False, label="Folders", choices=[
         ("here", "This folder"), ("everywhere", "All folders")])
     unread = forms.BooleanField(required=False, label="Unread")
@@ -144,11 +153,22 @@ class SearchForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        for name in ("since", "until"):
-            day = data.get(name)
+        words = parse_words(data.get("q") or "")
+        for problem in words.problems:
+            self.add_error("q", problem)
+        days = [("since", data.get("since")), ("until", data.get("until")),
+                ("q", words.after), ("q", words.before)]
+        for name, day in days:
             if day is not None and not FIRST_DATE <= day <= LAST_DATE:
                 self.add_error(name, f"Choose a date between {FIRST_DATE.year} and "
                                      f"{LAST_DATE.year}.")
+        firsts = [day for day in (data.get("since"), words.after) if day]
+        ends = [day + timedelta(days=1) for day in (data.get("until"),) if day]
+        ends += [words.before] if words.before else []
+        if firsts and ends and max(firsts) >= min(ends) and not words.problems:
+            self.add_error(None, "The dates are the wrong way round: no message can be "
+                                 f"from {max(firsts):%Y-%m-%d} and before "
+                                 f"{min(ends):%Y-%m-%d}.")
         return data
 
     def query(self):
@@ -156,8 +176,64 @@ class SearchForm(forms.Form):
         return SearchQuery(
             text=data.get("q") or "", scope=data.get("scope") or "all",
             unread=bool(data.get("unread")), flagged=bool(data.get("flagged")),
-            attachment=bool(data.get("attachment")), since=data.get("since"),
-            until=data.get("until"), everywhere=data.get("where") == "everywhere")
+            attachment=bool(data.get("attachment")) or parse_words(data.get("q")).attachment,
+            since=data.get("since"), until=data.get("until"),
+            everywhere=data.get("where") == "everywhere")
+
+    @property
+    def kept(self):
+        """(name, value) of each search field the request filled: what another form of the
+        list page (its sort order) sends again so that the search stays."""
+        return [(name, self.data[name]) for name in self.fields if self.data.get(name)]
+
+    def problems(self):
+        """What is wrong with the search, in words for the page."""
+        return [problem for errors in self.errors.values() for problem in errors]
+
+    def chips(self):
+        """The active filters, each a Chip whose link shows the list without it."""
+        if not self.is_valid():
+            return []
+        data, found = self.cleaned_data, []
+        words = parse_words(data["q"]).words
+        for word in words:
+            rest = " ".join(other.raw for other in words if other is not word)
+            found.append(Chip(_chip_label(word), self._without("q", rest)))
+        for name, label in _CHIP_FIELDS.items():
+            value = data.get(name)
+            if value and value not in ("all", "here"):
+                shown = (dict(self.fields[name].choices)[value] if name in ("scope", "where")
+                         else f"{value:%Y-%m-%d}" if name in ("since", "until") else "")
+                found.append(Chip(label.format(shown), self._without(name)))
+        return found
+
+    def _without(self, name, value=None):
+        params = self.data.copy()
+        params.pop("page", None)
+        params.pop(name, None)
+        if value:
+            params[name] = value
+        return f"{reverse('webmail:mailbox')}?{params.urlencode()}"
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One active search filter as shown above the results, with the link that drops it."""
+    label: str
+    remove_url: str
+
+
+_CHIP_FIELDS = {"scope": "Only in: {}", "where": "{}", "unread": "Unread",
+                "flagged": "Flagged", "attachment": "Has attachment",
+                "since": "On or after {}", "until": "On or before {}"}
+_WORD_LABELS = {"from": "From: {}", "to": "To: {}", "subject": "Subject: {}",
+                "after": "On or after {}", "before": "Before {}", "has": "Has attachment",
+                "is": "{}", "": "Contains: {}"}
+
+
+def _chip_label(word):
+    value = {"starred": "flagged"}.get(word.value, word.value)
+    return _WORD_LABELS[word.key].format(value.capitalize() if word.key == "is" else value)
 
 
 class IdentitySelect(forms.Select):
