@@ -32,7 +32,7 @@ LAYERS = [
     ]),
     ("services", [
         "webmail", "webmail.mail", "webmail.writing", "webmail.actions", "webmail.listing",
-        "webmail.forms", "webmail.links", "webmail.http",
+        "webmail.forms", "webmail.links", "webmail.http", "webmail.folder_changes",
         "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
         "accounts.confirmations",
     ]),

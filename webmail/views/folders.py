@@ -6,6 +6,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import folder_changes
 from ..forms import FolderForm
 from ..mail import mail_for, quota_for
 from ..params import folder_param
@@ -17,50 +18,74 @@ def _back():
     return redirect(reverse("webmail:folders"))
 
 
-@never_cache
-@login_required
-@require_GET
-def folders(request):
-    """Folder management: create, rename, delete, subscribe; the quota."""
+def _page(request, form=None, renaming=None, status=200):
+    """The folders page; after a refused create or rename, with what was typed and why."""
     with mail_for(request) as mail:
         tree = mail.list_mailboxes()
         subscribed = mail.subscribed()
         quota = quota_for(request, mail)
     return render(request, "webmail/folders.html", {
-        "folders": tree, "subscribed": subscribed, "quota": quota, "form": FolderForm(),
-        "current": None})
+        "folders": tree, "subscribed": subscribed,
+        "quota": quota, "form": form or FolderForm(), "renaming": renaming or {},
+        "current": None}, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def folders(request):
+    """Folder management: create, rename, delete, subscribe; the quota."""
+    return _page(request)
 
 
 @login_required
 @require_POST
 def create(request):
+    """Create a folder; a refused name keeps the page, the typed name and says why."""
     form = FolderForm(request.POST)
-    if not form.is_valid():
-        notices.error(request, "Give the new folder a name.")
-        return _back()
-    with mail_for(request) as mail:
-        full = mail.create_folder(form.cleaned_data["name"], form.cleaned_data["parent"])
-    notices.success(request, f"Created the folder {full}.")
-    return _back()
+    if form.is_valid():
+        with mail_for(request) as mail:
+            change = folder_changes.create(mail, form.cleaned_data["name"],
+                                           form.cleaned_data["parent"])
+        if not change.problem:
+            notices.success(request, f"Created the folder {change.name}.")
+            return _back()
+        form.add_error("name", change.problem)
+    return _page(request, form=form, status=400)
 
 
 @login_required
 @require_POST
 def rename(request):
+    """Rename a folder in place; a refused name keeps the page, the typed name and why."""
     old, new = folder_param(request.POST, "mailbox"), folder_param(request.POST, "name")
     with mail_for(request) as mail:
-        full = mail.rename_folder(old, new)
-    notices.success(request, f"Renamed {old} to {full}.")
+        change = folder_changes.rename(mail, old, new)
+    if change.problem:
+        return _page(request, renaming={"mailbox": old, "name": new, "problem": change.problem},
+                     status=400)
+    notices.success(request, f"Renamed {old} to {change.name}.")
     return _back()
 
 
 @login_required
 @require_POST
 def delete(request):
+    """Delete a folder with its subfolders: a POST without confirm=1 asks first, naming
+    the subfolders that go with it."""
     name = folder_param(request.POST, "mailbox")
     with mail_for(request) as mail:
-        mail.delete_folder(name)
-    notices.success(request, f"Deleted the folder {name} and the mail in it.")
+        deletion = folder_changes.delete(mail, name, request.POST.get("confirm") == "1")
+    if deletion.problem:
+        notices.error(request, deletion.problem)
+        return _back()
+    if not deletion.done:
+        return render(request, "webmail/confirm.html", {
+            "question": deletion.question, "detail": "This cannot be undone.",
+            "action": reverse("webmail:folder-delete"), "fields": [("mailbox", name)],
+            "button": "Delete folder" if not deletion.subfolders else "Delete folders",
+            "cancel": reverse("webmail:folders")})
+    notices.success(request, deletion.notice)
     return _back()
 
 
