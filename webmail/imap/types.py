@@ -81,6 +81,10 @@ INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/w
                                 "image/bmp", "image/avif"})
 
 
+# Characters in a base64 line (RFC 2045), before its CRLF.
+_BASE64_LINE = 76
+
+
 @dataclass(frozen=True)
 class Part:
     """One leaf of a message's MIME tree, as BODYSTRUCTURE describes it."""
@@ -103,6 +107,18 @@ class Part:
     @property
     def previewable(self):
         return self.is_image or self.content_type == "application/pdf"
+
+    @property
+    def file_size(self):
+        """The decoded file's size, as a user counts it. size is what the server counts,
+        the encoded content: base64 is 4 characters for 3 bytes in lines of 76 with CRLF
+        (within 2 bytes: the padding is not known); other encodings are taken as they are
+        (quoted-printable grows plain text little)."""
+        if self.encoding != "base64" or self.size <= 0:
+            return self.size
+        lines, rest = divmod(self.size, _BASE64_LINE + 2)
+        # A last line's CRLF is rounded away with the quarter: lines hold whole quads.
+        return (lines * _BASE64_LINE + rest) // 4 * 3
 
 
 @dataclass(frozen=True)
