@@ -53,12 +53,20 @@
         window.location.href = link.href;
       });
   }
+  // The pane marked the message read: its row, its folder's badge and the title follow.
   function markOpened(href) {
     rows.forEach(function (row, i) {
       var link = row.querySelector(".subject a");
       var open = !!link && link.href.split("&")[0] === href.split("&")[0];
       row.classList.toggle("open", open);
-      if (open) { row.classList.remove("unread"); index = i; }
+      if (!open) return;
+      index = i;
+      if (row.classList.contains("unread")) {
+        row.classList.remove("unread");
+        var dot = row.querySelector(".mark-unread");
+        if (dot) dot.remove();
+        countRead(row.dataset.mailbox);
+      }
     });
   }
 
@@ -86,6 +94,8 @@
     if (document.body.dataset.shortcuts === "off") return;
     if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
     var key = event.key;
+    // Enter on a button or link (the star) is that control's own.
+    if (key === "Enter" && target.closest && target.closest("button, a")) return;
     if (pendingG) {
       pendingG = false;
       if (key === "i") { window.location.href = "/mail/"; event.preventDefault(); }
@@ -227,17 +237,73 @@
     if (name) link.setAttribute("aria-label", name.textContent.trim() + (unread ? ", " + unread + " unread" : ""));
   }
 
+  // The title reads "Inbox (3) – Heron": the open folder's name and unread count.
+  var titleParts = /^(.*?)(?: \((\d+)\))?( – [^–]*)$/.exec(document.title);
+  function setTitleCount(unread) {
+    if (titleParts) document.title = titleParts[1] + (unread ? " (" + unread + ")" : "") + titleParts[3];
+  }
+
   var list = document.getElementById("message-list");
+  var known = list ? { total: +list.dataset.total, unread: +list.dataset.unread } : null;
+
+  // One message of a folder was read here: one unread fewer in its badge, and for the
+  // open folder in the title and in what the poll compares with.
+  function countRead(folder) {
+    document.querySelectorAll(".folders a[data-folder]").forEach(function (link) {
+      if (link.dataset.folder !== folder) return;
+      var badge = link.querySelector(".badge");
+      var unread = Math.max(0, (badge && !badge.hidden ? +badge.textContent : 0) - 1);
+      setBadge(link, unread);
+      if (link.closest("li.current") && known) {
+        known.unread = unread;
+        list.dataset.unread = unread;
+        setTitleCount(unread);
+      }
+    });
+  }
+
+  // The star of a row flags or unflags its message where it is, without a reload.
+  function setStar(button, on) {
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.setAttribute("aria-label", on ? "Remove flag" : "Flag");
+    button.title = on ? "Remove flag" : "Flag";
+    var row = button.closest("tr");
+    if (row) row.classList.toggle("flagged", on);
+  }
+  function toggleStar(button) {
+    var row = button.closest("tr");
+    var form = document.getElementById("list-form");
+    if (!row || !form || button.getAttribute("aria-busy") === "true") return;
+    var on = button.getAttribute("aria-pressed") !== "true";
+    var body = new FormData();
+    body.append("csrfmiddlewaretoken", form.querySelector('[name="csrfmiddlewaretoken"]').value);
+    body.append("action", on ? "flag" : "unflag");
+    body.append("mailbox", row.dataset.mailbox);
+    body.append("uids", row.dataset.uid);
+    button.setAttribute("aria-busy", "true");
+    fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin",
+                                         headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        setStar(button, on);
+      })
+      .catch(function () {
+        window.alert((on ? "Flagging" : "Removing the flag") + " failed. Nothing was changed; please try again.");
+      })
+      .then(function () { button.removeAttribute("aria-busy"); });
+  }
+  document.querySelectorAll(".message-row .star-toggle").forEach(function (button) {
+    button.addEventListener("click", function (event) { event.preventDefault(); toggleStar(button); });
+  });
+
   if (list && list.dataset.poll) {
-    var known = { total: +list.dataset.total, unread: +list.dataset.unread };
-    var title = document.title.replace(/^\(\d+\) /, "");
     var poll = function () {
       if (document.hidden) return;
       fetch(list.dataset.poll, { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (data) {
           if (!data) return;
-          document.title = (data.unread ? "(" + data.unread + ") " : "") + title;
+          setTitleCount(data.unread);
           setBadge(document.querySelector(".folders li.current a"), data.unread);
           (data.folders || []).forEach(function (each) {
             document.querySelectorAll(".folders a[data-folder]").forEach(function (link) {

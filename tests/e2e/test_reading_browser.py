@@ -141,7 +141,7 @@ def test_new_mail_shows_up_without_a_reload(live_server, page, bob_folder):
     # The page polls every half minute and when the tab comes back into view.
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     page.get_by_role("link", name="Just arrived").wait_for(timeout=10000)
-    assert page.title().startswith("(1) ")
+    assert page.title() == f"{folder} (1) – Heron"
 
 
 def test_the_poll_updates_the_unread_badges_of_other_folders(live_server, page, bob_folder):

@@ -2,7 +2,8 @@
 of them (the summary, the leaves with IMAP section numbers, a section's bytes).
 
 A test hands the server either a MessageSummary (a message is written for it, its body
-"Body of <subject>") or the bytes of a whole message (read as a server reads it).
+"Body of <subject>", or its snippet where it has one) or the bytes of a whole message
+(read as a server reads it).
 """
 import binascii
 import dataclasses
@@ -10,7 +11,9 @@ from email import message_from_bytes, policy
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 
 from webmail.imap import structure
+from webmail.imap.summary import TEXT_START
 from webmail.imap.types import Address, Message, MessageSummary, Part
+from webmail.mime.snippet import message_snippet
 
 
 def written_for(summary):
@@ -23,7 +26,7 @@ def written_for(summary):
             f"Message-ID: <fake-{summary.uid}@fake.test>"]
     if summary.date is not None:
         head.append(f"Date: {format_datetime(summary.date)}")
-    body = f"Body of {summary.subject}"
+    body = summary.snippet or f"Body of {summary.subject}"
     if not summary.has_attachments:
         head.append("Content-Type: text/plain; charset=utf-8")
         return ("\r\n".join(head) + "\r\n\r\n" + body + "\r\n").encode()
@@ -60,7 +63,9 @@ class Stored:
         self.single = not self.email.is_multipart()
         self._sections = {}  # section -> (MIME header, encoded content)
         self.parts = tuple(self._walk(self.email, "", False, ""))
-        self.summary = summary if summary is not None else self._summary()
+        self.summary = dataclasses.replace(
+            summary if summary is not None else self._summary(),
+            snippet=self._snippet())
 
     def copy(self, uid):
         return Stored(uid, self.raw, self.flags,
@@ -83,6 +88,12 @@ class Stored:
             sender=sender[0] if sender else Address("", ""), to=self.people("To"),
             date=date, size=len(self.raw), has_attachments=bool(structure.attachments(
                 self.parts, structure.body_part(self.parts))))
+
+    def _snippet(self):
+        """The snippet as the session makes it from the start of the text (a server's
+        PREVIEW would say much the same)."""
+        head, text = _split(self.raw)
+        return message_snippet(head + text[:TEXT_START])
 
     def current(self, **changes):
         """The summary with the flags as they are now."""
@@ -135,8 +146,9 @@ class Stored:
         return self.section(f"{part.section}.MIME") + self.section(part.section)[:limit]
 
 
-def as_message(mailbox, stored, prefer, max_body, fetch_body):
-    """A Message as MailSession.message() gives it, its flags as they are now."""
+def as_message(mailbox, stored, prefer, max_body, fetch_body, read_now=False):
+    """A Message as MailSession.message() gives it, its flags as they are now; read_now
+    where the call marked it read."""
     sequence = structure.inline_sequence(stored.parts)
     body, alternative = structure.body_parts(stored.parts, prefer)
     more, loose = (), False
@@ -156,7 +168,7 @@ def as_message(mailbox, stored, prefer, max_body, fetch_body):
         message_id=stored.header("Message-ID").strip(),
         in_reply_to=stored.header("In-Reply-To").strip(),
         references=" ".join(stored.header("References").split()),
-        single=stored.single, loose=loose, more=more)
+        single=stored.single, loose=loose, more=more, read_now=read_now)
     return with_raw(message, stored, max_body) if fetch_body else message
 
 

@@ -236,11 +236,12 @@ class FakeMailSession:
                  fetch_body=True, listed=None):
         folder = self._select(mailbox)
         found = [folder.messages[uid] for uid in folder.present(uids)]
-        if mark_read:
-            for stored in found:
+        unread = {s.uid for s in found if mark_read and "\\Seen" not in s.flags}
+        for stored in found:
+            if stored.uid in unread:
                 stored.flags.add("\\Seen")
-        return [as_message(mailbox, stored, prefer, max_body, fetch_body)
-                for stored in found]
+        return [as_message(mailbox, stored, prefer, max_body, fetch_body,
+                           read_now=stored.uid in unread) for stored in found]
 
     def with_bodies(self, messages, max_body=BODY_LIMIT):
         done = []

@@ -1,6 +1,7 @@
 """What the shared cache holds is data: JSON with a shape version in every key, never a
 pickle. Every cached type reads back as written; a value of another shape, or bytes that
 are not JSON, reads as a miss and never raises."""
+import dataclasses
 import json
 import os
 import pickle
@@ -222,6 +223,19 @@ def test_a_domain_row_and_no_row_read_back_as_they_were_kept(shared, settings):
 
 # --- another shape is a miss -------------------------------------------------------------
 
+def test_a_summary_keeps_its_snippet_and_one_kept_without_is_a_miss(shared):
+    kept = MailboxCache("imap.test", 143, "alice@heron.test")
+    first, second = make_summaries(2)
+    kept.keep_summaries("INBOX", STATE, [dataclasses.replace(first, snippet="Hi – ok")])
+    assert kept.summaries("INBOX", STATE, [1])[1].snippet == "Hi – ok"
+    # A summary as the release before wrote it (no snippet), under this shape's key.
+    key = next(key for key in shared.data if key.startswith("heron:summary:"))
+    assert f":v{state.SHAPES['summary']}:" in key and state.SHAPES["summary"] >= 2
+    shared.set(key.rsplit(":", 1)[0] + ":2", {name: value for name, value in json.loads(
+        shared.data[key]).items() if name != "p"})
+    assert kept.summaries("INBOX", STATE, [2]) == {}
+
+
 @pytest.mark.parametrize("spoil", SPOILERS.values(), ids=SPOILERS.keys())
 def test_a_mailbox_cache_value_of_another_shape_is_a_miss(shared, spoil):
     kept = MailboxCache("imap.test", 143, "alice@heron.test")
@@ -266,7 +280,7 @@ def test_a_domain_entry_of_another_shape_is_looked_up_again(shared, spoil):
 
 def test_a_key_names_the_shape_of_its_value():
     kept = MailboxCache("imap.test", 143, "alice@heron.test")
-    assert ":summary:v1:" in kept._key("summary", "INBOX", STATE, 5)
+    assert f":summary:v{state.SHAPES['summary']}:" in kept._key("summary", "INBOX", STATE, 5)
     assert f":outline:v{state.SHAPES['outline']}:" in kept._key("outline", "INBOX", STATE, 5)
     assert ":body:v1:" in kept.rendered_key("INBOX", 7, 5, "1:0:0")
     assert domains._cache_key("heron.test") == f"domain-servers:v{domains.SHAPE}:heron.test"

@@ -6,7 +6,7 @@ import dataclasses
 from imapclient import exceptions as imap_exceptions
 
 from . import parse, structure
-from .summary import SUMMARY_FIELDS, summary_from
+from .summary import TEXT_FIELDS, summary_fields, summary_from
 
 
 class Flags:
@@ -16,13 +16,15 @@ class Flags:
     def __init__(self, conn, selection):
         self.conn = conn
         self.sel = selection
+        self.previews = True  # False once the server answered PREVIEW with NIL only
 
     def summaries(self, mailbox, uids, confirm=False):
         """MessageSummary objects for the given UIDs, in the order given.
 
         Summaries come from the mailbox cache where it has them; only the others are
-        fetched, and the flags as flags_of() has them. UIDs not from a list of the folder
-        (one from a URL) need confirm, so that an expunged one is left out."""
+        fetched (with their snippet, in the same FETCH), and the flags as flags_of() has
+        them. UIDs not from a list of the folder (one from a URL) need confirm, so that an
+        expunged one is left out."""
         self.sel.ensure(mailbox)
         if not uids:
             return []
@@ -31,7 +33,7 @@ class Flags:
         missing = [uid for uid in uids if uid not in found]
         flags = {}
         if missing:
-            data = self.conn.call("fetch", missing, SUMMARY_FIELDS)
+            data = self._summary_data(missing)
             fresh = [summary_from(uid, data[uid]) for uid in missing if uid in data]
             found.update((s.uid, s) for s in fresh)
             flags = {s.uid: s.flags for s in fresh}
@@ -42,6 +44,23 @@ class Flags:
                                    confirm=confirm))
         return [dataclasses.replace(found[uid], flags=flags[uid]) for uid in uids
                 if uid in found and uid in flags]
+
+    def _summary_data(self, uids):
+        """The FETCH answers of summary_fields(): the snippet's text from PREVIEW where the
+        server announced it. A server may announce it and answer NIL (Cyrus, unless it is
+        set up to make previews): those messages get the start of their text asked in a
+        second FETCH, and where every answer was NIL, this connection asks the start of
+        the text from then on."""
+        preview = self.previews and self.conn.has("PREVIEW")
+        data = self.conn.call("fetch", uids, summary_fields(preview))
+        nil = [uid for uid in uids if preview and uid in data
+               and data[uid].get(b"PREVIEW") is None]
+        if nil:
+            self.previews = len(nil) < len(data)
+            more = self.conn.call("fetch", nil, TEXT_FIELDS, label="fetch_text_start")
+            for uid in nil:
+                data[uid].update(more.get(uid, {}))
+        return data
 
     def flags_of(self, mailbox, uids, confirm=False):
         """{uid: flags} of messages of the selected folder.

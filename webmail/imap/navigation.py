@@ -1,7 +1,7 @@
 """Where a message stands in its folder's list, and what changed in a folder since the page
 was drawn: asked of a MailSession (or anything with its public methods), so that views
 neither do list arithmetic nor ask which extensions the server has."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import MailboxNotFound
 
@@ -9,6 +9,15 @@ from .errors import MailboxNotFound
 def current_folder(folders, name):
     """The Mailbox of that name among the listed folders, or None."""
     return next((folder for folder in folders if folder.name == name), None)
+
+
+def after_reading(folders, message):
+    """The folder list, read before the message was opened, as it stands after: its
+    folder counts one unread fewer where opening it marked it read."""
+    if not message.read_now:
+        return folders
+    return [replace(folder, unread=max(0, folder.unread - 1))
+            if folder.name == message.mailbox else folder for folder in folders]
 
 
 @dataclass(frozen=True)

@@ -253,7 +253,7 @@ def _message(mailbox, outline, flags, chosen, raws, max_body, seen):
         alternative=chosen.alternative, parts=outline.parts, message_id=outline.message_id,
         in_reply_to=outline.in_reply_to, references=outline.references,
         single=outline.single, parts_total=outline.parts_total, too_deep=outline.too_deep,
-        loose=chosen.loose, more=chosen.more,
+        loose=chosen.loose, more=chosen.more, read_now=seen and "\\Seen" not in flags,
         **(_raw_fields(raws, len(chosen.more)) if raws is not None else {"body_raw": None}))
 
 

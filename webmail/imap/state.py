@@ -11,8 +11,8 @@ costs the SELECT that revalidates it and nothing more:
   depend only on which messages exist, and take in new mail by searching just the new
   messages; those of criteria on flags (UNSEEN…) are kept only while HIGHESTMODSEQ is the
   same too (servers with CONDSTORE), and searched again after any change;
-* message summaries without their flags (envelope, size, attachment mark), which never
-  change for a UIDVALIDITY and UID;
+* message summaries without their flags (envelope, size, attachment mark, the snippet of
+  the text), which never change for a UIDVALIDITY and UID;
 * what never changes of a message (envelope, references, MIME structure with the file
   names filled in): opening it again costs no FETCH of its structure;
 * flags, only where the server has CONDSTORE, each with the HIGHESTMODSEQ it was read
@@ -53,7 +53,7 @@ FLAGS_SECONDS = 24 * 3600
 # The version of each key family's value shape, named in its keys: bumped when the
 # shape changes, so that two releases never misread each other's values. "body" is the
 # shape of webmail/mail.py's shown bodies, whose keys rendered_key() makes.
-SHAPES = {"folders": 1, "sorted": 1, "summary": 1, "outline": 3, "flags": 1, "body": 1}
+SHAPES = {"folders": 1, "sorted": 1, "summary": 2, "outline": 3, "flags": 1, "body": 1}
 
 
 @dataclass(frozen=True)
@@ -213,13 +213,13 @@ class MailboxCache:
     def summaries(self, mailbox, state, uids):
         """{uid: MessageSummary} of those cached, flags None (flags() has them)."""
         keys = {self._key("summary", mailbox, state, uid): uid for uid in uids}
-        found = _read_many(keys, _SUMMARY, lambda uid, value: _summary(uid, value, None))
+        found = _read_many(keys, _LISTED, lambda uid, value: _summary(uid, value, None))
         hooks.cache_lookups("mailbox-summary", len(found), len(keys) - len(found))
         return found
 
     def keep_summaries(self, mailbox, state, summaries):
-        cache.set_many({self._key("summary", mailbox, state, s.uid): _as_json(s)
-                        for s in summaries}, SUMMARY_SECONDS)
+        cache.set_many({self._key("summary", mailbox, state, s.uid):
+                        {**_as_json(s), "p": s.snippet} for s in summaries}, SUMMARY_SECONDS)
 
     # --- what never changes of a message -----------------------------------------------
     def outlines(self, mailbox, state, uids):
@@ -298,7 +298,7 @@ def _summary(uid, value, flags):
         to=tuple(Address(*pair) for pair in value["t"]),
         date=datetime.fromisoformat(value["d"]) if value["d"] else None,
         size=value["z"], flags=tuple(flags) if flags is not None else None,
-        has_attachments=value["a"])
+        has_attachments=value["a"], snippet=value.get("p", ""))
 
 
 def _people(addresses):
@@ -331,6 +331,8 @@ _SORTED = ({"at": _AT, "n": int, "uids": [int]}, {"at": _AT, "n": int})
 _BLOCK = {"at": _AT, "u": [int]}
 _PEOPLE = [[str]]
 _SUMMARY = {"s": str, "f": [str], "t": _PEOPLE, "d": (str, None), "z": int, "a": bool}
+# A summary of the "summary" family has its snippet too; an outline's has none.
+_LISTED = {**_SUMMARY, "p": str}
 _PART = {"section": str, "content_type": str, "filename": str, "size": int, "encoding": str,
          "charset": str, "disposition": str, "related": bool, "content_id": str, "choice": str}
 _OUTLINE = {"m": _SUMMARY, "c": _PEOPLE, "r": _PEOPLE, "i": str, "n": str, "f": str,

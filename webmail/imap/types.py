@@ -49,6 +49,11 @@ class Flagged:
     def answered(self):
         return "\\Answered" in (self.flags or ())
 
+    @property
+    def forwarded(self):
+        """The $Forwarded keyword (RFC 5788), which mail clients set on forwarding."""
+        return any(flag.lower() == "$forwarded" for flag in self.flags or ())
+
 
 @dataclass(frozen=True)
 class MessageSummary(Flagged):
@@ -63,6 +68,7 @@ class MessageSummary(Flagged):
     mailbox: str = ""  # set where a list spans folders (search in all folders)
     thread_size: int = 1  # in the conversation view: messages in this row's thread
     thread_unread: int = 0
+    snippet: str = ""  # the start of the text, one line (mime.snippet); "" where not fetched
 
 
 
@@ -165,6 +171,7 @@ class Message(Flagged):
     loose: bool = False  # the structure is broken: the body is the message's whole text
     more: tuple = ()  # inline parts shown after the body, in order (structure.inline_sequence)
     more_raw: tuple = ()  # their MIME headers and encoded content, as body_raw
+    read_now: bool = False  # unread until the call that gave it marked it read
 
     @property
     def is_html(self):

@@ -10,7 +10,7 @@ from .sanitize import strip_markup
 
 # What the email package raises on mail it cannot read; RecursionError for shapes nested
 # past any budget this module keeps (headers.py cuts the ones known).
-_PARSE_ERRORS = (LookupError, UnicodeError, ValueError, AssertionError, KeyError, TypeError,
+PARSE_ERRORS = (LookupError, UnicodeError, ValueError, AssertionError, KeyError, TypeError,
                  IndexError, AttributeError, RecursionError)
 
 
@@ -32,7 +32,7 @@ def part_text(raw, content_type, charset="", keep_html=False):
         return loose_text(raw)
     try:
         text = message.get_content()
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         payload = message.get_payload(decode=True) or b""
         text = payload.decode(charset if _known(charset) else "utf-8", "replace") if isinstance(
             payload, bytes) else ""
@@ -62,7 +62,7 @@ def mime_filename(header):
     bounded = bounded_message(header + b"\r\n\r\n")
     try:
         return message_from_bytes(bounded, policy=policy.default).get_filename() or ""
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return ""
 
 

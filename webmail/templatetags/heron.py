@@ -8,17 +8,27 @@ register = template.Library()
 
 
 @register.filter
-def short_date(value):
-    """Time for today's mail, day and month this year, the full date before."""
+def short_date(value, now=None):
+    """A list row's date: the time for today's mail, the weekday within the week before,
+    day and month earlier this year, the full date before (now: the current time)."""
     if value is None:
         return ""
     local = timezone.localtime(value)
-    now = timezone.localtime()
-    if local.date() == now.date():
+    today = timezone.localtime(now).date()
+    days = (today - local.date()).days
+    if days == 0:
         return local.strftime("%H:%M")
-    if local.year == now.year:
+    if 0 < days < 7:
+        return local.strftime("%a")
+    if local.year == today.year:
         return local.strftime("%d %b").lstrip("0")
     return local.strftime("%d %b %Y").lstrip("0")
+
+
+@register.filter
+def names(addresses):
+    """Addresses as "Ann, Bo": each one's name, or its address where it has none."""
+    return ", ".join(str(a) for a in addresses or () if str(a))
 
 
 @register.simple_tag

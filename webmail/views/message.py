@@ -57,6 +57,7 @@ def message(request, uid):
                              listed=place.listed)
         allow = _allows_remote(request, query, shown.sender)
         body = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
+    folders = navigation.after_reading(folders, shown)
     contacts.heard_from(request.user, shown.sender)  # people one hears from, to suggest
     current = navigation.current_folder(folders, shown.mailbox)
     mailbox = shown.mailbox
