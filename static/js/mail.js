@@ -243,6 +243,18 @@
     if (titleParts) document.title = titleParts[1] + (unread ? " (" + unread + ")" : "") + titleParts[3];
   }
 
+  // A notice made here looks like the server's info notices (_notices.html): their colours
+  // and the info icon, drawn from the sprite whose address the page's other icons carry.
+  function showAsInfo(notice) {
+    notice.classList.add("notice", "notice-info");
+    var drawn = document.querySelector("svg.icon use");
+    if (!drawn || notice.querySelector("svg.icon")) return;
+    var icon = drawn.parentNode.cloneNode(true);
+    icon.setAttribute("class", "icon");
+    icon.querySelector("use").setAttribute("href", drawn.getAttribute("href").split("#")[0] + "#info");
+    notice.insertBefore(icon, notice.firstChild);
+  }
+
   var list = document.getElementById("message-list");
   var known = list ? { total: +list.dataset.total, unread: +list.dataset.unread } : null;
 
@@ -320,6 +332,7 @@
           var notice = document.getElementById("new-mail");
           notice.querySelector("span").textContent = arrived ? "New mail has arrived." : "This folder has changed.";
           notice.querySelector("a").href = window.location.href;
+          showAsInfo(notice);
           notice.hidden = false;
         })
         .catch(function () { /* offline: try again next time */ });
