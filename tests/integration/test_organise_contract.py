@@ -102,7 +102,11 @@ def test_delete_moves_to_trash_and_delete_in_trash_removes_for_good(heron, scrat
     assert subject in subjects_in(conn, trash)
     conn.select_folder(trash, readonly=True)
     trashed = conn.search(["SUBJECT", subject])
-    act(heron, trash, trashed, "delete")
+    asked = act(heron, trash, trashed, "delete")
+    assert "Delete 1 message forever?" in asked.content.decode()
+    assert subject in subjects_in(conn, trash), "nothing goes before the answer"
+    heron.post("/mail/actions/", {"mailbox": trash, "uids": trashed, "action": "delete",
+                                  "confirm": "1", "next": "/mail/"})
     assert subject not in subjects_in(conn, trash)
 
 
@@ -266,7 +270,7 @@ def test_folders_are_created_renamed_subscribed_and_deleted_in_any_language(hero
         assert "Ρόδος" in names and "Über Reisen 旅行" not in names
     finally:
         for name in ("Ρόδος", "Über Reisen 旅行"):
-            heron.post("/mail/folders/delete/", {"mailbox": name})
+            heron.post("/mail/folders/delete/", {"mailbox": name, "confirm": "1"})
     names = {f["name"] for f in heron.get("/api/mailboxes/").json()["mailboxes"]}
     assert not any(n.startswith(("Ρόδος", "Über Reisen")) for n in names)
     conn.logout()
