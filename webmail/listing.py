@@ -1,8 +1,36 @@
 """Which list a mailbox page shows: a folder, its conversations, or search results."""
+from .forms import FolderPageForm
 from .imap import search as imap_search
 
 # Searching "all folders" leaves these out, as Gmail's "All Mail" does.
 NOT_SEARCHED = {"trash", "junk"}
+# The sort order chosen for each folder, in the Django session: {folder: {sort, order,
+# threads}}, the most recently chosen last, at most MAX_REMEMBERED folders.
+REMEMBERED_ORDER = "heron_sort"
+MAX_REMEMBERED = 200
+
+
+def remembered_order(session, query, data):
+    """The folder query (FolderPageForm.query()) with the sort order the user last chose
+    for its folder when the request (data) names none; one that names one (sort=, as the
+    list's sort form does) is remembered for the folder."""
+    kept = session.get(REMEMBERED_ORDER)
+    kept = dict(kept) if isinstance(kept, dict) else {}
+    mailbox = query["mailbox"]
+    if "sort" in data:
+        choice = {"sort": query["sort"], "order": query["order"], "threads": query["threads"]}
+        if kept.get(mailbox) != choice:
+            kept.pop(mailbox, None)
+            kept[mailbox] = choice
+            session[REMEMBERED_ORDER] = dict(list(kept.items())[-MAX_REMEMBERED:])
+        return query
+    choice = kept.get(mailbox)
+    if not isinstance(choice, dict):
+        return query
+    # Checked as a request's values are: a session can outlive a release's sort orders.
+    again = FolderPageForm({"sort": choice.get("sort"), "order": choice.get("order"),
+                            "threads": "on" if choice.get("threads") is True else ""}).query()
+    return {**query, **{key: again[key] for key in ("sort", "order", "reverse", "threads")}}
 
 
 def list_page(mail, folders, query, search, per_page):

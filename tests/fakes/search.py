@@ -1,4 +1,5 @@
 """The small part of IMAP SEARCH and SORT Heron uses, answered from stored messages."""
+import unicodedata
 from datetime import date, datetime, timezone
 
 from webmail.imap.errors import ServerRefused
@@ -74,15 +75,18 @@ def matcher(criteria):
     return lambda m: all(test(m) for test in tests)
 
 
-def _first_local(people):
-    return people[0].email.split("@")[0].casefold() if people else ""
+def _first_shown(people):
+    """What DISPLAYFROM and DISPLAYTO (RFC 5957) sort by: the first name shown, or its
+    address when it has none."""
+    first = people[0] if people else None
+    return unicodedata.normalize("NFKD", first.name or first.email).casefold() if first else ""
 
 
 SORT_VALUES = {
     "date": lambda m: m.summary.date or NO_DATE,
     "arrival": lambda m: 0,
-    "from": lambda m: _first_local([m.summary.sender]),
-    "to": lambda m: _first_local(m.summary.to),
+    "from": lambda m: _first_shown([m.summary.sender]),
+    "to": lambda m: _first_shown(m.summary.to),
     "subject": lambda m: base_subject(m.summary.subject),
     "size": lambda m: m.summary.size,
 }

@@ -3,6 +3,7 @@ brought up to date from the difference alone; the page of summaries a list shows
 neighbours of a message for prev/next."""
 import bisect
 import math
+import unicodedata
 
 from . import parse, search, structure
 from .state import searchable
@@ -12,6 +13,9 @@ from .types import MessagePage
 # Sort orders Heron offers; the names are RFC 5256 sort keys.
 SORT_KEYS = {"date": "DATE", "arrival": "ARRIVAL", "from": "FROM", "to": "TO",
              "subject": "SUBJECT", "size": "SIZE"}
+# A list shows people by name: where the server offers SORT=DISPLAY (RFC 5957) it sorts
+# by the name shown, not by the address's local part that FROM and TO sort by.
+_DISPLAY_KEYS = {"FROM": "DISPLAYFROM", "TO": "DISPLAYTO"}
 # What Heron fetches to sort by itself, on a server without SORT.
 _LOCAL_FIELDS = {"DATE": ["ENVELOPE", "INTERNALDATE"], "FROM": ["ENVELOPE"],
                  "TO": ["ENVELOPE"], "SUBJECT": ["ENVELOPE"], "SIZE": ["RFC822.SIZE"]}
@@ -32,7 +36,7 @@ class Ordering:
 
         criteria (a token list from search.criteria) limits the list to matching messages.
         """
-        key = SORT_KEYS.get(sort, "DATE")
+        key = self._key(sort)
         state = self.sel.select(mailbox)
         if not state.exists:
             return []
@@ -54,6 +58,13 @@ class Ordering:
             cache.keep_sorted(mailbox, state, order, uids, criteria)
         return uids
 
+    def _key(self, sort):
+        """The SORT key for a sort order's name: DISPLAYFROM/DISPLAYTO where offered."""
+        key = SORT_KEYS.get(sort, "DATE")
+        if key in _DISPLAY_KEYS and self.conn.has("SORT=DISPLAY"):
+            return _DISPLAY_KEYS[key]
+        return key
+
     def around(self, mailbox, uid, sort="date", reverse=True, index=None):
         """(previous, next) UIDs around uid when it is at index of the folder's kept list
         in that order (what the list page that linked to it said), read from the one or
@@ -63,7 +74,7 @@ class Ordering:
         self.sel.select(mailbox)
         if self.sel.state is None:
             return None
-        order = _order(SORT_KEYS.get(sort, "DATE"), reverse)
+        order = _order(self._key(sort), reverse)
         near = self.conn.cache.sorted_around(mailbox, self.sel.state, order, index)
         if near is None or near[1] != uid:
             return None
@@ -140,9 +151,12 @@ class Ordering:
                 return item.get(b"RFC822.SIZE", 0)
             if key == "SUBJECT":
                 return base_subject(parse.decode_words(envelope.subject if envelope else b""))
+            # As DISPLAYFROM/DISPLAYTO do: the name shown, the address when there is none,
+            # compared as i;unicode-casemap roughly does (decomposed, case folded).
             people = (envelope.from_ if key == "FROM" else envelope.to) if envelope else None
             first = parse.addresses(people)[:1]
-            return first[0].email.split("@")[0].casefold() if first else ""
+            shown = (first[0].name or first[0].email) if first else ""
+            return unicodedata.normalize("NFKD", shown).casefold()
 
         ordered = sorted(uids, key=lambda uid: (value(uid), uid))
         return ordered[::-1] if reverse else ordered
@@ -169,7 +183,7 @@ class Ordering:
             # (without CONDSTORE each select is a SELECT: one is enough.)
             # A plain list: only the part of the kept order that the page shows is read.
             self.sel.select(mailbox)
-            order = _order(SORT_KEYS.get(sort, "DATE"), reverse)
+            order = _order(self._key(sort), reverse)
             found = self.conn.cache.sorted_window(
                 mailbox, self.sel.state, order, page, per_page
             ) if self.sel.state is not None else None

@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..imap.navigation import current_folder
 from ..links import message_link
-from ..listing import list_page, with_own_answers
+from ..listing import list_page, remembered_order, with_own_answers
 from ..mail import mail_for, quota_for, shown_bodies
 
 
@@ -19,7 +19,7 @@ from ..mail import mail_for, quota_for, shown_bodies
 @require_GET
 def mailbox(request):
     """The three-pane mail page; with HX-Request only the message list fragment."""
-    query = FolderPageForm(request.GET).query()
+    query = remembered_order(request.session, FolderPageForm(request.GET).query(), request.GET)
     search_form = SearchForm(request.GET)
     search = search_form.query()
     with mail_for(request) as mail:
