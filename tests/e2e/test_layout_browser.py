@@ -79,3 +79,26 @@ def test_single_key_shortcuts_can_be_turned_off(live_server, page, bob_folder):
     page.keyboard.press("x")
     assert page.locator("tr.message-row.selected").count() == 0
     assert page.locator("tr.message-row input[type=checkbox]:checked").count() == 0
+
+
+def test_on_a_phone_the_message_actions_are_a_bar_at_the_bottom(live_server, page, bob_folder):
+    conn, folder = bob_folder
+    conn.append(folder, mf.message(subject="Thumb reach", text="Read on a phone").as_bytes())
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+    page.get_by_role("link", name="Thumb reach").click()
+    page.wait_for_url("**/mail/message/**")
+    bar = page.locator(".message-toolbar").bounding_box()
+    assert abs(bar["y"] + bar["height"] - 844) <= 1
+    actions = page.get_by_role("form", name="Message actions")
+    for name in ("Reply", "Archive", "Delete", "More actions"):
+        control = actions.get_by_label(name, exact=True)
+        assert control.is_visible(), f"{name} is in the bottom bar"
+        box = control.bounding_box()
+        assert box["y"] >= bar["y"] - 1 and box["x"] + box["width"] <= 390
+    more = actions.get_by_label("More actions", exact=True)
+    more.click()
+    menu = page.get_by_role("menu").bounding_box()
+    assert menu["y"] >= 0 and menu["y"] + menu["height"] <= more.bounding_box()["y"], (
+        "the menu opens upwards, on screen")
