@@ -54,7 +54,9 @@
       });
   }
   // The pane marked the message read: its row, its folder's badge and the title follow.
+  var openHref = null;
   function markOpened(href) {
+    openHref = href;
     rows.forEach(function (row, i) {
       var link = row.querySelector(".subject a");
       var open = !!link && link.href.split("&")[0] === href.split("&")[0];
@@ -70,7 +72,9 @@
     });
   }
 
-  rows.forEach(function (row, i) {
+  // Each row's own handlers: opening, the highlight, dragging, its star. Bound again to the
+  // rows the poll brings in (refreshList).
+  function bindRow(row) {
     row.addEventListener("click", function (event) {
       if (event.target.closest("a, input, label, button")) return;
       var link = row.querySelector(".subject a");
@@ -84,8 +88,22 @@
         openLink(subject);
       });
     }
-    row.addEventListener("focus", function () { index = i; });
-  });
+    row.addEventListener("focus", function () { index = rows.indexOf(row); });
+    row.addEventListener("dragstart", function (event) {
+      // Each message as "<uid> <folder>": search results span several folders.
+      var pick = function (each) { return each.dataset.uid + " " + each.dataset.mailbox; };
+      var checked = Array.prototype.map.call(
+        document.querySelectorAll("#list-form .pick input:checked"),
+        function (box) { return pick(box.closest("tr")); });
+      if (checked.indexOf(pick(row)) < 0) checked = [pick(row)];
+      event.dataTransfer.setData("application/x-heron-uids", JSON.stringify({ picks: checked }));
+      event.dataTransfer.effectAllowed = "move";
+    });
+    var star = row.querySelector(".star-toggle");
+    if (star) {
+      star.addEventListener("click", function (event) { event.preventDefault(); toggleStar(star); });
+    }
+  }
 
   document.addEventListener("keydown", function (event) {
     var target = event.target;
@@ -159,19 +177,7 @@
   }
   document.querySelectorAll("form[data-confirm]").forEach(confirmFirst);
 
-  // Drag messages onto a folder to move them (the checked ones, or the dragged row).
-  rows.forEach(function (row) {
-    row.addEventListener("dragstart", function (event) {
-      // Each message as "<uid> <folder>": search results span several folders.
-      var pick = function (each) { return each.dataset.uid + " " + each.dataset.mailbox; };
-      var checked = Array.prototype.map.call(
-        document.querySelectorAll("#list-form .pick input:checked"),
-        function (box) { return pick(box.closest("tr")); });
-      if (checked.indexOf(pick(row)) < 0) checked = [pick(row)];
-      event.dataTransfer.setData("application/x-heron-uids", JSON.stringify({ picks: checked }));
-      event.dataTransfer.effectAllowed = "move";
-    });
-  });
+  // Drag messages onto a folder to move them (the checked ones, or the dragged row: bindRow).
   document.querySelectorAll(".folders a[data-folder]").forEach(function (link) {
     link.addEventListener("dragover", function (event) {
       if (event.dataTransfer.types.indexOf("application/x-heron-uids") >= 0) {
@@ -220,8 +226,8 @@
 
   // New mail without reloading: a poll every half minute while the tab is visible (one
   // LIST-STATUS for every folder's counts, or one STATUS of the open folder). The count in
-  // the title and the folders' badges follow it; the list
-  // reloads by itself unless the user is in the middle of something, who gets a notice.
+  // the title and the folders' badges follow it; the list's rows are drawn again in place
+  // (refreshList) unless the user is in the middle of something, who gets a notice.
   // A folder's unread badge, and the count in its accessible name.
   function setBadge(link, unread) {
     if (!link) return;
@@ -304,9 +310,41 @@
       })
       .then(function () { button.removeAttribute("aria-busy"); });
   }
-  document.querySelectorAll(".message-row .star-toggle").forEach(function (button) {
-    button.addEventListener("click", function (event) { event.preventDefault(); toggleStar(button); });
-  });
+  rows.forEach(bindRow);
+
+  // New mail slides into the open list: the list fragment is fetched again and its rows
+  // take the old ones' place (the form, its toolbar and the user's place stay); rows that
+  // were not there before are marked to slide in. Anything unexpected: a plain reload.
+  function refreshList() {
+    var body = document.querySelector("#list-form table.messages tbody");
+    if (!body) { window.location.reload(); return; }
+    var before = {};
+    rows.forEach(function (row) { before[row.dataset.mailbox + " " + row.dataset.uid] = true; });
+    fetch(window.location.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var freshBody = fresh.querySelector("#list-form table.messages tbody");
+        if (!freshBody) throw new Error("no list");
+        body.parentNode.replaceChild(document.adoptNode(freshBody), body);
+        var count = fresh.getElementById("list-count"), shown = document.getElementById("list-count");
+        if (count && shown) shown.textContent = count.textContent;
+        rows = Array.prototype.slice.call(document.querySelectorAll(".message-row"));
+        index = -1;
+        rows.forEach(function (row) {
+          bindRow(row);
+          if (!before[row.dataset.mailbox + " " + row.dataset.uid]) row.classList.add("arrived");
+          var link = row.querySelector(".subject a");
+          if (openHref && link && link.href.split("&")[0] === openHref.split("&")[0]) {
+            row.classList.add("open");
+          }
+        });
+      })
+      .catch(function () { window.location.reload(); });
+  }
 
   if (list && list.dataset.poll) {
     var poll = function () {
@@ -325,10 +363,11 @@
           if (data.total === known.total && data.unread === known.unread) return;
           var arrived = data.total > known.total;
           known = { total: data.total, unread: data.unread };
+          // A message open in the pane stays open (only the rows are drawn again); ticked
+          // rows or a field being typed in are the user's, and get a notice instead.
           var busy = document.querySelector("#list-form .pick input:checked")
-            || (pane && pane.classList.contains("has-message"))
             || (document.activeElement && document.activeElement.closest("form"));
-          if (!busy) { window.location.reload(); return; }
+          if (!busy) { refreshList(); return; }
           var notice = document.getElementById("new-mail");
           notice.querySelector("span").textContent = arrived ? "New mail has arrived." : "This folder has changed.";
           notice.querySelector("a").href = window.location.href;

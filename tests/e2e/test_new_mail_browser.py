@@ -44,9 +44,9 @@ def test_new_mail_is_announced_and_counted_on_the_tab_icon(live_server, browser,
             "() => document.querySelector('link[rel=icon]').href.startsWith('data:image/png')")
         conn.append(folder, mf.message(subject="Fresh news").as_bytes())
         # The page polls every 30 s and when it becomes visible again: the latter, now. The
-        # list, untouched, then shows the new mail by itself.
-        with page.expect_navigation():
-            page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        # new mail slides into the list.
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.get_by_role("link", name="Fresh news").wait_for()
         page.wait_for_function("() => / \\(2\\) – /.test(document.title)")
         page.wait_for_function("() => (sessionStorage.getItem('notes') || '[]') !== '[]'")
         notes = json.loads(page.evaluate("sessionStorage.getItem('notes')"))
@@ -65,8 +65,8 @@ def test_without_the_opt_in_no_notification_is_shown(live_server, browser, bob_f
         log_in(page, live_server.url, BOB)
         page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
         conn.append(folder, mf.message(subject="Quiet news").as_bytes())
-        with page.expect_navigation():
-            page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.get_by_role("link", name="Quiet news").wait_for()
         page.wait_for_function("() => / \\(1\\) – /.test(document.title)")
         assert page.evaluate("sessionStorage.getItem('notes')") is None
     finally:

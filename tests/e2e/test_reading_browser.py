@@ -69,10 +69,12 @@ def test_select_messages_and_archive_them_from_the_toolbar(live_server, page, bo
     page.get_by_label("Select message from Dana Whitfield: Tidy 0").check()
     page.get_by_label("Select message from Dana Whitfield: Tidy 2").check()
     page.get_by_role("button", name="Flag selected").click()
-    assert page.get_by_role("status").get_by_text("Flagged 2 messages").is_visible()
+    # A click that submits returns once the next page is asked for, not once it is drawn:
+    # wait for what it shows.
+    page.get_by_role("status").get_by_text("Flagged 2 messages").wait_for()
     page.get_by_label("Select all messages on this page").check()
     page.get_by_role("button", name="Archive selected").click()
-    assert page.get_by_text("Moved 3 messages to Archive").is_visible()
+    page.get_by_text("Moved 3 messages to Archive").wait_for()
     assert page.get_by_text("No messages in this folder.").is_visible()
     page.get_by_role("button", name="Undo").click()
     assert page.locator("tr.message-row").count() == 3
@@ -137,11 +139,21 @@ def test_new_mail_shows_up_without_a_reload(live_server, page, bob_folder):
     log_in(page, live_server.url)
     page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
     page.get_by_role("link", name="Already here").wait_for()
+    page.evaluate("window.stillThisPage = true")
     conn.append(folder, mf.message(subject="Just arrived").as_bytes())
     # The page polls every half minute and when the tab comes back into view.
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     page.get_by_role("link", name="Just arrived").wait_for(timeout=10000)
     assert page.title() == f"{folder} (1) – Heron"
+    assert page.evaluate("window.stillThisPage") is True, "slid in, no reload"
+    assert "arrived" in page.locator("tr.message-row", has_text="Just arrived").get_attribute(
+        "class")
+    assert "arrived" not in page.locator("tr.message-row", has_text="Already here"
+                                         ).get_attribute("class")
+    assert page.get_by_text("2 messages", exact=False).first.is_visible()
+    # The new row works like the others: it opens in the reading pane.
+    page.get_by_role("link", name="Just arrived").click()
+    page.get_by_role("complementary", name="Reading pane").get_by_text("Hello Bob").wait_for()
 
 
 def test_the_poll_updates_the_unread_badges_of_other_folders(live_server, page, bob_folder):
