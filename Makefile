@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup run services services-down cluster cluster-down test test-unit bench load clean
+.PHONY: setup run services services-down cluster cluster-down test test-unit bench load clean screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@bash deploy/setup-venv.sh $(VENV)
@@ -36,6 +36,9 @@ test: setup
 
 test-unit: setup
 	@$(PY) -m pytest tests/unit -q
+
+screenshots: setup
+	@bash deploy/screenshots.sh
 
 bench: setup
 	@bash deploy/bench.sh
