@@ -71,3 +71,29 @@ def test_one_users_choices_are_not_anothers(alice, fake_server):
     carol = Client()
     log_in(carol, "carol@heron.test")
     assert 'data-layout="right"' in body_of(carol.get("/mail/"))
+
+
+def test_an_error_page_still_draws_when_the_session_store_is_down(rf):
+    """The 503 page of a Redis or database outage is drawn through these context
+    processors too: what they cannot read is left out, never a 500 instead."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import OperationalError
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from accounts.context_processors import name_prompt, screen
+
+    class Unreachable:
+        is_authenticated = True
+
+        def __getattr__(self, name):
+            raise OperationalError("database down")
+
+    class DeadSession(dict):
+        def get(self, *args):
+            raise RedisDown("redis down")
+
+    request = rf.get("/mail/")
+    request.user, request.session = Unreachable(), DeadSession()
+    assert name_prompt(request) == {} and screen(request) == {}
+    request.user = AnonymousUser()
+    assert name_prompt(request) == {} and screen(request) == {}
