@@ -1,6 +1,6 @@
 """Sorting by sender or recipient goes by the name a list shows: DISPLAYFROM/DISPLAYTO
 (RFC 5957) where the server offers SORT=DISPLAY, and Heron's own sort where it has no SORT
-(a stub connection stands in for the server)."""
+(a fake connection that records what it is asked answers for the server)."""
 import pytest
 from imapclient.response_types import Address, Envelope
 
