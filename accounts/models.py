@@ -215,6 +215,12 @@ class Preferences(models.Model):
     # Where the divider between the list and the reading pane was dragged to: the list's
     # share of the width (pane on the right) or of the height (pane below), in percent.
     list_share = models.PositiveSmallIntegerField(default=50)
+    # After Send, the message is held this many seconds, during which Undo takes it back.
+    undo_seconds = models.PositiveSmallIntegerField(
+        "Undo send", default=10,
+        help_text="Seconds during which a sent message can be taken back (0 to 30).")
+    # The user's IANA time zone (as the browser reports it), for Send later and Snooze.
+    time_zone = models.CharField(max_length=64, blank=True)
 
     def __str__(self):
         return f"Preferences of {self.user}"

@@ -310,3 +310,35 @@ def purge(older_than):
     for upload in removed:
         delete_upload(upload)
     return removed
+
+
+# --- Held messages (webmail/outbox.py) -------------------------------------------------
+
+def save_held(owner, held_id, file):
+    """Store the whole message Heron holds to send later (a binary file at its start);
+    returns its storage key. Raises StorageUnavailable."""
+    key = f"held/{owner.pk}/{uuid.UUID(str(held_id)).hex}"
+    with _backend("store a held message"):
+        return default_storage.save(key, _HashingReader(file, allowance=float("inf")))
+
+
+def open_held(key):
+    """The held message's bytes as an open binary file, or None if it is gone."""
+    try:
+        with _backend("read a held message"):
+            handle = default_storage.open(key, "rb")
+            handle.open("rb")
+    except FileNotFoundError:
+        return None
+    return handle
+
+
+def delete_held(key):
+    """Remove a held message's object (sent, or back in Drafts); a failure is logged: an
+    object left behind holds no one's mail that is not also elsewhere."""
+    try:
+        with _backend("delete a held message"):
+            default_storage.delete(key)
+    except StorageUnavailable:
+        log.warning("left a held message behind: %s", key)
+

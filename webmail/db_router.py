@@ -13,6 +13,10 @@ from django.db import DatabaseError, connections
 
 pinned = ContextVar("heron_pinned_to_primary", default=False)
 wrote = ContextVar("heron_wrote", default=False)
+# The task queue and the messages it holds are read where they are written: a worker must
+# never take a job from a replica's stale copy, nor lock a row there.
+PRIMARY_ONLY = frozenset({"django_tasks_db.dbtaskresult", "webmail.heldmessage",
+                          "webmail.queuebeat"})
 _down_until = {}  # replica alias -> monotonic time until which it is skipped
 
 
@@ -42,7 +46,7 @@ def _reachable(alias):
 
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
-        if pinned.get() or wrote.get():
+        if pinned.get() or wrote.get() or model._meta.label_lower in PRIMARY_ONLY:
             return "default"
         candidates = healthy_replicas()
         random.shuffle(candidates)

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from attachments.storage import StorageUnavailable
 from attachments.storage import check as check_storage_backend
 
-from . import metrics
+from . import metrics, outbox
 
 PROBE_SECONDS = 5
 
@@ -75,4 +75,10 @@ def readyz(request):
     answer = {"status": "ok" if ready else "failing"}
     if operator:
         answer["checks"] = results
+        # The queue never takes a frontend out of the balancer (a frontend serves pages
+        # without it), but an operator sees whether it keeps up.
+        try:
+            answer["queue"] = outbox.queue_figures()
+        except DatabaseError:
+            answer["queue"] = "failing: DatabaseError"
     return JsonResponse(answer, status=200 if ready else 503)

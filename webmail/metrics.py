@@ -18,6 +18,7 @@ import os
 from ipaddress import IPv6Address, ip_address
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.cache import never_cache
 from prometheus_client import (
@@ -30,6 +31,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 
 from accounts.client import client_ip, is_trusted_proxy
 
@@ -77,13 +79,19 @@ def _pool_size():
     return 0  # until install() connects the pool
 
 
-def install(pool_size):
+def _queue_figures():
+    return None  # until install() connects the queue
+
+
+def install(pool_size, queue_figures=None):
     """Count what the mail core reports (through imap/hooks.py), and pool_size() after
     each request. Called from WebmailConfig.ready(): the core sits below this module and
     may not import it, and the pool belongs to webmail/mail.py, a service above it that
     this module may not import, so both are connected from the top."""
-    global _pool_size
+    global _pool_size, _queue_figures
     _pool_size = pool_size
+    if queue_figures is not None:
+        _queue_figures = queue_figures
     hooks.install(on_command=imap_command, on_cache_lookups=cache_lookups)
 
 
@@ -115,7 +123,34 @@ def exposition():
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return generate_latest(registry)
+    return generate_latest(registry) + generate_latest(_QUEUE)
+
+
+class _QueueCollector:
+    """The task queue's state, read from the primary at each scrape: the same for every
+    frontend, so it is not summed across worker processes."""
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        try:
+            figures = _queue_figures()
+        except DatabaseError:
+            figures = None
+        if figures is None:
+            return
+        for name, help_text in (
+                ("depth", "Held messages waiting for their time, being sent or filed."),
+                ("oldest_due_seconds", "How long the oldest held message past its time has "
+                                       "waited (0 when none): a stalled queue grows it."),
+                ("failures", "Held messages the server refused, or that may have been sent, "
+                             "not yet taken back by their user.")):
+            yield GaugeMetricFamily(f"heron_queue_{name}", help_text, value=figures[name])
+
+
+_QUEUE = CollectorRegistry(auto_describe=False)
+_QUEUE.register(_QueueCollector())
 
 
 def allowed(request):

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -21,3 +23,87 @@ class DraftState(models.Model):
 
     def __str__(self):
         return f"{self.owner} draft {self.key} v{self.version}"
+
+
+class HeldMessage(models.Model):
+    """A message the user has sent that Heron holds until its time: the few seconds in which
+    Send can be undone, or the time the user chose with Send later.
+
+    The row is the message's durable state, on the primary; the bytes to send are an object
+    in storage (the same message the user would have sent at once, without Bcc), and
+    `filed_headers` is its header block with Bcc, for the copy filed in Sent. A worker takes
+    it with one conditional UPDATE (state queued or retrying, and due), so two workers never
+    both send it; see webmail/outbox.py for the order of "SMTP accepted" and "marked sent".
+    """
+
+    class Kind(models.TextChoices):
+        UNDO = "undo", "Held for Undo"
+        LATER = "later", "Scheduled"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        SENDING = "sending", "Sending"
+        RETRYING = "retrying", "Retrying"
+        ACCEPTED = "accepted", "Sent, filing in Sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Not sent"
+        CANCELLED = "cancelled", "Cancelled"
+        UNCERTAIN = "uncertain", "Perhaps sent"
+
+    class Phase(models.TextChoices):
+        NONE = "", "Not started"
+        TALKING = "talking", "Talking to the server"
+        COMMITTING = "committing", "Server deciding"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="held_messages")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    send_at = models.DateTimeField(db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+    # What the Scheduled view shows.
+    subject = models.CharField(max_length=998, blank=True)
+    shown_to = models.CharField(max_length=998, blank=True)
+    # To send it: the envelope, the identity (checked again at sending time), the bytes.
+    identity_id = models.BigIntegerField(null=True)
+    envelope_from = models.CharField(max_length=320)
+    envelope_to = models.JSONField(default=list)
+    message_id = models.CharField(max_length=998)
+    blob = models.CharField(max_length=255)  # the storage key of the message to send
+    size = models.BigIntegerField(default=0)
+    filed_headers = models.BinaryField()
+    # To put it back in Drafts as it was (Undo, Edit, a refusal): its compose id and the
+    # compose fields the draft carries; and the original it answers or forwards.
+    draft_key = models.CharField(max_length=32)
+    fields = models.JSONField(default=dict)
+    answers = models.CharField(max_length=1100, blank=True)
+    forwards = models.CharField(max_length=1100, blank=True)
+    # Where a send stands: the worker that took it, until when, how far it got.
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    phase = models.CharField(max_length=10, choices=Phase.choices, blank=True, default="")
+    last_error = models.CharField(max_length=1000, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # A failure the user has not been told of yet (the notice on the next page).
+    untold = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "send_at"], name="held_due"),
+                   models.Index(fields=["owner", "state"], name="held_owner_state")]
+
+    def __str__(self):
+        return f"{self.owner} {self.kind} {self.state} at {self.send_at:%Y-%m-%d %H:%M}"
+
+
+class QueueBeat(models.Model):
+    """The one pending run of a periodic task: its name and the time it is due, so that two
+    workers that both start never keep two chains of it (webmail/tasks.py)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    due = models.DateTimeField()
+    ran = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} due {self.due:%H:%M:%S}"

@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "webmail",
     "accounts",
     "attachments",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +172,22 @@ PIN_TO_PRIMARY_SECONDS = env_int("PIN_TO_PRIMARY_SECONDS", 10)
 # A replica that failed to answer is skipped this long before it is tried again.
 REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 15)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- The task queue: sending later, undo send, snooze ------------------------------------
+# Jobs are rows in the primary database (django-tasks' database backend), taken by
+# `manage.py heron_worker` processes with SELECT ... FOR UPDATE SKIP LOCKED; each held
+# message's own state is a HeldMessage row (webmail/outbox.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["heron"]}}
+HERON_QUEUE = "heron"
+# A worker that took a message to send holds it this long, and extends the hold while the
+# message streams to the server; past it, another worker treats the first as dead.
+HERON_SEND_LEASE_SECONDS = env_int("HERON_SEND_LEASE_SECONDS", 120)
+# How often a worker looks for work a dead worker left (webmail/tasks.py tick).
+HERON_QUEUE_TICK_SECONDS = env_int("HERON_QUEUE_TICK_SECONDS", 30)
+# A send the server put off (4xx, or unreachable) is tried again after 1, 2, 4… times this,
+# this many times, before it comes back to Drafts.
+HERON_SEND_RETRY_SECONDS = env_int("HERON_SEND_RETRY_SECONDS", 60)
+HERON_SEND_ATTEMPTS = env_int("HERON_SEND_ATTEMPTS", 6)
 
 # --- Redis: sessions, cache, rate limits -----------------------------------------------
 REDIS_URL = env_url("REDIS_URL")

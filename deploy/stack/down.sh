@@ -23,6 +23,7 @@ for arg in "$@"; do
     esac
 done
 bash "$ROOT/deploy/cluster/down.sh" || true  # the cluster's frontends use everything below
+bash "$ROOT/deploy/workers.sh" down || true   # so do the task-queue workers
 
 say() { printf '%-10s %s\n' "$1" "$2"; }
 

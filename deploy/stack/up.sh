@@ -774,3 +774,7 @@ export STACK_USERS2="${USERS2[*]}"
 EOF
 mv "$STACK/env.tmp" "$STACK/env"
 say env "$STACK/env"
+
+# ---------------------------------------------------------------- workers --
+# One task-queue worker on the stack's database (deploy/workers.sh); the cluster adds one.
+bash "$ROOT/deploy/workers.sh" up 1

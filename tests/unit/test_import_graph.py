@@ -29,10 +29,12 @@ LAYERS = [
         "attachments.management", "attachments.management.*",
         "attachments.migrations", "attachments.migrations.*",
         "webmail.migrations", "webmail.migrations.*",
+        "webmail.management", "webmail.management.*",
     ]),
     ("services", [
         "webmail", "webmail.mail", "webmail.writing", "webmail.actions", "webmail.listing",
         "webmail.forms", "webmail.links", "webmail.http", "webmail.folder_changes",
+        "webmail.outbox", "webmail.tasks",
         "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
         "accounts.confirmations",
     ]),

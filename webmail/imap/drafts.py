@@ -77,6 +77,14 @@ class Drafts:
         """A copy of a sent message in the Sent folder, marked read."""
         return self.append(self.folders.folder_for("sent"), raw, ("\\Seen",))
 
+    def has_message_id(self, mailbox, message_id):
+        """Whether the folder holds a message with this Message-ID (a sent copy filed
+        already, when a worker finishes a send another one began)."""
+        if not message_id or any(ch in message_id for ch in "\r\n\0"):
+            return False
+        self.sel.select(mailbox)
+        return bool(self.conn.call("search", ["HEADER", "Message-ID", message_id]))
+
     def _draft_uids(self, drafts, draft_key):
         self.sel.select(drafts)
         return sorted(self.conn.call("search", ["HEADER", DRAFT_HEADER, draft_key]))

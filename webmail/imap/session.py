@@ -140,3 +140,4 @@ class MailSession:
     find_draft = _of("_drafts", Drafts.find_draft)
     draft_headers = _of("_drafts", Drafts.draft_headers)
     file_sent = _of("_drafts", Drafts.file_sent)
+    has_message_id = _of("_drafts", Drafts.has_message_id)

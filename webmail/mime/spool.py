@@ -7,6 +7,7 @@ import re
 import secrets
 from contextlib import closing
 from dataclasses import dataclass
+from email import policy
 from typing import BinaryIO, Protocol
 
 from .compose import Outgoing, _build, message_bytes
@@ -99,3 +100,24 @@ def _write_base64(file, target):
                 pending = b""
             if not data:
                 return
+
+
+def body_offset(head: bytes) -> int:
+    """Where the body starts in a message written by write_message(): after the first empty
+    line. `head` is the message's start (its header block at least). Raises ValueError when
+    there is no empty line in it."""
+    return head.index(b"\r\n\r\n") + 4
+
+
+def draft_headers(filed_headers: bytes, extra: tuple[tuple[str, str], ...]) -> bytes:
+    """A filed copy's header block with `extra` header fields added before its end, folded
+    as the message's own were: the header block of the same message saved as a draft.
+    Raises ValueError for a field whose name or value holds a line break."""
+    if not filed_headers.endswith(b"\r\n\r\n"):
+        raise ValueError("not a whole header block")
+    lines = b""
+    for name, value in extra:
+        if any(ch in name + value for ch in "\r\n\0") or not name.isascii():
+            raise ValueError("a header field may not hold a line break")
+        lines += policy.SMTPUTF8.fold(name, value).encode("utf-8")
+    return filed_headers[:-2] + lines + b"\r\n"

@@ -1,0 +1,79 @@
+"""The task queue's jobs (django-tasks, database backend; run by `manage.py heron_worker`).
+
+- deliver(held_id): send one held message at its time (webmail/outbox.py). A job may run
+  twice, or for a message taken back since: the row decides, so that is harmless.
+- tick(due): every HERON_QUEUE_TICK_SECONDS, pick up what a killed worker left (a send
+  whose lease ran out, a job that died with its worker) and prune finished jobs. The
+  database backend has no periodic jobs of its own, so each tick queues the next one; the
+  QueueBeat row names the one pending tick, so two workers starting together, or a tick
+  queued twice, never make two chains. A worker starting, and every held message, mend a
+  chain that broke (a worker killed inside a tick's own transaction).
+"""
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from . import outbox
+from .models import QueueBeat
+
+log = logging.getLogger(__name__)
+TICK = "tick"
+# Finished jobs are kept this long for the admin to look at, then removed by a tick.
+KEEP_FINISHED = timedelta(days=2)
+# Jobs a tick may run after the one it is: the rest waits for the next tick.
+RECOVERIES = []
+
+
+def worker_name():
+    """This process, as the held messages it takes name it."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+@task(queue_name=settings.HERON_QUEUE)
+def deliver(held_id):
+    state = outbox.deliver(held_id, worker_name())
+    return state or ""
+
+
+@task(queue_name=settings.HERON_QUEUE)
+def tick(due):
+    now = timezone.now()
+    with transaction.atomic():
+        beat = QueueBeat.objects.select_for_update().filter(name=TICK).first()
+        if beat is None or beat.due.isoformat() != due:
+            return "stale"
+        beat.due, beat.ran = _next(now), now
+        beat.save()
+        tick.using(run_after=beat.due).enqueue(beat.due.isoformat())
+    done = outbox.recover(now)
+    for recovery in RECOVERIES:
+        done.update(recovery(now))
+    DBTaskResult.objects.finished().filter(finished_at__lt=now - KEEP_FINISHED).delete()
+    if any(done.values()):
+        log.info("tick: %s", ", ".join(f"{k} {v}" for k, v in done.items() if v))
+    return done
+
+
+def _next(now):
+    return now + timedelta(seconds=settings.HERON_QUEUE_TICK_SECONDS)
+
+
+def ensure_tick(now=None):
+    """Queue a tick unless a chain of them is alive (its next tick not long overdue);
+    True when it queued one."""
+    now = now or timezone.now()
+    stalled = now - timedelta(seconds=3 * settings.HERON_QUEUE_TICK_SECONDS)
+    with transaction.atomic():
+        beat = QueueBeat.objects.select_for_update().filter(name=TICK).first()
+        if beat is not None and beat.due > stalled:
+            return False
+        QueueBeat.objects.update_or_create(name=TICK, defaults={"due": now})
+        tick.using(run_after=now).enqueue(now.isoformat())
+    return True
