@@ -18,7 +18,6 @@ import os
 from ipaddress import IPv6Address, ip_address
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.cache import never_cache
 from prometheus_client import (
@@ -136,7 +135,7 @@ class _QueueCollector:
     def collect(self):
         try:
             figures = _queue_figures()
-        except DatabaseError:
+        except Exception:  # noqa: BLE001 - a scrape must not fail for want of the database
             figures = None
         if figures is None:
             return

@@ -39,11 +39,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
+from django_tasks import task
 
 from accounts import contacts, identities
 from attachments import storage
 
-from . import smtp, writing
+from . import smtp, tasks, writing
 from .imap.drafts import DRAFT_HEADER
 from .imap.errors import MailError
 from .mail import service_account, service_available, service_mail
@@ -73,10 +74,15 @@ def available():
     return service_available()
 
 
+@task(queue_name=settings.HERON_QUEUE)
+def deliver_job(held_id):
+    """The queue job: send one held message at its time (see deliver)."""
+    return deliver(held_id, tasks.worker_name()) or ""
+
+
 def enqueue_delivery(held):
     """A queue job to send `held` at its time (another is harmless: only one takes it)."""
-    from .tasks import deliver
-    deliver.using(run_after=held.send_at).enqueue(str(held.id))
+    deliver_job.using(run_after=held.send_at).enqueue(str(held.id))
 
 
 # --- The frontend's side: hold, take back, reschedule ---------------------------------
@@ -119,8 +125,7 @@ def hold(mail, user, data, *, send_at, kind):
     except BaseException:
         storage.delete_held(blob)
         raise
-    from .tasks import ensure_tick
-    ensure_tick()  # a tick chain broken by a killed worker is mended by the next message
+    tasks.ensure_tick()  # a tick chain broken by a killed worker is mended by the next message
     try:
         mail.discard_draft(data["draft"])
     except MailError as exc:
@@ -302,7 +307,7 @@ def deliver(held_id, worker):
     if not lease.update(state=State.ACCEPTED, phase="", sent_at=timezone.now()):
         return None
     held.refresh_from_db()
-    return _file(held)
+    return _file(held, first=True)
 
 
 def _send(held, lease):
@@ -380,11 +385,13 @@ def _back_to_drafts(held):
     storage.delete_held(held.blob)
 
 
-def _file(held):
-    """After the server took it: the copy with Bcc into Sent, the original flagged."""
+def _file(held, first=False):
+    """After the server took it: the copy with Bcc into Sent, the original flagged. Unless
+    first (the worker that sent it, at once), Sent is searched for it first: a worker that
+    filed it may have died before it could say so."""
     try:
         with service_mail(held.owner.username) as mail:
-            if not mail.has_message_id(mail.folder_for("sent"), held.message_id):
+            if first or not mail.has_message_id(mail.folder_for("sent"), held.message_id):
                 body = _read_blob(held)
                 mail.file_sent(bytes(held.filed_headers)
                                + body[spool.body_offset(body[:1 << 20]):])
@@ -436,6 +443,9 @@ def recover(now=None):
     for held in HeldMessage.objects.filter(state=State.FAILED):
         _back_to_drafts(held)
     return done
+
+
+tasks.RECOVERIES.append(recover)
 
 
 def queue_figures(now=None):

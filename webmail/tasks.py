@@ -1,9 +1,13 @@
-"""The task queue's jobs (django-tasks, database backend; run by `manage.py heron_worker`).
+"""The task queue's periodic tick (django-tasks, database backend; run by
+`manage.py heron_worker`).
 
-- deliver(held_id): send one held message at its time (webmail/outbox.py). A job may run
-  twice, or for a message taken back since: the row decides, so that is harmless.
-- tick(due): every HERON_QUEUE_TICK_SECONDS, pick up what a killed worker left (a send
-  whose lease ran out, a job that died with its worker) and prune finished jobs. The
+Each job lives beside the service it runs (webmail/outbox.py's deliver_job, which sends one
+held message at its time) and imports this module, never the other way round. A job may
+run twice, or for something taken back since: its row decides, so that is harmless.
+
+- tick(due): every HERON_QUEUE_TICK_SECONDS, run each function in RECOVERIES (a service
+  registers one to pick up what a killed worker left: a send whose lease ran out, a job
+  that died with its worker) and prune finished jobs. The
   database backend has no periodic jobs of its own, so each tick queues the next one; the
   QueueBeat row names the one pending tick, so two workers starting together, or a tick
   queued twice, never make two chains. A worker starting, and every held message, mend a
@@ -20,26 +24,19 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from . import outbox
 from .models import QueueBeat
 
 log = logging.getLogger(__name__)
 TICK = "tick"
 # Finished jobs are kept this long for the admin to look at, then removed by a tick.
 KEEP_FINISHED = timedelta(days=2)
-# Jobs a tick may run after the one it is: the rest waits for the next tick.
+# f(now) -> {what: how many}, run by every tick; services append theirs at import.
 RECOVERIES = []
 
 
 def worker_name():
     """This process, as the held messages it takes name it."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
-
-
-@task(queue_name=settings.HERON_QUEUE)
-def deliver(held_id):
-    state = outbox.deliver(held_id, worker_name())
-    return state or ""
 
 
 @task(queue_name=settings.HERON_QUEUE)
@@ -52,7 +49,7 @@ def tick(due):
         beat.due, beat.ran = _next(now), now
         beat.save()
         tick.using(run_after=beat.due).enqueue(beat.due.isoformat())
-    done = outbox.recover(now)
+    done = {}
     for recovery in RECOVERIES:
         done.update(recovery(now))
     DBTaskResult.objects.finished().filter(finished_at__lt=now - KEEP_FINISHED).delete()

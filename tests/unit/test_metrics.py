@@ -143,3 +143,25 @@ def test_in_multiprocess_mode_a_scrape_adds_up_every_worker(tmp_path):
     run(_COUNT_ONE_LOGIN)
     run(_COUNT_ONE_LOGIN)
     assert 'heron_login_attempts_total{outcome="bad_credentials"} 2.0' in run(_EXPOSE)
+
+
+def test_the_queue_shows_its_depth_its_oldest_due_message_and_failures(client, db):
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from webmail.models import HeldMessage
+    owner = get_user_model().objects.create(username="alice@heron.test")
+    now = timezone.now()
+    for state, due in ((HeldMessage.State.QUEUED, now - timedelta(seconds=90)),
+                       (HeldMessage.State.QUEUED, now + timedelta(hours=1)),
+                       (HeldMessage.State.FAILED, now), (HeldMessage.State.SENT, now)):
+        HeldMessage.objects.create(owner=owner, kind="later", state=state, send_at=due,
+                                   filed_headers=b"", draft_key="0" * 32)
+    text = client.get("/metrics").content.decode()
+    assert "heron_queue_depth 2.0" in text
+    assert "heron_queue_failures 1.0" in text
+    [oldest] = [float(line.split()[1]) for line in text.splitlines()
+                if line.startswith("heron_queue_oldest_due_seconds ")]
+    assert 90 <= oldest < 150

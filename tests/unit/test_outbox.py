@@ -105,7 +105,7 @@ def test_holding_keeps_the_message_off_drafts_and_queues_a_job_at_its_time(alice
     held = hold(alice, when)
     assert held.state == State.QUEUED and held.send_at == when
     assert folder(server, "Drafts") == []
-    job = DBTaskResult.objects.get(task_path="webmail.tasks.deliver")
+    job = DBTaskResult.objects.get(task_path="webmail.outbox.deliver_job")
     assert job.run_after == when and job.args_kwargs["args"] == [str(held.id)]
     assert storage.open_held(held.blob).read().startswith(b"")
     assert QueueBeat.objects.filter(name=tasks.TICK).exists()
@@ -160,7 +160,7 @@ def test_a_server_that_puts_off_is_tried_again_later_then_refused_back_to_drafts
     assert outbox.deliver(held.id, "w1") == State.RETRYING
     held.refresh_from_db()
     assert held.send_at > timezone.now() and "cannot be reached" in held.last_error
-    assert DBTaskResult.objects.filter(task_path="webmail.tasks.deliver").count() == 2
+    assert DBTaskResult.objects.filter(task_path="webmail.outbox.deliver_job").count() == 2
     HeldMessage.objects.filter(pk=held.pk).update(send_at=timezone.now())
     assert outbox.deliver(held.id, "w1") == State.FAILED
     held.refresh_from_db()

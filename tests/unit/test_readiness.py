@@ -37,7 +37,8 @@ def test_an_operator_address_sees_every_dependency(client):
     response = client.get("/readyz")  # the test client's address is 127.0.0.1
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {
-        "database": "ok", "cache": "ok", "storage": "ok"}}
+        "database": "ok", "cache": "ok", "storage": "ok"},
+        "queue": {"depth": 0, "oldest_due_seconds": 0.0, "failures": 0}}
 
 
 @pytest.mark.django_db
