@@ -3,6 +3,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils.safestring import SafeData, SafeString
 
@@ -30,10 +31,19 @@ def _pool_key(session_key, username):
 
 @dataclass(frozen=True)
 class Account:
-    """Who the request speaks for to the mail servers, and which servers those are."""
+    """Who speaks to the mail servers, for whom, and which servers those are.
+
+    username and password are the login. act_as, when set, is the user that login acts
+    for (a worker's service login, see service_account): the mail is act_as's."""
     username: str
     password: str = field(repr=False)
     servers: MailServers
+    act_as: str | None = None
+
+    @property
+    def owner(self):
+        """Whose mail this is: the user acted for, else the login's own."""
+        return self.act_as or self.username
 
 
 def account_for(request):
@@ -89,6 +99,51 @@ def release_session(session_key, username):
     never checked out again (the session is gone) and close when idle.
     """
     POOL.discard(_pool_key(session_key, username))
+
+
+def service_available():
+    """True when a service login is configured (HERON_SERVICE_USER): workers may then act
+    for users who are logged out (send later, undo send, snooze). Off, those are off."""
+    return bool(settings.HERON_SERVICE_USER)
+
+
+def service_account(username):
+    """The Account a worker uses for the user `username`: the user's servers, the service
+    login, act_as=username. No password of the user's is needed or kept.
+
+    Raises AuthFailed when no service login is configured, when username is no active
+    Heron user (one who logged in with their own password once), or when the user's mail
+    domain is disabled (the user could not log in either)."""
+    if not service_available():
+        raise AuthFailed("no service login is configured (HERON_SERVICE_USER)")
+    # The servers take any name they know, and Cyrus any name at all (creating its
+    # mailbox): Heron acts only for its own users.
+    if not get_user_model().objects.filter(username=username, is_active=True).exists():
+        raise AuthFailed("not an active Heron user")
+    servers = servers_for(username)
+    if not servers.active:
+        raise AuthFailed("the user's mail domain is disabled")
+    return Account(settings.HERON_SERVICE_USER, settings.HERON_SERVICE_PASSWORD, servers,
+                   act_as=username)
+
+
+def _service_key(username):
+    # A tuple: every browser session's key is a str (_pool_key), so the two never meet.
+    return ("service", username)
+
+
+@contextmanager
+def service_mail(username):
+    """The MailSession of the user `username`, logged in with the service login, for the
+    block; pooled in this process under a key no browser session has.
+
+    Raises AuthFailed (see service_account; or the server refused the service login or
+    knows no such user), MailServerUnavailable or UnsafeInput, as a login does."""
+    account = service_account(username)
+    with POOL.session(_service_key(username), account.servers.imap, account.username,
+                      account.password, timeout=settings.IMAP_TIMEOUT,
+                      act_as=account.act_as) as session:
+        yield session
 
 
 QUOTA_SECONDS = 300

@@ -299,6 +299,15 @@ SMTP_TRUSTED_RELAY = env_bool("SMTP_TRUSTED_RELAY", False)
 IMAP_POOL_IDLE_SECONDS = env_int("IMAP_POOL_IDLE_SECONDS", 300)
 IMAP_POOL_MAX = env_int("IMAP_POOL_MAX", 64)
 MESSAGES_PER_PAGE = 50
+# The service login: what a worker (send later, undo send, snooze) logs in with to act for
+# a user who may be logged out, since no part keeps a user's password at rest. SASL PLAIN
+# with the user as authorization identity (RFC 4616): a Dovecot master user, a Cyrus
+# proxyserver, SMTP submission through Dovecot's SASL. Empty: the features that need it
+# are off. The password is never logged, and no error names it.
+HERON_SERVICE_USER = env_str("HERON_SERVICE_USER")
+HERON_SERVICE_PASSWORD = env_str("HERON_SERVICE_PASSWORD")
+if HERON_SERVICE_USER and not HERON_SERVICE_PASSWORD:
+    raise ImproperlyConfigured("HERON_SERVICE_PASSWORD must be set when HERON_SERVICE_USER is")
 
 # --- Login throttling --------------------------------------------------------------------
 LOGIN_FAILURES_BEFORE_DELAY = env_int("LOGIN_FAILURES_BEFORE_DELAY", 3)

@@ -1,4 +1,5 @@
-"""Sending over SMTP with the user's own credentials: the only caller of smtplib.
+"""Sending over SMTP with the user's own credentials, or a service login acting for the
+user (act_as): the only caller of smtplib.
 
 Every recipient is offered to the server before the message is: if the server refuses any
 of them, nothing is sent and the draft stays as it was.
@@ -11,6 +12,11 @@ smuggle in another, so it never reaches the socket.
 
 The message streams: DATA is sent from a file in chunks, dot-stuffed and with CRLF line
 ends here, so sending a large message holds one chunk, not copies of the whole message.
+
+A caller that must know where a send is (a worker holding a lease on it) is called after
+each chunk (on_chunk) and just before the terminating "." (before_end). Until before_end
+has returned, whatever goes wrong, the server has no message; once it returned and "." is
+written, the server decides, and a lost reply leaves the caller not knowing what it did.
 """
 import io
 import logging
@@ -125,17 +131,26 @@ def _connect(config, timeout):
     return client
 
 
-def send(config, username, password, envelope, message, *, trusted_relay=False):
+def send(config, username, password, envelope, message, *, trusted_relay=False, act_as=None,
+         on_chunk=None, before_end=None):
     """Submit message for envelope, logged in as username.
 
     message is bytes or a binary file positioned at the message's start (read to its end,
     in chunks); line ends may be CRLF or LF. With trusted_relay, a server that offers no
-    AUTH is sent to without logging in; otherwise it is refused.
+    AUTH is sent to without logging in; otherwise it is refused. With act_as, username and
+    password are a service login acting for the user act_as: AUTH PLAIN with act_as as its
+    authorization identity (RFC 4616).
+
+    on_chunk() is called after each chunk of DATA is written, before_end() after the last
+    one, just before the terminating "."; both without arguments. What either raises ends
+    the send with nothing sent (the connection is dropped) and is raised as it is.
 
     Raises SmtpBadAddress (before connecting) for an envelope address holding a line break,
     a control character, white space or angle brackets; SmtpRefused (a recipient, the sender
     or the message refused, with the server's reply), SmtpNoAuth, SmtpAuthFailed or
-    SmtpUnavailable; on any of them nothing was sent."""
+    SmtpUnavailable. Raised before before_end returned, nothing was sent. Raised after it:
+    SmtpRefused, the server refused the message; SmtpUnavailable, its reply was lost, and
+    it may have taken the message."""
     check_envelope(envelope)
     stream = io.BytesIO(message) if isinstance(message, (bytes, bytearray)) else message
     try:
@@ -144,7 +159,9 @@ def send(config, username, password, envelope, message, *, trusted_relay=False):
         raise SmtpUnavailable(type(exc).__name__) from None
     try:
         client.ehlo_or_helo_if_needed()
-        if client.has_extn("auth"):
+        if client.has_extn("auth") and act_as is not None:
+            _login_as(client, username, password, act_as)
+        elif client.has_extn("auth"):
             client.login(username, password)
         elif not trusted_relay:
             log.warning("refused to send: %s:%s offers no SMTP AUTH", config.host, config.port)
@@ -161,7 +178,7 @@ def send(config, username, password, envelope, message, *, trusted_relay=False):
         if refused:
             client.rset()
             raise SmtpRefused("; ".join(refused[:5]))
-        size = _data(client, stream)
+        size = _data(client, stream, on_chunk, before_end)
         log.info("sent a message of %d bytes to %d recipients", size, len(envelope.recipients))
     except smtplib.SMTPAuthenticationError:
         raise SmtpAuthFailed("authentication") from None
@@ -176,9 +193,23 @@ def send(config, username, password, envelope, message, *, trusted_relay=False):
             client.close()
 
 
-def _data(client, stream):
+def _login_as(client, username, password, act_as):
+    """AUTH PLAIN as username, acting for act_as (RFC 4616's authorization identity)."""
+    if "PLAIN" not in client.esmtp_features.get("auth", "").upper().split():
+        raise SmtpAuthFailed("the server offers no AUTH PLAIN to act for a user")
+    if any("\0" in text for text in (username, password, act_as)) or not act_as:
+        # A NUL would move PLAIN's fields: the login would be another's.
+        raise SmtpAuthFailed("a login name or password holds NUL")
+    if not all(text.isascii() for text in (username, password, act_as)):
+        # smtplib's auth() sends only ASCII, as its login() does.
+        raise SmtpAuthFailed("smtplib cannot send a non-ASCII login")
+    client.auth("PLAIN", lambda challenge=None: f"{act_as}\0{username}\0{password}")
+
+
+def _data(client, stream, on_chunk=None, before_end=None):
     """DATA from the stream in chunks (smtplib's data() wants the whole message, and copies
-    it twice more to dot-stuff it and mend line ends). Returns the bytes sent."""
+    it twice more to dot-stuff it and mend line ends), calling on_chunk() after each and
+    before_end() before the final ".". Returns the bytes sent."""
     code, text = client.docmd("data")
     if code != 354:
         raise SmtpRefused(_reason(code, text))
@@ -187,6 +218,10 @@ def _data(client, stream):
         for chunk in data_chunks(stream):
             client.send(chunk)
             size += len(chunk)
+            if on_chunk is not None:
+                on_chunk()
+        if before_end is not None:
+            before_end()
         client.send(b".\r\n")
     except BaseException:
         # Half a message is on the wire: QUIT would be read as more of it, and the server

@@ -6,10 +6,12 @@ from .session import FakeMailSession
 
 class FakeMailServer:
     """What a fake IMAP server holds: accounts (username -> spec, see Account), built the
-    first time a session logs in to one, and the capabilities it announces."""
+    first time a session logs in to one, the capabilities it announces, and the service
+    logins (login -> password) that may act for any of its users (a master passdb)."""
 
-    def __init__(self, accounts=None, down=False, capabilities=()):
+    def __init__(self, accounts=None, down=False, capabilities=(), services=None):
         self.accounts = accounts or {}
+        self.services = services or {}
         self.down = down
         self.capabilities = {c.upper() for c in capabilities}
         self.logins = 0

@@ -45,6 +45,7 @@ class FakeMailSession:
         self._commands = 0
         self._imap_seconds = 0.0
         self.username = None
+        self.acted_by = None  # the service login, when one logged in for username
         self.closed = False
         self._account = None
         self._selected = None
@@ -72,16 +73,23 @@ class FakeMailSession:
             raise MessageGone(f"{mailbox}/{uid}")
         return found
 
-    def login(self, username, password):
-        wall.login_method(username, password)
+    def login(self, username, password, act_as=None):
+        wall.login_method(username, password, act_as)
         if self.server.down:
             raise MailServerUnavailable("fake server is down")
-        spec = self.server.accounts.get(username)
-        if spec is None or spec["password"] != password:
+        if act_as is None:
+            spec = self.server.accounts.get(username)
+            if spec is None or spec["password"] != password:
+                raise AuthFailed("bad credentials")
+        elif (self.server.services.get(username) != password
+              or act_as not in self.server.accounts):
+            # As a Dovecot master passdb with pass=yes: the service login must be right and
+            # the user it acts for must exist.
             raise AuthFailed("bad credentials")
         self.server.logins += 1
-        self.username = username
-        self._account = self.server.account(username)
+        self.username = act_as or username
+        self.acted_by = username if act_as is not None else None
+        self._account = self.server.account(self.username)
         self._commands += 1
 
     @property

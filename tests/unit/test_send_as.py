@@ -280,7 +280,8 @@ def test_the_fakes_keep_up_with_what_they_stand_for():
             getattr(MailSession, name)), name
     # The outbox fake of test_identities.py is written to this signature.
     assert str(inspect.signature(smtp.send)) == (
-        "(config, username, password, envelope, message, *, trusted_relay=False)")
+        "(config, username, password, envelope, message, *, trusted_relay=False, "
+        "act_as=None, on_chunk=None, before_end=None)")
 
 
 @pytest.fixture

@@ -87,16 +87,20 @@ class Connection:
         client.normalise_times = False
         return client
 
-    def login(self, username, password):
-        """Connect and log in; raises AuthFailed or MailServerUnavailable."""
-        method = wall.login_method(username, password)
+    def login(self, username, password, act_as=None):
+        """Connect and log in; raises AuthFailed or MailServerUnavailable.
+
+        With act_as, username and password are a service login that acts for the user
+        act_as (AUTHENTICATE PLAIN with act_as as authorization identity, RFC 4616): the
+        session is act_as's mailbox, and its cache is act_as's."""
+        method = wall.login_method(username, password, act_as)
         client = self._connect()
         started = time.monotonic()
         try:
             if method == "login":
                 client.login(username, password)
             elif client.has_capability("AUTH=PLAIN"):
-                client.plain_login(username, password)
+                client.plain_login(username, password, authorization_identity=act_as)
             else:
                 raise imap_exceptions.LoginError("the server cannot take this login name")
         except imap_exceptions.LoginError:
@@ -111,8 +115,8 @@ class Connection:
         finally:
             self._count("login", time.monotonic() - started)
         self._client = client
-        self._credentials = (username, password)
-        self.cache = MailboxCache(self.config.host, self.config.port, username)
+        self._credentials = (username, password, act_as)
+        self.cache = MailboxCache(self.config.host, self.config.port, act_as or username)
         self.listener.logged_in()
 
     @property

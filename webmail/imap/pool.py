@@ -68,15 +68,17 @@ class SessionPool:
             return self.size_locked()
 
     @contextmanager
-    def session(self, key, config, username, password, timeout=15):
+    def session(self, key, config, username, password, timeout=15, act_as=None):
         """Check out a logged-in MailSession for the block, and return it afterwards.
 
+        With act_as, username and password are a service login acting for act_as (see
+        Connection.login); the key must then be one no other kind of login uses.
         A session that raised a network error is closed instead of returned.
         """
         session = self._take(key)
         if session is None:
             session = self.factory(config, timeout=timeout)
-            session.login(username, password)
+            session.login(username, password, act_as=act_as)
         session.begin_request()
         try:
             yield session

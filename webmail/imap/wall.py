@@ -58,12 +58,18 @@ def check_command(name, args, kwargs):
         raise UnsafeInput(f"refused an argument with CR, LF or NUL for {name}")
 
 
-def login_method(username, password):
+def login_method(username, password, act_as=None):
     """"login" when LOGIN can carry the pair as imaplib sends it (the user name as an atom,
-    the password an ASCII quoted string), "plain" when only AUTHENTICATE PLAIN can; raises
-    UnsafeInput for CR, LF or NUL in either, which no server's account can hold."""
-    if not is_safe([username, password]) or not username:
+    the password an ASCII quoted string), "plain" when only AUTHENTICATE PLAIN can, and
+    always when the login acts for another user (act_as, PLAIN's authorization identity);
+    raises UnsafeInput for CR, LF or NUL in any of them, which no server's account can hold
+    (a NUL in act_as would move PLAIN's fields: the login would be another's)."""
+    if not is_safe([username, password, act_as or ""]) or not username:
         raise UnsafeInput("refused a login name or password with CR, LF or NUL")
+    if act_as is not None:
+        if not act_as:
+            raise UnsafeInput("refused a service login that names no user to act for")
+        return "plain"
     if _ATOM.fullmatch(username) and password.isascii():
         return "login"
     return "plain"
