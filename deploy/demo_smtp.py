@@ -2,7 +2,10 @@
 """SMTP submission server for `make run`, next to the demo IMAP server (loopback only).
 
 * AUTH PLAIN / LOGIN is required (allowed without TLS: loopback only); credentials are
-  checked by logging in to the demo IMAP server, as the stack's server does.
+  checked by logging in to the demo IMAP server, as the stack's server does, and PLAIN may
+  carry an authorization identity (a service login acting for a user) as there. The demo
+  server (pymap) lets only a login act for itself, so that is what `make run`'s service
+  login does (deploy/run.sh).
 * Mail for the sender's own address (a recipient whose local part is the login's, in any
   domain, or the bare login) is appended to that user's INBOX on the demo IMAP server, as
   that user: the demo has no delivery agent, and the user may append to their own INBOX.
@@ -25,12 +28,11 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from imapclient import IMAPClient
 
 # Run as a script, deploy/ is sys.path[0]: the stack's IMAP credential check is reused.
-from stack.smtp_server import ImapAuthenticator, serve_until_signalled
+from stack.smtp_server import ImapAuthenticator, StackController, serve_until_signalled
 
 log = logging.getLogger("heron-demo-smtp")
 SERVER_NAME = "smtp.heron.demo"
@@ -40,6 +42,18 @@ SERVER_NAME = "smtp.heron.demo"
 class Credentials:
     login: str
     password: str = field(repr=False)  # never in a log line, even by accident
+    act_as: str = ""  # PLAIN's authorization identity: the user the login acts for
+
+    @property
+    def user(self) -> str:
+        """Whose session this is."""
+        return self.act_as or self.login
+
+    def log_in(self, client: IMAPClient) -> None:
+        if self.act_as:
+            client.plain_login(self.login, self.password, authorization_identity=self.act_as)
+        else:
+            client.login(self.login, self.password)
 
 
 class DemoAuthenticator(ImapAuthenticator):
@@ -55,7 +69,8 @@ class DemoAuthenticator(ImapAuthenticator):
             return result
         return AuthResult(success=True, auth_data=Credentials(
             auth_data.login.decode("utf-8", "replace"),
-            auth_data.password.decode("utf-8", "replace")))
+            auth_data.password.decode("utf-8", "replace"),
+            getattr(auth_data, "authzid", b"").decode("utf-8", "replace")))
 
 
 def local_part(address: str) -> str:
@@ -72,7 +87,7 @@ class DemoDelivery:
 
     async def handle_DATA(self, server, session, envelope):
         credentials = session.auth_data
-        own = [r for r in envelope.rcpt_tos if local_part(r) == local_part(credentials.login)]
+        own = [r for r in envelope.rcpt_tos if local_part(r) == local_part(credentials.user)]
         others = [r for r in envelope.rcpt_tos if r not in own]
         trace = (
             f"Return-Path: <{envelope.mail_from}>\r\n"
@@ -86,7 +101,7 @@ class DemoDelivery:
             await loop.run_in_executor(None, self.deliver, credentials, own, others,
                                        envelope.mail_from, content)
         except (OSError, IMAPClient.Error) as exc:
-            log.error("delivery failed for %s: %s", credentials.login, exc)
+            log.error("delivery failed for %s: %s", credentials.user, exc)
             return "451 4.3.0 Local delivery temporarily unavailable"
         return "250 2.0.0 Message accepted for delivery"
 
@@ -98,14 +113,14 @@ class DemoDelivery:
             try:
                 with IMAPClient(self.imap_host, port=self.imap_port, ssl=False,
                                 timeout=10) as client:
-                    client.login(credentials.login, credentials.password)
+                    credentials.log_in(client)
                     client.append("INBOX", content)
             except (OSError, IMAPClient.Error):
                 if path:
                     path.unlink(missing_ok=True)
                 raise
             log.info("INBOX of %s: from=<%s> to=%s size=%d",
-                     credentials.login, mail_from, own, len(content))
+                     credentials.user, mail_from, own, len(content))
         if path:
             log.info("outbox: from=<%s> to=%s file=%s size=%d",
                      mail_from, others, path, len(content))
@@ -148,7 +163,7 @@ def main() -> int:
     warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
     args.outbox.mkdir(parents=True, exist_ok=True)
 
-    controller = Controller(
+    controller = StackController(
         DemoDelivery(args.imap_host, args.imap_port, args.outbox),
         hostname=args.host,
         port=args.port,

@@ -27,6 +27,14 @@ await_banner() {
 if [ -z "${IMAP_HOST:-}" ]; then
     export IMAP_HOST=127.0.0.1 IMAP_PORT="${DEMO_IMAP_PORT:-1143}" IMAP_SECURITY=none
     export SMTP_HOST=127.0.0.1 SMTP_PORT="${DEMO_SMTP_PORT:-1587}" SMTP_SECURITY=none
+    # The service login that send later, undo send and snooze act for a user with. The demo
+    # IMAP server (pymap's dict backend) lets a login act only for itself: its authorize()
+    # wants the "admin" role before one user acts for another, and only its admin service
+    # (gRPC, not installed) gives roles. So the one demo user's own login is the service
+    # login, acting for itself (SASL PLAIN with itself as authorization identity), and
+    # deploy/demo_smtp.py accepts the same. A real site uses a Dovecot master user or a
+    # Cyrus proxyserver instead (docs/deploy.md).
+    export HERON_SERVICE_USER=demo@heron.demo HERON_SERVICE_PASSWORD=demopass
     mkdir -p .run
     .venv/bin/pymap --host 127.0.0.1 --port "$IMAP_PORT" --no-tls dict --demo-data \
         --demo-user demo@heron.demo \

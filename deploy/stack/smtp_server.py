@@ -3,6 +3,13 @@
 
 * AUTH PLAIN / LOGIN is required (allowed without TLS: loopback only);
   credentials are checked by logging into the stack's Dovecot over IMAP.
+  PLAIN may carry an authorization identity (RFC 4616), as Heron's service
+  login does to act for a user: it is checked by an IMAP PLAIN login with the
+  same authorization identity (a Dovecot master user), and the session is then
+  that user's.
+* A recipient whose local part ends with "+slow" (bob+slow@heron.test) is
+  answered only after HERON_STACK_SMTP_SLOW_SECONDS (default 5, read at start)
+  and delivered to the address without "+slow": tests stop a sender mid-send.
 * Recipients must be in the local domain (default heron.test) and, when a
   passwd-file is given, be known users; anything else gets a 550.
 * Accepted mail is delivered to Dovecot over LMTP, one transaction per
@@ -22,13 +29,58 @@ import smtplib
 import socket
 import threading
 import warnings
+from base64 import b64decode
 from email.utils import formatdate
+from typing import NamedTuple
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 from imapclient import IMAPClient
 
 log = logging.getLogger("heron-smtp")
+SLOW_SUFFIX = "+slow"
+
+
+class PlainLogin(NamedTuple):
+    """What AUTH PLAIN carried, the authorization identity included (empty: none)."""
+
+    login: bytes
+    password: bytes
+    authzid: bytes = b""
+
+    def __repr__(self) -> str:
+        return f"PlainLogin(login={self.login!r}, authzid={self.authzid!r}, password=...)"
+
+
+class AuthzidSMTP(SMTP):
+    """aiosmtpd's SMTP, with an AUTH PLAIN that keeps the authorization identity
+    (aiosmtpd's own drops it) and hands the authenticator a PlainLogin."""
+
+    async def auth_PLAIN(self, _, args):
+        if len(args) == 1:
+            response = await self.challenge_auth("")
+            if response is MISSING:
+                return AuthResult(success=False)
+        else:
+            try:
+                response = b64decode(args[1].encode(), validate=True)
+            except ValueError:
+                await self.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        try:
+            authzid, login, password = response.split(b"\x00")
+        except ValueError:
+            await self.push("501 5.5.2 Can't split auth value")
+            return AuthResult(success=False, handled=True)
+        # _authenticate is aiosmtpd's own way to its authenticator (no public one).
+        return self._authenticate("PLAIN", PlainLogin(login, password, authzid))
+
+
+class StackController(Controller):
+    """aiosmtpd's Controller serving AuthzidSMTP (factory() is its documented hook)."""
+
+    def factory(self):
+        return AuthzidSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class ImapAuthenticator:
@@ -38,10 +90,14 @@ class ImapAuthenticator:
         self.host = host
         self.port = port
 
-    def check(self, username: str, password: str) -> bool:
+    def check(self, username: str, password: str, authzid: str = "") -> bool:
         try:
             with IMAPClient(self.host, port=self.port, ssl=False, timeout=10) as client:
-                client.login(username, password)  # the with-block logs out
+                # the with-block logs out
+                if authzid:
+                    client.plain_login(username, password, authorization_identity=authzid)
+                else:
+                    client.login(username, password)
             return True
         except IMAPClient.Error:
             return False
@@ -50,25 +106,31 @@ class ImapAuthenticator:
             return False
 
     def __call__(self, server, session, envelope, mechanism, auth_data):
-        if mechanism not in ("PLAIN", "LOGIN") or not isinstance(auth_data, LoginPassword):
+        if mechanism not in ("PLAIN", "LOGIN") or not isinstance(auth_data, (LoginPassword, PlainLogin)):
             return AuthResult(success=False, handled=False)
         username = auth_data.login.decode("utf-8", "replace")
         password = auth_data.password.decode("utf-8", "replace")
-        ok = self.check(username, password)
-        log.info("AUTH %s as %s from %s: %s", mechanism, username, session.peer, "ok" if ok else "failed")
+        authzid = getattr(auth_data, "authzid", b"").decode("utf-8", "replace")
+        ok = self.check(username, password, authzid)
+        acting = f" for {authzid}" if authzid else ""
+        log.info("AUTH %s as %s%s from %s: %s", mechanism, username, acting, session.peer,
+                 "ok" if ok else "failed")
         if not ok:
             return AuthResult(success=False, handled=False)
-        return AuthResult(success=True, auth_data=username)
+        # The session is the user's whom the login acts for.
+        return AuthResult(success=True, auth_data=authzid or username)
 
 
 class LmtpRelay:
     """aiosmtpd handler: accept local recipients, deliver them over LMTP."""
 
-    def __init__(self, domain: str, lmtp_host: str, lmtp_port: int, passwd_file: str | None):
+    def __init__(self, domain: str, lmtp_host: str, lmtp_port: int, passwd_file: str | None,
+                 slow_seconds: float = 5.0):
         self.domain = domain.lower()
         self.lmtp_host = lmtp_host
         self.lmtp_port = lmtp_port
         self.passwd_file = passwd_file
+        self.slow_seconds = slow_seconds
 
     def known_user(self, address: str) -> bool:
         if not self.passwd_file:
@@ -90,7 +152,12 @@ class LmtpRelay:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if not session.authenticated:
             return "530 5.7.0 Authentication required"
-        _, _, domain = address.rpartition("@")
+        local, _, domain = address.rpartition("@")
+        if local.lower().endswith(SLOW_SUFFIX):
+            # For tests that stop a sender in the middle of a send: this answer is late.
+            await asyncio.sleep(self.slow_seconds)
+            log.info("RCPT %s answered after %.1f s", address, self.slow_seconds)
+            address = f"{local[:-len(SLOW_SUFFIX)]}@{domain}"
         if domain.lower() != self.domain:
             return f"550 5.7.1 Relaying denied: only @{self.domain} recipients are accepted"
         if not self.known_user(address):
@@ -162,6 +229,10 @@ def main() -> int:
     ap.add_argument("--domain", default="heron.test")
     ap.add_argument("--passwd-file", help="Dovecot passwd-file, used to reject unknown users early")
     ap.add_argument("--pidfile")
+    ap.add_argument("--slow-seconds", type=float,
+                    default=float(os.environ.get("HERON_STACK_SMTP_SLOW_SECONDS") or 5),
+                    help='how late a "+slow" recipient is answered (default: '
+                         "HERON_STACK_SMTP_SLOW_SECONDS, else 5)")
     args = ap.parse_args()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -169,8 +240,8 @@ def main() -> int:
     logging.getLogger("mail.log").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
 
-    controller = Controller(
-        LmtpRelay(args.domain, args.lmtp_host, args.lmtp_port, args.passwd_file),
+    controller = StackController(
+        LmtpRelay(args.domain, args.lmtp_host, args.lmtp_port, args.passwd_file, args.slow_seconds),
         hostname=args.host,
         port=args.port,
         server_hostname=f"smtp.{args.domain}",

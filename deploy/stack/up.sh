@@ -37,6 +37,10 @@ USERS=("alice@heron.test:alice-pw-1" "bob@heron.test:bob-pw-1" "carol@heron.test
 DOVECOT2_PORT=51243
 MAIL_DOMAIN2=other.test
 USERS2=("dana@other.test:dana-pw-1" "erin@other.test:erin-pw-1")
+# The service login that workers use to act for a user who may be logged out (SASL PLAIN
+# with the user as authorization identity): a master user on both Dovecots, a proxyserver
+# on Cyrus. Its password is made once per stack (see "service login" below).
+SERVICE_USER=heron-service
 
 if [[ $EUID -ne 0 ]]; then
     echo "up.sh: must run as root (PostgreSQL runs as 'postgres', mail as 'mail')" >&2
@@ -87,6 +91,26 @@ chmod 755 "$STACK"
 # matching entry in the repo's .gitignore.
 [[ -f "$STACK/.gitignore" ]] || echo '*' >"$STACK/.gitignore"
 ensure_packages
+
+# --------------------------------------------------------- service login --
+
+# Made once and kept, like the cluster's SECRET_KEY: the stack's servers and every Heron
+# process that reads .stack/env agree on it across runs.
+if [[ ! -s "$STACK/service_password" ]]; then
+    (umask 077 && "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(24))' \
+        >"$STACK/service_password")
+fi
+SERVICE_PASSWORD="$(cat "$STACK/service_password")"
+
+# write_masters FILE: the passwd-file of a Dovecot's master passdb (the service login only),
+# readable by its auth process alone.
+write_masters() {
+    echo "$SERVICE_USER:{PLAIN}$SERVICE_PASSWORD::::::" >"$1.tmp"
+    chown root:dovecot "$1.tmp"
+    chmod 640 "$1.tmp"
+    mv "$1.tmp" "$1"
+}
+
 getent passwd postgres >/dev/null || die postgres "" "system user 'postgres' missing"
 getent passwd mail >/dev/null || die dovecot "" "system user 'mail' missing"
 getent passwd dovecot >/dev/null || die dovecot "" "system user 'dovecot' missing (dovecot-core not installed?)"
@@ -264,6 +288,7 @@ MAIL_GID="$(id -g mail)"
 chown root:dovecot "$DV_USERS.tmp"
 chmod 640 "$DV_USERS.tmp"
 mv "$DV_USERS.tmp" "$DV_USERS"
+write_masters "$DV/masters"
 
 cat >"$DV_CONF.tmp" <<EOF
 # Written by deploy/stack/up.sh on every run; edit there.
@@ -295,6 +320,14 @@ mail_uid = mail
 mail_gid = mail
 mail_location = maildir:$DV/mail/%d/%n:LAYOUT=fs
 
+# The service login may act for any user (SASL PLAIN's authorization identity); pass = yes:
+# the user must then be found in the passdb below, so no one else's name gets in.
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu $DV/masters
+  master = yes
+  pass = yes
+}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%Lu $DV_USERS
@@ -415,13 +448,14 @@ if ! pid_alive "$SM/smtp.pid"; then
         die smtp "" "port $SMTP_PORT is in use by a process up.sh did not start"
     fi
     rm -f "$SM/smtp.pid"
+    # HERON_STACK_SMTP_SLOW_SECONDS (default 5) is read from this environment at start.
     nohup setsid "$PYTHON" "$HERE/smtp_server.py" \
         --port "$SMTP_PORT" --imap-port "$IMAP_PORT" --lmtp-port "$LMTP_PORT" \
         --domain "$MAIL_DOMAIN" --passwd-file "$DV_USERS" --pidfile "$SM/smtp.pid" \
         >>"$SM/smtp.log" 2>&1 </dev/null &
 fi
 wait_until smtp "$SM/smtp.log" smtp_ok
-say smtp "submission on 127.0.0.1:$SMTP_PORT (AUTH PLAIN/LOGIN, delivers to LMTP :$LMTP_PORT)"
+say smtp "submission on 127.0.0.1:$SMTP_PORT (AUTH PLAIN/LOGIN, PLAIN with authzid; delivers to LMTP :$LMTP_PORT)"
 
 # ------------------------------------------------------------------ cyrus --
 
@@ -517,6 +551,10 @@ altnamespace: yes
 
 allowplaintext: yes
 sasl_mech_list: PLAIN LOGIN
+# The service login may log in as any user (SASL PLAIN's authorization identity). Unlike
+# Dovecot, Cyrus does not check that the user exists, and autocreate then makes a mailbox
+# for the name: Heron acts only for its own users (webmail/mail.py service_account).
+proxyservers: $SERVICE_USER
 sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb
 sasl_sasldb_path: $CY/sasldb2
@@ -552,7 +590,7 @@ mv "$CY_MASTER_CONF.tmp" "$CY_MASTER_CONF"
 
 # The sasldb is rebuilt only when the user list changes, into a new file that
 # is then swapped in, so a running imapd never reads a half-written database.
-CY_USERS_SUM="$(printf '%s\n' "${USERS[@]}" | sha256sum | cut -d' ' -f1)"
+CY_USERS_SUM="$(printf '%s\n' "${USERS[@]}" "$SERVICE_USER:$SERVICE_PASSWORD" | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$CY/sasldb2" || "$(cat "$CY/sasldb2.users" 2>/dev/null)" != "$CY_USERS_SUM" ]]; then
     rm -f "$CY/sasldb2.tmp"
     for entry in "${USERS[@]}"; do
@@ -561,6 +599,10 @@ if [[ ! -f "$CY/sasldb2" || "$(cat "$CY/sasldb2.users" 2>/dev/null)" != "$CY_USE
             saslpasswd2 -p -c -f "$CY/sasldb2.tmp" -u "${user#*@}" "${user%%@*}" >>"$CY_LOG" 2>&1 ||
             die cyrus "$CY_LOG" "saslpasswd2 failed for $user"
     done
+    # A login without a domain is looked up in the realm of Cyrus's servername.
+    printf '%s' "$SERVICE_PASSWORD" |
+        saslpasswd2 -p -c -f "$CY/sasldb2.tmp" -u "cyrus.$MAIL_DOMAIN" "$SERVICE_USER" >>"$CY_LOG" 2>&1 ||
+        die cyrus "$CY_LOG" "saslpasswd2 failed for $SERVICE_USER"
     chown mail:mail "$CY/sasldb2.tmp"
     chmod 600 "$CY/sasldb2.tmp"
     mv "$CY/sasldb2.tmp" "$CY/sasldb2"
@@ -615,6 +657,7 @@ chown mail:mail "$DV2/mail" "$DV2/home"
 chown root:dovecot "$DV2_USERS.tmp"
 chmod 640 "$DV2_USERS.tmp"
 mv "$DV2_USERS.tmp" "$DV2_USERS"
+write_masters "$DV2/masters"
 
 cat >"$DV2_CONF.tmp" <<EOF
 # Written by deploy/stack/up.sh on every run; edit there.
@@ -643,6 +686,13 @@ mail_uid = mail
 mail_gid = mail
 mail_location = maildir:$DV2/mail/%d/%n:LAYOUT=fs
 
+# The same service login as the first Dovecot's (see there).
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu $DV2/masters
+  master = yes
+  pass = yes
+}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%Lu $DV2_USERS
@@ -771,6 +821,8 @@ export DOVECOT2_IMAP_PORT=$DOVECOT2_PORT
 export DOVECOT2_IMAP_SECURITY=none
 export DOVECOT2_MAIL_DOMAIN=$MAIL_DOMAIN2
 export STACK_USERS2="${USERS2[*]}"
+export HERON_SERVICE_USER=$SERVICE_USER
+export HERON_SERVICE_PASSWORD=$SERVICE_PASSWORD
 EOF
 mv "$STACK/env.tmp" "$STACK/env"
 say env "$STACK/env"
