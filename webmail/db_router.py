@@ -15,7 +15,7 @@ pinned = ContextVar("heron_pinned_to_primary", default=False)
 wrote = ContextVar("heron_wrote", default=False)
 # The task queue and the messages it holds are read where they are written: a worker must
 # never take a job from a replica's stale copy, nor lock a row there.
-PRIMARY_ONLY = frozenset({"django_tasks_db.dbtaskresult", "webmail.heldmessage",
+PRIMARY_ONLY = frozenset({"django_tasks_database.dbtaskresult", "webmail.heldmessage",
                           "webmail.queuebeat"})
 _down_until = {}  # replica alias -> monotonic time until which it is skipped
 
@@ -46,7 +46,8 @@ def _reachable(alias):
 
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
-        if pinned.get() or wrote.get() or model._meta.label_lower in PRIMARY_ONLY:
+        if pinned.get() or wrote.get() or (
+                model is not None and model._meta.label_lower in PRIMARY_ONLY):
             return "default"
         candidates = healthy_replicas()
         random.shuffle(candidates)

@@ -71,3 +71,18 @@ def test_migrations_run_on_the_primary_only():
     router = PrimaryReplicaRouter()
     assert router.allow_migrate("default", "accounts") is True
     assert router.allow_migrate("replica0", "accounts") is False
+
+
+
+def test_the_queue_and_held_messages_are_read_from_the_primary_only(replicas):
+    from django_tasks_db.models import DBTaskResult
+
+    from accounts.models import Preferences
+    from webmail.models import HeldMessage, QueueBeat
+
+    def scenario():
+        router = PrimaryReplicaRouter()
+        for model in (DBTaskResult, HeldMessage, QueueBeat):
+            assert router.db_for_read(model) == "default", model
+        assert router.db_for_read(Preferences) in ("replica0", "replica1")
+    run_in_context(scenario)
