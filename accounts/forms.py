@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from .models import Identity, Preferences
+from .preferences import UNDO_RANGE
 
 LOGIN_ADDRESS_ERROR = "Enter your full email address, like name@example.org."
 
@@ -93,9 +94,22 @@ class NameForm(forms.Form):
 
 
 class PreferencesForm(forms.ModelForm):
-    """Layout, row density and single-key shortcuts (Settings → Appearance)."""
+    """Layout, row density, single-key shortcuts and the Undo send delay (Settings →
+    Appearance and keys). A form without the delay keeps the one saved."""
+
+    undo_seconds = forms.IntegerField(
+        label="Undo send", required=False, min_value=UNDO_RANGE[0], max_value=UNDO_RANGE[1],
+        help_text=f"Seconds a message waits after Send, while you can undo it "
+                  f"({UNDO_RANGE[0]} to {UNDO_RANGE[1]}; 0 sends at once).",
+        error_messages={key: f"Undo send takes {UNDO_RANGE[0]} to {UNDO_RANGE[1]} seconds."
+                        for key in ("invalid", "min_value", "max_value")},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}))
 
     class Meta:
         model = Preferences
-        fields = ["layout", "density", "shortcuts"]
+        fields = ["layout", "density", "shortcuts", "undo_seconds"]
         widgets = {"layout": forms.RadioSelect, "density": forms.RadioSelect}
+
+    def clean_undo_seconds(self):
+        seconds = self.cleaned_data.get("undo_seconds")
+        return self.instance.undo_seconds if seconds is None else seconds

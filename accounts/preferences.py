@@ -7,6 +7,8 @@ from .models import Preferences
 # The list keeps at least this share of the space beside (or above) the reading pane,
 # and leaves the pane at least as much.
 LIST_SHARE_RANGE = (20, 80)
+# After Send, a message waits this many seconds (at most) while Undo can take it back.
+UNDO_RANGE = (0, 30)
 
 
 def preferences_for(user):

@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from webmail import outbox
 from webmail.http import api_login_required, safe_next
 
 from . import actions, confirmations, contacts, identities, preferences, sessions, vault
@@ -91,17 +92,21 @@ def settings_view(request):
             request.user, identities.identities_for(request.user)), "form": form,
         "sessions": _shown_sessions(request),
         "preferences_form": PreferencesForm(
-            instance=preferences.preferences_for(request.user))})
+            instance=preferences.preferences_for(request.user)),
+        "holding": outbox.available()})
 
 
 @login_required
 @require_POST
 def preferences_view(request):
-    """Save the layout, density and shortcut choices (Settings → Appearance)."""
+    """Save the layout, density, shortcut and Undo send choices (Settings → Appearance)."""
     form = PreferencesForm(request.POST, instance=preferences.preferences_for(request.user))
     if form.is_valid():
         form.save()
         notices.success(request, "Your choices are saved.")
+    elif "undo_seconds" in form.errors:
+        notices.error(request, "Those choices could not be saved: "
+                      f"{form.errors['undo_seconds'][0]}")
     else:
         notices.error(request, "Those choices could not be saved: pick one of the options.")
     return redirect(f"{reverse('accounts:settings')}#appearance-heading")

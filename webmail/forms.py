@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from attachments.models import DRAFT_ID
 
+from . import schedule
 from .imap.search import SearchQuery, parse_words
 from .imap.session import SORT_KEYS
 from .params import (
@@ -18,6 +19,7 @@ from .params import (
     uid_value,
     without_controls,
 )
+from .zones import zone_named
 
 # The sort orders the IMAP layer offers (SORT_KEYS), with their names on the page: a key
 # without a name stops start-up here.
@@ -304,3 +306,30 @@ class ComposeForm(forms.Form):
         data["version"] = data.get("version") or 0
         data["format"] = data.get("format") or "text"
         return data
+
+class SendAtForm(forms.Form):
+    """When to send a held message: a preset's moment (`send_at`, ISO 8601 with its
+    offset) or a date and time picked in the user's zone (`send_at_local`, as a
+    datetime-local input posts it). `time_zone` is the browser's IANA zone; without a valid
+    one the zone the page was drawn in (`zone`) is used."""
+
+    send_at = forms.CharField(required=False, max_length=40)
+    send_at_local = forms.CharField(required=False, max_length=40, label="Date and time")
+    time_zone = forms.CharField(required=False, max_length=64)
+
+    def __init__(self, *args, zone, now, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone, self.now = zone, now
+
+    def clean(self):
+        data = super().clean()
+        data["zone"] = zone_named(data.get("time_zone")) or self.zone
+        try:
+            data["when"] = schedule.chosen(data.get("send_at"), data.get("send_at_local"),
+                                           data["zone"], self.now)
+        except schedule.TimeRefused as refused:
+            raise forms.ValidationError(refused.message) from None
+        return data
+
+    def problem(self):
+        return " ".join(e for errors in self.errors.values() for e in errors)

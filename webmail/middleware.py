@@ -3,7 +3,6 @@ import logging
 import re
 import time
 import uuid
-import zoneinfo
 from contextvars import ContextVar
 from urllib.parse import unquote, urlencode
 
@@ -33,6 +32,7 @@ from .imap.errors import (
     ServerRefused,
     UnsafeInput,
 )
+from .zones import ZONE_COOKIE, zone_named
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("heron.request")
@@ -206,9 +206,6 @@ class MailErrorMiddleware:
                       status=status)
 
 
-TZ_COOKIE = "heron_tz"
-
-
 class TimezoneMiddleware:
     """Dates show in the browser's time zone, which theme.js puts in a cookie."""
 
@@ -216,11 +213,7 @@ class TimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        name = unquote(request.COOKIES.get(TZ_COOKIE, ""))
-        try:
-            zone = zoneinfo.ZoneInfo(name) if 0 < len(name) < 64 else None
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = None
+        zone = zone_named(unquote(request.COOKIES.get(ZONE_COOKIE, "")))
         if zone is not None:
             timezone.activate(zone)
         else:

@@ -139,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.name_prompt",
                 "accounts.context_processors.screen",
+                "webmail.context_processors.held_messages",
             ],
         },
     },

@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 
 from . import health, metrics
 from .params import MAX_UID
-from .views import actions, api, app, compose, folders, mailbox, message, parts
+from .views import actions, api, app, compose, folders, mailbox, message, outbox, parts
 
 
 class UidConverter:
@@ -40,8 +40,15 @@ mail_patterns = [
     path("compose/forward/", compose.forward, name="compose-forward"),
     path("compose/save/", compose.save, name="compose-save"),
     path("compose/send/", compose.send, name="compose-send"),
+    path("compose/send-later/", compose.send_later, name="compose-send-later"),
     path("compose/discard/", compose.discard, name="compose-discard"),
     path("compose/reload/", compose.reload, name="compose-reload"),
+    path("outbox/", outbox.scheduled, name="outbox"),
+    path("outbox/<uuid:held_id>/undo/", outbox.undo, name="outbox-undo"),
+    path("outbox/<uuid:held_id>/cancel/", outbox.cancel, name="outbox-cancel"),
+    path("outbox/<uuid:held_id>/send-now/", outbox.send_now, name="outbox-send-now"),
+    path("outbox/<uuid:held_id>/reschedule/", outbox.reschedule, name="outbox-reschedule"),
+    path("outbox/<uuid:held_id>/sent/", outbox.settle, name="outbox-settle"),
     path("folders/", folders.folders, name="folders"),
     path("folders/create/", folders.create, name="folder-create"),
     path("folders/rename/", folders.rename, name="folder-rename"),

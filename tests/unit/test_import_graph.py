@@ -21,6 +21,7 @@ LAYERS = [
         "webmail.views", "webmail.views.*", "webmail.urls", "webmail.middleware",
         "webmail.health", "webmail.templatetags", "webmail.templatetags.*",
         "webmail.apps", "webmail.checks", "webmail.settings", "webmail.wsgi",
+        "webmail.context_processors",
         "accounts.views", "accounts.urls", "accounts.admin", "accounts.apps",
         "accounts.checks", "accounts.context_processors",
         "accounts.management", "accounts.management.*",
@@ -34,13 +35,13 @@ LAYERS = [
     ("services", [
         "webmail", "webmail.mail", "webmail.writing", "webmail.actions", "webmail.listing",
         "webmail.forms", "webmail.links", "webmail.http", "webmail.folder_changes",
-        "webmail.outbox", "webmail.tasks",
+        "webmail.outbox", "webmail.tasks", "webmail.schedule",
         "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
         "accounts.confirmations",
     ]),
     ("support", [
         "webmail.metrics", "webmail.params", "webmail.db_router", "webmail.logs",
-        "webmail.models", "webmail.session_store",
+        "webmail.models", "webmail.session_store", "webmail.zones",
         "accounts.models", "accounts.vault", "accounts.domains", "accounts.identities",
         "accounts.contacts", "accounts.senders", "accounts.client", "accounts.throttle",
         "accounts.browsers", "accounts.forms", "accounts.preferences",

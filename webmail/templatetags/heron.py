@@ -3,6 +3,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from webmail.forms import SORT_CHOICES
+from webmail.schedule import read_notice_tags
 
 register = template.Library()
 
@@ -23,6 +24,13 @@ def short_date(value, now=None):
     if local.year == today.year:
         return local.strftime("%d %b").lstrip("0")
     return local.strftime("%d %b %Y").lstrip("0")
+
+
+@register.filter
+def held_notice(notice):
+    """The held message a notice names (webmail/schedule.py notice_tags), or None: its
+    kind, id, and the seconds left to its time."""
+    return read_notice_tags(getattr(notice, "extra_tags", ""), timezone.now())
 
 
 @register.filter

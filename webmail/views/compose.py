@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
@@ -5,29 +7,45 @@ from django.core.exceptions import BadRequest
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import identities
+from accounts.preferences import preferences_for
 from attachments import storage
 
-from .. import links, smtp, writing
-from ..forms import ComposeForm
+from .. import links, outbox, schedule, smtp, writing
+from ..forms import ComposeForm, SendAtForm
 from ..http import wants_json
 from ..mail import account_for, mail_for
 from ..mime import compose as mime_compose
+from ..models import HeldMessage
 from ..params import draft_key, folder_param, uid_value
+
+# What the compose window says when Send or Send later could not take the message.
+REFUSALS = (mime_compose.AddressError, smtp.SmtpError, identities.SenderRefused)
+UNREADABLE = ("The attachments cannot be read right now, so nothing was sent. Your draft "
+              "is saved; try again in a moment.")
+UNSTORABLE = ("The message cannot be stored for sending right now, so nothing was sent. "
+              "Your draft is saved; try again in a moment.")
+SEND_LATER_OFF = ("Send later is off: the administrator has not set up the service login "
+                  "that sends messages while you are away.")
 
 
 def _page(request, mail, form, status=200, problem=""):
     draft = form["draft"].value()
+    zone, now = schedule.zone_for(request), timezone.now()
     return render(request, "webmail/compose.html", {
         "form": form, "folders": mail.list_mailboxes(), "problem": problem,
         "header_fields": [form[name] for name in ("to", "cc", "bcc", "subject")],
         "uploads": storage.uploads_for(request.user, draft) if draft else [],
         "limit": storage.human_size(settings.HERON_MAX_MESSAGE_BYTES),
+        "send_later": {"available": outbox.available(), "off": SEND_LATER_OFF,
+                       "presets": schedule.presets(now, zone), "zone": zone.key,
+                       "bounds": schedule.picker_bounds(now, zone)},
     }, status=status)
 
 
@@ -48,6 +66,7 @@ def compose(request):
     mailbox = folder_param(get, "mailbox", "INBOX")
     reply, draft = uid_value(get.get("reply")), uid_value(get.get("draft"))
     forwarded, key = uid_value(get.get("forward")), draft_key(get.get("key"))
+    problem = ""
     with mail_for(request) as mail:
         if forwarded and key:
             initial = writing.forward(mail, request.user, mailbox, forwarded,
@@ -57,6 +76,9 @@ def compose(request):
                                     reply_all=get.get("all") == "1")
         elif draft:
             initial = writing.reopen(mail, request.user, mailbox, draft)
+            refused = outbox.failure_for_draft(request.user, initial["draft"])
+            if refused:
+                problem = f"The mail server refused this message: {refused}"
         else:
             asked = (links.mailto_fields(get["mailto"]) if "mailto" in get
                      else links.compose_fields({
@@ -65,7 +87,7 @@ def compose(request):
             initial = writing.blank(request.user, **asked)
             if "body" in asked:
                 initial["body"] = asked["body"] + "\n" + writing.blank(request.user)["body"]
-        return _page(request, mail, _form(request, initial=initial))
+        return _page(request, mail, _form(request, initial=initial), problem=problem)
 
 
 @login_required
@@ -134,25 +156,64 @@ def reload(request):
 @login_required
 @require_POST
 def send(request):
-    """Send; on a bad address or a server's refusal the compose window comes back with the
-    reason, the draft saved and the attachments in place."""
+    """Send, or hold the message for the user's Undo delay; on a bad address or a
+    server's refusal the compose window comes back with the reason, the draft saved and
+    the attachments in place."""
     form = _form(request, request.POST)
     if not form.is_valid():
         return _invalid(request, form)
-    data = form.cleaned_data
+    data, delay = form.cleaned_data, outbox.undo_seconds(preferences_for(request.user))
     with mail_for(request) as mail:
-        account = account_for(request)
         try:
-            notice = writing.send(mail, request.user, account.password, account.servers, data)
-        except (mime_compose.AddressError, smtp.SmtpError,
-                identities.SenderRefused) as refused:
-            problem = getattr(refused, "user_message", None) or str(refused)
-            return _kept(request, mail, form, problem)
+            if delay:
+                held = outbox.hold(mail, request.user, data, kind=HeldMessage.Kind.UNDO,
+                                   send_at=timezone.now() + timedelta(seconds=delay))
+            else:
+                account = account_for(request)
+                notice = writing.send(mail, request.user, account.password,
+                                      account.servers, data)
+        except REFUSALS as refused:
+            return _kept(request, mail, form, _reason(refused))
         except storage.StorageUnavailable:
-            return _kept(request, mail, form, "The attachments cannot be read right now, so "
-                         "nothing was sent. Your draft is saved; try again in a moment.")
-    notices.success(request, notice)
+            return _kept(request, mail, form, UNSTORABLE if delay else UNREADABLE)
+    if delay:
+        notices.info(request, "Sending…", extra_tags=schedule.notice_tags(held))
+    else:
+        notices.success(request, notice)
     return redirect(reverse("webmail:mailbox"))
+
+
+@login_required
+@require_POST
+def send_later(request):
+    """Hold the message until the time chosen (a preset or the date and time picker);
+    a time refused, or Send later being off, brings the compose window back with the
+    reason and the draft saved."""
+    form = _form(request, request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    when = SendAtForm(request.POST, zone=schedule.zone_for(request), now=timezone.now())
+    with mail_for(request) as mail:
+        if not outbox.available():
+            return _kept(request, mail, form, SEND_LATER_OFF)
+        if not when.is_valid():
+            return _kept(request, mail, form, when.problem())
+        schedule.remember_zone(request.user, when.cleaned_data["time_zone"])
+        try:
+            held = outbox.hold(mail, request.user, form.cleaned_data,
+                               send_at=when.cleaned_data["when"], kind=HeldMessage.Kind.LATER)
+        except REFUSALS as refused:
+            return _kept(request, mail, form, _reason(refused))
+        except storage.StorageUnavailable:
+            return _kept(request, mail, form, UNSTORABLE)
+    shown = schedule.shown(held.send_at, when.cleaned_data["zone"])
+    notices.success(request, f"Scheduled for {shown}.",
+                    extra_tags=schedule.notice_tags(held))
+    return redirect(reverse("webmail:mailbox"))
+
+
+def _reason(refused):
+    return getattr(refused, "user_message", None) or str(refused)
 
 
 def _kept(request, mail, form, problem):

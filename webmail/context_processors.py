@@ -1,0 +1,84 @@
+"""Template context the mail pages need of the user's held messages (webmail/outbox.py):
+the count beside "Scheduled" in the folder list, and the sends that failed since the user
+last looked, told once as notices.
+
+Nothing is read until a template asks (a fragment, a JSON answer or a page without the
+folder list and notices pays nothing); then one query on the (owner, state) index, and a
+second only when there is a failure to tell. No IMAP command."""
+from functools import cached_property
+
+from django.db import DatabaseError
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from . import outbox
+from .models import HeldMessage
+
+State = HeldMessage.State
+# What the Scheduled view lists (outbox.scheduled_for): all but the sent and taken back.
+LISTED = [state for state in State.values if state not in (State.SENT, State.CANCELLED)]
+
+
+def held_messages(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"held": HeldFigures(user)}
+
+
+class Failure:
+    """A held send the user has not been told of, as its notice says it."""
+
+    def __init__(self, held):
+        subject = held.subject or "(no subject)"
+        reason = held.last_error.strip().rstrip(".")
+        if held.state == State.UNCERTAIN:
+            self.text = f"Perhaps sent: {subject} — {reason}."
+            self.link, self.link_text = reverse("webmail:outbox"), "Open Scheduled"
+        elif held.state == State.CANCELLED:
+            self.text = f"Not sent: {subject} — {reason}. It is back in Drafts."
+            self.link = f"{reverse('webmail:compose-reload')}?{urlencode({'key': held.draft_key})}"
+            self.link_text = "Open the draft"
+        else:
+            self.text = f"Not sent: {subject} — {reason}. It is going back to Drafts."
+            self.link, self.link_text = reverse("webmail:outbox"), "Open Scheduled"
+
+
+class HeldFigures:
+    """Read on first use, once per page; a database outage leaves them empty, so that the
+    error page itself still draws."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def _counts(self):
+        try:
+            return HeldMessage.objects.filter(owner=self.user).filter(
+                Q(state__in=LISTED) | Q(state=State.CANCELLED, untold=True)).aggregate(
+                listed=Count("pk", filter=Q(state__in=LISTED)),
+                untold=Count("pk", filter=Q(untold=True)))
+        except DatabaseError:
+            return {"listed": 0, "untold": 0}
+
+    @property
+    def scheduled(self):
+        """How many messages the Scheduled view lists."""
+        return self._counts["listed"]
+
+    @property
+    def shown_in_folders(self):
+        """Whether the folder list offers Scheduled: when it holds something, or when
+        messages can be held at all."""
+        return bool(self.scheduled) or outbox.available()
+
+    @cached_property
+    def failures(self):
+        """The untold failures as Failure notices; reading them tells them."""
+        if not self._counts["untold"]:
+            return []
+        try:
+            return [Failure(held) for held in outbox.untold_failures(self.user)]
+        except DatabaseError:
+            return []
