@@ -50,6 +50,7 @@ def mail_pages(live_server, browser, bob_folder):
             "compose": f"{base}/mail/compose/",
             "settings": f"{base}/accounts/settings/",
             "folders": f"{base}/mail/folders/",
+            "scheduled": f"{base}/mail/outbox/",
             "search": f"{base}/mail/?mailbox={q}&q=plan"}
 
 

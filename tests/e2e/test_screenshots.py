@@ -1,24 +1,28 @@
-"""Pictures of the main screens (list, message, compose) at 1440, 1024 and 390 px, in the
-light and the dark theme, compared with the reference pictures in tests/e2e/screens/: an
-unexpected change of the screen fails the test, with the new picture and a picture of the
-difference left in tests/e2e/screens/failed/ to look at.
+"""Pictures of the main screens (list, message, compose, scheduled) at 1440, 1024 and 390
+px, in the light and the dark theme, compared with the reference pictures in
+tests/e2e/screens/: an unexpected change of the screen fails the test, with the new picture
+and a picture of the difference left in tests/e2e/screens/failed/ to look at.
 
 A change meant to alter the screens takes new references, deliberately, by
 `make screenshots` (README: "Screenshots"), which also renews docs/screenshots/.
 
-The content is fixed (a folder of its own with dated messages); what changes from run
-to run (the list of folders, whose scratch folders come and go) is masked."""
+The content is fixed (a folder of its own with dated messages, messages scheduled at fixed
+times); what changes from run to run (the list of folders, whose scratch folders come and
+go) is masked."""
 import io
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from imapclient import IMAPClient
 from PIL import Image, ImageChops
 
 from tests.e2e.conftest import log_in
 from tests.e2e.test_login_browser import stack_password
 from tests.integration import mailfactory as mf
+from webmail.models import HeldMessage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SCREENS = Path(__file__).parent / "screens"
@@ -86,21 +90,43 @@ def compare(name, picture):
                     f"see {failed}")
 
 
+@pytest.fixture
+def scheduled():
+    """Two messages carol scheduled at fixed times, one of them being retried: what the
+    Scheduled view lists (rows only: the view reads nothing else of them)."""
+    def make():
+        carol = get_user_model().objects.get(username=USER)
+        for n, (subject, state, error) in enumerate([
+                ("Agenda for the garden meeting", HeldMessage.State.QUEUED, ""),
+                ("Invoice 2030-114", HeldMessage.State.RETRYING,
+                 "The mail server cannot be reached right now.")]):
+            HeldMessage.objects.create(
+                owner=carol, kind=HeldMessage.Kind.LATER, state=state, last_error=error,
+                send_at=datetime(2030, 5, 6 + n, 8, 0, tzinfo=timezone.utc),
+                subject=subject, shown_to="Dana Whitfield <dana@whitfield.example.com>",
+                envelope_from=USER, envelope_to=["dana@whitfield.example.com"],
+                message_id=f"<screens-{n}@heron.test>", blob="", filed_headers=b"",
+                draft_key=f"{n:032x}")
+    return make
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", list(WIDTHS))
-def test_the_main_screens_look_as_they_did(live_server, browser, screen_folder, width,
-                                           scheme):
+def test_the_main_screens_look_as_they_did(live_server, browser, screen_folder, scheduled,
+                                           width, scheme):
     context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]},
                                   color_scheme=scheme, reduced_motion="reduce")
     page = context.new_page()
     base = live_server.url
     try:
         log_in(page, base, USER)
+        scheduled()
         screens = {
             "list": f"{base}/mail/?mailbox={FOLDER}",
             "message": f"{base}/mail/message/{screen_folder}/?mailbox={FOLDER}",
             "compose": f"{base}/mail/compose/?to=dana%40whitfield.example.com"
                        "&subject=Re%3A%20Quarterly%20plan",
+            "scheduled": f"{base}/mail/outbox/",
         }
         for name, url in screens.items():
             page.goto(url)
