@@ -42,6 +42,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from accounts import contacts, identities
+from accounts.preferences import UNDO_RANGE
 from attachments import storage
 
 from . import smtp, tasks, writing
@@ -57,7 +58,7 @@ State = HeldMessage.State
 WAITING = (State.QUEUED, State.RETRYING)
 # What the user may take back into Drafts: anything not sent, not being sent.
 RECALLABLE = (State.QUEUED, State.RETRYING, State.FAILED, State.UNCERTAIN)
-UNDO_RANGE = (0, 30)
+KEEP_FINISHED = timedelta(days=7)
 UNCERTAIN_REASON = ("The connection to the mail server was lost while it was taking this "
                     "message, so it may have been sent. Check with the recipients, then send "
                     "it again or mark it as sent.")
@@ -150,14 +151,15 @@ def recall(mail, user, held):
     """Take a held message back into Drafts as it was (Undo, Edit, Cancel); returns the
     draft's UID in Drafts. Raises TooLate when a worker has it or has sent it."""
     taken = HeldMessage.objects.filter(pk=held.pk, state__in=RECALLABLE).update(
-        state=State.CANCELLED, untold=False)
+        state=State.CANCELLED, untold=False, last_error="")
     if not taken:
         raise TooLate()
     try:
         uid = _restore_draft(mail, held)
     except BaseException:
         # Nothing is lost: the message stays held (as waiting or failed as it was).
-        HeldMessage.objects.filter(pk=held.pk).update(state=held.state, untold=held.untold)
+        HeldMessage.objects.filter(pk=held.pk).update(
+            state=held.state, untold=held.untold, last_error=held.last_error)
         raise
     storage.delete_held(held.blob)
     return uid
@@ -194,19 +196,21 @@ def scheduled_for(user):
 
 
 def failure_for_draft(user, key):
-    """The reason the last held send of the draft `key` was refused, or ""."""
-    found = (HeldMessage.objects.filter(owner=user, draft_key=key, state=State.CANCELLED)
-             .exclude(last_error="").order_by("-send_at").values_list("last_error", flat=True)
-             .first())
-    return found or ""
+    """Why the server refused the draft `key`, when its newest held send came back to
+    Drafts refused; else "". (A message the user took back has no reason kept.)"""
+    newest = (HeldMessage.objects.filter(owner=user, draft_key=key)
+              .order_by("-created").values_list("state", "last_error").first())
+    if newest is None or newest[0] != State.CANCELLED:
+        return ""
+    return newest[1]
 
 
 def untold_failures(user):
-    """Failures the user has not been told of; each is told once (the caller shows them)."""
+    """Failures the user has not been told of; each is told once, even to two pages opened
+    at the same moment (the caller shows them)."""
     found = list(HeldMessage.objects.filter(owner=user, untold=True).order_by("send_at"))
-    if found:
-        HeldMessage.objects.filter(pk__in=[h.pk for h in found]).update(untold=False)
-    return found
+    return [held for held in found
+            if HeldMessage.objects.filter(pk=held.pk, untold=True).update(untold=False)]
 
 
 def undo_seconds(preferences):
@@ -442,6 +446,10 @@ def recover(now=None):
         done["due"] += 1
     for held in HeldMessage.objects.filter(state=State.FAILED):
         _back_to_drafts(held)
+    # Rows of messages sent or taken back are kept a while for the admin, then removed.
+    done["pruned"] = HeldMessage.objects.filter(
+        state__in=(State.SENT, State.CANCELLED), untold=False,
+        created__lt=now - KEEP_FINISHED).delete()[0]
     return done
 
 

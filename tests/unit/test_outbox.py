@@ -283,3 +283,23 @@ def test_the_queue_figures_say_what_waits_and_what_failed(alice, wire):
     HeldMessage.objects.update(state=State.QUEUED)
     outbox.deliver(HeldMessage.objects.get().id, "w1")
     assert outbox.queue_figures()["depth"] == 0
+
+
+def test_a_refusal_is_shown_only_while_it_is_the_drafts_latest_news(alice, server, wire):
+    wire.fail = ("talking", smtp.SmtpRefused("550 no such user"))
+    refused = hold(alice)
+    outbox.deliver(refused.id, "w1")
+    assert "550 no such user" in outbox.failure_for_draft(alice, refused.draft_key)
+    again = hold(alice, timezone.now() + timedelta(seconds=10), draft=refused.draft_key)
+    assert outbox.failure_for_draft(alice, refused.draft_key) == ""  # held again
+    with mail.service_mail(ALICE) as session:
+        outbox.recall(session, alice, again)
+    assert outbox.failure_for_draft(alice, refused.draft_key) == ""  # taken back: no news
+
+
+def test_rows_of_sent_and_taken_back_messages_are_pruned_after_a_week(alice, wire):
+    sent = hold(alice)
+    outbox.deliver(sent.id, "w1")
+    assert outbox.recover()["pruned"] == 0
+    HeldMessage.objects.update(created=timezone.now() - outbox.KEEP_FINISHED * 2)
+    assert outbox.recover()["pruned"] == 1

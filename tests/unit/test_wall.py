@@ -3,6 +3,7 @@ import pytest
 from imapclient.imapclient import _literal
 
 from webmail.imap import wall
+from webmail.imap.adapter import Catenate
 from webmail.imap.errors import UnsafeInput
 from webmail.params import check_folder_name, draft_key, pick_value, uid_value
 
@@ -17,6 +18,9 @@ from webmail.params import check_folder_name, draft_key, pick_value, uid_value
     ("fetch", ([1], ["BODY.PEEK[HEADER.FIELDS (X\r\n)]"])),
     ("append", ("Drafts\r\n", b"raw message", [])),
     ("copy", ([1], {"folder": "x\ny"})),
+    ("raw_untagged", (b"APPEND", Catenate("Drafts\r\nZ1 NOOP", ("\\Draft",), (b"x",)), None)),
+    ("raw_untagged", (b"APPEND", Catenate("Drafts", ("\\Draft",), ("/Drafts;UID=1\r\n",)),
+                      None)),
 ])
 def test_arguments_with_line_breaks_or_nul_are_refused(name, args):
     with pytest.raises(UnsafeInput):
@@ -29,6 +33,10 @@ def test_arguments_with_line_breaks_or_nul_are_refused(name, args):
     ("fetch", ([1, 2, 3], ["FLAGS", "UID"])),
     # A message for APPEND is a literal: its line breaks are data.
     ("append", ("Drafts", b"Subject: x\r\n\r\nbody\r\n", [b"\\Seen"])),
+    # So are the TEXT pieces of APPEND CATENATE.
+    ("raw_untagged", (b"APPEND", Catenate("Drafts", ("\\Draft",), (
+        b"Subject: x\r\n\r\n", "/Drafts;UIDVALIDITY=1/;UID=2/;SECTION=2", b"\r\n--b--\r\n")),
+        None)),
 ])
 def test_ordinary_arguments_pass(name, args):
     wall.check_command(name, args, {})

@@ -5,6 +5,8 @@ has none, Heron reaches below it, and only here, so that a minor release of eith
 library can break only this module (and its tests say so at once). Each function names
 the public API that is missing.
 """
+from dataclasses import dataclass
+
 from imapclient import exceptions
 from imapclient.imapclient import _literal
 
@@ -51,12 +53,58 @@ def append_buffer(client, mailbox, buffer, flags):
     return lines[0] if lines else b""
 
 
+@dataclass(frozen=True)
+class Catenate:
+    """The arguments of APPEND CATENATE (RFC 4469): a message made on the server of pieces,
+    each bytes (a TEXT literal, data like APPEND's message) or an IMAP URL (str) of a part
+    of a message the server keeps already."""
+
+    mailbox: str
+    flags: tuple[str, ...]
+    pieces: tuple[bytes | memoryview | str, ...]
+
+    def words(self):
+        """What goes on the wire as command words, not as literals (for the wall)."""
+        return [self.mailbox, *self.flags, *(p for p in self.pieces if isinstance(p, str))]
+
+
 def raw_untagged(client, command, args, response_name, uid=True):
     """The untagged `response_name` lines of a command imapclient has no method for
-    (LIST … RETURN (STATUS …), ESEARCH, STORE with an answer).
+    (LIST … RETURN (STATUS …), ESEARCH, STORE with an answer). args may be a Catenate
+    (command APPEND): see append_catenate().
 
     Missing: a public way to send an arbitrary command and read its untagged answer."""
+    if isinstance(args, Catenate):
+        return append_catenate(client, args)
     return client._raw_command_untagged(command, args, response_name=response_name, uid=uid)
+
+
+def append_catenate(client, catenate):
+    """APPEND CATENATE with each TEXT as a LITERAL+ literal, sent from its buffer; the
+    tagged answer's text. The caller makes sure the server has CATENATE and LITERAL+.
+
+    Missing: imaplib sends at most one literal a command, and imapclient's _raw_command(),
+    which sends several, puts a space between a literal and what follows, so it cannot
+    close CATENATE's parenthesised list after a literal."""
+    imap = client._imap
+    flag_list = "(" + " ".join(catenate.flags) + ")"
+    tag = imap._new_tag()
+    imap.send(b" ".join([tag, b"APPEND", client._normalise_folder(catenate.mailbox),
+                         flag_list.encode("ascii"), b"CATENATE ("]))
+    for index, piece in enumerate(catenate.pieces):
+        if index:
+            imap.send(b" ")
+        if isinstance(piece, str):
+            imap.send(b'URL "' + piece.encode("ascii") + b'"')
+        else:
+            imap.send(b"TEXT {%d+}\r\n" % len(piece))
+            imap.send(piece)
+    imap.send(b")\r\n")
+    typ, lines = imap._command_complete("APPEND", tag)
+    if typ != "OK":
+        raise exceptions.IMAPClientError(
+            f"APPEND failed: {parse.to_text(lines[0] if lines else b'')}")
+    return lines[0] if lines else b""
 
 
 def folder_list(client, lines):

@@ -201,6 +201,14 @@ class Reading:
         if tail:
             yield tail
 
+    def iter_part_ref(self, ref, chunk_size=CHUNK):
+        """The decoded content of the part a PartRef names, chunk by chunk. Raises
+        MessageGone when the message is gone or its folder's UIDVALIDITY changed (the UID
+        may then be another message's)."""
+        if self.sel.select(ref.mailbox).uidvalidity != ref.uidvalidity:
+            raise MessageGone(f"{ref.mailbox}/{ref.uid}: the folder was made again")
+        yield from self.iter_part(ref.mailbox, ref.uid, ref.part, chunk_size=chunk_size)
+
 
 def _with_header(data, head, content):
     header_bytes = _section_value(data, f"BODY[{head}]")

@@ -15,7 +15,8 @@ and given only the parts they use:
     Organise (organise.py)       set flags, copy, move, delete, empty
     Conversations (conversations.py)  threads, answers in another folder, search across
                                       folders
-    Drafts (drafts.py)           append, drafts replaced by compose id, Sent copies
+    Drafts (drafts.py)           append, drafts replaced by compose id and carrying
+                                 their files, Sent copies
 
 Each public method below is one of a part's, under the same name and signature.
 """
@@ -64,7 +65,7 @@ class MailSession:
         self._reading = Reading(conn, sel, flags)
         organise = self._organise = Organise(conn, sel, flags, folders)
         self._conversations = Conversations(conn, ordering, flags)
-        self._drafts = Drafts(conn, sel, folders, organise)
+        self._drafts = Drafts(conn, sel, folders, organise, self._reading)
 
     def begin_request(self):
         """Start a request's count of commands; what an earlier request learnt of the
@@ -121,6 +122,7 @@ class MailSession:
     parts = _of("_reading", Reading.parts)
     iter_section = _of("_reading", Reading.iter_section)
     iter_part = _of("_reading", Reading.iter_part)
+    iter_part_ref = _of("_reading", Reading.iter_part_ref)
     # Organising.
     set_flag = _of("_organise", Organise.set_flag)
     copy = _of("_organise", Organise.copy)
@@ -139,5 +141,8 @@ class MailSession:
     discard_draft = _of("_drafts", Drafts.discard_draft)
     find_draft = _of("_drafts", Drafts.find_draft)
     draft_headers = _of("_drafts", Drafts.draft_headers)
+    append_draft = _of("_drafts", Drafts.append_draft)
+    drop_older_drafts = _of("_drafts", Drafts.drop_older_drafts)
+    draft_files = _of("_drafts", Drafts.draft_files)
     file_sent = _of("_drafts", Drafts.file_sent)
     has_message_id = _of("_drafts", Drafts.has_message_id)

@@ -282,6 +282,14 @@ def attachments(parts, body):
         p.choice in shown and p.content_type in _SHOWN_TYPES))
 
 
+def files(parts):
+    """The parts a writer put in a message as files, in its order: the attachments
+    (attached messages among them) and the images of its HTML body (multipart/related)."""
+    bodies = body_parts(parts, "html")
+    attached = set(attachments(parts, bodies))
+    return tuple(p for p in parts if p in attached or (p.related and p not in bodies))
+
+
 def has_attachments(structure):
     """True when a BODYSTRUCTURE holds an attachment; odd shapes count as none."""
     parts = leaves(structure)

@@ -203,3 +203,24 @@ class ActionResult:
     count: int
     target: str = ""  # destination folder, when there is one
     undo_uids: tuple = ()  # the messages' UIDs in the target, when the server said (UIDPLUS)
+
+
+@dataclass(frozen=True)
+class PartRef:
+    """Where one part of a message is kept: a folder (as of its UIDVALIDITY), a UID and the
+    part. A new message can take the part's content from there without its bytes passing
+    through Heron (APPEND CATENATE), and it can be streamed back from there."""
+
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    part: Part
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    """A version of a draft just stored in Drafts."""
+
+    mailbox: str
+    uidvalidity: int
+    uid: int

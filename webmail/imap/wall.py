@@ -5,11 +5,12 @@ sends the LOGIN user name as it is: a line break in any argument would end the c
 and start another, run as the user. So every argument of every command Heron sends is
 checked here, in one place (Connection.call and login), whatever the view above it
 already checked. The one argument that may hold line breaks, a message given to APPEND,
-is sent by imapclient as a literal, where CR and LF are data.
+is sent by imapclient as a literal, where CR and LF are data; so are the TEXT pieces of
+APPEND CATENATE (adapter.Catenate), whose folder, flags and URLs are checked as words.
 """
 import re
 
-from .adapter import literal
+from .adapter import Catenate, literal
 from .errors import UnsafeInput
 
 _UNSAFE_TEXT = re.compile(r"[\r\n\x00]")
@@ -32,6 +33,8 @@ def _walk(value):
         item = stack.pop()
         if isinstance(item, (str, bytes)):
             yield item
+        elif isinstance(item, Catenate):
+            stack.extend(item.words())
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
