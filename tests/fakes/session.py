@@ -12,11 +12,13 @@ from webmail.imap import parse, search, threads, wall
 from webmail.imap.drafts import DRAFT_HEADER
 from webmail.imap.errors import (
     AuthFailed,
+    MailboxNotFound,
     MailServerUnavailable,
     MessageGone,
     NoSuchFolderRole,
     ServerRefused,
     UnsafeInput,
+    Untrackable,
 )
 from webmail.imap.folders import CREATABLE_ROLES
 from webmail.imap.organise import SETTABLE_FLAGS
@@ -349,6 +351,37 @@ class FakeMailSession:
         return sorted(uid for uid, m in folder.messages.items()
                       if {m.header("In-Reply-To").strip(), *m.header("References").split()}
                       & wanted)
+
+    # --- following messages that move ------------------------------------------------
+    def move_tracked(self, mailbox, uids, target, strict=False):
+        uids = sorted(set(uids))
+        if not uids or mailbox == target:
+            return {}
+        present = self._select(mailbox).present(uids)
+        if strict and not self.has("UIDPLUS") and not all(
+                self._stored(mailbox, uid).header("Message-ID") for uid in present):
+            raise Untrackable(f"{mailbox}: a message without Message-ID")
+        return dict(zip(present, self.move(mailbox, present, target).undo_uids))
+
+    def locate(self, mailbox, wanted):
+        try:
+            folder = self._select(mailbox)
+        except MailboxNotFound:
+            return [None] * len(wanted)
+
+        def message_id(uid):
+            return folder.messages[uid].header("Message-ID").strip()
+
+        found: list = []
+        for uid, wanted_id in wanted:
+            if uid in folder.messages and message_id(uid) == (wanted_id or "") \
+                    and uid not in found:
+                found.append(uid)
+                continue
+            hits = [each for each in sorted(folder.messages) if wanted_id
+                    and message_id(each) == wanted_id and each not in found]
+            found.append(hits[-1] if hits else None)
+        return found
 
     def search_everywhere(self, folders, criteria, page=1, per_page=50, attachment=False):
         hits = []

@@ -47,6 +47,14 @@ class NoSuchFolderRole(MailError):
     user_message = "That special folder does not exist on this account."
 
 
+class Untrackable(MailError):
+    """A message to move that could not be found again after the move: it has no
+    Message-ID, and the server does not say where it moves a message (no UIDPLUS)."""
+
+    user_message = ("This message has no Message-ID, and this mail server does not say "
+                    "where it moves a message, so Heron could not find it again.")
+
+
 class UnsafeInput(MailError):
     """An argument that could break out of its place in an IMAP command (CR, LF or NUL, or
     a login name the protocol cannot carry): refused before anything reached the server."""

@@ -36,7 +36,7 @@ class Organise:
         self.sel.select(mailbox)
         self._clear_copyuid()
         self.conn.call("copy", list(uids), target)
-        return ActionResult(len(uids), target, self._copyuid())
+        return ActionResult(len(uids), target, tuple(self._copyuid().values()))
 
     def move(self, mailbox, uids, target):
         """Move messages (MOVE, or COPY then delete); undo_uids as for copy()."""
@@ -44,15 +44,19 @@ class Organise:
             return ActionResult(0, target)
         if mailbox == target:
             return ActionResult(0, target)
+        return ActionResult(len(uids), target, tuple(self.moved(mailbox, uids, target).values()))
+
+    def moved(self, mailbox, uids, target):
+        """Move messages as move() does; returns {source UID: UID in target} of those the
+        server's COPYUID names ({} from a server without UIDPLUS)."""
         self.sel.select(mailbox)
         self._clear_copyuid()
         if self.conn.has("MOVE") and self._try_move(uids, target):
-            moved = self._copyuid()
-        else:
-            self.conn.call("copy", list(uids), target)
-            moved = self._copyuid()
-            self.expunge(list(uids))
-        return ActionResult(len(uids), target, moved)
+            return self._copyuid()
+        self.conn.call("copy", list(uids), target)
+        pairs = self._copyuid()
+        self.expunge(list(uids))
+        return pairs
 
     def _try_move(self, uids, target):
         """MOVE, or False when the server refused it (pymap announces MOVE but refuses it
@@ -97,10 +101,12 @@ class Organise:
         self.conn.response_code("COPYUID")
 
     def _copyuid(self):
-        """Destination UIDs from the server's COPYUID answer (RFC 4315), source order."""
+        """{source UID: destination UID} from the server's COPYUID answer (RFC 4315), in
+        the answer's order; {} without one."""
         data = self.conn.response_code("COPYUID")
         try:
-            _validity, _sources, targets = parse.to_text(data).split()
-            return tuple(parse.expand_uid_set(targets))
+            _validity, sources, targets = parse.to_text(data).split()
+            sources, targets = parse.expand_uid_set(sources), parse.expand_uid_set(targets)
         except (ValueError, AttributeError):
-            return ()
+            return {}
+        return dict(zip(sources, targets)) if len(sources) == len(targets) else {}

@@ -15,6 +15,7 @@ and given only the parts they use:
     Organise (organise.py)       set flags, copy, move, delete, empty
     Conversations (conversations.py)  threads, answers in another folder, search across
                                       folders
+    Tracking (tracking.py)       where moved messages went; a UID checked by Message-ID
     Drafts (drafts.py)           append, drafts replaced by compose id and carrying
                                  their files, Sent copies
 
@@ -31,6 +32,7 @@ from .ordering import SORT_KEYS, Ordering
 from .organise import Organise
 from .reading import Reading
 from .selection import Selection
+from .tracking import Tracking
 
 __all__ = ["SORT_KEYS", "MailSession"]
 
@@ -65,6 +67,7 @@ class MailSession:
         self._reading = Reading(conn, sel, flags)
         organise = self._organise = Organise(conn, sel, flags, folders)
         self._conversations = Conversations(conn, ordering, flags)
+        self._tracking = Tracking(conn, sel, organise)
         self._drafts = Drafts(conn, sel, folders, organise, self._reading)
 
     def begin_request(self):
@@ -135,6 +138,9 @@ class MailSession:
     thread_of = _of("_conversations", Conversations.thread_of)
     search_everywhere = _of("_conversations", Conversations.search_everywhere)
     answers_in = _of("_conversations", Conversations.answers_in)
+    # Following messages that move.
+    move_tracked = _of("_tracking", Tracking.move_tracked)
+    locate = _of("_tracking", Tracking.locate)
     # Writing into folders.
     append = _of("_drafts", Drafts.append)
     save_draft = _of("_drafts", Drafts.save_draft)
