@@ -13,10 +13,10 @@ from django.db import DatabaseError, connections
 
 pinned = ContextVar("heron_pinned_to_primary", default=False)
 wrote = ContextVar("heron_wrote", default=False)
-# The task queue and the messages it holds are read where they are written: a worker must
-# never take a job from a replica's stale copy, nor lock a row there.
+# The task queue and the messages it holds (or snoozes) are read where they are written: a
+# worker must never take a job from a replica's stale copy, nor lock a row there.
 PRIMARY_ONLY = frozenset({"django_tasks_database.dbtaskresult", "webmail.heldmessage",
-                          "webmail.queuebeat"})
+                          "webmail.queuebeat", "webmail.snooze"})
 _down_until = {}  # replica alias -> monotonic time until which it is skipped
 
 

@@ -107,3 +107,49 @@ class QueueBeat(models.Model):
 
     def __str__(self):
         return f"{self.name} due {self.due:%H:%M:%S}"
+
+
+class Snooze(models.Model):
+    """Messages the user put away until a time (a message, or a conversation's messages in
+    one folder): they wait in the Snoozed folder and come back to `folder` at `wake_at`,
+    unread, on top of its list (webmail/snooze.py).
+
+    `messages` follows each of them: [{"id": Message-ID, "uid": its UID in `folder` when
+    snoozed, "at": its UID in Snoozed, "back": its UID back in `back_in`}], a UID null
+    while not known. A worker takes the row with one conditional UPDATE (waiting and due),
+    so two workers never both bring it back."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Snoozed"
+        WAKING = "waking", "Coming back"
+        WOKEN = "woken", "Back"  # on top of its folder's list until newer mail passes it
+        DONE = "done", "Back, in its place"
+        GONE = "gone", "Gone"  # removed from Snoozed by another client meanwhile
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="snoozes")
+    folder = models.CharField(max_length=1000)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.WAITING)
+    wake_at = models.DateTimeField()
+    snoozed_at = models.DateTimeField(auto_now_add=True)
+    # What the Snoozed view shows: the newest message's subject and sender.
+    subject = models.CharField(max_length=998, blank=True)
+    sender = models.CharField(max_length=998, blank=True)
+    messages = models.JSONField(default=list)
+    # Where and when it came back (the Inbox when its folder was gone).
+    back_in = models.CharField(max_length=1000, blank=True)
+    woken_at = models.DateTimeField(null=True, blank=True)
+    # A wake in progress, and why the last one could not finish (tried again at next_try).
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_try = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "wake_at"], name="snooze_due"),
+                   models.Index(fields=["owner", "state"], name="snooze_owner_state")]
+
+    def __str__(self):
+        return f"{self.owner} snooze {self.state} until {self.wake_at:%Y-%m-%d %H:%M}"

@@ -36,3 +36,15 @@ def alice(client, fake_server, db):
     response = log_in(client)
     assert response.status_code == 302, response.content[:500]
     return client
+
+
+SERVICE, SERVICE_PW = "heron-service", "service-secret"
+
+
+@pytest.fixture
+def service_server(fake_server, settings):
+    """The fake server with a service login that may act for any of its users (as a
+    Dovecot master passdb), and Heron set to log in with it: what its workers use."""
+    settings.HERON_SERVICE_USER, settings.HERON_SERVICE_PASSWORD = SERVICE, SERVICE_PW
+    fake_server.services = {SERVICE: SERVICE_PW}
+    return fake_server

@@ -35,7 +35,7 @@ LAYERS = [
     ("services", [
         "webmail", "webmail.mail", "webmail.writing", "webmail.actions", "webmail.listing",
         "webmail.forms", "webmail.links", "webmail.http", "webmail.folder_changes",
-        "webmail.outbox", "webmail.tasks", "webmail.schedule",
+        "webmail.outbox", "webmail.tasks", "webmail.snooze", "webmail.woken", "webmail.schedule",
         "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
         "accounts.confirmations",
     ]),

@@ -78,11 +78,11 @@ def test_the_queue_and_held_messages_are_read_from_the_primary_only(replicas):
     from django_tasks_db.models import DBTaskResult
 
     from accounts.models import Preferences
-    from webmail.models import HeldMessage, QueueBeat
+    from webmail.models import HeldMessage, QueueBeat, Snooze
 
     def scenario():
         router = PrimaryReplicaRouter()
-        for model in (DBTaskResult, HeldMessage, QueueBeat):
+        for model in (DBTaskResult, HeldMessage, QueueBeat, Snooze):
             assert router.db_for_read(model) == "default", model
         assert router.db_for_read(Preferences) in ("replica0", "replica1")
     run_in_context(scenario)

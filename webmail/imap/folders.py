@@ -11,8 +11,10 @@ from .errors import MailboxNotFound, NoSuchFolderRole, ServerRefused
 from .types import Quota
 
 log = logging.getLogger(__name__)
-# Special folders made when an account lacks them, as desktop clients do.
-CREATABLE_ROLES = {"archive": "Archive", "junk": "Junk", "drafts": "Drafts", "sent": "Sent"}
+# Special folders made when an account lacks them, as desktop clients do; Snoozed when the
+# first message is snoozed (webmail/snooze.py).
+CREATABLE_ROLES = {"archive": "Archive", "junk": "Junk", "drafts": "Drafts", "sent": "Sent",
+                   "snoozed": "Snoozed"}
 
 
 class Folders:

@@ -11,7 +11,7 @@ from ..mime.headers import cut_words
 from .types import Address, Mailbox
 
 # Mailbox roles in the order the folder tree shows them.
-ROLE_ORDER = ("inbox", "drafts", "sent", "junk", "trash", "archive")
+ROLE_ORDER = ("inbox", "drafts", "sent", "junk", "trash", "archive", "snoozed")
 _ROLE_FLAGS = {
     b"\\drafts": "drafts",
     b"\\sent": "sent",
@@ -26,6 +26,7 @@ _ROLE_NAMES = {
     "junk": "junk", "spam": "junk", "junk e-mail": "junk", "junk email": "junk",
     "trash": "trash", "deleted items": "trash", "deleted messages": "trash", "bin": "trash",
     "archive": "archive", "archives": "archive",
+    "snoozed": "snoozed",  # where Heron keeps snoozed mail (webmail/snooze.py)
 }
 
 
