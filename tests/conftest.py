@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from webmail import mail
@@ -16,9 +18,24 @@ def _fresh_state(settings):
     from django.core.cache import caches
 
     settings.DATABASE_REPLICAS = []
+    # Without a service login Send sends at once, as every test of sending expects; a test
+    # of held messages or snoozing asks for the login (service_login, or sets its own).
+    settings.HERON_SERVICE_USER = settings.HERON_SERVICE_PASSWORD = ""
     for alias in settings.CACHES:
         caches[alias].clear()
     mail.POOL.clear()
     _down_until.clear()
     yield
     mail.POOL.clear()
+
+
+@pytest.fixture
+def service_login(settings):
+    """Heron logs its workers in with the stack's service login (from .stack/env), which
+    turns on Undo send, Send later and Snooze."""
+    user, password = (os.environ.get("HERON_SERVICE_USER"),
+                      os.environ.get("HERON_SERVICE_PASSWORD"))
+    if not user or not password:
+        pytest.fail("The stack has no service login: run `make services` again.")
+    settings.HERON_SERVICE_USER, settings.HERON_SERVICE_PASSWORD = user, password
+    return user, password

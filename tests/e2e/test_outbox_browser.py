@@ -1,7 +1,6 @@
 """Undo send and Send later in Chromium, on the stack: Send → "Sending… Undo" → Undo opens
 the same message again; Send later from a preset → the Scheduled view → Reschedule → Send
 now, delivered by a worker run in this process with the stack's service login."""
-import os
 import re
 import uuid
 from datetime import timedelta
@@ -24,9 +23,8 @@ State = HeldMessage.State
 
 
 @pytest.fixture(autouse=True)
-def _service_login():
-    if not os.environ.get("HERON_SERVICE_USER"):
-        pytest.fail("The stack has no service login: run `make services` again.")
+def _service_login(service_login):
+    return service_login
 
 
 def browser_zone(page):

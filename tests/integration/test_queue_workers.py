@@ -30,9 +30,8 @@ State = HeldMessage.State
 
 
 @pytest.fixture(autouse=True)
-def _service_login(stack_users):
-    if not os.environ.get("HERON_SERVICE_USER"):
-        pytest.fail("The stack has no service login: run `make services` again.")
+def _service_login(stack_users, service_login):
+    return service_login
 
 
 @pytest.fixture

@@ -70,11 +70,11 @@ def test_a_service_user_without_its_password_stops_start_up_with_the_names():
 
 
 @pytest.mark.django_db
-def test_the_service_account_acts_for_the_user_with_the_service_login(service):
+def test_the_service_account_acts_for_the_user_with_the_service_login(service, settings):
     account = mail.service_account(ALICE)
     assert (account.username, account.act_as, account.owner) == (SERVICE, ALICE, ALICE)
     assert account.password == SERVICE_PASSWORD and SERVICE_PASSWORD not in repr(account)
-    assert account.servers.imap.port == 1143  # the user's servers (the defaults here)
+    assert account.servers.imap.port == settings.IMAP_PORT  # the user's (the defaults here)
     browser = mail.Account(ALICE, "pw", account.servers)
     assert (browser.act_as, browser.owner) == (None, ALICE)
 
