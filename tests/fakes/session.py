@@ -8,8 +8,8 @@ import dataclasses
 import math
 import re
 
-from webmail.imap import parse, search, threads, wall
-from webmail.imap.drafts import DRAFT_HEADER
+from webmail.imap import parse, search, structure, threads, wall
+from webmail.imap.drafts import DRAFT_FLAGS, DRAFT_HEADER
 from webmail.imap.errors import (
     AuthFailed,
     MailboxNotFound,
@@ -23,7 +23,7 @@ from webmail.imap.errors import (
 from webmail.imap.folders import CREATABLE_ROLES
 from webmail.imap.organise import SETTABLE_FLAGS
 from webmail.imap.reading import BODY_LIMIT, CHUNK
-from webmail.imap.types import ActionResult, MessagePage
+from webmail.imap.types import ActionResult, MessagePage, PartRef, SavedDraft
 
 from .account import DELIMITER
 from .messages import as_message, chunks, decoded, with_raw
@@ -276,6 +276,11 @@ class FakeMailSession:
         data = b"".join(self.iter_section(mailbox, uid, section, chunk_size, limit))
         yield from chunks(decoded(data, part.encoding), chunk_size)
 
+    def iter_part_ref(self, ref, chunk_size=CHUNK):
+        if self._select(ref.mailbox).uidvalidity != ref.uidvalidity:
+            raise MessageGone(f"{ref.mailbox}/{ref.uid}")
+        yield from self.iter_part(ref.mailbox, ref.uid, ref.part, chunk_size=chunk_size)
+
     # --- organising ------------------------------------------------------------------
     def set_flag(self, mailbox, uids, flag, on=True):
         if flag not in SETTABLE_FLAGS:
@@ -432,6 +437,34 @@ class FakeMailSession:
 
     def find_draft(self, draft_key):
         return (self._versions(draft_key)[1] or [None])[-1]
+
+    def append_draft(self, pieces, draft_key):
+        drafts = self.folder_for("drafts")
+        raw = b""
+        for piece in pieces:
+            if isinstance(piece, PartRef):
+                folder = self._select(piece.mailbox)
+                if folder.uidvalidity != piece.uidvalidity or piece.uid not in folder.messages:
+                    raise MessageGone(f"{piece.mailbox}/{piece.uid}")
+                piece = folder.messages[piece.uid].section(piece.part.section)
+            raw += bytes(piece)
+        uid = self.append(drafts, raw, DRAFT_FLAGS)
+        return SavedDraft(drafts, self._select(drafts).uidvalidity, uid)
+
+    def drop_older_drafts(self, draft_key, uid):
+        drafts, versions = self._versions(draft_key)
+        older = [each for each in versions if each < uid]
+        if older:
+            self._select(drafts).expunge(older)
+        return len(older)
+
+    def draft_files(self, mailbox, uid):
+        stored = self._stored(mailbox, uid)
+        if stored.single:
+            return ()
+        validity = self._select(mailbox).uidvalidity
+        return tuple(PartRef(mailbox, validity, uid, part)
+                     for part in structure.files(stored.parts))
 
     def draft_headers(self, mailbox, uid, *names):
         stored = self._stored(mailbox, uid)
