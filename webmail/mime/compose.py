@@ -151,6 +151,9 @@ class OutgoingFile:
     content_type: str             # "application/pdf"; anything malformed → application/octet-stream
     open: Callable[[], BinaryIO]  # opened at build time, read, closed
     content_id: str | None = None  # set for inline images referenced by cid: in the HTML
+    # Where the same content is kept base64-encoded already (a part of a saved draft);
+    # spool.draft_pieces() puts it in the content's stead and never opens the file.
+    place: object = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Writing an outgoing message into a file, the uploads streamed into it, so that sending
-holds about one copy of the message in memory (compose.py builds the message itself).
+holds about one copy of the message in memory (compose.py builds the message itself); and
+cutting a draft into pieces where its files go, so that a file already kept in a saved
+draft need not be read or sent again.
 """
 import base64
 import io
@@ -36,14 +38,7 @@ def write_message(out: Outgoing, target: BinaryIO, *,
     blocks. Attached messages are held in memory as before. filed_copy() gives the copy
     that keeps Bcc, as message_bytes(build_message(out, include_bcc=True)) would. Raises
     what build_message() raises."""
-    stand_ins = {}
-
-    def stand_in(file):
-        # 57 random bytes: one 76-character base64 line that nothing else can contain.
-        token = secrets.token_bytes(57)
-        stand_ins[base64.b64encode(token)] = file
-        return token
-
+    stand_in, stand_ins = _stand_ins()
     msg = _build(out, True, msgid_domain, stand_in)
     with_bcc = message_bytes(msg)
     del msg["Bcc"]
@@ -52,13 +47,99 @@ def write_message(out: Outgoing, target: BinaryIO, *,
     target.write(sent[:sent_end])
     body, at = memoryview(sent)[sent_end:], 0
     if stand_ins:
-        lines = re.compile(b"(" + b"|".join(map(re.escape, stand_ins)) + b")\r\n")
-        for found in lines.finditer(sent, sent_end):
+        for found in _lines_of(stand_ins).finditer(sent, sent_end):
             target.write(body[at:found.start() - sent_end])
             _write_base64(stand_ins[found.group(1)], target)
             at = found.end() - sent_end
     target.write(body[at:])
     return Written(header_size=sent_end, filed_headers=with_bcc[:filed_end])
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a file or attached message is in a message draft_pieces() cut."""
+
+    section: str   # its IMAP section number, "2" or "1.2.2"
+    encoding: str  # its Content-Transfer-Encoding as written: "base64", "7bit", "8bit"
+
+
+@dataclass(frozen=True)
+class DraftPieces:
+    """A message cut where its files' contents go."""
+
+    pieces: tuple  # bytes, and each placed file's `place` in its content's stead
+    files: tuple[Placed, ...]     # one for each of the Outgoing's files, in order
+    messages: tuple[Placed, ...]  # one for each of its attached messages, in order
+
+
+def draft_pieces(out: Outgoing, *, msgid_domain: str | None = None) -> DraftPieces:
+    """The message `out` describes, with Bcc, as pieces that joined give the bytes of
+    message_bytes(build_message(out, include_bcc=True)): bytes, except that the content of
+    a file with a `place` (its base64 lines, CRLF after each, as a server keeps a part's
+    body) is that place, unread. Other files are read from their open() and encoded.
+
+    Also where each file and attached message is in the message (IMAP section numbers
+    follow the MIME tree), so that the next version can refer to them in turn. Raises what
+    build_message() raises."""
+    stand_in, stand_ins = _stand_ins()
+    msg = _build(out, True, msgid_domain, stand_in)
+    placed = {}
+    for part, section in _leaves(msg):
+        token = str(part.get_payload()).strip().encode("ascii", "replace")
+        encoding = str(part.get("Content-Transfer-Encoding", "7bit")).strip().lower()
+        placed[id(stand_ins.get(token, part))] = Placed(section, encoding)
+    attached = list(msg.iter_parts())[-len(out.attached_messages):] if (
+        out.attached_messages) else []
+    raw = message_bytes(msg)
+    pieces: list = []
+    at = 0
+    if stand_ins:
+        for found in _lines_of(stand_ins).finditer(raw):
+            pieces.append(raw[at:found.start()])
+            file = stand_ins[found.group(1)]
+            if file.place is not None:
+                pieces.append(file.place)
+            else:
+                encoded = io.BytesIO()
+                _write_base64(file, encoded)
+                pieces.append(encoded.getvalue())
+            at = found.end()
+    pieces.append(raw[at:])
+    # The attached messages were added last, to the top-level multipart/mixed.
+    return DraftPieces(tuple(pieces), tuple(placed[id(file)] for file in out.files),
+                       tuple(placed[id(part)] for part in attached))
+
+
+def _stand_ins():
+    """(a `read` for _build() that gives each file a stand-in for its content, {the
+    stand-in's base64 line: the file}); a stand-in is 57 random bytes: one 76-character
+    base64 line that nothing else in the message can contain."""
+    stand_ins = {}
+
+    def stand_in(file):
+        token = secrets.token_bytes(57)
+        stand_ins[base64.b64encode(token)] = file
+        return token
+
+    return stand_in, stand_ins
+
+
+def _lines_of(stand_ins):
+    """The stand-ins' lines, with their CRLF, as they are in the built message."""
+    return re.compile(b"(" + b"|".join(map(re.escape, stand_ins)) + b")\r\n")
+
+
+def _leaves(msg):
+    """(part, IMAP section number) of each leaf of a message, as BODYSTRUCTURE numbers
+    them: an attached message is one leaf."""
+    stack = [(msg, "")]
+    while stack:
+        node, section = stack.pop()
+        if node.get_content_maintype() == "multipart":
+            stack.extend((child, f"{section}.{index}" if section else str(index))
+                         for index, child in enumerate(node.iter_parts(), start=1))
+        else:
+            yield node, section or "1"
 
 
 class _Readable(Protocol):
