@@ -58,12 +58,14 @@ def draft_total(owner, draft, *, using=None):
 
 
 def _lock_and_count(owner, draft, using, excluding=()):
-    """Lock the owner's user row until the transaction ends; the draft's and the owner's
-    bytes, leaving out the uploads `excluding`."""
+    """Lock the owner's user row until the transaction ends; the draft's bytes and the
+    owner's bytes in storage, leaving out the uploads `excluding`. An evicted upload counts
+    in its draft (the message will carry it) but not against the quota: storage holds none
+    of it, its saved draft does."""
     get_user_model().objects.using(using).select_for_update().only("pk").get(pk=owner.pk)
     uploads = Upload.objects.using(using).filter(owner=owner).exclude(
         pk__in=[upload.pk for upload in excluding])
-    return _total(uploads.filter(draft=draft)), _total(uploads)
+    return _total(uploads.filter(draft=draft)), _total(uploads.filter(evicted=False))
 
 
 def refusal(what, adding, in_draft, in_all, over=""):

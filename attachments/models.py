@@ -11,7 +11,14 @@ INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/w
 
 
 class Upload(models.Model):
-    """One file attached to a draft being composed; its bytes live in the storage backend."""
+    """One file attached to a draft being composed: the compose window's handle on it.
+
+    Its bytes go to the storage backend as they arrive. Once a version of the draft is
+    saved in the IMAP Drafts folder, the file is inside it too and the `saved_*` fields say
+    where; from then on that draft is the file's source of truth, and the stored bytes are
+    a working copy that purge_uploads may evict (`evicted`): Heron streams them back from
+    the draft when it needs them (attachments/storage.py, webmail/writing.py).
+    """
 
     # A random id: the URLs of an upload cannot be guessed from another one.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -32,12 +39,28 @@ class Upload(models.Model):
     # False while the bytes are on their way to storage: the row reserves their size against
     # the limits (attachments/limits.py) but is not shown, sent or downloaded yet.
     stored = models.BooleanField(default=True)
+    # Where the latest saved version of the draft holds the file: the Drafts folder as of
+    # its UIDVALIDITY, the version's UID, the part's section and transfer encoding. Empty
+    # (saved_uid None) until a version with the file is saved.
+    saved_mailbox = models.CharField(max_length=1000, blank=True)
+    saved_uidvalidity = models.PositiveBigIntegerField(null=True, blank=True)
+    saved_uid = models.PositiveBigIntegerField(null=True, blank=True)
+    saved_section = models.CharField(max_length=200, blank=True)
+    saved_encoding = models.CharField(max_length=40, blank=True)
+    # True when the stored bytes were dropped (the saved draft holds the file) or never
+    # stored (a file of a draft another client wrote): the draft is then the only copy.
+    evicted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_saved(self):
+        """True when a saved version of the draft holds the file."""
+        return self.saved_uid is not None
 
     @property
     def is_inline_image(self):

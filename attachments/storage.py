@@ -4,6 +4,10 @@ Uploads stream from Django's upload (a temporary file past FILE_UPLOAD_MAX_MEMOR
 to the backend in chunks, hashed and counted on the way; for S3 that is boto3's multipart
 upload. Every lookup is scoped by the owner. Backend failures are raised as
 StorageUnavailable, whose message names the failure but never a credential.
+
+Storage holds working copies. Once a saved version of the draft in IMAP holds a file
+(note_saved), that draft is its source of truth: purge_uploads may evict the stored bytes
+(evict), and Heron streams them back from the draft when it needs them (restore).
 """
 import hashlib
 import logging
@@ -11,12 +15,8 @@ import re
 import unicodedata
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
 
 from django.core.files.storage import default_storage
-from django.db import router
-from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 
 from . import limits
 from .errors import StorageUnavailable
@@ -24,10 +24,6 @@ from .limits import TooLarge, human_size  # noqa: F401 - part of this module's i
 from .models import DRAFT_ID, INLINE_IMAGE_TYPES, Upload
 
 log = logging.getLogger(__name__)
-
-# An upload still not stored this long after its reservation died on the way (a request
-# lasts at most the worker timeout); purge_uploads removes what it left.
-UNSTORED_AFTER = timedelta(hours=1)
 
 FALLBACK_NAME = "attachment"
 OCTET_STREAM = "application/octet-stream"
@@ -43,6 +39,15 @@ class _Overflow(Exception):
     def __init__(self, count):
         super().__init__(count)
         self.count = count
+
+
+class _SourceFailed(Exception):
+    """Raised inside the backend's read loop when the bytes' source failed (the mail server
+    a file streams back from); restore() raises the source's own error."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
 
 
 def check():
@@ -65,7 +70,7 @@ def _backend(action):
     """Turns any backend failure into StorageUnavailable naming the action and error type."""
     try:
         yield
-    except (_Overflow, FileNotFoundError):
+    except (_Overflow, _SourceFailed, FileNotFoundError):
         raise
     except Exception as exc:  # noqa: BLE001 - the backends raise many unrelated types
         log.warning("storage could not %s: %s", action, type(exc).__name__)
@@ -274,8 +279,9 @@ def open_upload(upload):
 
 def delete_upload(upload):
     """Remove the upload's object, then its record; the instance keeps its id for reports."""
-    with _backend("delete an upload"):
-        default_storage.delete(upload.key)
+    if not upload.evicted:
+        with _backend("delete an upload"):
+            default_storage.delete(upload.key)
     Upload.objects.filter(pk=upload.pk).delete()
 
 
@@ -287,29 +293,105 @@ def delete_draft_uploads(owner, draft):
     return len(uploads)
 
 
-def stale_uploads(older_than):
-    """Uploads of drafts abandoned longer than `older_than` (a timedelta), oldest first,
-    and reservations whose upload died before it was stored (older than UNSTORED_AFTER).
+# --- Files in saved drafts --------------------------------------------------------------
 
-    A draft is abandoned when none of its uploads is newer than that, so a draft still
-    being worked on keeps its early attachments.
-    """
-    now = timezone.now()
-    cutoff = now - older_than
-    recent = Upload.objects.filter(owner=OuterRef("owner"), draft=OuterRef("draft"),
-                                   created__gte=cutoff)
-    abandoned = Q(created__lt=cutoff) & ~Exists(recent)
-    died = Q(stored=False, created__lt=now - UNSTORED_AFTER)
-    uploads = Upload.objects.db_manager(router.db_for_write(Upload))
-    return list(uploads.filter(abandoned | died).select_related("owner").order_by("created"))
+_SAVED_FIELDS = ("saved_mailbox", "saved_uidvalidity", "saved_uid", "saved_section",
+                 "saved_encoding")
 
 
-def purge(older_than):
-    """Remove the stale uploads (objects, then records); returns what was removed."""
-    removed = stale_uploads(older_than)
-    for upload in removed:
-        delete_upload(upload)
-    return removed
+def note_saved(upload, *, mailbox, uidvalidity, uid, section, encoding):
+    """Record where the latest saved version of the draft holds the upload's file: the
+    Drafts folder as of its UIDVALIDITY, the version's UID, the part's section and its
+    transfer encoding."""
+    values = dict(zip(_SAVED_FIELDS, (mailbox, uidvalidity, uid, section, encoding)))
+    Upload.objects.filter(pk=upload.pk).update(**values)
+    for name, value in values.items():
+        setattr(upload, name, value)
+
+
+def add_saved_file(owner, draft, *, name, content_type, size, content_id="", mailbox,
+                   uidvalidity, uid, section, encoding):
+    """Record a file that a saved draft holds and storage never had (a draft another client
+    wrote, or one whose records were lost); returns the Upload, evicted from the start.
+    size is what the draft's structure tells (a base64 part's decoded size, within two
+    bytes) until the bytes are streamed back (restore)."""
+    _check_draft(draft)
+    upload_id = uuid.uuid4()
+    content_type = clean_content_type(content_type)
+    return Upload.objects.create(
+        id=upload_id, owner=owner, draft=draft, name=clean_name(name),
+        content_type=content_type, size=max(int(size or 0), 0), sha256="",
+        key=f"uploads/{owner.pk}/{draft}/{upload_id.hex}", stored=True, evicted=True,
+        content_id=(content_id or "")[:100] if content_type in INLINE_IMAGE_TYPES else "",
+        **dict(zip(_SAVED_FIELDS, (mailbox, uidvalidity, uid, section, encoding))))
+
+
+def forget_saved(upload):
+    """Record that no saved version holds the upload's file (the one that did is gone)."""
+    Upload.objects.filter(pk=upload.pk).update(saved_mailbox="", saved_uidvalidity=None,
+                                               saved_uid=None, saved_section="",
+                                               saved_encoding="")
+    upload.saved_mailbox, upload.saved_uidvalidity, upload.saved_uid = "", None, None
+    upload.saved_section = upload.saved_encoding = ""
+
+
+def uploads_saved_at(owner, mailbox, uidvalidity, uid):
+    """The owner's uploads that the saved draft at this place holds, oldest first."""
+    return list(Upload.objects.filter(owner=owner, stored=True, saved_mailbox=mailbox,
+                                      saved_uidvalidity=uidvalidity, saved_uid=uid)
+                .order_by("created", "name"))
+
+
+def has_bytes(upload):
+    """True when storage holds the upload's bytes (not evicted, and its object is there)."""
+    if upload.evicted:
+        return False
+    with _backend("look for an upload"):
+        return default_storage.exists(upload.key)
+
+
+def restore(upload, chunks):
+    """Store the bytes of an upload again, as they stream back (chunks, from the saved
+    draft that holds it), and record them; returns the upload. The file is the draft's:
+    its size and checksum are what arrived (a checksum that differs from the one recorded
+    at upload is logged). Raises StorageUnavailable, or what the chunks' source raised
+    (nothing is kept then)."""
+
+    def guarded():
+        try:
+            yield from chunks
+        except Exception as exc:  # noqa: BLE001 - raised again as it was, below
+            raise _SourceFailed(exc) from None
+
+    reader = _HashingReader(_StreamFile(upload.name, upload.content_type, guarded()),
+                            allowance=float("inf"))
+    try:
+        with _backend("restore an upload"):
+            saved = default_storage.save(upload.key, reader)
+    except _SourceFailed as failed:
+        _remove_object(upload.key)
+        raise failed.error from None
+    digest = reader.digest.hexdigest()
+    if upload.sha256 and digest != upload.sha256:
+        log.warning("upload %s came back from its draft with other bytes", upload.pk)
+    Upload.objects.filter(pk=upload.pk).update(size=reader.count, sha256=digest, key=saved,
+                                               evicted=False)
+    upload.size, upload.sha256, upload.key, upload.evicted = (reader.count, digest, saved,
+                                                              False)
+    return upload
+
+
+def evict(upload):
+    """Drop the stored bytes of an upload that a saved draft holds; its record stays, and
+    the bytes can be streamed back from the draft."""
+    if not upload.is_saved:
+        raise ValueError("only an upload a saved draft holds may be evicted")
+    # The object first: stopped between the two, the record still says stored, and a
+    # reader that finds no object streams the file back from the draft all the same.
+    with _backend("evict an upload"):
+        default_storage.delete(upload.key)
+    Upload.objects.filter(pk=upload.pk).update(evicted=True)
+    upload.evicted = True
 
 
 # --- Held messages (webmail/outbox.py) -------------------------------------------------

@@ -238,7 +238,8 @@ VAULT_COOKIE_NAME = "heron_key"
 HERON_MAX_MESSAGE_BYTES = env_int("HERON_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 # All of one user's uploads not yet sent (every draft) together may not pass this.
 HERON_UPLOAD_QUOTA_BYTES = env_int("HERON_UPLOAD_QUOTA_BYTES", 200 * 1024 * 1024)
-# `manage.py purge_uploads` removes uploads of drafts untouched this long.
+# Of a compose window with no new upload this long, `manage.py purge_uploads` removes the
+# uploads no saved draft holds and evicts the stored copies of those a saved draft holds.
 HERON_UPLOAD_MAX_AGE_HOURS = env_int("HERON_UPLOAD_MAX_AGE_HOURS", 72)
 # An upload bigger than this is spooled to a temporary file, not held in memory, and
 # streamed from there to the storage backend; reading one back from S3 spools the same way.

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from attachments import storage
+from attachments import lifetime, storage
 from attachments.models import Upload
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -117,6 +117,6 @@ def test_purge_removes_abandoned_uploads_from_the_bucket(bob, s3, draft):
     Upload.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(hours=100))
     assert _exists(s3, old.key)
 
-    assert storage.purge(timedelta(hours=72)) == [old]
+    assert lifetime.purge(timedelta(hours=72)) == [old]
 
     assert not _exists(s3, old.key)

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
-from attachments import limits, storage
+from attachments import lifetime, limits, storage
 from attachments.models import Upload
 from tests.unit.test_uploads import (  # noqa: F401
     DRAFT,
@@ -55,6 +55,16 @@ def test_uploads_to_every_draft_count_against_the_quota_with_a_clear_413(
 def test_other_users_uploads_do_not_count_against_alices_quota(as_alice, carol_user):
     held(carol_user, DRAFT, 1400)
     assert upload(as_alice, a_file("a.bin", b"a" * 900)).status_code == 200
+
+
+def test_a_file_only_a_saved_draft_holds_counts_in_its_draft_not_in_the_quota(
+        as_alice, alice_user):
+    evicted = held(alice_user, OTHER_DRAFT, 1000)
+    Upload.objects.filter(pk=evicted.pk).update(evicted=True, saved_uid=3)
+    assert upload(as_alice, a_file("a.bin", b"a" * 900)).status_code == 200, "storage has room"
+    refused = upload(as_alice, a_file("b.bin", b"b" * 10), draft=OTHER_DRAFT)
+    assert refused.status_code == 413, "the message would carry it"
+    assert refused.json()["error"].startswith("Attachments are limited to 1000 bytes a message")
 
 
 def test_the_message_limit_is_told_before_the_quota(as_alice, alice_user):
@@ -135,8 +145,8 @@ def test_a_failed_store_releases_its_reservation(alice_user, settings, media):
 def test_purge_removes_reservations_whose_upload_died(alice_user, media):
     dead = held(alice_user, DRAFT, 500, stored=False)
     Upload.objects.filter(pk=dead.pk).update(
-        created=timezone.now() - storage.UNSTORED_AFTER - timedelta(minutes=1))
+        created=timezone.now() - lifetime.UNSTORED_AFTER - timedelta(minutes=1))
     alive = held(alice_user, DRAFT, 100, stored=False)
 
-    assert storage.purge(timedelta(hours=72)) == [dead]
+    assert lifetime.purge(timedelta(hours=72)) == [dead]
     assert list(Upload.objects.all()) == [alive]

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from attachments import storage
+from attachments import lifetime, storage
 from attachments.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -563,6 +563,93 @@ def test_purge_returns_what_it_removed(alice_user, media):
     old = _aged(alice_user, DRAFT, "old.txt", hours=100)
     _aged(alice_user, OTHER_DRAFT, "new.txt", hours=1)
 
-    assert storage.purge(timedelta(hours=72)) == [old]
+    assert lifetime.purge(timedelta(hours=72)) == [old]
     assert list(Upload.objects.values_list("name", flat=True)) == ["new.txt"]
+    assert len(stored_files(media)) == 1
+
+
+# --- purge_uploads and files that a saved draft holds (docs/architecture.md) -----------
+
+def _in_saved_draft(upload, uid=7):
+    storage.note_saved(upload, mailbox="Drafts", uidvalidity=1, uid=uid, section="2",
+                       encoding="base64")
+    return upload
+
+
+def test_purge_never_takes_an_upload_in_no_saved_draft_while_its_window_may_work(
+        alice_user, media):
+    _aged(alice_user, DRAFT, "fresh.txt", hours=1)
+    busy = uuid.uuid4().hex  # an old upload, but its window took one an hour ago
+    _aged(alice_user, busy, "early.txt", hours=100)
+    _aged(alice_user, busy, "late.txt", hours=1)
+
+    assert purge_output() == "Nothing to remove.\n"
+    assert lifetime.purge(timedelta(hours=72)) == []
+    assert lifetime.evict_saved(timedelta(hours=72)) == []
+    assert Upload.objects.filter(evicted=False).count() == 3
+    assert len(stored_files(media)) == 3
+
+
+def test_purge_evicts_only_the_stored_copy_of_an_upload_a_saved_draft_holds(
+        alice_user, media):
+    kept = _in_saved_draft(_aged(alice_user, DRAFT, "plan.pdf", hours=100, size=2048))
+    busy = uuid.uuid4().hex  # in a saved draft too, but its window is at work
+    _in_saved_draft(_aged(alice_user, busy, "early.pdf", hours=100), uid=8)
+    _aged(alice_user, busy, "late.txt", hours=1)
+
+    output = purge_output()
+
+    assert output.splitlines() == [
+        "alice@heron.test  plan.pdf  2 KB  4d 4h old  (kept in its saved draft)",
+        "Evicted the stored copies of 1 upload (2 KB) that saved drafts hold, idle longer "
+        "than 72 hours.",
+    ]
+    kept.refresh_from_db()
+    assert kept.evicted and kept.saved_uid == 7, "the record stays, pointing at the draft"
+    assert storage.get_upload(alice_user, kept.id) == kept
+    assert storage.open_upload(kept) is None and not storage.has_bytes(kept)
+    assert len(stored_files(media)) == 2
+    assert purge_output() == "Nothing to remove.\n", "evicted once"
+    assert Upload.objects.count() == 3
+
+
+def test_purge_removes_uploads_of_a_window_abandoned_with_no_draft_saved(
+        alice_user, media):
+    _aged(alice_user, DRAFT, "never saved.txt", hours=100)
+    in_draft = _in_saved_draft(_aged(alice_user, OTHER_DRAFT, "saved.txt", hours=100))
+
+    dry = purge_output("--dry-run")
+    assert dry.splitlines()[-2:] == [
+        "Would remove 1 upload (10 bytes) older than 72 hours.",
+        "Would evict the stored copies of 1 upload (10 bytes) that saved drafts hold, idle "
+        "longer than 72 hours."]
+    assert Upload.objects.count() == 2 and len(stored_files(media)) == 2
+
+    purge_output()
+    assert list(Upload.objects.all()) == [in_draft]
+    assert stored_files(media) == []
+
+
+def test_an_evicted_upload_comes_back_byte_for_byte_and_is_removed_with_its_draft(
+        alice_user, media):
+    data = bytes(range(256)) * 10
+    made = _in_saved_draft(storage.save_upload(alice_user, DRAFT, a_file("all.bin", data)))
+    storage.evict(made)
+    assert stored_files(media) == []
+
+    storage.restore(made, [data[:1000], data[1000:]])
+
+    made.refresh_from_db()
+    assert not made.evicted and made.size == len(data) and made.sha256 == sha(data)
+    with storage.open_upload(made) as handle:
+        assert handle.read() == data
+    storage.evict(made)
+    assert storage.delete_draft_uploads(alice_user, DRAFT) == 1
+    assert not Upload.objects.exists()
+
+
+def test_only_an_upload_a_saved_draft_holds_may_be_evicted(alice_user, media):
+    made = storage.save_upload(alice_user, DRAFT, a_file())
+    with pytest.raises(ValueError):
+        storage.evict(made)
     assert len(stored_files(media)) == 1

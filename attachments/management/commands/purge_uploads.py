@@ -1,11 +1,16 @@
-"""Remove the uploads of drafts abandoned longer than a set age; meant for cron."""
+"""Tidy storage after compose windows that went quiet; meant for cron.
+
+Of a compose window idle longer than the age: uploads that no saved draft holds are
+removed; the stored copies of those a saved draft holds are evicted (the draft carries the
+file, and Heron streams it back from there when it is needed). Nothing else is touched.
+"""
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from attachments import storage
+from attachments import lifetime, storage
 
 
 def _age(upload, now):
@@ -14,14 +19,15 @@ def _age(upload, now):
 
 
 class Command(BaseCommand):
-    help = ("Remove uploads of drafts abandoned longer than --older-than-hours "
-            "(default HERON_UPLOAD_MAX_AGE_HOURS) from storage and the database.")
+    help = ("Remove uploads of compose windows idle longer than --older-than-hours "
+            "(default HERON_UPLOAD_MAX_AGE_HOURS) that no saved draft holds, and evict the "
+            "stored copies of those a saved draft in IMAP holds.")
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than-hours", type=int, default=None, metavar="N",
                             help="Age in hours (default: HERON_UPLOAD_MAX_AGE_HOURS).")
         parser.add_argument("--dry-run", action="store_true",
-                            help="Say what would be removed, remove nothing.")
+                            help="Say what would be removed or evicted, touch nothing.")
 
     def handle(self, *args, older_than_hours=None, dry_run=False, **options):
         hours = older_than_hours
@@ -29,26 +35,41 @@ class Command(BaseCommand):
             hours = settings.HERON_UPLOAD_MAX_AGE_HOURS
         if hours < 1:
             raise CommandError("--older-than-hours must be at least 1")
-        now = timezone.now()
-        removed = []
+        age, now = timedelta(hours=hours), timezone.now()
+        removed, evicted = [], []
         try:
-            for upload in storage.stale_uploads(timedelta(hours=hours)):
+            for upload in lifetime.stale_uploads(age):
                 if not dry_run:
                     storage.delete_upload(upload)
                 removed.append(upload)
-                self.stdout.write(f"{upload.owner.get_username()}  {upload.name}  "
-                                  f"{storage.human_size(upload.size)}  {_age(upload, now)} old")
+                self._line(upload, now)
+            for upload in lifetime.evictable_uploads(age):
+                if not dry_run:
+                    storage.evict(upload)
+                evicted.append(upload)
+                self._line(upload, now, "  (kept in its saved draft)")
         except storage.StorageUnavailable as exc:
-            self._summary(removed, hours, dry_run)
+            self._summary(removed, evicted, hours, dry_run)
             raise CommandError(f"Storage is unavailable ({exc}); stopped there.") from None
-        self._summary(removed, hours, dry_run)
+        self._summary(removed, evicted, hours, dry_run)
 
-    def _summary(self, removed, hours, dry_run):
-        if not removed:
+    def _line(self, upload, now, note=""):
+        self.stdout.write(f"{upload.owner.get_username()}  {upload.name}  "
+                          f"{storage.human_size(upload.size)}  {_age(upload, now)} old{note}")
+
+    def _summary(self, removed, evicted, hours, dry_run):
+        if not removed and not evicted:
             self.stdout.write("Nothing to remove.")
             return
-        verb = "Would remove" if dry_run else "Removed"
-        total = storage.human_size(sum(upload.size for upload in removed))
-        plural = "" if len(removed) == 1 else "s"
-        self.stdout.write(f"{verb} {len(removed)} upload{plural} ({total}) older than "
-                          f"{hours} hours.")
+        if removed:
+            verb = "Would remove" if dry_run else "Removed"
+            self.stdout.write(f"{verb} {_count(removed)} older than {hours} hours.")
+        if evicted:
+            verb = "Would evict" if dry_run else "Evicted"
+            self.stdout.write(f"{verb} the stored copies of {_count(evicted)} that saved "
+                              f"drafts hold, idle longer than {hours} hours.")
+
+
+def _count(uploads):
+    total = storage.human_size(sum(upload.size for upload in uploads))
+    return f"{len(uploads)} upload{'' if len(uploads) == 1 else 's'} ({total})"
