@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from attachments.models import DRAFT_ID
 
-from . import schedule
+from . import schedule, snooze
 from .imap.search import SearchQuery, parse_words
 from .imap.session import SORT_KEYS
 from .params import (
@@ -307,6 +307,7 @@ class ComposeForm(forms.Form):
         data["format"] = data.get("format") or "text"
         return data
 
+
 class SendAtForm(forms.Form):
     """When to send a held message: a preset's moment (`send_at`, ISO 8601 with its
     offset) or a date and time picked in the user's zone (`send_at_local`, as a
@@ -327,6 +328,37 @@ class SendAtForm(forms.Form):
         try:
             data["when"] = schedule.chosen(data.get("send_at"), data.get("send_at_local"),
                                            data["zone"], self.now)
+        except schedule.TimeRefused as refused:
+            raise forms.ValidationError(refused.message) from None
+        return data
+
+    def problem(self):
+        return " ".join(e for errors in self.errors.values() for e in errors)
+
+
+class SnoozeForm(forms.Form):
+    """Messages to snooze and until when: `uids` of `mailbox` (each with its conversation
+    in the folder when `conversations`), and a preset's moment (`until`, ISO 8601 with its
+    offset) or, with until "pick", a date and time picked in the user's zone
+    (`until_local`, as a datetime-local input posts it)."""
+
+    mailbox = FolderField(error_messages={"required": "Say which folder the messages are in."})
+    uids = forms.TypedMultipleChoiceField(
+        coerce=int, choices=(), error_messages={"required": "Select a message to snooze."})
+    conversations = forms.BooleanField(required=False)
+    until = forms.CharField(required=False, max_length=40)
+    until_local = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, *args, zone, now, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone, self.now = zone, now
+        self.fields["uids"].valid_value = lambda value: uid_value(value) is not None
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["wake_at"] = snooze.wake_time(data.get("until"), data.get("until_local"),
+                                               self.zone, self.now)
         except schedule.TimeRefused as refused:
             raise forms.ValidationError(refused.message) from None
         return data

@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 
 from . import health, metrics
 from .params import MAX_UID
-from .views import actions, api, app, compose, folders, mailbox, message, outbox, parts
+from .views import actions, api, app, compose, folders, mailbox, message, outbox, parts, snooze
 
 
 class UidConverter:
@@ -49,6 +49,9 @@ mail_patterns = [
     path("outbox/<uuid:held_id>/send-now/", outbox.send_now, name="outbox-send-now"),
     path("outbox/<uuid:held_id>/reschedule/", outbox.reschedule, name="outbox-reschedule"),
     path("outbox/<uuid:held_id>/sent/", outbox.settle, name="outbox-settle"),
+    path("snooze/", snooze.snooze_messages, name="snooze"),
+    path("snoozed/", snooze.snoozed, name="snoozed"),
+    path("snoozed/<uuid:snooze_id>/unsnooze/", snooze.unsnooze, name="unsnooze"),
     path("folders/", folders.folders, name="folders"),
     path("folders/create/", folders.create, name="folder-create"),
     path("folders/rename/", folders.rename, name="folder-rename"),

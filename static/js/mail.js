@@ -112,6 +112,9 @@
     if (document.body.dataset.shortcuts === "off") return;
     if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
     var key = event.key;
+    // Choosing a time in the Snooze menu: the arrows go from one to the next, nothing else.
+    var panel = target.closest && target.closest(".snooze-panel");
+    if (panel) { moveInPanel(panel, target, key) && event.preventDefault(); return; }
     // Enter on a button or link (the star) is that control's own.
     if (key === "Enter" && target.closest && target.closest("button, a")) return;
     if (pendingG) {
@@ -131,6 +134,7 @@
     else if (key === "e") { actOnCurrent("archive"); }
     else if (key === "#") { actOnCurrent("delete"); }
     else if (key === "!") { actOnCurrent("junk"); }
+    else if (key === "b") { if (openSnooze()) event.preventDefault(); }
     else if (key === "/") { var box = document.getElementById("id_q"); if (box) { box.focus(); event.preventDefault(); } }
     else if (key === "K") { follow('.message-nav a[rel="prev"]'); }
     else if (key === "J") { follow('.message-nav a[rel="next"]'); }
@@ -159,6 +163,38 @@
     }
     var button = form.querySelector('button[value="' + action + '"]');
     if (button) button.click();
+  }
+
+  // b opens the Snooze menu for the checked rows, else the highlighted one (which it
+  // checks), else the open message; the first time offered takes the focus.
+  function openSnooze() {
+    var form = document.getElementById("list-form");
+    var menu = null;
+    if (form && (form.querySelector(".pick input:checked") || index >= 0)) {
+      if (!form.querySelector(".pick input:checked")) {
+        var box = rows[index].querySelector(".pick input");
+        if (box) {
+          box.checked = true;
+          box.dispatchEvent(new Event("change", { bubbles: true }));  // keep.js shows the toolbar
+        }
+      }
+      menu = form.querySelector(".snooze-menu");
+    }
+    menu = menu || document.querySelector(".message-actions .snooze-menu, .conversation-actions .snooze-menu");
+    if (!menu) return false;
+    menu.open = true;
+    var first = menu.querySelector(".snooze-preset, input");
+    if (first) first.focus();
+    return true;
+  }
+
+  function moveInPanel(panel, target, key) {
+    if (key !== "ArrowDown" && key !== "ArrowUp") return false;
+    var items = Array.prototype.slice.call(panel.querySelectorAll(".snooze-preset, input, .snooze-pick"));
+    var at = items.indexOf(target);
+    var next = items[(at + (key === "ArrowDown" ? 1 : -1) + items.length) % items.length];
+    if (next) next.focus();
+    return true;
   }
 
   var selectAll = document.getElementById("select-all");

@@ -51,6 +51,7 @@ def mail_pages(live_server, browser, bob_folder):
             "settings": f"{base}/accounts/settings/",
             "folders": f"{base}/mail/folders/",
             "scheduled": f"{base}/mail/outbox/",
+            "snoozed": f"{base}/mail/snoozed/",
             "search": f"{base}/mail/?mailbox={q}&q=plan"}
 
 

@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from .. import woken
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..imap.navigation import current_folder
 from ..links import message_link
@@ -25,11 +26,12 @@ def mailbox(request):
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         page = list_page(mail, folders, query, search, settings.MESSAGES_PER_PAGE)
+        page, snoozed = woken.on_top(mail, request.user, page, query, search)
         quota = quota_for(request, mail)
     current = current_folder(folders, query["mailbox"])
     context = {"folders": folders, "page": page, "current": current, "query": query,
                "search": search, "search_form": search_form, "quota": quota,
-               "mailbox": query["mailbox"]}
+               "mailbox": query["mailbox"], "snoozed": snoozed}
     if request.headers.get("HX-Request"):
         return render(request, "webmail/_message_list.html", context)
     return render(request, "webmail/mailbox.html", context)
@@ -60,4 +62,5 @@ def thread(request, uid):
     current = current_folder(folders, query["mailbox"])
     return render(request, "webmail/thread.html", {
         "folders": folders, "current": current, "query": query,
-        "conversation": conversation, "mailbox": mailbox})
+        "conversation": conversation, "mailbox": mailbox,
+        "snoozed": woken.notes(request.user, mailbox)})

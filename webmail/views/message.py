@@ -9,6 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts import contacts
 from accounts.models import TrustedSender
 
+from .. import woken
 from ..forms import MessageViewForm
 from ..http import safe_next
 from ..imap import navigation
@@ -73,6 +74,7 @@ def message(request, uid):
         "next_url": place.following and message_link(
             "message", place.following, mailbox, **_link_query(query, place.at, 1)),
         "print_mode": request.resolver_match.url_name == "print",
+        "snoozed_on": woken.notes(request.user, mailbox).get(uid),
     })
 
 

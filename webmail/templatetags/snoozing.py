@@ -1,0 +1,41 @@
+"""What the templates need of snoozing (webmail/snooze.py): the Snooze menu's times in the
+user's zone, the "Snoozed on" note of a list row, and the folder list's Snoozed entry."""
+from django import template
+from django.utils import timezone
+
+from webmail import schedule, snooze
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def snooze_choices(context):
+    """The Snooze menu's presets, the picker's bounds and the zone they are in, for the
+    page's user (worked out once a request); None when snoozing is off."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or not snooze.available():
+        return None
+    choices = getattr(request, "_heron_snooze_choices", None)
+    if choices is None:
+        now, zone = timezone.now(), schedule.zone_for(request)
+        choices = request._heron_snooze_choices = {
+            "presets": snooze.presets(now, zone), "bounds": schedule.picker_bounds(now, zone),
+            "zone": zone.key}
+    return choices
+
+
+@register.filter
+def snoozed_on(notes, uid):
+    """When the message with this UID was snoozed, if it came back from a snooze."""
+    return (notes or {}).get(uid)
+
+
+@register.simple_tag(takes_context=True)
+def snoozed_link(context):
+    """The folder list's Snoozed entry: {"count": snoozes waiting, "shown": whether to
+    offer it (something is waiting, or snoozing is on)}."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return {"count": 0, "shown": False}
+    count = snooze.waiting_count(request.user)
+    return {"count": count, "shown": bool(count) or snooze.available()}
