@@ -4,14 +4,17 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from webmail import draft_files
 from webmail.http import api_login_required
+from webmail.mail import mail_for
 
 from . import limits, storage
 from .forms import DraftForm, UploadForm
@@ -132,14 +135,29 @@ def delete(request, upload_id):
 @require_GET
 @storage_errors_as_json
 def download(request, upload_id):
-    """The file as a download; ?inline=1 shows an image in place (the compose editor)."""
+    """The file as a download; ?inline=1 shows an image in place (the compose editor).
+    A file storage no longer has streams from the saved draft that holds it."""
     found = storage.get_upload(request.user, upload_id)
-    handle = storage.open_upload(found) if found else None
-    if handle is None:
+    if found is None:
+        return _error(404, NOT_FOUND)
+    handle = None if found.evicted else storage.open_upload(found)
+    if handle is None and not found.is_saved:
         return _error(404, NOT_FOUND)
     inline = request.GET.get("inline") == "1" and found.content_type in INLINE_IMAGE_TYPES
-    response = FileResponse(handle, as_attachment=not inline, filename=found.name,
-                            content_type=found.content_type if inline else storage.OCTET_STREAM)
+    content_type = found.content_type if inline else storage.OCTET_STREAM
+    if handle is not None:
+        response = FileResponse(handle, as_attachment=not inline, filename=found.name,
+                                content_type=content_type)
+    else:
+        response = StreamingHttpResponse(_from_draft(request, found), content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(not inline, found.name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def _from_draft(request, upload):
+    """The upload's bytes from its saved draft, the request's mail session checked out
+    while they stream."""
+    with mail_for(request) as mail:
+        yield from draft_files.saved_file(mail, upload)

@@ -2,7 +2,11 @@
 
 Between the views and the layers below: the IMAP session (drafts, Sent, flags), the MIME
 builder, SMTP, the uploads in storage, identities and contacts. A draft is the IMAP message
-in Drafts plus the uploads stored under its compose id; any frontend can carry it on.
+in Drafts, whole: its text, its inline images and its attached files and messages, so any
+frontend and any other mail program can carry it on. The uploads stored under its compose
+id are the compose window's handles on those files; their bytes in storage are working
+copies, and where a saved version holds a file the draft is its source of truth (see
+"Drafts carry their files" in docs/architecture.md).
 """
 import json
 import logging
@@ -18,8 +22,8 @@ from django.urls import reverse
 from accounts import contacts, identities
 from attachments import storage
 
-from . import smtp
-from .imap.errors import MailError
+from . import draft_files, smtp
+from .imap.errors import MailError, MessageGone
 from .mime import compose, spool
 from .mime import reply as replies
 from .mime.sanitize import sanitize_html
@@ -139,14 +143,30 @@ def forward(mail, user, mailbox, uid, as_attachment=False, key=None):
 
 
 def reopen(mail, user, mailbox, uid):
-    """A draft from the Drafts folder, to carry on writing it."""
+    """A draft from the Drafts folder, to carry on writing it, with its files.
+
+    Whoever wrote it, the files it holds become the compose window's uploads: those the
+    window knows already keep their records; the others (a draft another client wrote,
+    or one changed elsewhere) are recorded as held by the draft. Uploads of an earlier
+    saved version that this one lacks are dropped; uploads not yet in any saved version
+    are kept. Files storage lacks (evicted by purge_uploads, or never had) are streamed
+    back into it, to be working copies again while the user writes and sends."""
     key, saved = mail.draft_headers(mailbox, uid, FIELDS_HEADER)
     fields = _load_fields(saved)
     prefer = "html" if fields.get("format") == "html" else "text"
     draft = mail.message(mailbox, uid, prefer=prefer, mark_read=False)
-    key = key or new_key()
-    state, _ = DraftState.objects.get_or_create(owner=user, key=key,
-                                                defaults={"uid": uid})
+    files = mail.draft_files(mailbox, uid)
+    key = key or draft_files.known_key(user, files) or new_key()
+    with transaction.atomic():
+        state, _ = DraftState.objects.select_for_update().get_or_create(
+            owner=user, key=key, defaults={"uid": uid})
+        draft_files.take(user, key, files)
+    try:
+        draft_files.bring_back(mail, user, key)
+    except storage.StorageUnavailable:
+        # The draft still holds them: a save takes them from there, and sending brings
+        # them back again.
+        log.warning("reopened a draft whose files storage cannot take back now")
     body = ""
     if draft.body is not None:
         body = part_text(draft.body_raw, draft.body.content_type, draft.body.charset,
@@ -191,7 +211,25 @@ def _chosen_identity(user, data):
 
 
 def _outgoing(user, data, *, draft):
-    """The Outgoing message for form data; drafts keep addresses that do not parse yet."""
+    """The Outgoing message for form data, with every upload of the compose id; drafts keep
+    addresses that do not parse yet.
+
+    Files are read from storage when the message is built: before sending, call
+    draft_files.bring_back(), which streams back the files only a saved draft holds. In a
+    draft, a file the saved version holds is referenced there (OutgoingFile.place), not
+    read, so saving every few seconds never copies it."""
+    return _outgoing_of(user, data, storage.uploads_for(user, data["draft"]), draft)[0]
+
+
+def _open_stored(upload):
+    handle = None if upload.evicted else storage.open_upload(upload)
+    if handle is None:
+        raise storage.StorageUnavailable(f"upload {upload.pk} is not in storage")
+    return handle
+
+
+def _outgoing_of(user, data, uploads, draft):
+    """(the Outgoing, the uploads of its files in order, those of its attached messages)."""
     identity = _chosen_identity(user, data)
 
     def parsed(field):
@@ -202,21 +240,20 @@ def _outgoing(user, data, *, draft):
                 return ()
             raise
 
-    # A draft in IMAP holds the text and its inline images only: attached files stay in
-    # storage under the compose id, so saving every few seconds never copies them.
-    uploads = storage.uploads_for(user, data["draft"])
-    if draft:
-        uploads = [u for u in uploads if u.content_id and data.get("format") == "html"]
-    files, messages = [], []
+    files, messages, file_uploads, message_uploads = [], [], [], []
     for upload in uploads:
         if upload.content_type == "message/rfc822":
-            with storage.open_upload(upload) as handle:
+            with _open_stored(upload) as handle:
                 messages.append(handle.read())
+            message_uploads.append(upload)
         else:
             files.append(compose.OutgoingFile(
                 name=upload.name, content_type=upload.content_type,
-                open=lambda upload=upload: storage.open_upload(upload),
-                content_id=upload.content_id or None))
+                open=lambda upload=upload: _open_stored(upload),
+                content_id=upload.content_id or None,
+                place=draft_files.place(upload) if draft and draft_files.by_reference(
+                    upload) else None))
+            file_uploads.append(upload)
     html = None
     if data.get("format") == "html":
         cids = {str(u.id): u.content_id for u in uploads if u.content_id}
@@ -228,7 +265,7 @@ def _outgoing(user, data, *, draft):
                   ("to", "cc", "bcc", "format", "answers", "forwards")}
         fields["identity"] = identity.id
         extra = (("X-Heron-Draft", data["draft"]), (FIELDS_HEADER, json.dumps(fields)))
-    return compose.Outgoing(
+    out = compose.Outgoing(
         sender=identity.from_address(), to=parsed("to"), cc=parsed("cc"), bcc=parsed("bcc"),
         reply_to=compose.parse_addresses(identity.reply_to) if identity.reply_to else (),
         subject=data.get("subject", ""), text=data.get("body", "") if html is None else "",
@@ -237,24 +274,59 @@ def _outgoing(user, data, *, draft):
         references=tuple((data.get("references") or "").split()),
         message_id=make_msgid(domain=identity.email.rpartition("@")[2] or None),
         extra_headers=extra)
+    return out, file_uploads, message_uploads
 
 
 def save_draft(mail, user, data):
-    """Save a version of the draft to IMAP Drafts; returns the new version number.
+    """Save a version of the draft, its files in it, to IMAP Drafts; returns the new
+    version number.
 
     data["version"] is the version this window last saw; raises DraftConflict when
-    another window saved since."""
+    another window saved since, or when files only the saved version held are gone with
+    it (another client removed it). Older versions are removed once the new one and where
+    it holds each file are recorded."""
+    key = data["draft"]
     with transaction.atomic():
-        state, _ = DraftState.objects.select_for_update().get_or_create(
-            owner=user, key=data["draft"])
+        state, _ = DraftState.objects.select_for_update().get_or_create(owner=user, key=key)
         if state.version != int(data.get("version") or 0):
             raise DraftConflict()
-        raw = compose.message_bytes(compose.build_message(
-            _outgoing(user, data, draft=True), include_bcc=True))
-        state.uid = mail.save_draft(raw, data["draft"])
+        uploads = storage.uploads_for(user, key)
+        try:
+            saved = _append_version(mail, user, data, uploads)
+        except MessageGone:
+            # The saved version this window built on is gone. Files storage still has are
+            # sent whole instead; one that only that version held went with it.
+            if any(u.is_saved and not storage.has_bytes(u) for u in uploads):
+                raise DraftConflict() from None
+            for upload in uploads:
+                storage.forget_saved(upload)
+            saved = _append_version(mail, user, data, uploads)
+        state.uid = saved.uid
         state.version += 1
         state.save()
+    try:
+        mail.drop_older_drafts(key, saved.uid)
+    except MailError as exc:
+        # The next save removes it (every version older than its own).
+        log.warning("saved, but an older version stayed in Drafts: %s", type(exc).__name__)
     return state.version
+
+
+def _append_version(mail, user, data, uploads):
+    """Store a new version of the draft in Drafts and note where it holds each upload;
+    returns the SavedDraft. A file the previous version holds goes by reference (the server
+    copies it, where it can); the others are read from storage. Files only the draft held
+    (evicted while the window stood idle) are streamed back into storage first, to be
+    working copies again for sending."""
+    draft_files.bring_back(mail, user, data["draft"], [
+        u for u in uploads if u.evicted or not draft_files.by_reference(u)])
+    out, files, messages = _outgoing_of(user, data, uploads, True)
+    laid = spool.draft_pieces(out)
+    saved = mail.append_draft(laid.pieces, data["draft"])
+    for upload, placed in zip((*files, *messages), (*laid.files, *laid.messages)):
+        storage.note_saved(upload, mailbox=saved.mailbox, uidvalidity=saved.uidvalidity,
+                           uid=saved.uid, section=placed.section, encoding=placed.encoding)
+    return saved
 
 
 def send(mail, user, password, servers, data):
@@ -268,6 +340,7 @@ def send(mail, user, password, servers, data):
     identity = _chosen_identity(user, data)
     rules = identities.sending_rules(user)
     identities.check_sender(user, identity, rules)
+    draft_files.bring_back(mail, user, data["draft"])
     out = _outgoing(user, data, draft=False)
     recipients = tuple(a.addr_spec for a in (*out.to, *out.cc, *out.bcc))
     if not recipients:

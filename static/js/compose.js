@@ -254,6 +254,8 @@
       .then(function (response) {
         if (!response.ok) throw new Error();
         button.closest("li").remove();
+        // The saved draft still holds the file: save again so that it no longer does.
+        changed();
       })
       .catch(function () { button.disabled = false; say("The file could not be removed; try again.", true); });
   });

@@ -33,7 +33,8 @@ LAYERS = [
         "webmail.management", "webmail.management.*",
     ]),
     ("services", [
-        "webmail", "webmail.mail", "webmail.writing", "webmail.actions", "webmail.listing",
+        "webmail", "webmail.mail", "webmail.writing", "webmail.draft_files",
+        "webmail.actions", "webmail.listing",
         "webmail.forms", "webmail.links", "webmail.http", "webmail.folder_changes",
         "webmail.outbox", "webmail.tasks", "webmail.snooze", "webmail.woken", "webmail.schedule",
         "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
