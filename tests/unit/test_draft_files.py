@@ -139,15 +139,21 @@ def test_a_file_in_the_saved_version_goes_by_reference_not_read_again(
     assert ref.uid == drafts(fake_server)[0].uid - 1, "taken from the version before"
 
 
+def two_files_saved_then_purged(client):
+    """The compose id of a draft saved with two files, its uploads aged past the purge
+    window and purge_uploads run."""
+    key = uuid.uuid4().hex
+    attach(client, key, "every byte.bin", EVERY_BYTE)
+    attach(client, key, "notes.txt", NOTES, "text/plain")
+    save(client, fields(client, key, to="bob@x.test"))
+    age_uploads(key)
+    purge()
+    return key
+
+
 def test_after_purge_the_reopened_draft_shows_and_sends_every_file(
         alice, fake_server, outbox, media):
-    key = uuid.uuid4().hex
-    attach(alice, key, "every byte.bin", EVERY_BYTE)
-    attach(alice, key, "notes.txt", NOTES, "text/plain")
-    save(alice, fields(alice, key, to="bob@x.test"))
-    age_uploads(key)
-
-    purge()
+    key = two_files_saved_then_purged(alice)
 
     assert stored_objects(media) == [], "storage kept no copy"
     assert Upload.objects.filter(draft=key, evicted=True).count() == 2
@@ -168,12 +174,7 @@ def test_after_purge_a_reopened_draft_is_held_for_undo_with_every_file(
         alice, fake_server, settings):
     settings.HERON_SERVICE_USER, settings.HERON_SERVICE_PASSWORD = "heron-service", "pw"
     fake_server.services = {"heron-service": "pw"}
-    key = uuid.uuid4().hex
-    attach(alice, key, "every byte.bin", EVERY_BYTE)
-    attach(alice, key, "notes.txt", NOTES, "text/plain")
-    save(alice, fields(alice, key, to="bob@x.test"))
-    age_uploads(key)
-    purge()
+    key = two_files_saved_then_purged(alice)
     [saved] = drafts(fake_server)
     alice.get("/mail/compose/", {"draft": saved.uid, "mailbox": "Drafts"})
 
