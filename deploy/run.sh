@@ -58,9 +58,9 @@ MSG
 else
     echo "Using the IMAP server at $IMAP_HOST:${IMAP_PORT:-993}"
 fi
-"$PY" manage.py runserver 127.0.0.1:8000
 # The task queue's worker (undo send, send later, snooze), on the same database; stopped
 # with the rest on exit. Its log: .run/worker.log.
 mkdir -p .run
 "$PY" manage.py heron_worker --interval 1 >.run/worker.log 2>&1 &
 demo_pids+=($!)
+"$PY" manage.py runserver 127.0.0.1:8000

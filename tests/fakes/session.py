@@ -407,6 +407,12 @@ class FakeMailSession:
     def file_sent(self, raw):
         return self.append(self.folder_for("sent"), raw, ("\\Seen",))
 
+    def has_message_id(self, mailbox, message_id):
+        if not message_id or any(ch in message_id for ch in "\r\n\0"):
+            return False
+        return bool(ordered(self._select(mailbox), "arrival", False,
+                            ["HEADER", "Message-ID", message_id]))
+
     def _draft_uids(self, drafts, draft_key):
         return sorted(ordered(self._select(drafts), "arrival", False,
                               ["HEADER", DRAFT_HEADER, draft_key]))
@@ -415,12 +421,6 @@ class FakeMailSession:
         """(the Drafts folder or None, the UIDs of the draft's saved versions there)."""
         drafts = self.folder_roles().get("drafts")
         return drafts, self._draft_uids(drafts, draft_key) if drafts else []
-    def has_message_id(self, mailbox, message_id):
-        if not message_id or any(ch in message_id for ch in "\r\n\0"):
-            return False
-        return bool(ordered(self._select(mailbox), "arrival", False,
-                            ["HEADER", "Message-ID", message_id]))
-
 
     def save_draft(self, raw, draft_key):
         drafts = self.folder_for("drafts")
