@@ -4,6 +4,8 @@
 # its pid in .stack/workers/worker-N.pid and its log beside it.
 #
 #     bash deploy/workers.sh up [COUNT]   # start worker-1..COUNT (default 1) if not running
+#     bash deploy/workers.sh restart [COUNT]  # the same, stopping running ones first, so
+#                                         # that they load the code as it is now
 #     bash deploy/workers.sh down         # stop every worker (SIGTERM: a send in flight ends)
 #     bash deploy/workers.sh kill N       # SIGKILL worker-N, as a crash would (for tests)
 #
@@ -51,8 +53,16 @@ start_worker() {
     say "$name" "started (log $log)"
 }
 
+stop_all() {
+    for pidfile in "$WORKERS"/worker-*.pid; do
+        [[ -e "$pidfile" ]] || continue
+        stop_pid "$(basename "$pidfile" .pid)" "$pidfile" heron_worker
+    done
+}
+
 case "${1:-}" in
-    up)
+    up|restart)
+        [[ "$1" == restart ]] && stop_all
         count="${2:-1}"
         mkdir -p "$WORKERS"
         (worker_env && "$PYTHON" manage.py migrate --noinput -v0) >"$WORKERS/migrate.log" 2>&1 ||
@@ -62,11 +72,7 @@ case "${1:-}" in
         done
         ;;
     down)
-        for pidfile in "$WORKERS"/worker-*.pid; do
-            [[ -e "$pidfile" ]] || continue
-            name="$(basename "$pidfile" .pid)"
-            stop_pid "$name" "$pidfile" heron_worker
-        done
+        stop_all
         ;;
     kill)
         pidfile="$(worker_pidfile "${2:?which worker}")"

@@ -159,5 +159,6 @@ say nginx "balancing on http://127.0.0.1:$BALANCER_PORT (config $NGINX_CONF)"
 write_env
 say env "CLUSTER_URL and CLUSTER_FRONTENDS in $STACK/env"
 
-# Two task-queue workers share the queue (the stack started the first).
-bash "$ROOT/deploy/workers.sh" up 2
+# Two task-queue workers share the queue (the stack started the first); restarted, like
+# the frontends are reloaded, so that they run the code as it is now.
+bash "$ROOT/deploy/workers.sh" restart 2

@@ -191,6 +191,15 @@ def direct_imap(stack_users):
         client.logout()
 
 
+def set_undo(person, seconds):
+    """The person's Undo send delay (Settings): 0 sends at once, as tests of plain sending
+    expect; the cluster has a service login, so a new user's Send is held 10 s."""
+    done = person.post("/accounts/settings/preferences/", {
+        "layout": "right", "density": "comfortable", "shortcuts": "on",
+        "undo_seconds": str(seconds)})
+    assert done.status_code == 302, done.text[:300]
+
+
 @pytest.fixture
 def token():
     """A word unique to one test, put in subjects and names."""

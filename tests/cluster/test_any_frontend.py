@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from tests.cluster.conftest import ALICE, BOB, kill_frontend, service
+from tests.cluster.conftest import ALICE, BOB, kill_frontend, service, set_undo
 
 pytestmark = pytest.mark.cluster
 
@@ -35,6 +35,7 @@ def test_logging_in_on_one_frontend_lets_the_user_read_on_every_other(
 
 def test_an_upload_on_one_frontend_is_sent_whole_from_another(
         all_frontends, alice, direct_imap, token):
+    set_undo(alice, 0)
     page = alice.get("/mail/compose/")
     assert page.status_code == 200, page.text[:300]
     draft = re.search(r'name="draft" value="([0-9a-f]{32})"', page.text).group(1)
