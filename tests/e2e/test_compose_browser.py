@@ -55,7 +55,7 @@ def test_compose_attach_autosave_and_send(live_server, page, tmp_path):
 
         page.get_by_label("Files to attach").set_input_files(str(attachment))
         page.get_by_role("button", name="Remove minutes.pdf").wait_for()
-        page.get_by_role("button", name="Send").click()
+        page.get_by_role("button", name="Send", exact=True).click()
         page.get_by_text("Message sent.").wait_for()
 
         [uid] = wait_for(alice, "INBOX", subject)
@@ -92,7 +92,7 @@ def test_rich_text_is_sent_with_a_plain_text_alternative(live_server, page):
         editor.click()
         page.get_by_role("button", name="Bold").click()
         page.keyboard.type("Important")
-        page.get_by_role("button", name="Send").click()
+        page.get_by_role("button", name="Send", exact=True).click()
         page.get_by_text("Message sent.").wait_for()
         [uid] = wait_for(alice, "INBOX", subject)
         got = message_from_bytes(alice.fetch([uid], ["RFC822"])[uid][b"RFC822"],

@@ -91,6 +91,6 @@ def test_send_stays_in_view_while_writing_a_long_message(live_server, page):
         for line in range(40):
             page.keyboard.type(f"Line {line}")
             page.keyboard.press("Enter")
-        box = page.get_by_role("button", name="Send").bounding_box()
+        box = page.get_by_role("button", name="Send", exact=True).bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= height, (width, box)
         page.get_by_role("button", name="Discard draft").click()
