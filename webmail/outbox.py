@@ -45,7 +45,7 @@ from accounts import contacts, identities
 from accounts.preferences import UNDO_RANGE
 from attachments import storage
 
-from . import smtp, tasks, writing
+from . import draft_files, smtp, tasks, writing
 from .imap.drafts import DRAFT_HEADER
 from .imap.errors import MailError
 from .mail import service_account, service_available, service_mail
@@ -96,6 +96,8 @@ def hold(mail, user, data, *, send_at, kind):
     leaves Drafts with its uploads: the held copy is the message now."""
     identity = writing._chosen_identity(user, data)
     identities.check_sender(user, identity, identities.sending_rules(user))
+    # Files only the saved draft holds (their stored copies purged) come back first.
+    draft_files.bring_back(mail, user, data["draft"])
     out = writing._outgoing(user, data, draft=False)
     recipients = tuple(a.addr_spec for a in (*out.to, *out.cc, *out.bcc))
     if not recipients:

@@ -187,6 +187,22 @@ def test_after_purge_a_reopened_draft_is_held_for_undo_with_every_file(
         assert files_of(handle.read()) == {"every byte.bin": EVERY_BYTE, "notes.txt": NOTES}
 
 
+def test_a_window_left_open_through_a_purge_is_held_with_every_file(
+        alice, fake_server, settings):
+    """No reopen: the compose window that saved the draft sends it after the purge."""
+    settings.HERON_SERVICE_USER, settings.HERON_SERVICE_PASSWORD = "heron-service", "pw"
+    fake_server.services = {"heron-service": "pw"}
+    key = two_files_saved_then_purged(alice)
+
+    response = alice.post("/mail/compose/send/", fields(alice, key, version=1,
+                                                         to="bob@x.test"))
+
+    assert response.status_code == 302, response.content[:500]
+    held = HeldMessage.objects.get(owner__username=ALICE)
+    with storage.open_held(held.blob) as handle:
+        assert files_of(handle.read()) == {"every byte.bin": EVERY_BYTE, "notes.txt": NOTES}
+
+
 def evicted(client, name, data):
     """An upload of a saved draft whose stored copy purge_uploads evicted."""
     key = uuid.uuid4().hex
