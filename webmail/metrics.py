@@ -139,13 +139,22 @@ class _QueueCollector:
             figures = None
         if figures is None:
             return
-        for name, help_text in (
-                ("depth", "Held messages waiting for their time, being sent or filed."),
-                ("oldest_due_seconds", "How long the oldest held message past its time has "
-                                       "waited (0 when none): a stalled queue grows it."),
-                ("failures", "Held messages the server refused, or that may have been sent, "
-                             "not yet taken back by their user.")):
-            yield GaugeMetricFamily(f"heron_queue_{name}", help_text, value=figures[name])
+        for name, value in figures.items():
+            yield GaugeMetricFamily(f"heron_queue_{name}", QUEUE_HELP.get(name, name),
+                                    value=value)
+
+
+QUEUE_HELP = {
+    "jobs_waiting": "Jobs in the task queue waiting to run, due or not.",
+    "jobs_due": "Jobs whose time has come, not taken by a worker yet.",
+    "oldest_due_seconds": "How long the oldest due job has waited (0 when none): a queue "
+                          "no worker takes from grows it.",
+    "jobs_running": "Jobs a worker has taken and not finished.",
+    "jobs_failed_last_day": "Jobs that failed in the last 24 hours.",
+    "held_waiting": "Held messages waiting for their time, being sent or filed.",
+    "held_failures": "Held messages refused or perhaps sent, not yet taken back by their "
+                     "user.",
+}
 
 
 _QUEUE = CollectorRegistry(auto_describe=False)

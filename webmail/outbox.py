@@ -37,7 +37,7 @@ from email.utils import formataddr
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -459,12 +459,12 @@ tasks.RECOVERIES.append(recover)
 
 
 def queue_figures(now=None):
-    """For /readyz and /metrics: held messages waiting, the age in seconds of the oldest
-    one past its time, and how many failed."""
+    """For /readyz and /metrics: the queue's jobs (tasks.queue_figures), and the held
+    messages waiting for their time or being sent, and those refused or perhaps sent that
+    their users have not taken back yet."""
     now = now or timezone.now()
-    waiting = HeldMessage.objects.filter(state__in=(*WAITING, State.SENDING, State.ACCEPTED))
-    oldest = waiting.filter(send_at__lte=now).aggregate(oldest=Min("send_at"))["oldest"]
-    return {"depth": waiting.count(),
-            "oldest_due_seconds": (now - oldest).total_seconds() if oldest else 0.0,
-            "failures": HeldMessage.objects.filter(
+    return {**tasks.queue_figures(now),
+            "held_waiting": HeldMessage.objects.filter(
+                state__in=(*WAITING, State.SENDING, State.ACCEPTED)).count(),
+            "held_failures": HeldMessage.objects.filter(
                 state__in=(State.FAILED, State.UNCERTAIN)).count()}

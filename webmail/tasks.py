@@ -20,9 +20,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min, Q
 from django.utils import timezone
-from django_tasks import task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from .models import QueueBeat
 
@@ -56,6 +57,25 @@ def tick(due):
     if any(done.values()):
         log.info("tick: %s", ", ".join(f"{k} {v}" for k, v in done.items() if v))
     return done
+
+
+def queue_figures(now=None):
+    """The queue as a whole (every kind of job), for /readyz and /metrics: jobs waiting
+    (due or not), jobs due now, how long the oldest due one has waited (a queue no worker
+    takes from grows it), jobs running, and jobs that failed in the last day."""
+    now = now or timezone.now()
+    ready = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+    asap = get_date_max()
+    due = ready.filter(Q(run_after__lte=now) | Q(run_after=asap))
+    since = due.aggregate(timed=Min("run_after", filter=~Q(run_after=asap)),
+                          asap=Min("enqueued_at", filter=Q(run_after=asap)))
+    oldest = min((moment for moment in since.values() if moment is not None), default=None)
+    return {"jobs_waiting": ready.count(), "jobs_due": due.count(),
+            "oldest_due_seconds": max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+            "jobs_running": DBTaskResult.objects.filter(
+                status=TaskResultStatus.RUNNING).count(),
+            "jobs_failed_last_day": DBTaskResult.objects.filter(
+                status=TaskResultStatus.FAILED, finished_at__gte=now - timedelta(days=1)).count()}
 
 
 def _next(now):

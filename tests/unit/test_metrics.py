@@ -145,23 +145,26 @@ def test_in_multiprocess_mode_a_scrape_adds_up_every_worker(tmp_path):
     assert 'heron_login_attempts_total{outcome="bad_credentials"} 2.0' in run(_EXPOSE)
 
 
-def test_the_queue_shows_its_depth_its_oldest_due_message_and_failures(client, db):
+def test_the_queue_shows_its_jobs_its_oldest_due_one_and_failures(client, db):
     from datetime import timedelta
 
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from webmail import tasks
     from webmail.models import HeldMessage
     owner = get_user_model().objects.create(username="alice@heron.test")
     now = timezone.now()
-    for state, due in ((HeldMessage.State.QUEUED, now - timedelta(seconds=90)),
-                       (HeldMessage.State.QUEUED, now + timedelta(hours=1)),
-                       (HeldMessage.State.FAILED, now), (HeldMessage.State.SENT, now)):
-        HeldMessage.objects.create(owner=owner, kind="later", state=state, send_at=due,
+    for state in (HeldMessage.State.QUEUED, HeldMessage.State.FAILED, HeldMessage.State.SENT):
+        HeldMessage.objects.create(owner=owner, kind="later", state=state, send_at=now,
                                    filed_headers=b"", draft_key="0" * 32)
+    tasks.tick.using(run_after=now - timedelta(seconds=90)).enqueue("a")
+    tasks.tick.using(run_after=now + timedelta(hours=1)).enqueue("b")
     text = client.get("/metrics").content.decode()
-    assert "heron_queue_depth 2.0" in text
-    assert "heron_queue_failures 1.0" in text
-    [oldest] = [float(line.split()[1]) for line in text.splitlines()
-                if line.startswith("heron_queue_oldest_due_seconds ")]
-    assert 90 <= oldest < 150
+    figures = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+               if line.startswith("heron_queue_")}
+    assert figures["heron_queue_jobs_waiting"] == 2 and figures["heron_queue_jobs_due"] == 1
+    assert 90 <= figures["heron_queue_oldest_due_seconds"] < 150
+    assert figures["heron_queue_held_waiting"] == 1
+    assert figures["heron_queue_held_failures"] == 1
+    assert "# HELP heron_queue_oldest_due_seconds How long the oldest due job" in text

@@ -38,7 +38,9 @@ def test_an_operator_address_sees_every_dependency(client):
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {
         "database": "ok", "cache": "ok", "storage": "ok"},
-        "queue": {"depth": 0, "oldest_due_seconds": 0.0, "failures": 0}}
+        "queue": {"jobs_waiting": 0, "jobs_due": 0, "oldest_due_seconds": 0.0,
+                  "jobs_running": 0, "jobs_failed_last_day": 0, "held_waiting": 0,
+                  "held_failures": 0}}
 
 
 @pytest.mark.django_db
