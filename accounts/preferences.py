@@ -12,7 +12,18 @@ UNDO_RANGE = (0, 30)
 
 
 def preferences_for(user):
-    """The user's Preferences, made with the defaults on first use. Never None."""
+    """The user's Preferences, made with the defaults on first use. Never None.
+
+    Read once per user object, that is once per request: the page's settings, its time
+    zone and its Send all ask."""
+    found = getattr(user, "_heron_preferences", None)
+    if found is None:
+        found = _read(user)
+        user._heron_preferences = found
+    return found
+
+
+def _read(user):
     found = Preferences.objects.filter(user=user).first()
     if found is not None:
         return found

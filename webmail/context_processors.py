@@ -8,16 +8,13 @@ second only when there is a failure to tell. No IMAP command."""
 from functools import cached_property
 
 from django.db import DatabaseError
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from . import outbox
+from . import outbox, pending
 from .models import HeldMessage
 
 State = HeldMessage.State
-# What the Scheduled view lists (outbox.scheduled_for): all but the sent and taken back.
-LISTED = [state for state in State.values if state not in (State.SENT, State.CANCELLED)]
 
 
 def held_messages(request):
@@ -54,13 +51,8 @@ class HeldFigures:
 
     @cached_property
     def _counts(self):
-        try:
-            return HeldMessage.objects.filter(owner=self.user).filter(
-                Q(state__in=LISTED) | Q(state=State.CANCELLED, untold=True)).aggregate(
-                listed=Count("pk", filter=Q(state__in=LISTED)),
-                untold=Count("pk", filter=Q(untold=True)))
-        except DatabaseError:
-            return {"listed": 0, "untold": 0}
+        found = pending.figures(self.user)
+        return {"listed": found["scheduled"], "untold": found["untold"]}
 
     @property
     def scheduled(self):

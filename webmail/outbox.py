@@ -45,7 +45,7 @@ from accounts import contacts, identities
 from accounts.preferences import UNDO_RANGE
 from attachments import storage
 
-from . import draft_files, smtp, tasks, writing
+from . import draft_files, pending, smtp, tasks, writing
 from .imap.drafts import DRAFT_HEADER
 from .imap.errors import MailError
 from .mail import service_account, service_available, service_mail
@@ -128,6 +128,7 @@ def hold(mail, user, data, *, send_at, kind):
     except BaseException:
         storage.delete_held(blob)
         raise
+    pending.stirred(user)
     tasks.ensure_tick()  # a tick chain broken by a killed worker is mended by the next message
     try:
         mail.discard_draft(data["draft"])

@@ -41,7 +41,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
-from . import schedule, tasks
+from . import pending, schedule, tasks
 from .imap.errors import MailboxNotFound, MailError, MailServerUnavailable, Untrackable
 from .mail import service_available, service_mail
 from .models import Snooze
@@ -149,6 +149,7 @@ def snooze(mail, user, mailbox, uids, wake_at, conversations=False):
             owner=user, folder=mailbox, wake_at=wake_at, **_shown(found, group),
             messages=[{"id": found[uid].message_id, "uid": uid, "at": None, "back": None}
                       for uid in group]) for group in groups]
+    pending.stirred(user)
     try:
         moved = mail.move_tracked(mailbox, [u for g in groups for u in g],
                                   mail.folder_for("snoozed"), strict=True)

@@ -16,6 +16,7 @@ one FETCH of their flags only when the folder has some.
 """
 import dataclasses
 
+from . import pending
 from .models import Snooze
 
 State = Snooze.State
@@ -25,7 +26,7 @@ NEWEST_FIRST = {"date", "arrival"}
 
 def notes(user, mailbox):
     """{UID: when it was snoozed} of the messages of `mailbox` that came back to it."""
-    if not mailbox:
+    if not mailbox or not pending.figures(user)["woken"]:
         return {}
     return {item["back"]: row.snoozed_at
             for row in Snooze.objects.filter(owner=user, back_in=mailbox,
@@ -36,7 +37,7 @@ def notes(user, mailbox):
 def on_top(mail, user, page, query, search):
     """(the list page with the folder's woken messages placed as if they arrived when they
     came back, {UID: when it was snoozed} for the notes of its rows). See the module."""
-    if not page.mailbox:
+    if not page.mailbox or not pending.figures(user)["woken"]:
         return page, {}
     rows = list(Snooze.objects.filter(owner=user, back_in=page.mailbox,
                                       state__in=(State.WOKEN, State.DONE)))

@@ -37,6 +37,7 @@ LAYERS = [
         "webmail.actions", "webmail.listing",
         "webmail.forms", "webmail.links", "webmail.http", "webmail.folder_changes",
         "webmail.outbox", "webmail.tasks", "webmail.snooze", "webmail.woken", "webmail.schedule",
+        "webmail.pending",
         "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
         "accounts.confirmations",
     ]),

@@ -18,7 +18,7 @@ from accounts.preferences import preferences_for
 from tests.unit.conftest import log_in
 from tests.unit.test_compose_views import field, identity_of
 from tests.unit.test_outbox import media, server, wire  # noqa: F401
-from webmail import mail, outbox
+from webmail import mail, outbox, pending
 from webmail.context_processors import held_messages
 from webmail.models import HeldMessage
 
@@ -465,15 +465,27 @@ def test_a_message_perhaps_sent_is_told_with_a_link_to_scheduled(alice, server):
     assert '<a href="/mail/outbox/">Open Scheduled</a>' in page.content.decode()
 
 
-def test_what_the_pages_show_of_held_messages_costs_one_query_and_no_imap(
+def test_what_the_pages_show_of_held_messages_costs_two_queries_and_no_imap(
         alice, server, rf, django_assert_num_queries):
     held_row(alice)
     request = rf.get("/mail/")
     request.user = user()
     figures = held_messages(request)["held"]
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # held messages, snoozes: once a request
         assert (figures.scheduled, figures.failures, figures.shown_in_folders) == (1, [], True)
+        assert pending.figures(request.user)["snoozed"] == 0
     assert held_messages(rf.get("/accounts/login/")) == {}
+
+
+def test_a_user_with_nothing_pending_costs_no_query_after_the_first_page(
+        alice, server, django_assert_num_queries):
+    first, later = user(), user()  # as two requests' users
+    with django_assert_num_queries(2):
+        assert pending.figures(first) == pending.NOTHING
+    with django_assert_num_queries(0):  # a later request: the quiet flag answers
+        assert pending.figures(later) == pending.NOTHING
+    held_row(alice)  # holding a message takes the flag down
+    assert pending.figures(user())["scheduled"] == 1
 
 
 # --- Settings ----------------------------------------------------------------------------

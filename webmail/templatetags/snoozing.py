@@ -3,7 +3,7 @@ user's zone, the "Snoozed on" note of a list row, and the folder list's Snoozed 
 from django import template
 from django.utils import timezone
 
-from webmail import schedule, snooze
+from webmail import pending, schedule, snooze
 
 register = template.Library()
 
@@ -37,5 +37,5 @@ def snoozed_link(context):
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return {"count": 0, "shown": False}
-    count = snooze.waiting_count(request.user)
+    count = pending.figures(request.user)["snoozed"]
     return {"count": count, "shown": bool(count) or snooze.available()}
