@@ -5,6 +5,7 @@ leaves no duplicate and no loss (deploy/workers.sh runs two, with a short lease)
 import re
 import subprocess
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -156,6 +157,33 @@ def test_a_worker_killed_mid_send_leaves_no_duplicate_and_no_loss(
     try:
         assert count(bob, token) == 1, "no duplicate, no loss"
         assert count(direct_imap(ALICE), token, "Sent") == 1
+    finally:
+        remove(bob, "INBOX", token)
+        remove(direct_imap(ALICE), "Sent", token)
+
+
+def test_two_workers_and_a_hundred_due_messages_give_a_hundred_deliveries(
+        all_frontends, undo_off, direct_imap, token):
+    """A hundred messages scheduled through the balancer for the same moment: the cluster's
+    two workers share them, and Dovecot counts each delivery once."""
+    alice = undo_off
+    fields = compose(alice)
+    when = datetime.now(timezone.utc) + timedelta(seconds=15)
+    for n in range(100):
+        later = alice.post("/mail/compose/send-later/", {
+            **fields, "draft": uuid.uuid4().hex, "to": BOB, "subject": f"Hundred {token} {n}",
+            "body": f"Number {n}.", "send_at": when.isoformat(timespec="seconds"),
+            "time_zone": "UTC"})
+        assert later.status_code == 302, later.text[:500]
+    assert datetime.now(timezone.utc) < when, "all were scheduled before their time"
+    bob = direct_imap(BOB)
+    try:
+        eventually(lambda: count(bob, token) >= 100, "a hundred deliveries", timeout=180,
+                   interval=1)
+        eventually(lambda: state_of(alice, token) is None, "none left in Scheduled",
+                   timeout=60)
+        assert count(bob, token) == 100, "each delivered once"
+        assert count(direct_imap(ALICE), token, "Sent") == 100
     finally:
         remove(bob, "INBOX", token)
         remove(direct_imap(ALICE), "Sent", token)
