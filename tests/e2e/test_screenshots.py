@@ -113,7 +113,7 @@ def scheduled():
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", list(WIDTHS))
 def test_the_main_screens_look_as_they_did(live_server, browser, screen_folder, scheduled,
-                                           width, scheme):
+                                           service_login, width, scheme):
     context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]},
                                   color_scheme=scheme, reduced_motion="reduce")
     page = context.new_page()

@@ -43,7 +43,7 @@ def _page(request, mail, form, status=200, problem=""):
         "header_fields": [form[name] for name in ("to", "cc", "bcc", "subject")],
         "uploads": storage.uploads_for(request.user, draft) if draft else [],
         "limit": storage.human_size(settings.HERON_MAX_MESSAGE_BYTES),
-        "send_later": {"available": outbox.available(), "off": SEND_LATER_OFF,
+        "send_later": {"available": outbox.available(),
                        "presets": schedule.presets(now, zone), "zone": zone.key,
                        "bounds": schedule.picker_bounds(now, zone)},
     }, status=status)
