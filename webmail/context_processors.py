@@ -10,6 +10,7 @@ from functools import cached_property
 from django.db import DatabaseError
 from django.urls import reverse
 from django.utils.http import urlencode
+from redis.exceptions import RedisError
 
 from . import outbox, pending
 from .models import HeldMessage
@@ -18,8 +19,13 @@ State = HeldMessage.State
 
 
 def held_messages(request):
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    try:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return {}
+    except (RedisError, DatabaseError):
+        # Asking who the user is reads the session: with Redis or the database down, the
+        # page drawn is the one that says so, and it shows nothing of held messages.
         return {}
     return {"held": HeldFigures(user)}
 

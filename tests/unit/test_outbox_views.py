@@ -500,3 +500,16 @@ def test_the_undo_delay_is_set_in_settings_within_0_to_30_seconds(alice, server)
         assert "Undo send takes 0 to 30 seconds." in " ".join(notices(response))
     alice.post("/accounts/settings/preferences/", choices)  # a form without it keeps it
     assert Preferences.objects.get(user=user()).undo_seconds == 30
+
+
+def test_the_page_saying_redis_is_down_draws_without_held_messages(rf):
+    """The 503 page runs this context processor too: reading request.user reads the
+    session, which fails with Redis down."""
+    from redis.exceptions import ConnectionError as RedisDown
+
+    class SessionGone:
+        @property
+        def user(self):
+            raise RedisDown("connection refused")
+
+    assert held_messages(SessionGone()) == {}
