@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from webmail import outbox
 from webmail.http import api_login_required, safe_next
 
-from . import actions, confirmations, contacts, identities, preferences, sessions, vault
+from . import actions, confirmations, contacts, identities, preferences, sessions, trust, vault
 from .browsers import browser_name
 from .context_processors import NAME_STATE
 from .forms import IdentityForm, LoginForm, NameForm, PreferencesForm
@@ -93,7 +93,7 @@ def settings_view(request):
         "sessions": _shown_sessions(request),
         "preferences_form": PreferencesForm(
             instance=preferences.preferences_for(request.user)),
-        "holding": outbox.available()})
+        "holding": outbox.available(), "trusted": trust.trusted_senders(request.user)})
 
 
 @login_required
@@ -110,6 +110,23 @@ def preferences_view(request):
     else:
         notices.error(request, "Those choices could not be saved: pick one of the options.")
     return redirect(f"{reverse('accounts:settings')}#appearance-heading")
+
+
+@login_required
+@require_POST
+def trusted_forget(request, trusted_id=None):
+    """Stop showing remote images without asking: from one sender, or (no id) from all
+    (Settings → Images from senders you trust)."""
+    if trusted_id is None:
+        text = ("No sender is trusted any more: images are blocked until you choose to show "
+                "them." if trust.forget_all(request.user) else "No sender was trusted.")
+    else:
+        email = trust.forget(request.user, trusted_id)
+        if email is None:
+            raise Http404("No such trusted sender.")
+        text = f"Images in mail from {email} are blocked again until you choose to show them."
+    notices.success(request, text)
+    return redirect(f"{reverse('accounts:settings')}#trusted-heading")
 
 
 @api_login_required
