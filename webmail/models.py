@@ -33,7 +33,7 @@ class HeldMessage(models.Model):
     in storage (the same message the user would have sent at once, without Bcc), and
     `filed_headers` is its header block with Bcc, for the copy filed in Sent. A worker takes
     it with one conditional UPDATE (state queued or retrying, and due), so two workers never
-    both send it; see webmail/outbox.py for the order of "SMTP accepted" and "marked sent".
+    both send it; see webmail/delivery.py for the order of "SMTP accepted" and "marked sent".
     """
 
     class Kind(models.TextChoices):

@@ -212,10 +212,6 @@ def waiting_for(user):
     return list(Snooze.objects.filter(owner=user, state__in=WAITING).order_by("wake_at"))
 
 
-def waiting_count(user):
-    return Snooze.objects.filter(owner=user, state__in=WAITING).count()
-
-
 def snooze_for(user, snooze_id):
     """The user's Snooze with this id (a UUID), or None (unknown, or someone else's)."""
     return Snooze.objects.filter(owner=user, id=snooze_id).first()

@@ -1,8 +1,8 @@
 """The task queue's periodic tick (django-tasks, database backend; run by
 `manage.py heron_worker`).
 
-Each job lives beside the service it runs (webmail/outbox.py's deliver_job, which sends one
-held message at its time) and imports this module, never the other way round. A job may
+Each job lives beside the service it runs (webmail/delivery.py's deliver_job, which sends
+one held message at its time) and imports this module, never the other way round. A job may
 run twice, or for something taken back since: its row decides, so that is harmless.
 
 - tick(due): every HERON_QUEUE_TICK_SECONDS, run each function in RECOVERIES (a service

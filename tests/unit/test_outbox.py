@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts import identities
 from attachments import storage
 from tests.unit.conftest import log_in
-from webmail import mail, outbox, smtp, tasks
+from webmail import delivery, mail, outbox, smtp, tasks
 from webmail.models import HeldMessage, QueueBeat
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_holding_keeps_the_message_off_drafts_and_queues_a_job_at_its_time(alice
     held = hold(alice, when)
     assert held.state == State.QUEUED and held.send_at == when
     assert folder(server, "Drafts") == []
-    job = DBTaskResult.objects.get(task_path="webmail.outbox.deliver_job")
+    job = DBTaskResult.objects.get(task_path="webmail.delivery.deliver_job")
     assert job.run_after == when and job.args_kwargs["args"] == [str(held.id)]
     assert storage.open_held(held.blob).read().startswith(b"")
     assert QueueBeat.objects.filter(name=tasks.TICK).exists()
@@ -113,15 +113,15 @@ def test_holding_keeps_the_message_off_drafts_and_queues_a_job_at_its_time(alice
 
 def test_a_job_before_its_time_sends_nothing(alice, wire):
     held = hold(alice, timezone.now() + timedelta(minutes=5))
-    assert outbox.deliver(held.id, "w1") is None
+    assert delivery.deliver(held.id, "w1") is None
     assert wire.sent == []
 
 
 def test_a_due_message_is_sent_once_for_the_user_and_filed_in_sent_with_bcc(alice, server,
                                                                           wire):
     held = hold(alice)
-    assert outbox.deliver(held.id, "w1") == State.SENT
-    assert outbox.deliver(held.id, "w2") is None  # a second worker, or the job run twice
+    assert delivery.deliver(held.id, "w1") == State.SENT
+    assert delivery.deliver(held.id, "w2") is None  # a second worker, or the job run twice
     [(login, password, act_as, envelope, data)] = wire.sent
     assert (login, password, act_as) == (SERVICE, SERVICE_PW, ALICE)
     assert set(envelope.recipients) == {"bob@heron.test", "carol@heron.test"}
@@ -142,12 +142,12 @@ def test_undo_puts_the_draft_back_as_it_was(alice, server, wire):
     assert parsed["Subject"] == "Held" and parsed["X-Heron-Draft"] == held.draft_key
     assert "carol@heron.test" in parsed["Bcc"]
     assert parsed.get_body(("plain",)).get_content().strip() == "Wait for it."
-    assert outbox.deliver(held.id, "w1") is None and wire.sent == []
+    assert delivery.deliver(held.id, "w1") is None and wire.sent == []
 
 
 def test_undo_is_too_late_once_a_worker_has_it(alice, wire):
     held = hold(alice)
-    outbox.deliver(held.id, "w1")
+    delivery.deliver(held.id, "w1")
     with mail.service_mail(ALICE) as session, pytest.raises(outbox.TooLate):
         outbox.recall(session, alice, held)
 
@@ -157,12 +157,12 @@ def test_a_server_that_puts_off_is_tried_again_later_then_refused_back_to_drafts
     settings.HERON_SEND_ATTEMPTS = 2
     wire.fail = ("talking", smtp.SmtpUnavailable("timeout"))
     held = hold(alice)
-    assert outbox.deliver(held.id, "w1") == State.RETRYING
+    assert delivery.deliver(held.id, "w1") == State.RETRYING
     held.refresh_from_db()
     assert held.send_at > timezone.now() and "cannot be reached" in held.last_error
-    assert DBTaskResult.objects.filter(task_path="webmail.outbox.deliver_job").count() == 2
+    assert DBTaskResult.objects.filter(task_path="webmail.delivery.deliver_job").count() == 2
     HeldMessage.objects.filter(pk=held.pk).update(send_at=timezone.now())
-    assert outbox.deliver(held.id, "w1") == State.FAILED
+    assert delivery.deliver(held.id, "w1") == State.FAILED
     held.refresh_from_db()
     assert held.state == State.CANCELLED  # back in Drafts, with its reason
     assert [d.header("Subject") for d in folder(server, "Drafts")] == ["Held"]
@@ -174,7 +174,7 @@ def test_a_server_that_puts_off_is_tried_again_later_then_refused_back_to_drafts
 def test_a_refusal_comes_back_to_drafts_at_once_with_the_servers_words(alice, server, wire):
     wire.fail = ("talking", smtp.SmtpRefused("550 5.7.1 relaying denied"))
     held = hold(alice)
-    assert outbox.deliver(held.id, "w1") == State.FAILED
+    assert delivery.deliver(held.id, "w1") == State.FAILED
     assert "550 5.7.1 relaying denied" in outbox.failure_for_draft(alice, held.draft_key)
     assert len(folder(server, "Drafts")) == 1 and wire.sent == []
 
@@ -188,12 +188,12 @@ def test_a_worker_killed_before_the_end_of_data_leaves_it_to_be_sent_once(alice,
     held = hold(alice)
     wire.fail = ("talking", Killed())
     with pytest.raises(Killed):
-        outbox.deliver(held.id, "w1")
+        delivery.deliver(held.id, "w1")
     wire.fail = None
-    assert outbox.deliver(held.id, "w2") is None  # still leased to the dead worker
+    assert delivery.deliver(held.id, "w2") is None  # still leased to the dead worker
     expire_leases()
-    assert outbox.recover()["retried"] == 1
-    assert outbox.deliver(held.id, "w2") == State.SENT
+    assert delivery.recover()["retried"] == 1
+    assert delivery.deliver(held.id, "w2") == State.SENT
     assert len(wire.sent) == 1
 
 
@@ -201,40 +201,40 @@ def test_a_worker_killed_after_the_end_of_data_is_never_sent_again(alice, wire):
     held = hold(alice)
     wire.fail = ("committed", Killed())
     with pytest.raises(Killed):
-        outbox.deliver(held.id, "w1")
+        delivery.deliver(held.id, "w1")
     expire_leases()
-    assert outbox.recover()["uncertain"] == 1
+    assert delivery.recover()["uncertain"] == 1
     wire.fail = None
-    assert outbox.deliver(held.id, "w2") is None and wire.sent == []
+    assert delivery.deliver(held.id, "w2") is None and wire.sent == []
     held.refresh_from_db()
     assert held.state == State.UNCERTAIN and held.untold
     assert outbox.send_now(alice, held)  # the user chooses to send it again
-    assert outbox.deliver(held.id, "w2") == State.SENT
+    assert delivery.deliver(held.id, "w2") == State.SENT
 
 
 def test_a_reply_lost_after_the_end_of_data_is_uncertain_not_retried(alice, wire):
     held = hold(alice)
     wire.fail = ("committed", smtp.SmtpUnavailable("reset"))
-    assert outbox.deliver(held.id, "w1") == State.UNCERTAIN
+    assert delivery.deliver(held.id, "w1") == State.UNCERTAIN
 
 
 def test_a_worker_past_its_lease_cannot_finish_what_another_took_over(alice, wire):
     held = hold(alice)
-    assert outbox._take(held.id, "w1", timezone.now()) == 1
+    assert delivery._take(held.id, "w1", timezone.now()) == 1
     held.refresh_from_db()
-    stale = outbox._Lease(held, "w1")
+    stale = delivery._Lease(held, "w1")
     expire_leases()
-    outbox.recover()
-    assert outbox.deliver(held.id, "w2") == State.SENT
-    with pytest.raises(outbox._LostLease):
+    delivery.recover()
+    assert delivery.deliver(held.id, "w2") == State.SENT
+    with pytest.raises(delivery._LostLease):
         stale.committing()
 
 
 def test_a_sent_message_not_yet_filed_is_filed_by_the_tick_once(alice, server, wire):
     held = hold(alice)
     HeldMessage.objects.filter(pk=held.pk).update(state=State.ACCEPTED)
-    assert outbox.recover()["filed"] == 1
-    assert outbox.recover()["filed"] == 0
+    assert delivery.recover()["filed"] == 1
+    assert delivery.recover()["filed"] == 0
     assert [m.header("Subject") for m in folder(server, "Sent")].count("Held") == 1
 
 
@@ -242,9 +242,9 @@ def test_reschedule_moves_the_time_and_queues_a_job_for_it(alice, wire):
     held = hold(alice, timezone.now() + timedelta(hours=1), kind=HeldMessage.Kind.LATER)
     later = timezone.now() + timedelta(days=1)
     assert outbox.reschedule(alice, held, later)
-    assert outbox.deliver(held.id, "w1") is None
+    assert delivery.deliver(held.id, "w1") is None
     assert DBTaskResult.objects.filter(run_after=later).exists()
-    assert outbox.send_now(alice, held) and outbox.deliver(held.id, "w1") == State.SENT
+    assert outbox.send_now(alice, held) and delivery.deliver(held.id, "w1") == State.SENT
 
 
 def test_one_users_held_messages_are_not_anothers(alice, server):
@@ -283,7 +283,7 @@ def test_the_queue_figures_say_what_waits_and_what_failed(alice, wire):
     assert 30 <= figures["oldest_due_seconds"] < 90
     wire.fail = ("talking", smtp.SmtpRefused("554 no"))
     DBTaskResult.objects.all().delete()  # as a worker takes the job
-    outbox.deliver(held.id, "w1")
+    delivery.deliver(held.id, "w1")
     figures = outbox.queue_figures()
     assert figures["held_waiting"] == 0 and figures["oldest_due_seconds"] == 0.0
 
@@ -291,7 +291,7 @@ def test_the_queue_figures_say_what_waits_and_what_failed(alice, wire):
 def test_a_refusal_is_shown_only_while_it_is_the_drafts_latest_news(alice, server, wire):
     wire.fail = ("talking", smtp.SmtpRefused("550 no such user"))
     refused = hold(alice)
-    outbox.deliver(refused.id, "w1")
+    delivery.deliver(refused.id, "w1")
     assert "550 no such user" in outbox.failure_for_draft(alice, refused.draft_key)
     again = hold(alice, timezone.now() + timedelta(seconds=10), draft=refused.draft_key)
     assert outbox.failure_for_draft(alice, refused.draft_key) == ""  # held again
@@ -302,7 +302,7 @@ def test_a_refusal_is_shown_only_while_it_is_the_drafts_latest_news(alice, serve
 
 def test_rows_of_sent_and_taken_back_messages_are_pruned_after_a_week(alice, wire):
     sent = hold(alice)
-    outbox.deliver(sent.id, "w1")
-    assert outbox.recover()["pruned"] == 0
-    HeldMessage.objects.update(created=timezone.now() - outbox.KEEP_FINISHED * 2)
-    assert outbox.recover()["pruned"] == 1
+    delivery.deliver(sent.id, "w1")
+    assert delivery.recover()["pruned"] == 0
+    HeldMessage.objects.update(created=timezone.now() - delivery.KEEP_FINISHED * 2)
+    assert delivery.recover()["pruned"] == 1
