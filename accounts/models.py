@@ -221,6 +221,9 @@ class Preferences(models.Model):
         help_text="Seconds during which a sent message can be taken back (0 to 30).")
     # The user's IANA time zone (as the browser reports it), for Send later and Snooze.
     time_zone = models.CharField(max_length=64, blank=True)
+    # The language of the user's pages, one of settings.LANGUAGES; empty follows the
+    # browser's Accept-Language.
+    language = models.CharField("Language", max_length=16, blank=True)
 
     def __str__(self):
         return f"Preferences of {self.user}"

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from . import health, metrics
 from .params import MAX_UID
@@ -73,6 +74,7 @@ urlpatterns = [
     path("attachments/", include("attachments.urls")),
     path("admin/", admin.site.urls),
     path("manifest.webmanifest", app.manifest, name="manifest"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
