@@ -1,11 +1,19 @@
 from django import template
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from webmail.forms import SORT_CHOICES
+from webmail.language import CATALOG_VERSION
 from webmail.schedule import read_notice_tags
 
 register = template.Library()
+
+
+@register.simple_tag
+def catalog_url():
+    """The JavaScript catalog of the page's language, its URL naming this release's."""
+    return reverse("javascript-catalog", args=[translation.get_language(), CATALOG_VERSION])
 
 
 @register.filter
