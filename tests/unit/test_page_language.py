@@ -89,7 +89,7 @@ def test_the_catalog_is_cached_for_a_year_in_its_language(client):
     assert "max-age=31536000" in response["Cache-Control"]
     assert response["Content-Language"] == "ar"
     # Arabic has six plural forms: the catalog's pluralidx is Arabic's, not English's.
-    assert "n % 100" in response.content.decode()
+    assert "n==2 ? 2" in response.content.decode()
 
 
 def test_a_catalog_of_another_release_is_served_but_revalidated(client):
@@ -109,3 +109,10 @@ def test_an_unknown_catalog_is_not_found(client, path):
 def test_the_catalog_answers_only_get(client):
     response = client.post(f"/jsi18n/de/{language.CATALOG_VERSION}.js")
     assert response.status_code == 405
+
+
+def test_icons_that_point_are_mirrored_right_to_left():
+    from django.template import Context, Template
+    html = Template('{% load icons %}{% icon "arrow-left" %}{% icon "star" %}').render(Context())
+    assert 'class="icon icon-directional"' in html
+    assert '<svg class="icon" ' in html
