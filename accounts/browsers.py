@@ -6,6 +6,8 @@ matches wins, so a browser whose agent also names another (Edge says "Chrome" an
 """
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 # (pattern, name): the browser.
 _BROWSERS = [
     (r"\bEdg(e|A|iOS)?/", "Edge"),
@@ -30,7 +32,7 @@ _SYSTEMS = [
     (r"\b(Macintosh|Mac OS X)\b", "macOS"),
     (r"\bLinux\b", "Linux"),
 ]
-UNKNOWN = "Unknown browser"
+UNKNOWN = _("Unknown browser")
 
 
 def _first(rules, agent):
