@@ -10,11 +10,13 @@ from pathlib import Path
 
 import django
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 from django.views.i18n import JavaScriptCatalog
+from redis.exceptions import RedisError
 
 from accounts.preferences import preferences_for
 
@@ -60,10 +62,15 @@ class LanguageMiddleware:
         # the database (health checks and the login page pay nothing).
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return None
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        try:
+            user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated:
+                return None
+            return supported(chosen_language(user))
+        except (RedisError, DatabaseError):
+            # Who the user is lives in the session (Redis) and their choice in PostgreSQL:
+            # with either down, the page that says so follows the browser's language.
             return None
-        return supported(chosen_language(user))
 
 
 def _catalog_version():

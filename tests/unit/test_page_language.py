@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Preferences
@@ -116,3 +117,27 @@ def test_icons_that_point_are_mirrored_right_to_left():
     html = Template('{% load icons %}{% icon "arrow-left" %}{% icon "star" %}').render(Context())
     assert 'class="icon icon-directional"' in html
     assert '<svg class="icon" ' in html
+
+
+@pytest.mark.parametrize("outage", ["redis", "database"])
+def test_with_the_session_or_database_down_the_browser_picks(rf, settings, outage):
+    """The page saying a service is down is drawn in the browser's language: asking who
+    the user is reads the session (Redis), their choice the database."""
+    from django.db import OperationalError
+    from django.utils import translation
+    from redis.exceptions import ConnectionError as RedisDown
+
+    failure = RedisDown("down") if outage == "redis" else OperationalError("down")
+
+    class Gone:
+        @property
+        def is_authenticated(self):
+            raise failure
+
+    request = rf.get("/mail/", HTTP_ACCEPT_LANGUAGE="de")
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = "x"
+    request.user = Gone()
+    with translation.override("de"):
+        response = language.LanguageMiddleware(lambda r: HttpResponse("ok"))(request)
+    assert response.status_code == 200
+    assert response["Content-Language"] == "de"
