@@ -27,7 +27,9 @@
 
   function place() {
     divider.setAttribute("aria-valuenow", String(share));
-    divider.setAttribute("aria-valuetext", interpolate(gettext("List %(share)s%%"), { share: share }, true));
+    divider.setAttribute("aria-valuetext", interpolate(gettext("List %(share)s"), {
+      share: (share / 100).toLocaleString(document.documentElement.lang || [], { style: "percent" })
+    }, true));
     if (!wide.matches) {
       panes.classList.remove("with-divider");
       panes.style.gridTemplateColumns = panes.style.gridTemplateRows = "";
