@@ -4,13 +4,25 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup run services services-down cluster cluster-down test test-unit bench load clean screenshots
+# The compiled catalogs: rebuilt whenever a .po is newer than its .mo.
+MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+
+.PHONY: setup messages catalogs run services services-down cluster cluster-down test test-unit bench load clean screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@bash deploy/setup-venv.sh $(VENV)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) catalogs
+
+catalogs: $(MO)
+
+locale/%.mo: locale/%.po
+	@bash deploy/compile-messages.sh
+
+# Gather the strings to translate into locale/*/LC_MESSAGES/*.po (docs/translating.md).
+messages: $(STAMP)
+	@bash deploy/messages.sh
 
 run: setup
 	@bash deploy/run.sh

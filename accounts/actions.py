@@ -2,6 +2,7 @@
 import logging
 
 from django.contrib.auth import login, logout
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from webmail import mail, metrics
@@ -43,8 +44,10 @@ def log_in(request, username, password):
         attempt = throttle.begin(username, client_ip(request))
     except throttle.Throttled as throttled:
         _record(request, username, LoginEvent.Outcome.THROTTLED)
-        raise LoginRefused(f"Too many failed logins. Please wait {throttled.wait} seconds "
-                           "before trying again.") from None
+        raise LoginRefused(ngettext(
+            "Too many failed logins. Please wait %(seconds)s second before trying again.",
+            "Too many failed logins. Please wait %(seconds)s seconds before trying again.",
+            throttled.wait) % {"seconds": throttled.wait}) from None
     try:
         user = ImapBackend().authenticate(request, username=username, password=password,
                                           imap=True)
@@ -52,11 +55,12 @@ def log_in(request, username, password):
         attempt.unanswered()
         log.warning("login failed: mail server unreachable for %s", username)
         _record(request, username, LoginEvent.Outcome.SERVER_UNAVAILABLE)
-        raise LoginRefused(
-            "The mail server cannot be reached right now. Please try again in a moment.") from None
+        raise LoginRefused(gettext(
+            "The mail server cannot be reached right now. Please try again in a moment.")
+        ) from None
     if user is None:
         _record(request, username, LoginEvent.Outcome.BAD_CREDENTIALS)
-        raise LoginRefused("Wrong email address or password.")
+        raise LoginRefused(gettext("Wrong email address or password."))
     attempt.succeeded()
     login(request, user, backend="accounts.backends.ImapBackend")
     _record(request, username, LoginEvent.Outcome.SUCCESS, user)

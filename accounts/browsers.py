@@ -6,6 +6,9 @@ matches wins, so a browser whose agent also names another (Edge says "Chrome" an
 """
 import re
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 # (pattern, name): the browser.
 _BROWSERS = [
     (r"\bEdg(e|A|iOS)?/", "Edge"),
@@ -30,7 +33,7 @@ _SYSTEMS = [
     (r"\b(Macintosh|Mac OS X)\b", "macOS"),
     (r"\bLinux\b", "Linux"),
 ]
-UNKNOWN = "Unknown browser"
+UNKNOWN = _("Unknown browser")
 
 
 def _first(rules, agent):
@@ -41,6 +44,6 @@ def browser_name(user_agent):
     """ "Firefox on Linux", "Chrome" (system unknown), or "Unknown browser"."""
     agent = (user_agent or "")[:500]
     browser, system = _first(_BROWSERS, agent), _first(_SYSTEMS, agent)
-    if browser is None:
-        return f"{UNKNOWN} on {system}" if system else UNKNOWN
-    return f"{browser} on {system}" if system else browser
+    shown = browser or UNKNOWN
+    return gettext("%(browser)s on %(system)s") % {"browser": shown, "system": system} \
+        if system else shown

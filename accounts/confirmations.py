@@ -13,6 +13,7 @@ from email.headerregistry import Address
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from webmail import smtp
@@ -42,21 +43,25 @@ def check(user, identity, token):
     try:
         data = signing.loads(token, salt=SALT, max_age=timedelta(days=CONFIRM_DAYS))
     except signing.SignatureExpired:
-        raise ConfirmRefused(f"This link has expired: links work for {CONFIRM_DAYS} days. "
-                             "Send a new one from Settings.") from None
+        raise ConfirmRefused(ngettext(
+            "This link has expired: links work for %(days)s day. Send a new one from Settings.",
+            "This link has expired: links work for %(days)s days. Send a new one from Settings.",
+            CONFIRM_DAYS) % {"days": CONFIRM_DAYS}) from None
     except signing.BadSignature:
-        raise ConfirmRefused("This link is not valid. Copy the whole link from the "
-                             "message, or send a new one from Settings.") from None
+        raise ConfirmRefused(gettext("This link is not valid. Copy the whole link from the "
+                                     "message, or send a new one from Settings.")) from None
     if not isinstance(data, dict) or data.get("u") != user.pk or data.get("i") != identity.pk:
-        raise ConfirmRefused("This link is for another identity.")
+        raise ConfirmRefused(gettext("This link is for another identity."))
     if data.get("a") != identity.email.strip().lower():
-        raise ConfirmRefused(f"This link was for {data.get('a')}, but this identity now "
-                             f"sends as {identity.email}. Send a new link from Settings.")
+        raise ConfirmRefused(gettext("This link was for %(old)s, but this identity now sends "
+                                     "as %(email)s. Send a new link from Settings.")
+                             % {"old": data.get("a"), "email": identity.email})
     if identity.is_confirmed():
-        raise ConfirmRefused(f"{identity.email} is already confirmed.")
+        raise ConfirmRefused(gettext("%(email)s is already confirmed.") % {
+            "email": identity.email})
     if not identity.confirm_nonce or data.get("n") != identity.confirm_nonce:
-        raise ConfirmRefused("This link has been used, or a newer one was sent since. "
-                             "Use the latest link, or send a new one from Settings.")
+        raise ConfirmRefused(gettext("This link has been used, or a newer one was sent since. "
+                                     "Use the latest link, or send a new one from Settings."))
 
 
 def confirm(user, identity, token):
@@ -70,6 +75,22 @@ def confirm(user, identity, token):
     identity.confirmed_email, identity.confirm_nonce = locked.confirmed_email, ""
 
 
+def _mail_text(login, email, link):
+    """The confirmation mail's text, in the language of the page that asked for it."""
+    return ngettext(
+        "%(login)s asked to send mail as %(email)s in Heron.\n\n"
+        "To confirm, open this link while logged in as %(login)s and press Confirm "
+        "(it works once, for %(days)s day):\n\n%(link)s\n\n"
+        "If you did not ask for this, ignore this message: nothing is sent as this "
+        "address unless it is confirmed.\n",
+        "%(login)s asked to send mail as %(email)s in Heron.\n\n"
+        "To confirm, open this link while logged in as %(login)s and press Confirm "
+        "(it works once, for %(days)s days):\n\n%(link)s\n\n"
+        "If you did not ask for this, ignore this message: nothing is sent as this "
+        "address unless it is confirmed.\n",
+        CONFIRM_DAYS) % {"login": login, "email": email, "days": CONFIRM_DAYS, "link": link}
+
+
 @sensitive_variables("password")
 def send_link(user, identity, password, confirm_url):
     """Mail a new confirmation link for identity to its address, from the login address,
@@ -78,14 +99,15 @@ def send_link(user, identity, password, confirm_url):
     Raises ConfirmRefused when a link was sent less than RESEND_SECONDS ago, the session
     holds no password, or the mail server did not take the message."""
     if password is None:
-        raise ConfirmRefused("Log in again to send the confirmation link: this session "
-                             "cannot send mail.")
+        raise ConfirmRefused(gettext("Log in again to send the confirmation link: this "
+                                     "session cannot send mail."))
     now = timezone.now()
     with transaction.atomic():
         locked = Identity.objects.select_for_update().get(user=user, pk=identity.pk)
         if locked.confirm_sent and now - locked.confirm_sent < timedelta(seconds=RESEND_SECONDS):
-            raise ConfirmRefused(f"A link was sent to {locked.email} less than a minute ago. "
-                                 "Check that mailbox, or try again in a minute.")
+            raise ConfirmRefused(gettext("A link was sent to %(email)s less than a minute ago. "
+                                         "Check that mailbox, or try again in a minute.")
+                                 % {"email": locked.email})
         locked.confirm_nonce, locked.confirm_sent = secrets.token_hex(16), now
         locked.save(update_fields=["confirm_nonce", "confirm_sent"])
     identity.confirm_nonce, identity.confirm_sent = locked.confirm_nonce, now
@@ -93,19 +115,16 @@ def send_link(user, identity, password, confirm_url):
     link = confirm_url(token_for(locked))
     message = compose.message_bytes(compose.build_message(compose.Outgoing(
         sender=Address(addr_spec=login), to=(Address(addr_spec=locked.email),),
-        subject=f"Confirm that you send as {locked.email}",
-        text=(f"{login} asked to send mail as {locked.email} in Heron.\n\n"
-              f"To confirm, open this link while logged in as {login} and press Confirm "
-              f"(it works once, for {CONFIRM_DAYS} days):\n\n{link}\n\n"
-              "If you did not ask for this, ignore this message: nothing is sent as this "
-              "address unless it is confirmed.\n"))))
+        subject=gettext("Confirm that you send as %(email)s") % {"email": locked.email},
+        text=_mail_text(login, locked.email, link))))
     try:
         smtp.send(servers_for(user.username).smtp, user.username, password,
                   smtp.Envelope(login, (locked.email,)), message,
                   trusted_relay=identities.sending_rules(user).trusted_relay)
     except smtp.SmtpError as failed:
-        raise ConfirmRefused(f"The confirmation link could not be sent to {locked.email}: "
-                             f"{_why(failed)} Use Resend to try again.") from None
+        raise ConfirmRefused(gettext("The confirmation link could not be sent to %(email)s: "
+                                     "%(reason)s Use Resend to try again.")
+                             % {"email": locked.email, "reason": _why(failed)}) from None
 
 
 def _why(failed):

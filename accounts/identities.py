@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from . import senders
 from .domains import domain_of
@@ -34,10 +35,10 @@ class SenderRefused(Exception):
 
     def __init__(self, address):
         super().__init__(address)
-        self.user_message = (
-            f"You have not confirmed that you send as {address}: nothing was sent. Check "
-            f"{address} for the confirmation link (Settings can send it again), or choose "
-            f"another From address. Your message is kept as a draft.")
+        self.user_message = gettext(
+            "You have not confirmed that you send as %(address)s: nothing was sent. Check "
+            "%(address)s for the confirmation link (Settings can send it again), or choose "
+            "another From address. Your message is kept as a draft.") % {"address": address}
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,8 @@ def save(user, identity):
         mine = (list(Identity.objects.select_for_update().filter(user=user))
                 or identities_for(user))
         if identity.pk is None and len(mine) >= MAX_IDENTITIES:
-            raise IdentityRefused(f"You can have at most {MAX_IDENTITIES} identities.")
+            raise IdentityRefused(gettext("You can have at most %(count)s identities.") % {
+                "count": MAX_IDENTITIES})
         was_default = any(each.is_default for each in mine if each.pk == identity.pk)
         others_default = any(each.is_default for each in mine if each.pk != identity.pk)
         identity.user = user
@@ -203,8 +205,8 @@ def delete(user, identity):
             raise Identity.DoesNotExist(f"identity {identity.pk} is not this user's")
         rest = [each for each in mine if each.pk != identity.pk]
         if not rest:
-            raise IdentityRefused(
-                "You cannot delete your only identity. Add another one first.")
+            raise IdentityRefused(gettext(
+                "You cannot delete your only identity. Add another one first."))
         Identity.objects.filter(user=user, pk=identity.pk).delete()
         if not any(each.is_default for each in rest):
             Identity.objects.filter(pk=rest[0].pk).update(is_default=True)

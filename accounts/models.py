@@ -3,6 +3,7 @@ from email.headerregistry import Address
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .senders import validate_allowed_senders
 
@@ -13,29 +14,29 @@ class Domain(models.Model):
     """Which IMAP and SMTP servers serve one mail domain (logins user@name)."""
 
     name = models.CharField(max_length=253, unique=True,
-                            help_text="The mail domain, e.g. example.org")
+                            help_text=_("The mail domain, e.g. example.org"))
     imap_host = models.CharField(max_length=253)
     imap_port = models.PositiveIntegerField(default=993)
     imap_security = models.CharField(max_length=10, choices=SECURITY_CHOICES, default="ssl")
     smtp_host = models.CharField(max_length=253)
     smtp_port = models.PositiveIntegerField(default=587)
     smtp_security = models.CharField(max_length=10, choices=SECURITY_CHOICES, default="starttls")
-    active = models.BooleanField(default=True, help_text="Inactive domains cannot log in.")
+    active = models.BooleanField(default=True, help_text=_("Inactive domains cannot log in."))
     allowed_senders = models.TextField(
-        "Addresses users may send as", blank=True, validators=[validate_allowed_senders],
-        help_text="One a line, usable by every user of this domain without confirming it: "
-                  "an address (sales@example.org), any address at a domain (*@example.org), "
-                  "or the user's own name at another domain ({local}@example.net). Users "
-                  "can always send as their login address, and as an address they confirm "
-                  "by a link mailed to it.")
+        _("Addresses users may send as"), blank=True, validators=[validate_allowed_senders],
+        help_text=_("One a line, usable by every user of this domain without confirming it: "
+                    "an address (sales@example.org), any address at a domain (*@example.org), "
+                    "or the user's own name at another domain ({local}@example.net). Users "
+                    "can always send as their login address, and as an address they confirm "
+                    "by a link mailed to it."))
     trusted_relay = models.BooleanField(
-        "Send without SMTP login", default=False,
-        help_text="Only for an SMTP server that offers no login (AUTH) and accepts mail from "
-                  "Heron's address alone. Heron then sends without logging in, and that "
-                  "server cannot check who is sending: a user could send as anyone unless "
-                  "the server itself restricts senders. Leave off unless that is intended; "
-                  "when it is off, Heron refuses to send through a server that offers no "
-                  "login.")
+        _("Send without SMTP login"), default=False,
+        help_text=_("Only for an SMTP server that offers no login (AUTH) and accepts mail from "
+                    "Heron's address alone. Heron then sends without logging in, and that "
+                    "server cannot check who is sending: a user could send as anyone unless "
+                    "the server itself restricts senders. Leave off unless that is intended; "
+                    "when it is off, Heron refuses to send through a server that offers no "
+                    "login."))
 
     class Meta:
         ordering = ["name"]
@@ -52,12 +53,12 @@ class LoginEvent(models.Model):
     """One login attempt, kept for the admin's audit."""
 
     class Outcome(models.TextChoices):
-        SUCCESS = "success", "Logged in"
-        BAD_CREDENTIALS = "bad_credentials", "Wrong address or password"
-        SERVER_UNAVAILABLE = "server_unavailable", "Mail server unreachable"
-        THROTTLED = "throttled", "Refused: too many failures"
-        UNKNOWN_DOMAIN = "unknown_domain", "Domain not served"
-        LOGOUT = "logout", "Logged out"
+        SUCCESS = "success", _("Logged in")
+        BAD_CREDENTIALS = "bad_credentials", _("Wrong address or password")
+        SERVER_UNAVAILABLE = "server_unavailable", _("Mail server unreachable")
+        THROTTLED = "throttled", _("Refused: too many failures")
+        UNKNOWN_DOMAIN = "unknown_domain", _("Domain not served")
+        LOGOUT = "logout", _("Logged out")
 
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     username = models.CharField(max_length=254, db_index=True)
@@ -98,12 +99,12 @@ class Identity(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="identities")
-    name = models.CharField("Name", max_length=200, blank=True)
-    email = models.EmailField("Email address", max_length=254)
-    reply_to = models.EmailField("Reply-To", max_length=254, blank=True)
-    signature = models.TextField("Signature", max_length=SIGNATURE_MAX_LENGTH, blank=True,
-                                 help_text="Plain text, added below your messages.")
-    is_default = models.BooleanField("Use as default", default=False)
+    name = models.CharField(_("Name"), max_length=200, blank=True)
+    email = models.EmailField(_("Email address"), max_length=254)
+    reply_to = models.EmailField(_("Reply-To"), max_length=254, blank=True)
+    signature = models.TextField(_("Signature"), max_length=SIGNATURE_MAX_LENGTH, blank=True,
+                                 help_text=_("Plain text, added below your messages."))
+    is_default = models.BooleanField(_("Use as default"), default=False)
     created = models.DateTimeField(auto_now_add=True)
     # The address the user confirmed by the link mailed to it. The identity is confirmed
     # while it still sends as that address: changing the address undoes it.
@@ -115,7 +116,7 @@ class Identity(models.Model):
 
     class Meta:
         ordering = ["-is_default", "created", "id"]
-        verbose_name_plural = "identities"
+        verbose_name_plural = _("identities")
         constraints = [models.UniqueConstraint(fields=["user"], condition=models.Q(is_default=True),
                                                name="one_default_identity_per_user")]
 
@@ -139,9 +140,9 @@ class Contact(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="contacts")
-    email = models.CharField(max_length=254, help_text="Stored in lower case.")
+    email = models.CharField(max_length=254, help_text=_("Stored in lower case."))
     name = models.CharField(max_length=200, blank=True)
-    times = models.PositiveIntegerField(default=1, help_text="How often this address was seen.")
+    times = models.PositiveIntegerField(default=1, help_text=_("How often this address was seen."))
     last_seen = models.DateTimeField()
 
     class Meta:
@@ -174,13 +175,13 @@ class UserSession(models.Model):
     session_key = models.CharField(max_length=64, unique=True)
     created = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(
-        db_index=True, help_text="Updated at most every few minutes, not on every request.")
-    client_ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+        db_index=True, help_text=_("Updated at most every few minutes, not on every request."))
+    client_ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-last_seen"]
-        verbose_name = "active session"
+        verbose_name = _("active session")
 
     def fingerprint(self):
         """A short, harmless name for the session: the start of the key's SHA-256."""

@@ -21,6 +21,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
 from webmail import mail
@@ -103,7 +104,7 @@ class SessionActivityMiddleware:
         return self.get_response(request)
 
 
-DOMAIN_DISABLED = "Your mail domain has been disabled by the administrator."
+DOMAIN_DISABLED = _("Your mail domain has been disabled by the administrator.")
 
 
 def domain_is_active(user):

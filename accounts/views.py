@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -53,7 +54,8 @@ def welcome_view(request):
     if request.method == "POST" and form.is_valid():
         identity = identities.name_default(request.user, form.cleaned_data["name"])
         request.session[NAME_STATE] = "named"
-        notices.success(request, f"Your mail now goes out as {identity.name} <{identity.email}>.")
+        notices.success(request, gettext("Your mail now goes out as %(name)s <%(email)s>.") % {
+            "name": identity.name, "email": identity.email})
         return redirect(target)
     return render(request, "accounts/welcome.html", {
         "form": form, "next": target, "address": identities.default_identity(request.user).email},
@@ -68,7 +70,7 @@ def logout_view(request):
 def _own_identity(request, identity_id):
     identity = identities.get_identity(request.user, identity_id)
     if identity is None:
-        raise Http404("No such identity.")
+        raise Http404(gettext("No such identity."))
     return identity
 
 
@@ -84,7 +86,8 @@ def settings_view(request):
         except identities.IdentityRefused as refused:
             form.add_error(None, refused.message)
         else:
-            notices.success(request, f"Added the identity {identity}.")
+            notices.success(request, gettext("Added the identity %(identity)s.") % {
+                "identity": identity})
             _ask_confirmation(request, identity)
             return redirect("accounts:settings")
     return render(request, "accounts/settings.html", {
@@ -103,12 +106,13 @@ def preferences_view(request):
     form = PreferencesForm(request.POST, instance=preferences.preferences_for(request.user))
     if form.is_valid():
         form.save()
-        notices.success(request, "Your choices are saved.")
+        notices.success(request, gettext("Your choices are saved."))
     elif "undo_seconds" in form.errors:
-        notices.error(request, "Those choices could not be saved: "
-                      f"{form.errors['undo_seconds'][0]}")
+        notices.error(request, gettext("Those choices could not be saved: %(reason)s") % {
+            "reason": form.errors["undo_seconds"][0]})
     else:
-        notices.error(request, "Those choices could not be saved: pick one of the options.")
+        notices.error(request, gettext(
+            "Those choices could not be saved: pick one of the options."))
     return redirect(f"{reverse('accounts:settings')}#appearance-heading")
 
 
@@ -118,13 +122,15 @@ def trusted_forget(request, trusted_id=None):
     """Stop showing remote images without asking: from one sender, or (no id) from all
     (Settings → Images from senders you trust)."""
     if trusted_id is None:
-        text = ("No sender is trusted any more: images are blocked until you choose to show "
-                "them." if trust.forget_all(request.user) else "No sender was trusted.")
+        text = (gettext("No sender is trusted any more: images are blocked until you choose "
+                        "to show them.") if trust.forget_all(request.user)
+                else gettext("No sender was trusted."))
     else:
         email = trust.forget(request.user, trusted_id)
         if email is None:
-            raise Http404("No such trusted sender.")
-        text = f"Images in mail from {email} are blocked again until you choose to show them."
+            raise Http404(gettext("No such trusted sender."))
+        text = gettext("Images in mail from %(email)s are blocked again until you choose to "
+                       "show them.") % {"email": email}
     notices.success(request, text)
     return redirect(f"{reverse('accounts:settings')}#trusted-heading")
 
@@ -165,8 +171,9 @@ def session_end(request, session_id):
     """Sign out one of the user's other sessions, on whichever frontend it is used."""
     ended = sessions.end_own(request, session_id)
     if not ended:
-        raise Http404("No such session.")
-    notices.success(request, f"Signed out the session of {browser_name(ended[0].user_agent)}.")
+        raise Http404(gettext("No such session."))
+    notices.success(request, gettext("Signed out the session of %(browser)s.") % {
+        "browser": browser_name(ended[0].user_agent)})
     return redirect(f"{reverse('accounts:settings')}#sessions-heading")
 
 
@@ -175,8 +182,9 @@ def session_end(request, session_id):
 def sessions_end_others(request):
     """Sign out every session of the user but this one."""
     count = len(sessions.end_own(request))
-    notices.success(request, "Signed out 1 other session." if count == 1 else
-                    f"Signed out {count} other sessions.")
+    notices.success(request, ngettext("Signed out %(count)s other session.",
+                                      "Signed out %(count)s other sessions.", count)
+                    % {"count": count})
     return redirect(f"{reverse('accounts:settings')}#sessions-heading")
 
 
@@ -190,7 +198,8 @@ def identity_view(request, identity_id):
     if request.method == "POST" and form.is_valid():
         readdressed = "email" in form.changed_data
         identities.save(request.user, form.save(commit=False))
-        notices.success(request, f"Saved the identity {identity}.")
+        notices.success(request, gettext("Saved the identity %(identity)s.") % {
+            "identity": identity})
         if readdressed:
             _ask_confirmation(request, identity)
         return redirect("accounts:settings")
@@ -209,8 +218,8 @@ def _ask_confirmation(request, identity):
     except confirmations.ConfirmRefused as refused:
         notices.error(request, refused.message)
         return False
-    notices.info(request, f"To send as {identity.email}, confirm it first: a link was "
-                          f"mailed to {identity.email}.")
+    notices.info(request, gettext("To send as %(email)s, confirm it first: a link was mailed "
+                                  "to %(email)s.") % {"email": identity.email})
     return True
 
 
@@ -219,7 +228,8 @@ def _ask_confirmation(request, identity):
 def identity_resend(request, identity_id):
     identity = _own_identity(request, identity_id)
     if not _ask_confirmation(request, identity) and identity.may_send:
-        notices.success(request, f"You can already send as {identity.email}.")
+        notices.success(request, gettext("You can already send as %(email)s.") % {
+            "email": identity.email})
     return redirect("accounts:settings")
 
 
@@ -232,7 +242,8 @@ def identity_confirm(request, identity_id, token):
     try:
         if request.method == "POST":
             confirmations.confirm(request.user, identity, token)
-            notices.success(request, f"Confirmed: you can now send as {identity.email}.")
+            notices.success(request, gettext("Confirmed: you can now send as %(email)s.") % {
+                "email": identity.email})
             return redirect("accounts:settings")
         confirmations.check(request.user, identity, token)
     except confirmations.ConfirmRefused as refused:
@@ -259,7 +270,8 @@ def identity_delete(request, identity_id):
     except identities.IdentityRefused as refused:
         notices.error(request, refused.message)
     else:
-        notices.success(request, f"Deleted the identity {identity}.")
+        notices.success(request, gettext("Deleted the identity %(identity)s.") % {
+            "identity": identity})
     return redirect("accounts:settings")
 
 

@@ -1,8 +1,9 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import DRAFT_ID
 
-DRAFT_ERROR = "The draft id must be 32 lower-case hex digits."
+DRAFT_ERROR = _("The draft id must be 32 lower-case hex digits.")
 
 
 class DraftForm(forms.Form):
@@ -27,7 +28,7 @@ class UploadForm(DraftForm):
 
     def clean(self):
         if not self.uploaded:
-            raise forms.ValidationError("Choose at least one file to attach.")
+            raise forms.ValidationError(_("Choose at least one file to attach."))
         return super().clean()
 
     @property

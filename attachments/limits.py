@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import router, transaction
 from django.db.models import Sum
+from django.utils.translation import gettext
 
 from .models import Upload
 
@@ -72,15 +73,18 @@ def refusal(what, adding, in_draft, in_all, over=""):
     """The TooLarge to raise if `adding` bytes more pass a limit, else None."""
     limit, quota = settings.HERON_MAX_MESSAGE_BYTES, settings.HERON_UPLOAD_QUOTA_BYTES
     if in_draft + adding > limit:
-        return TooLarge(
-            f"Attachments are limited to {human_size(limit)} a message; {what} "
-            f"({over}{human_size(adding)}) would make it {over}{human_size(in_draft + adding)}.")
+        return TooLarge(gettext(
+            "Attachments are limited to %(limit)s a message; %(what)s (%(adding)s) would make "
+            "it %(total)s.") % {"limit": human_size(limit), "what": what,
+                                "adding": over + human_size(adding),
+                                "total": over + human_size(in_draft + adding)})
     if in_all + adding > quota:
-        return TooLarge(
-            f"Your attachments waiting to be sent are limited to {human_size(quota)} in all; "
-            f"{what} ({over}{human_size(adding)}) would make them "
-            f"{over}{human_size(in_all + adding)}. Send or discard a draft with attachments "
-            f"to make room.")
+        return TooLarge(gettext(
+            "Your attachments waiting to be sent are limited to %(quota)s in all; %(what)s "
+            "(%(adding)s) would make them %(total)s. Send or discard a draft with attachments "
+            "to make room.") % {"quota": human_size(quota), "what": what,
+                                "adding": over + human_size(adding),
+                                "total": over + human_size(in_all + adding)})
     return None
 
 

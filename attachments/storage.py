@@ -17,6 +17,7 @@ import uuid
 from contextlib import contextmanager
 
 from django.core.files.storage import default_storage
+from django.utils.translation import ngettext
 
 from . import limits
 from .errors import StorageUnavailable
@@ -182,7 +183,8 @@ def save_uploads(owner, draft, uploaded_files, *, inline=False):
     _check_draft(draft)
     files = list(uploaded_files)
     uploads = [_new_upload(owner, draft, uploaded_file, inline) for uploaded_file in files]
-    what = uploads[0].name if len(uploads) == 1 else f"these {len(uploads)} files"
+    what = uploads[0].name if len(uploads) == 1 else ngettext(
+        "this %(count)s file", "these %(count)s files", len(uploads)) % {"count": len(uploads)}
     room = limits.reserve(owner, draft, uploads, what)
     adding = sum(upload.size for upload in uploads)
     try:

@@ -8,6 +8,8 @@ from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
@@ -22,9 +24,9 @@ from .models import INLINE_IMAGE_TYPES
 
 # Room for the multipart framing and the small fields around the files.
 MULTIPART_SLACK = 1024 * 1024
-NOT_FOUND = "No such attachment."
-STORAGE_DOWN = ("Attachments cannot be stored or read right now; please try again in a "
-                "moment.")
+NOT_FOUND = _("No such attachment.")
+STORAGE_DOWN = _("Attachments cannot be stored or read right now; please try again in a "
+                 "moment.")
 
 
 def _error(status, message):
@@ -86,19 +88,20 @@ def upload(request):
     declared = _content_length(request)
     if declared > settings.HERON_MAX_MESSAGE_BYTES + MULTIPART_SLACK:
         limit = storage.human_size(settings.HERON_MAX_MESSAGE_BYTES)
-        return _error(413, f"Attachments are limited to {limit} a message; this upload is "
-                           f"{storage.human_size(declared)}.")
+        return _error(413, gettext("Attachments are limited to %(limit)s a message; this "
+                                   "upload is %(size)s.")
+                      % {"limit": limit, "size": storage.human_size(declared)})
     try:
         request.FILES  # noqa: B018 - parse now, so a refused body gets a clear answer
     except RequestDataTooBig:
-        return _error(413, "The upload carried too much form data besides its files.")
+        return _error(413, gettext("The upload carried too much form data besides its files."))
     except TooManyFilesSent:
-        return _error(400, f"Attach at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files "
-                           f"at once.")
+        return _error(400, gettext("Attach at most %(count)s files at once.")
+                      % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES})
     except TooManyFieldsSent:
-        return _error(400, "The upload has too many form fields.")
+        return _error(400, gettext("The upload has too many form fields."))
     except MultiPartParserError:
-        return _error(400, "The upload could not be read; please try again.")
+        return _error(400, gettext("The upload could not be read; please try again."))
     return _store(request)
 
 

@@ -15,4 +15,5 @@ fi
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
 "$venv/bin/python" -m pip install -q -r requirements-dev.txt
+bash "$(dirname "$0")/compile-messages.sh"
 echo "Virtualenv ready in $venv"

@@ -1,7 +1,9 @@
 """Organising actions as a user names them ("archive", "junk"…), on top of the IMAP layer."""
 from dataclasses import dataclass
 
-from .forms import ACTIONS
+from django.utils.translation import gettext, ngettext
+
+from .forms import ACTIONS, MOVED
 
 FLAG_ACTIONS = {"read": ("\\Seen", True), "unread": ("\\Seen", False),
                 "flag": ("\\Flagged", True), "unflag": ("\\Flagged", False)}
@@ -27,11 +29,8 @@ def deleted_for_good(mail, groups, action):
 
 def forever_question(count):
     """The question a user answers before messages are deleted for good."""
-    return f"Delete {_messages(count)} forever?"
-
-
-def _messages(count):
-    return f"{count} message" if count == 1 else f"{count} messages"
+    return ngettext("Delete %(count)s message forever?", "Delete %(count)s messages forever?",
+                    count) % {"count": count}
 
 
 def perform(mail, groups, action, target=""):
@@ -54,9 +53,8 @@ def perform(mail, groups, action, target=""):
         shown_target = result.target or shown_target
         if step:
             undo.append(step)
-    notice = ACTIONS[action].format(n=_messages(count), target=_display(shown_target))
-    if action == "delete" and shown_target:
-        notice = f"Moved {_messages(count)} to {_display(shown_target)}"
+    said = MOVED if action == "delete" and shown_target else ACTIONS[action]
+    notice = ngettext(*said, count) % {"count": count, "target": _display(shown_target)}
     return Outcome(notice, undo)
 
 
@@ -92,5 +90,5 @@ def _display(name):
     if not name:
         return ""
     if name.upper() == "INBOX":
-        return "Inbox"
+        return gettext("Inbox")
     return name

@@ -10,6 +10,7 @@ from functools import cached_property
 from django.db import DatabaseError
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from redis.exceptions import RedisError
 
 from . import outbox, pending
@@ -34,18 +35,20 @@ class Failure:
     """A held send the user has not been told of, as its notice says it."""
 
     def __init__(self, held):
-        subject = held.subject or "(no subject)"
+        subject = held.subject or gettext("(no subject)")
         reason = held.last_error.strip().rstrip(".")
+        said = {"subject": subject, "reason": reason}
         if held.state == State.UNCERTAIN:
-            self.text = f"Perhaps sent: {subject} — {reason}."
-            self.link, self.link_text = reverse("webmail:outbox"), "Open Scheduled"
+            self.text = gettext("Perhaps sent: %(subject)s — %(reason)s.") % said
+            self.link, self.link_text = reverse("webmail:outbox"), gettext("Open Scheduled")
         elif held.state == State.CANCELLED:
-            self.text = f"Not sent: {subject} — {reason}. It is back in Drafts."
+            self.text = gettext("Not sent: %(subject)s — %(reason)s. It is back in Drafts.") % said
             self.link = f"{reverse('webmail:compose-reload')}?{urlencode({'key': held.draft_key})}"
-            self.link_text = "Open the draft"
+            self.link_text = gettext("Open the draft")
         else:
-            self.text = f"Not sent: {subject} — {reason}. It is going back to Drafts."
-            self.link, self.link_text = reverse("webmail:outbox"), "Open Scheduled"
+            self.text = gettext(
+                "Not sent: %(subject)s — %(reason)s. It is going back to Drafts.") % said
+            self.link, self.link_text = reverse("webmail:outbox"), gettext("Open Scheduled")
 
 
 class HeldFigures:

@@ -4,29 +4,32 @@ response codes) is said in words a user understands, never as the server's own t
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
+
 from .imap.errors import ServerRefused
 
 # The response code of a refusal: "create failed: [ALREADYEXISTS] Mailbox exists (0.001 …)".
 _CODE = re.compile(r"\[([A-Z][A-Z-]*)[\] ]")
 # RFC 5530's response codes (and RFC 3501's TRYCREATE); {name} is the folder's full name.
 REFUSALS = {
-    "ALREADYEXISTS": 'A folder named "{name}" already exists.',
-    "NONEXISTENT": 'There is no folder named "{name}" any more: it may have been renamed or '
-                   "deleted meanwhile.",
-    "TRYCREATE": 'There is no folder named "{name}" any more: it may have been renamed or '
-                 "deleted meanwhile.",
-    "CANNOT": 'The mail server cannot have a folder named "{name}". Try another name.',
-    "NOPERM": 'You are not allowed to {verb} the folder "{name}".',
-    "LIMIT": "The mail server allows no more folders here.",
-    "OVERQUOTA": "Your mailbox is full. Delete some mail, then try again.",
-    "INUSE": 'The folder "{name}" is in use right now. Try again in a moment.',
-    "UNAVAILABLE": "The mail server cannot do that right now. Try again in a moment.",
-    "SERVERBUG": "The mail server failed to {verb} the folder. Try again; if it fails again, "
-                 "tell your administrator.",
-    "CONTACTADMIN": 'The mail server refused to {verb} the folder "{name}"; your '
-                    "administrator can tell you why.",
+    "ALREADYEXISTS": _('A folder named "{name}" already exists.'),
+    "NONEXISTENT": _('There is no folder named "{name}" any more: it may have been renamed or '
+                   "deleted meanwhile."),
+    "TRYCREATE": _('There is no folder named "{name}" any more: it may have been renamed or '
+                 "deleted meanwhile."),
+    "CANNOT": _('The mail server cannot have a folder named "{name}". Try another name.'),
+    "NOPERM": _('You are not allowed to {verb} the folder "{name}".'),
+    "LIMIT": _("The mail server allows no more folders here."),
+    "OVERQUOTA": _("Your mailbox is full. Delete some mail, then try again."),
+    "INUSE": _('The folder "{name}" is in use right now. Try again in a moment.'),
+    "UNAVAILABLE": _("The mail server cannot do that right now. Try again in a moment."),
+    "SERVERBUG": _("The mail server failed to {verb} the folder. Try again; if it fails again, "
+                 "tell your administrator."),
+    "CONTACTADMIN": _('The mail server refused to {verb} the folder "{name}"; your '
+                    "administrator can tell you why."),
 }
-REFUSED = 'The mail server refused to {verb} the folder "{name}".'
+REFUSED = _('The mail server refused to {verb} the folder "{name}".')
 
 
 def refusal(error, name, verb):
@@ -51,9 +54,9 @@ def name_problem(folders, delimiter, leaf, parent="", old=""):
     words, or "" when it can. old: the folder being renamed, whose own name is free."""
     clean = leaf.strip()
     if not clean:
-        return "Give the folder a name."
+        return gettext("Give the folder a name.")
     if delimiter and delimiter in clean:
-        return f'Folder names cannot contain "{delimiter}".'
+        return gettext('Folder names cannot contain "%(delimiter)s".') % {"delimiter": delimiter}
     full = _full(parent, delimiter, clean)
     if full == old:
         return ""
@@ -73,7 +76,7 @@ def create(mail, leaf, parent=""):
     try:
         return Change(mail.create_folder(leaf.strip(), parent))
     except ServerRefused as error:
-        return Change(full, refusal(error, full, "create"))
+        return Change(full, refusal(error, full, pgettext("folder", "create")))
 
 
 def rename(mail, old, leaf):
@@ -91,7 +94,7 @@ def rename(mail, old, leaf):
         return Change(mail.rename_folder(old, leaf.strip()))
     except ServerRefused as error:
         return Change(old, refusal(error, full if "ALREADYEXISTS" in str(error) else old,
-                                   "rename"))
+                                   pgettext("folder", "rename")))
 
 
 def subfolders(folders, name):
@@ -103,10 +106,12 @@ def subfolders(folders, name):
 def delete_question(name, inside):
     """What a user confirms before the folder name and its subfolders (inside) go."""
     if not inside:
-        return f'Delete "{name}" with all its mail?'
+        return gettext('Delete "%(name)s" with all its mail?') % {"name": name}
     shown = ", ".join(inside[:10]) + (", …" if len(inside) > 10 else "")
-    count = f"{len(inside)} subfolder{'s' if len(inside) != 1 else ''}"
-    return f'Delete "{name}" and its {count} ({shown}) with all their mail?'
+    return ngettext(
+        'Delete "%(name)s" and its %(count)s subfolder (%(shown)s) with all their mail?',
+        'Delete "%(name)s" and its %(count)s subfolders (%(shown)s) with all their mail?',
+        len(inside)) % {"name": name, "count": len(inside), "shown": shown}
 
 
 @dataclass(frozen=True)
@@ -125,16 +130,18 @@ class Deletion:
     def notice(self):
         count = len(self.subfolders)
         if not count:
-            return f"Deleted the folder {self.name} and the mail in it."
-        return (f"Deleted the folder {self.name}, its {count} subfolder{'s' if count != 1 else ''}"
-                f" and the mail in them.")
+            return gettext("Deleted the folder %(name)s and the mail in it.") % {"name": self.name}
+        return ngettext(
+            "Deleted the folder %(name)s, its %(count)s subfolder and the mail in them.",
+            "Deleted the folder %(name)s, its %(count)s subfolders and the mail in them.",
+            count) % {"name": self.name, "count": count}
 
 
 def delete(mail, name, confirmed=False):
     """Delete the folder name with its subfolders and their mail once confirmed: a
     Deletion that names the subfolders, whether or not it was done."""
     if name.upper() == "INBOX":
-        return Deletion(name, problem="The Inbox cannot be deleted.")
+        return Deletion(name, problem=gettext("The Inbox cannot be deleted."))
     folders = mail.list_mailboxes()
     if name not in {folder.name for folder in folders}:
         return Deletion(name, problem=REFUSALS["NONEXISTENT"].format(name=name))
@@ -144,6 +151,6 @@ def delete(mail, name, confirmed=False):
     try:
         mail.delete_folder(name)
     except ServerRefused as error:
-        return Deletion(name, inside, problem=refusal(error, name, "delete"))
+        return Deletion(name, inside, problem=refusal(error, name, pgettext("folder", "delete")))
     return Deletion(name, inside, done=True)
 

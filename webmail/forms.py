@@ -4,6 +4,8 @@ from datetime import timedelta
 from django import forms
 from django.core.exceptions import BadRequest
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from attachments.models import DRAFT_ID
 
@@ -23,11 +25,11 @@ from .zones import zone_named
 
 # The sort orders the IMAP layer offers (SORT_KEYS), with their names on the page: a key
 # without a name stops start-up here.
-_SORT_NAMES = {"date": "Date", "arrival": "Arrival", "from": "Sender", "to": "Recipient",
-               "subject": "Subject", "size": "Size"}
+_SORT_NAMES = {"date": _("Date"), "arrival": _("Arrival"), "from": _("Sender"),
+               "to": _("Recipient"), "subject": _("Subject"), "size": _("Size")}
 SORT_CHOICES = [(key, _SORT_NAMES[key]) for key in SORT_KEYS]
-SEARCH_SCOPES = [("all", "Everything"), ("subject", "Subject"), ("from", "From"),
-                 ("to", "To or Cc"), ("body", "Message text")]
+SEARCH_SCOPES = [("all", _("Everything")), ("subject", _("Subject")), ("from", _("From")),
+                 ("to", _("To or Cc")), ("body", _("Message text"))]
 
 
 class FolderField(forms.CharField):
@@ -80,13 +82,20 @@ class MessageViewForm(FolderPageForm):
         return query
 
 
+# The notice after each action: singular and plural, with %(count)s and %(target)s.
+_MOVED = ("Moved %(count)s message to %(target)s", "Moved %(count)s messages to %(target)s")
 ACTIONS = {
-    "read": "Marked {n} as read", "unread": "Marked {n} as unread",
-    "flag": "Flagged {n}", "unflag": "Removed the flag from {n}",
-    "move": "Moved {n} to {target}", "copy": "Copied {n} to {target}",
-    "delete": "Deleted {n}", "archive": "Moved {n} to {target}",
-    "junk": "Moved {n} to {target}", "notjunk": "Moved {n} to {target}",
+    "read": ("Marked %(count)s message as read", "Marked %(count)s messages as read"),
+    "unread": ("Marked %(count)s message as unread", "Marked %(count)s messages as unread"),
+    "flag": ("Flagged %(count)s message", "Flagged %(count)s messages"),
+    "unflag": ("Removed the flag from %(count)s message",
+               "Removed the flag from %(count)s messages"),
+    "move": _MOVED,
+    "copy": ("Copied %(count)s message to %(target)s", "Copied %(count)s messages to %(target)s"),
+    "delete": ("Deleted %(count)s message", "Deleted %(count)s messages"),
+    "archive": _MOVED, "junk": _MOVED, "notjunk": _MOVED,
 }
+MOVED = _MOVED
 
 
 class ActionForm(forms.Form):
@@ -109,26 +118,26 @@ class ActionForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("action") in ("move", "copy") and not data.get("target"):
-            raise forms.ValidationError("Choose a folder to move or copy to.")
+            raise forms.ValidationError(_("Choose a folder to move or copy to."))
         groups = {}
         if data.get("uids"):
             if not data.get("mailbox"):
-                raise forms.ValidationError("Say which folder the messages are in.")
+                raise forms.ValidationError(_("Say which folder the messages are in."))
             groups[data["mailbox"]] = list(data["uids"])
         for uid, mailbox in filter(None, map(pick_value, data.get("picks") or ())):
             groups.setdefault(mailbox, []).append(uid)
         count = sum(len(uids) for uids in groups.values())
         if not count:
-            raise forms.ValidationError("Select at least one message.")
+            raise forms.ValidationError(_("Select at least one message."))
         if count > 5000:
-            raise forms.ValidationError("Select at most 5,000 messages at a time.")
+            raise forms.ValidationError(_("Select at most 5,000 messages at a time."))
         data["groups"] = groups
         return data
 
 
 class FolderForm(forms.Form):
-    name = FolderField(max_length=200, label="Folder name", strip=True,
-                       error_messages={"required": "Give the new folder a name."})
+    name = FolderField(max_length=200, label=_("Folder name"), strip=True,
+                       error_messages={"required": _("Give the new folder a name.")})
     parent = FolderField(required=False, label="Inside")
 
 
@@ -140,15 +149,15 @@ class SearchForm(forms.Form):
     imap.search.parse_words); a date that is no day, or a range that ends before it starts,
     is an error on the page rather than an empty list."""
 
-    q = forms.CharField(required=False, max_length=500, label="Search mail")
-    scope = forms.ChoiceField(required=False, label="Search in", choices=SEARCH_SCOPES)
+    q = forms.CharField(required=False, max_length=500, label=_("Search mail"))
+    scope = forms.ChoiceField(required=False, label=_("Search in"), choices=SEARCH_SCOPES)
     where = forms.ChoiceField(required=False, label="Folders", choices=[
-        ("here", "This folder"), ("everywhere", "All folders")])
+        ("here", _("This folder")), ("everywhere", _("All folders"))])
     unread = forms.BooleanField(required=False, label="Unread")
     flagged = forms.BooleanField(required=False, label="Flagged")
-    attachment = forms.BooleanField(required=False, label="Has attachment")
-    since = forms.DateField(required=False, label="From date")
-    until = forms.DateField(required=False, label="To date")
+    attachment = forms.BooleanField(required=False, label=_("Has attachment"))
+    since = forms.DateField(required=False, label=_("From date"))
+    until = forms.DateField(required=False, label=_("To date"))
 
     def clean_q(self):
         return without_controls(self.cleaned_data.get("q") or "")
@@ -162,15 +171,16 @@ class SearchForm(forms.Form):
                 ("q", words.after), ("q", words.before)]
         for name, day in days:
             if day is not None and not FIRST_DATE <= day <= LAST_DATE:
-                self.add_error(name, f"Choose a date between {FIRST_DATE.year} and "
-                                     f"{LAST_DATE.year}.")
+                self.add_error(name, gettext("Choose a date between %(first)s and %(last)s.")
+                               % {"first": FIRST_DATE.year, "last": LAST_DATE.year})
         firsts = [day for day in (data.get("since"), words.after) if day]
         ends = [day + timedelta(days=1) for day in (data.get("until"),) if day]
         ends += [words.before] if words.before else []
         if firsts and ends and max(firsts) >= min(ends) and not words.problems:
-            self.add_error(None, "The dates are the wrong way round: no message can be "
-                                 f"from {max(firsts):%Y-%m-%d} and before "
-                                 f"{min(ends):%Y-%m-%d}.")
+            self.add_error(None, gettext(
+                "The dates are the wrong way round: no message can be from %(first)s and "
+                "before %(end)s.") % {"first": f"{max(firsts):%Y-%m-%d}",
+                                      "end": f"{min(ends):%Y-%m-%d}"})
         return data
 
     def query(self):
@@ -206,7 +216,7 @@ class SearchForm(forms.Form):
             if value and value not in ("all", "here"):
                 shown = (dict(self.fields[name].choices)[value] if name in ("scope", "where")
                          else f"{value:%Y-%m-%d}" if name in ("since", "until") else "")
-                found.append(Chip(label.format(shown), self._without(name)))
+                found.append(Chip(str(label) % {"value": shown}, self._without(name)))
         return found
 
     def _without(self, name, value=None):
@@ -225,17 +235,23 @@ class Chip:
     remove_url: str
 
 
-_CHIP_FIELDS = {"scope": "Only in: {}", "where": "{}", "unread": "Unread",
-                "flagged": "Flagged", "attachment": "Has attachment",
-                "since": "On or after {}", "until": "On or before {}"}
-_WORD_LABELS = {"from": "From: {}", "to": "To: {}", "subject": "Subject: {}",
-                "after": "On or after {}", "before": "Before {}", "has": "Has attachment",
-                "is": "{}", "": "Contains: {}"}
+_CHIP_FIELDS = {"scope": _("Only in: %(value)s"), "where": "%(value)s", "unread": _("Unread"),
+                "flagged": _("Flagged"), "attachment": _("Has attachment"),
+                "since": _("On or after %(value)s"), "until": _("On or before %(value)s")}
+_WORD_LABELS = {"from": _("From: %(value)s"), "to": _("To: %(value)s"),
+                "subject": _("Subject: %(value)s"), "after": _("On or after %(value)s"),
+                "before": _("Before %(value)s"), "has": _("Has attachment"),
+                "is": "%(value)s", "": _("Contains: %(value)s")}
+# What is:… names, as a chip shows it.
+_IS_WORDS = {"unread": _("Unread"), "read": _("Read"), "flagged": _("Flagged"),
+             "unflagged": _("Unflagged")}
 
 
 def _chip_label(word):
     value = {"starred": "flagged"}.get(word.value, word.value)
-    return _WORD_LABELS[word.key].format(value.capitalize() if word.key == "is" else value)
+    if word.key == "is":
+        value = _IS_WORDS.get(value, value.capitalize())
+    return str(_WORD_LABELS[word.key]) % {"value": value}
 
 
 class IdentitySelect(forms.Select):
@@ -267,7 +283,7 @@ class ComposeForm(forms.Form):
     bcc = forms.CharField(label="Bcc", required=False, max_length=20_000)
     subject = forms.CharField(label="Subject", required=False, max_length=998)
     format = forms.ChoiceField(label="Format", required=False, initial="text",
-                               choices=[("text", "Plain text"), ("html", "Rich text")],
+                               choices=[("text", _("Plain text")), ("html", _("Rich text"))],
                                widget=forms.RadioSelect)
     body = forms.CharField(label="Message", required=False, max_length=4_000_000,
                            strip=False, widget=forms.Textarea(attrs={"rows": 18}))
@@ -315,7 +331,7 @@ class SendAtForm(forms.Form):
     one the zone the page was drawn in (`zone`) is used."""
 
     send_at = forms.CharField(required=False, max_length=40)
-    send_at_local = forms.CharField(required=False, max_length=40, label="Date and time")
+    send_at_local = forms.CharField(required=False, max_length=40, label=_("Date and time"))
     time_zone = forms.CharField(required=False, max_length=64)
 
     def __init__(self, *args, zone, now, **kwargs):
@@ -342,9 +358,9 @@ class SnoozeForm(forms.Form):
     offset) or, with until "pick", a date and time picked in the user's zone
     (`until_local`, as a datetime-local input posts it)."""
 
-    mailbox = FolderField(error_messages={"required": "Say which folder the messages are in."})
+    mailbox = FolderField(error_messages={"required": _("Say which folder the messages are in.")})
     uids = forms.TypedMultipleChoiceField(
-        coerce=int, choices=(), error_messages={"required": "Select a message to snooze."})
+        coerce=int, choices=(), error_messages={"required": _("Select a message to snooze.")})
     conversations = forms.BooleanField(required=False)
     until = forms.CharField(required=False, max_length=40)
     until_local = forms.CharField(required=False, max_length=40)

@@ -16,6 +16,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext
 from redis.exceptions import RedisError
 
 from attachments.errors import StorageUnavailable
@@ -182,20 +183,21 @@ class MailErrorMiddleware:
             # The message names the parameter or command, never the value.
             log.warning("refused a request: %s", exception)
             message = getattr(exception, "user_message", None) or str(exception)
-            return self._page(request, 400, "Request refused", message)
+            return self._page(request, 400, gettext("Request refused"), message)
         if isinstance(exception, (MailboxNotFound, MessageGone)):
-            return self._page(request, 404, "Not found", exception.user_message)
+            return self._page(request, 404, gettext("Not found"), exception.user_message)
         if isinstance(exception, MailServerUnavailable):
             log.warning("mail server unavailable: %s", exception)
-            return self._page(request, 503, "Mail server unreachable", exception.user_message)
+            return self._page(request, 503, gettext("Mail server unreachable"),
+                              exception.user_message)
         if isinstance(exception, MailError):
             log.warning("mail error: %s", exception)
-            return self._page(request, 502, "Mail server error", exception.user_message)
+            return self._page(request, 502, gettext("Mail server error"), exception.user_message)
         if isinstance(exception, (RedisError, DatabaseError, StorageUnavailable)):
             log.error("service unavailable: %s", type(exception).__name__)
-            return self._page(request, 503, "Temporarily unavailable",
-                              "Heron cannot reach one of its services right now. Nothing you "
-                              "saved is lost; please try again in a moment.")
+            return self._page(request, 503, gettext("Temporarily unavailable"), gettext(
+                "Heron cannot reach one of its services right now. Nothing you saved is lost; "
+                "please try again in a moment."))
         return None
 
     @staticmethod

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DraftState(models.Model):
@@ -37,23 +38,23 @@ class HeldMessage(models.Model):
     """
 
     class Kind(models.TextChoices):
-        UNDO = "undo", "Held for Undo"
-        LATER = "later", "Scheduled"
+        UNDO = "undo", _("Held for Undo")
+        LATER = "later", _("Scheduled")
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Waiting"
-        SENDING = "sending", "Sending"
-        RETRYING = "retrying", "Retrying"
-        ACCEPTED = "accepted", "Sent, filing in Sent"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Not sent"
-        CANCELLED = "cancelled", "Cancelled"
-        UNCERTAIN = "uncertain", "Perhaps sent"
+        QUEUED = "queued", _("Waiting")
+        SENDING = "sending", _("Sending")
+        RETRYING = "retrying", _("Retrying")
+        ACCEPTED = "accepted", _("Sent, filing in Sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not sent")
+        CANCELLED = "cancelled", _("Cancelled")
+        UNCERTAIN = "uncertain", _("Perhaps sent")
 
     class Phase(models.TextChoices):
-        NONE = "", "Not started"
-        TALKING = "talking", "Talking to the server"
-        COMMITTING = "committing", "Server deciding"
+        NONE = "", _("Not started")
+        TALKING = "talking", _("Talking to the server")
+        COMMITTING = "committing", _("Server deciding")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
@@ -120,11 +121,11 @@ class Snooze(models.Model):
     so two workers never both bring it back."""
 
     class State(models.TextChoices):
-        WAITING = "waiting", "Snoozed"
-        WAKING = "waking", "Coming back"
-        WOKEN = "woken", "Back"  # on top of its folder's list until newer mail passes it
-        DONE = "done", "Back, in its place"
-        GONE = "gone", "Gone"  # removed from Snoozed by another client meanwhile
+        WAITING = "waiting", _("Snoozed")
+        WAKING = "waking", _("Coming back")
+        WOKEN = "woken", _("Back")  # on top of its folder's list until newer mail passes it
+        DONE = "done", _("Back, in its place")
+        GONE = "gone", _("Gone")  # removed from Snoozed by another client meanwhile
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,

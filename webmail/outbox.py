@@ -15,6 +15,8 @@ from email.utils import formataddr
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts import contacts, identities
 from accounts.preferences import UNDO_RANGE
@@ -36,7 +38,7 @@ RECALLABLE = (State.QUEUED, State.RETRYING, State.FAILED, State.UNCERTAIN)
 class TooLate(Exception):
     """The message is being sent, or was: it can no longer be taken back."""
 
-    message = "Too late to undo: the message has been sent."
+    message = _("Too late to undo: the message has been sent.")
 
 
 def available():
@@ -59,7 +61,7 @@ def hold(mail, user, data, *, send_at, kind):
     out = writing._outgoing(user, data, draft=False)
     recipients = tuple(a.addr_spec for a in (*out.to, *out.cc, *out.bcc))
     if not recipients:
-        raise compose.AddressError("Add at least one recipient.")
+        raise compose.AddressError(gettext("Add at least one recipient."))
     smtp.check_envelope(smtp.Envelope(identity.email, recipients))
     held_id = uuid.uuid4()
     with tempfile.SpooledTemporaryFile(max_size=writing.SPOOL_IN_MEMORY) as file:

@@ -5,6 +5,7 @@ import re
 from datetime import date
 
 from django.core.exceptions import BadRequest, ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from attachments.models import DRAFT_ID
 
@@ -15,7 +16,7 @@ _UID = re.compile(r"[0-9]{1,10}")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 # Dates a search may name: IMAP dates have four-digit years, and a day is added to "until".
 FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
-BAD_FOLDER = "The folder name in this request is not valid."
+BAD_FOLDER = _("The folder name in this request is not valid.")
 
 
 def uid_value(text):

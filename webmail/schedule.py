@@ -14,6 +14,8 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import dateformat
+from django.utils.translation import gettext
 
 from accounts.models import Preferences
 from accounts.preferences import preferences_for
@@ -54,9 +56,9 @@ def remember_zone(user, name):
 def shown(moment, zone, now=None):
     """A time as the user reads it: "Tue 3 Dec, 08:00" (with the year when not this one)."""
     local = moment.astimezone(zone)
-    year = "" if local.year == (now or datetime.now(zone)).astimezone(zone).year \
-        else f" {local.year}"
-    return f"{local:%a} {local.day} {local:%b}{year}, {local:%H:%M}"
+    this_year = local.year == (now or datetime.now(zone)).astimezone(zone).year
+    # Day and month names in the page's language (Django's date format letters).
+    return dateformat.format(local, "D j M, H:i" if this_year else "D j M Y, H:i")
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,11 @@ def presets(now, zone):
         moment = datetime.combine(day, clock, tzinfo=zone)
         return Preset(label, moment, shown(moment, zone, now))
 
-    found = [at("Later today", today, EVENING)] if local.time() < LATER_TODAY_BEFORE else []
-    found.append(at("Tomorrow morning", tomorrow, MORNING))
+    found = ([at(gettext("Later today"), today, EVENING)]
+             if local.time() < LATER_TODAY_BEFORE else [])
+    found.append(at(gettext("Tomorrow morning"), tomorrow, MORNING))
     if monday != tomorrow:
-        found.append(at("Monday morning", monday, MORNING))
+        found.append(at(gettext("Monday morning"), monday, MORNING))
     return found
 
 
@@ -102,14 +105,14 @@ def chosen(preset, local, zone, now):
     not a time, one that has passed or one more than a year ahead."""
     text = (preset or local or "").strip()
     if not text:
-        raise TimeRefused("Choose when to send it: a suggested time, or a date and time.")
+        raise TimeRefused(gettext("Choose when to send it: a suggested time, or a date and time."))
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise TimeRefused(f"“{text[:40]}” is not a date and time. Choose one with the "
-                          "date and time picker.") from None
+        raise TimeRefused(gettext("“%(text)s” is not a date and time. Choose one with the "
+                                  "date and time picker.") % {"text": text[:40]}) from None
     if preset and moment.tzinfo is None:
-        raise TimeRefused("That suggested time is not a full time. Choose it again.")
+        raise TimeRefused(gettext("That suggested time is not a full time. Choose it again."))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     check(moment, zone, now)
@@ -119,11 +122,11 @@ def chosen(preset, local, zone, now):
 def check(moment, zone, now):
     """Raise TimeRefused unless moment is between now and a year ahead."""
     if moment <= now:
-        raise TimeRefused(f"{shown(moment, zone, now)} has passed. Choose a later time; "
-                          "nothing was sent.")
+        raise TimeRefused(gettext("%(time)s has passed. Choose a later time; nothing was sent.")
+                          % {"time": shown(moment, zone, now)})
     if moment > now + FURTHEST:
-        raise TimeRefused(f"{shown(moment, zone, now)} is more than a year ahead. Choose a "
-                          "time within a year; nothing was sent.")
+        raise TimeRefused(gettext("%(time)s is more than a year ahead. Choose a time within a "
+                                  "year; nothing was sent.") % {"time": shown(moment, zone, now)})
 
 
 def notice_tags(held):

@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user's language replaces LocaleMiddleware's Accept-Language pick.
+    "webmail.language.LanguageMiddleware",
     "accounts.sessions.SessionActivityMiddleware",
     "webmail.middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

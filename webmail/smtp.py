@@ -27,6 +27,8 @@ import ssl
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .imap.errors import MailError
 
@@ -40,19 +42,20 @@ class SmtpError(MailError):
 class SmtpRefused(SmtpError):
     def __init__(self, reason):
         super().__init__(reason)
-        self.user_message = f"The mail server did not accept the message: {reason}"
+        self.user_message = gettext("The mail server did not accept the message: %(reason)s") % {
+            "reason": reason}
 
 
 class SmtpAuthFailed(SmtpError):
-    user_message = ("The mail server refused your login for sending. Your message is kept "
-                    "as a draft.")
+    user_message = _("The mail server refused your login for sending. Your message is kept "
+                     "as a draft.")
 
 
 class SmtpNoAuth(SmtpError):
-    user_message = ("Sending is switched off: the mail server for sending does not ask for a "
-                    "login (SMTP AUTH), so it could not check that you send only as yourself. "
-                    "Nothing was sent and your message is kept as a draft. Please tell your "
-                    "administrator.")
+    user_message = _("Sending is switched off: the mail server for sending does not ask for a "
+                     "login (SMTP AUTH), so it could not check that you send only as yourself. "
+                     "Nothing was sent and your message is kept as a draft. Please tell your "
+                     "administrator.")
 
 
 class SmtpBadAddress(SmtpRefused):
@@ -62,12 +65,14 @@ class SmtpBadAddress(SmtpRefused):
         shown = _UNSAFE.sub("\ufffd", address[:80])
         super().__init__(f'"{shown}" cannot be used as a mail address: it holds a line break, '
                          f"a control character, a space or angle brackets")
-        self.user_message = f"Nothing was sent. {self.args[0]}."
+        self.user_message = gettext(
+            'Nothing was sent. "%(address)s" cannot be used as a mail address: it holds a line '
+            "break, a control character, a space or angle brackets.") % {"address": shown}
 
 
 class SmtpUnavailable(SmtpError):
-    user_message = ("The mail server for sending cannot be reached right now. Your message "
-                    "is kept as a draft; try again in a moment.")
+    user_message = _("The mail server for sending cannot be reached right now. Your message "
+                     "is kept as a draft; try again in a moment.")
 
 
 @dataclass(frozen=True)

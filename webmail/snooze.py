@@ -39,6 +39,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from . import pending, schedule, tasks
@@ -55,8 +57,8 @@ WAKE_LEASE = timedelta(minutes=2)
 RETRY_FIRST, RETRY_MOST = timedelta(minutes=1), timedelta(hours=1)
 # Rows of messages back in their folder are kept this long for the "Snoozed on" note.
 KEEP_NOTES = timedelta(days=30)
-OFF = ("Snooze is not available here: it needs Heron's background worker, which this "
-       "server does not run. Nothing was snoozed.")
+OFF = _("Snooze is not available here: it needs Heron's background worker, which this "
+        "server does not run. Nothing was snoozed.")
 
 
 class SnoozeRefused(Exception):
@@ -82,12 +84,12 @@ def presets(now, zone):
     today = local.date()
     saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
     monday = today + timedelta(days=(0 - today.weekday()) % 7 or 7)
-    wanted = [("Tomorrow", today + timedelta(days=1), schedule.MORNING),
-              ("This weekend" if today.weekday() < 5 else "Next weekend", saturday,
-               schedule.MORNING),
-              ("Next week", monday, schedule.MORNING)]
+    wanted = [(gettext("Tomorrow"), today + timedelta(days=1), schedule.MORNING),
+              (gettext("This weekend") if today.weekday() < 5 else gettext("Next weekend"),
+               saturday, schedule.MORNING),
+              (gettext("Next week"), monday, schedule.MORNING)]
     if local.time() < schedule.LATER_TODAY_BEFORE:
-        wanted.insert(0, ("Later today", today, schedule.EVENING))
+        wanted.insert(0, (gettext("Later today"), today, schedule.EVENING))
     found: list = []
     for label, day, clock in wanted:
         moment = datetime.combine(day, clock, tzinfo=zone)
@@ -104,8 +106,8 @@ def wake_time(until, local, zone, now):
     until = (until or "").strip()
     text = (local or "").strip() if until in ("", "pick") else until
     if not text:
-        raise schedule.TimeRefused("Choose when it should come back: a suggested time, or "
-                                   "a date and time. Nothing was snoozed.")
+        raise schedule.TimeRefused(gettext("Choose when it should come back: a suggested time, "
+                                           "or a date and time. Nothing was snoozed."))
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -134,16 +136,16 @@ def snooze(mail, user, mailbox, uids, wake_at, conversations=False):
     if not available():
         raise SnoozeRefused(OFF)
     if mail.folder_roles().get("snoozed") == mailbox:
-        raise SnoozeRefused("These messages are snoozed already: unsnooze them from the "
-                            "Snoozed view first.")
+        raise SnoozeRefused(gettext("These messages are snoozed already: unsnooze them from "
+                                    "the Snoozed view first."))
     groups = _groups(mail, mailbox, uids, conversations)
     every = [uid for group in groups for uid in group]
     found = {m.uid: m for m in mail.messages(mailbox, every, mark_read=False,
                                              fetch_body=False)}
     groups = [kept for kept in ([u for u in group if u in found] for group in groups) if kept]
     if not groups:
-        raise SnoozeRefused("Those messages are no longer in this folder. Nothing was "
-                            "snoozed.")
+        raise SnoozeRefused(gettext("Those messages are no longer in this folder. Nothing was "
+                                    "snoozed."))
     with transaction.atomic():
         rows = [Snooze.objects.create(
             owner=user, folder=mailbox, wake_at=wake_at, **_shown(found, group),
@@ -203,8 +205,9 @@ def _shown(found, group):
 
 def snoozed_notice(rows, zone, now):
     count = sum(len(row.messages) for row in rows)
-    what = "1 message" if count == 1 else f"{count} messages"
-    return f"Snoozed {what} until {schedule.shown(rows[0].wake_at, zone, now)}."
+    return ngettext("Snoozed %(count)s message until %(time)s.",
+                    "Snoozed %(count)s messages until %(time)s.", count) % {
+        "count": count, "time": schedule.shown(rows[0].wake_at, zone, now)}
 
 
 def waiting_for(user):
@@ -226,14 +229,15 @@ def unsnooze_now(mail, user, row):
 
 
 def unsnoozed_notice(row, state):
-    subject = row.subject or "(no subject)"
+    subject = row.subject or gettext("(no subject)")
     if state == State.WOKEN:
-        folder = "Inbox" if row.back_in.upper() == "INBOX" else row.back_in
-        return f"“{subject}” is back in {folder}, unread."
+        folder = gettext("Inbox") if row.back_in.upper() == "INBOX" else row.back_in
+        return gettext("“%(subject)s” is back in %(folder)s, unread.") % {
+            "subject": subject, "folder": folder}
     if state == State.GONE:
-        return (f"“{subject}” was no longer in the Snoozed folder: another mail program "
-                "moved or deleted it.")
-    return f"“{subject}” is on its way back already."
+        return gettext("“%(subject)s” was no longer in the Snoozed folder: another mail program "
+                       "moved or deleted it.") % {"subject": subject}
+    return gettext("“%(subject)s” is on its way back already.") % {"subject": subject}
 
 
 # --- The worker's side ------------------------------------------------------------------

@@ -1,9 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
-from django.views.i18n import JavaScriptCatalog
 
-from . import health, metrics
+from . import health, language, metrics
 from .params import MAX_UID
 from .views import actions, api, app, compose, folders, mailbox, message, outbox, parts, snooze
 
@@ -74,7 +73,8 @@ urlpatterns = [
     path("attachments/", include("attachments.urls")),
     path("admin/", admin.site.urls),
     path("manifest.webmanifest", app.manifest, name="manifest"),
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("jsi18n/<str:language>/<str:version>.js", language.javascript_catalog,
+         name="javascript-catalog"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),

@@ -18,6 +18,8 @@ from email.utils import make_msgid
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts import contacts, identities
 from attachments import storage
@@ -43,8 +45,8 @@ _INLINE_SRC = re.compile(r"/attachments/([0-9a-f-]{36})/\?inline=1")
 class DraftConflict(Exception):
     """Another window saved this draft after the version this one started from."""
 
-    message = ("This draft was changed in another window or on another device. Reload it "
-               "to see the latest version; saving here would overwrite it.")
+    message = _("This draft was changed in another window or on another device. Reload it "
+                "to see the latest version; saving here would overwrite it.")
 
 
 def new_key():
@@ -344,7 +346,7 @@ def send(mail, user, password, servers, data):
     out = _outgoing(user, data, draft=False)
     recipients = tuple(a.addr_spec for a in (*out.to, *out.cc, *out.bcc))
     if not recipients:
-        raise compose.AddressError("Add at least one recipient.")
+        raise compose.AddressError(gettext("Add at least one recipient."))
     # Written once, the uploads streamed into it, and sent from the file in chunks; the
     # copy filed in Sent (with Bcc, which the one sent lacks) is the one whole copy held.
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as file:
@@ -354,7 +356,7 @@ def send(mail, user, password, servers, data):
                   smtp.Envelope(identity.email, recipients), file,
                   trusted_relay=rules.trusted_relay)
         filed = spool.filed_copy(written, file)
-    notice = "Message sent."
+    notice = gettext("Message sent.")
     try:
         mail.file_sent(filed)
         mail.discard_draft(data["draft"])
@@ -362,7 +364,7 @@ def send(mail, user, password, servers, data):
         _mark_original(mail, data.get("forwards"), "$Forwarded")
     except MailError as exc:
         log.warning("sent, but filing it failed: %s", type(exc).__name__)
-        notice = "Message sent, but a copy could not be saved in Sent."
+        notice = gettext("Message sent, but a copy could not be saved in Sent.")
     storage.delete_draft_uploads(user, data["draft"])
     DraftState.objects.filter(owner=user, key=data["draft"]).delete()
     contacts.remember(user, (*out.to, *out.cc, *out.bcc), weight=2)

@@ -53,7 +53,7 @@
       var command = button.dataset.command;
       editor.focus();
       if (command === "createLink") {
-        var url = window.prompt("Link address (https://…)");
+        var url = window.prompt(gettext("Link address (https://…)"));
         if (url && /^(https?:|mailto:)/i.test(url)) document.execCommand("createLink", false, url);
       } else if (command === "quote") {
         document.execCommand("formatBlock", false, "blockquote");
@@ -108,7 +108,7 @@
     if (saving) { again = true; return; }
     syncEditor();
     saving = true; dirty = false;
-    say("Saving…");
+    say(gettext("Saving…"));
     fetch(form.dataset.saveUrl, {
       method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": csrf }
@@ -116,19 +116,19 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok) {
           field("version").value = data.version;
-          say("Draft saved at " + new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+          say(interpolate(gettext("Draft saved at %(time)s"), { time: new Date().toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" }) }, true));
         } else if (response.status === 409) {
           stopped = true;
           conflict(data);
         } else {
           dirty = true;
-          say("Not saved: " + (data.error || "the server did not answer") + " Retrying…", true);
+          say(interpolate(gettext("Not saved: %(reason)s Retrying…"), { reason: data.error || gettext("the server did not answer.") }, true), true);
           timer = setTimeout(save, 10000);
         }
       });
     }).catch(function () {
       dirty = true;
-      say("Not saved: no connection. Retrying…", true);
+      say(gettext("Not saved: no connection. Retrying…"), true);
       timer = setTimeout(save, 10000);
     }).then(function () {
       saving = false;
@@ -138,12 +138,12 @@
   }
 
   function conflict(data) {
-    say(data.error || "This draft was changed elsewhere.", true);
+    say(data.error || gettext("This draft was changed elsewhere."), true);
     if (data.reload) {
       var link = document.createElement("a");
       link.href = data.reload;
       link.className = "button secondary";
-      link.textContent = "Reload the latest version";
+      link.textContent = gettext("Reload the latest version");
       status.appendChild(document.createTextNode(" "));
       status.appendChild(link);
     }
@@ -178,9 +178,10 @@
   // --- Attachments -----------------------------------------------------------------------
   var list = document.getElementById("uploads");
   function sizeText(bytes) {
-    if (bytes < 1024) return bytes + " bytes";
-    if (bytes < 1048576) return (bytes / 1024).toFixed(1) + " KB";
-    return (bytes / 1048576).toFixed(1) + " MB";
+    var number = function (value) { return value.toLocaleString(document.documentElement.lang || [], { maximumFractionDigits: 1 }); };
+    if (bytes < 1024) return interpolate(ngettext("%(size)s byte", "%(size)s bytes", bytes), { size: number(bytes) }, true);
+    if (bytes < 1048576) return interpolate(gettext("%(size)s KB"), { size: number(bytes / 1024) }, true);
+    return interpolate(gettext("%(size)s MB"), { size: number(bytes / 1048576) }, true);
   }
   function removable(item, id, name, url) {
     item.dataset.id = id;
@@ -195,8 +196,8 @@
     button.type = "button";
     button.className = "button secondary";
     button.dataset.delete = url;
-    button.setAttribute("aria-label", "Remove " + name);
-    button.textContent = "Remove";
+    button.setAttribute("aria-label", interpolate(gettext("Remove %(name)s"), { name: name }, true));
+    button.textContent = gettext("Remove");
     item.append(label, size, button);
   }
   function upload(file, inline, done) {
@@ -207,7 +208,7 @@
     label.textContent = file.name + " ";
     var bar = document.createElement("progress");
     bar.max = 100; bar.value = 0;
-    bar.setAttribute("aria-label", "Uploading " + file.name);
+    bar.setAttribute("aria-label", interpolate(gettext("Uploading %(name)s"), { name: file.name }, true));
     item.append(label, bar);
     if (!inline) list.appendChild(item);
     var body = new FormData();
@@ -231,17 +232,17 @@
         if (done) done(stored);
         changed();
       } else {
-        failed(item, file.name, data.error || "the upload failed (" + request.status + ")");
+        failed(item, file.name, data.error || interpolate(gettext("the upload failed (%(status)s)"), { status: request.status }, true));
       }
     });
-    request.addEventListener("error", function () { failed(item, file.name, "no connection"); });
+    request.addEventListener("error", function () { failed(item, file.name, gettext("no connection")); });
     request.send(body);
   }
   function failed(item, name, reason) {
     item.innerHTML = "";
     item.className = "upload failed";
     item.setAttribute("role", "alert");
-    item.textContent = name + " was not attached: " + reason;
+    item.textContent = interpolate(gettext("%(name)s was not attached: %(reason)s"), { name: name, reason: reason }, true);
     if (!item.parentNode) list.appendChild(item);
     setTimeout(function () { item.remove(); }, 15000);
   }
@@ -257,7 +258,7 @@
         // The saved draft still holds the file: save again so that it no longer does.
         changed();
       })
-      .catch(function () { button.disabled = false; say("The file could not be removed; try again.", true); });
+      .catch(function () { button.disabled = false; say(gettext("The file could not be removed; try again."), true); });
   });
   var input = document.getElementById("attach-input");
   document.getElementById("attach-button").addEventListener("click", function () { input.click(); });

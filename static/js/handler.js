@@ -6,7 +6,7 @@
   var status = document.getElementById("mailto-handler-status");
   if (!button || !status) return;
   if (!navigator.registerProtocolHandler) {
-    status.textContent = "This browser cannot open mailto: links with a web app.";
+    status.textContent = gettext("This browser cannot open mailto: links with a web app.");
     button.disabled = true;
     return;
   }
@@ -14,9 +14,9 @@
     try {
       navigator.registerProtocolHandler("mailto",
         window.location.origin + button.dataset.url + "?mailto=%s");
-      status.textContent = "Your browser will ask you to confirm. Then mailto: links open Heron.";
+      status.textContent = gettext("Your browser will ask you to confirm. Then mailto: links open Heron.");
     } catch (error) {
-      status.textContent = "The browser refused: " + error.message;
+      status.textContent = interpolate(gettext("The browser refused: %(reason)s"), { reason: error.message }, true);
     }
   });
 }());
@@ -33,11 +33,11 @@
   function show() {
     var granted = window.Notification && Notification.permission === "granted";
     button.setAttribute("aria-pressed", on() && granted ? "true" : "false");
-    button.textContent = on() && granted ? "Turn off desktop notifications"
-      : "Turn on desktop notifications";
-    status.textContent = !window.Notification ? "This browser has no desktop notifications."
-      : Notification.permission === "denied" ? "Notifications are blocked for Heron in this browser's site settings."
-      : on() && granted ? "New mail in the open folder is announced while Heron is open." : "";
+    button.textContent = on() && granted ? gettext("Turn off desktop notifications")
+      : gettext("Turn on desktop notifications");
+    status.textContent = !window.Notification ? gettext("This browser has no desktop notifications.")
+      : Notification.permission === "denied" ? gettext("Notifications are blocked for Heron in this browser's site settings.")
+      : on() && granted ? gettext("New mail in the open folder is announced while Heron is open.") : "";
   }
   if (!window.Notification) { button.disabled = true; show(); return; }
   button.addEventListener("click", function () {

@@ -15,7 +15,7 @@
     (function tick() {
       var left = Math.ceil((end - Date.now()) / 1000);
       if (left > 0) {
-        shown.textContent = left + " s";
+        shown.textContent = interpolate(gettext("%(seconds)s s"), { seconds: left }, true);
         setTimeout(tick, 250);
         return;
       }

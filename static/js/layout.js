@@ -12,11 +12,12 @@
   var LOW = 20, HIGH = 80, STEP = 5;
   var wide = window.matchMedia("(min-width: 1101px)");
   var share = Number(body.dataset.listShare) || 50;
+  var rtl = document.documentElement.dir === "rtl";
   var divider = document.createElement("div");
   divider.className = "divider";
   divider.setAttribute("role", "separator");
   divider.setAttribute("tabindex", "0");
-  divider.setAttribute("aria-label", "Resize the message list and the reading pane");
+  divider.setAttribute("aria-label", gettext("Resize the message list and the reading pane"));
   divider.setAttribute("aria-orientation", layout === "right" ? "vertical" : "horizontal");
   divider.setAttribute("aria-valuemin", String(LOW));
   divider.setAttribute("aria-valuemax", String(HIGH));
@@ -26,7 +27,9 @@
 
   function place() {
     divider.setAttribute("aria-valuenow", String(share));
-    divider.setAttribute("aria-valuetext", "List " + share + "%");
+    divider.setAttribute("aria-valuetext", interpolate(gettext("List %(share)s"), {
+      share: (share / 100).toLocaleString(document.documentElement.lang || [], { style: "percent" })
+    }, true));
     if (!wide.matches) {
       panes.classList.remove("with-divider");
       panes.style.gridTemplateColumns = panes.style.gridTemplateRows = "";
@@ -60,6 +63,8 @@
     var area = panes.getBoundingClientRect();
     var start = list.getBoundingClientRect();
     if (layout === "right") {
+      // Right to left, the list starts at the right edge and grows leftwards.
+      if (rtl) return clamp((start.right - event.clientX) / (start.right - area.left) * 100);
       var width = area.right - start.left;
       return clamp((event.clientX - start.left) / width * 100);
     }
@@ -85,7 +90,7 @@
   divider.addEventListener("pointerup", drop);
   divider.addEventListener("pointercancel", drop);
   divider.addEventListener("keydown", function (event) {
-    var keys = layout === "right" ? {ArrowLeft: -STEP, ArrowRight: STEP}
+    var keys = layout === "right" ? (rtl ? {ArrowLeft: STEP, ArrowRight: -STEP} : {ArrowLeft: -STEP, ArrowRight: STEP})
       : {ArrowUp: -STEP, ArrowDown: STEP};
     var moved = null;
     if (event.key in keys) moved = share + keys[event.key];

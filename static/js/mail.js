@@ -145,7 +145,7 @@
     else if (key === "c") { window.location.href = "/mail/compose/"; }
     else if (key === "r") { follow('.reply-actions a[rel="reply"]'); }
     else if (key === "a") { follow('.reply-actions a[rel="reply-all"]'); }
-    else if (key === "f") { var forward = document.querySelector('.reply-actions button[aria-label="Forward"]'); if (forward) forward.click(); }
+    else if (key === "f") { var forward = document.querySelector(".reply-actions button[data-forward]"); if (forward) forward.click(); }
   });
 
   function toggleRow(row) {
@@ -243,7 +243,7 @@
         })
         .catch(function () {
           form.removeAttribute("aria-busy");
-          window.alert("Moving the messages failed. Nothing was changed; please try again.");
+          window.alert(gettext("Moving the messages failed. Nothing was changed; please try again."));
         });
     });
   });
@@ -276,7 +276,7 @@
     }
     if (badge) { badge.textContent = unread; badge.hidden = !unread; }
     var name = link.querySelector(".folder-name");
-    if (name) link.setAttribute("aria-label", name.textContent.trim() + (unread ? ", " + unread + " unread" : ""));
+    if (name) link.setAttribute("aria-label", name.textContent.trim() + (unread ? ", " + interpolate(ngettext("%(count)s unread", "%(count)s unread", unread), { count: unread }, true) : ""));
   }
 
   // The title reads "Inbox (3) – Heron": the open folder's name and unread count.
@@ -319,8 +319,8 @@
   // The star of a row flags or unflags its message where it is, without a reload.
   function setStar(button, on) {
     button.setAttribute("aria-pressed", on ? "true" : "false");
-    button.setAttribute("aria-label", on ? "Remove flag" : "Flag");
-    button.title = on ? "Remove flag" : "Flag";
+    button.setAttribute("aria-label", on ? gettext("Remove flag") : gettext("Flag"));
+    button.title = on ? gettext("Remove flag") : gettext("Flag");
     var row = button.closest("tr");
     if (row) row.classList.toggle("flagged", on);
   }
@@ -342,7 +342,8 @@
         setStar(button, on);
       })
       .catch(function () {
-        window.alert((on ? "Flagging" : "Removing the flag") + " failed. Nothing was changed; please try again.");
+        window.alert(on ? gettext("Flagging failed. Nothing was changed; please try again.")
+          : gettext("Removing the flag failed. Nothing was changed; please try again."));
       })
       .then(function () { button.removeAttribute("aria-busy"); });
   }
@@ -405,7 +406,7 @@
             || (document.activeElement && document.activeElement.closest("form"));
           if (!busy) { refreshList(); return; }
           var notice = document.getElementById("new-mail");
-          notice.querySelector("span").textContent = arrived ? "New mail has arrived." : "This folder has changed.";
+          notice.querySelector("span").textContent = arrived ? gettext("New mail has arrived.") : gettext("This folder has changed.");
           notice.querySelector("a").href = window.location.href;
           showAsInfo(notice);
           notice.hidden = false;

@@ -43,8 +43,8 @@
 
   function tell(more, folder) {
     if (!wanted() || !window.Notification || Notification.permission !== "granted") return;
-    var note = new Notification("New mail in " + folder, {
-      body: more === 1 ? "1 new unread message" : more + " new unread messages",
+    var note = new Notification(interpolate(gettext("New mail in %(folder)s"), { folder: folder }, true), {
+      body: interpolate(ngettext("%(count)s new unread message", "%(count)s new unread messages", more), { count: more }, true),
       icon: plain, tag: "heron-new-mail"
     });
     note.onclick = function () { window.focus(); note.close(); };

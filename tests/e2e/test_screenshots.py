@@ -6,6 +6,10 @@ and a picture of the difference left in tests/e2e/screens/failed/ to look at.
 A change meant to alter the screens takes new references, deliberately, by
 `make screenshots` (README: "Screenshots"), which also renews docs/screenshots/.
 
+Each other language (settings.LANGUAGES, Arabic right to left) has its pictures of the list,
+a message and compose at 1440 and 390 px in the light theme, taken with the user's language
+preference; after translating, take new references and look at them (docs/translating.md).
+
 The content is fixed (a folder of its own with dated messages, messages scheduled at fixed
 times); what changes from run to run (the list of folders, whose scratch folders come and
 go) is masked."""
@@ -15,10 +19,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from imapclient import IMAPClient
 from PIL import Image, ImageChops
 
+from accounts.models import Preferences
 from tests.e2e.conftest import log_in
 from tests.e2e.test_login_browser import stack_password
 from tests.integration import mailfactory as mf
@@ -141,6 +147,41 @@ def test_the_main_screens_look_as_they_did(live_server, browser, screen_folder, 
                 DOCS.mkdir(parents=True, exist_ok=True)
                 (DOCS / f"{name}-{width}.png").write_bytes(page.screenshot(
                     animations="disabled", caret="hide"))
+    finally:
+        page.goto("about:blank")
+        context.close()
+
+
+def take(page, name):
+    """The picture of the page as it stands, with what changes between runs masked."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("document.fonts.ready")
+    masks = [page.locator(".folders"), page.locator("textarea, input[type=text]")]
+    compare(name, page.screenshot(mask=masks, animations="disabled", caret="hide"))
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES
+                                      if code != "en"])
+def test_the_main_screens_in_each_language(live_server, browser, screen_folder, language):
+    context = browser.new_context(viewport={"width": 1440, "height": WIDTHS[1440]},
+                                  color_scheme="light", reduced_motion="reduce")
+    page = context.new_page()
+    base = live_server.url
+    try:
+        log_in(page, base, USER)
+        carol = get_user_model().objects.get(username=USER)
+        Preferences.objects.update_or_create(user=carol, defaults={"language": language})
+        screens = {
+            "list": f"{base}/mail/?mailbox={FOLDER}",
+            "message": f"{base}/mail/message/{screen_folder}/?mailbox={FOLDER}",
+            "compose": f"{base}/mail/compose/?to=dana%40whitfield.example.com"
+                       "&subject=Re%3A%20Quarterly%20plan",
+        }
+        for width in (1440, 390):
+            page.set_viewport_size({"width": width, "height": WIDTHS[width]})
+            for name, url in screens.items():
+                page.goto(url)
+                take(page, f"{name}-{width}-{language}")
     finally:
         page.goto("about:blank")
         context.close()

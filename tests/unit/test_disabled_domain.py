@@ -26,7 +26,7 @@ def test_a_user_of_a_deactivated_domain_is_sent_to_login_with_the_reason(alice):
     response = alice.get("/mail/")
     assert response.status_code == 302 and response["Location"] == settings.LOGIN_URL
     page = alice.get(response["Location"])
-    assert sessions.DOMAIN_DISABLED in page.content.decode()
+    assert str(sessions.DOMAIN_DISABLED) in page.content.decode()
 
 
 def test_the_ended_session_stays_ended(alice):
@@ -35,7 +35,7 @@ def test_the_ended_session_stays_ended(alice):
     assert not UserSession.objects.exists()
     again = alice.get("/accounts/settings/")
     assert again.status_code == 302 and again["Location"].startswith(settings.LOGIN_URL)
-    assert sessions.DOMAIN_DISABLED not in alice.get(again["Location"]).content.decode()
+    assert str(sessions.DOMAIN_DISABLED) not in alice.get(again["Location"]).content.decode()
 
 
 def test_a_json_caller_of_a_deactivated_domain_gets_401_with_the_reason(alice):

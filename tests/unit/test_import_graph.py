@@ -21,7 +21,7 @@ LAYERS = [
         "webmail.views", "webmail.views.*", "webmail.urls", "webmail.middleware",
         "webmail.health", "webmail.templatetags", "webmail.templatetags.*",
         "webmail.apps", "webmail.checks", "webmail.settings", "webmail.wsgi",
-        "webmail.context_processors",
+        "webmail.context_processors", "webmail.language",
         "accounts.views", "accounts.urls", "accounts.admin", "accounts.apps",
         "accounts.checks", "accounts.context_processors",
         "accounts.management", "accounts.management.*",

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils.translation import gettext
+
 SCOPES = {
     "all": lambda term: ["TEXT", term],
     "subject": lambda term: ["SUBJECT", term],
@@ -107,8 +109,9 @@ def _word(raw, key, value):
     if name in DATE_WORDS:
         day = _day(value)
         if day is None:
-            return None, (f'"{raw}" does not name a day: write the date as YYYY-MM-DD, '
-                          f"for example {name}:2026-03-01.")
+            return None, (gettext('"%(raw)s" does not name a day: write the date as '
+                                  "YYYY-MM-DD, for example %(word)s:2026-03-01.")
+                          % {"raw": raw, "word": name})
         return Word(raw, value, name, day), None
     return Word(raw, f"{key}:{value}" if key else value), None  # unknown: searched as text
 
@@ -127,8 +130,10 @@ def parse_words(text):
             words.append(word)
     parsed = Words(tuple(words[:MAX_TERMS]), tuple(problems))
     if parsed.after and parsed.before and parsed.after >= parsed.before:
-        problems.append(f"No message can be after {parsed.after:%Y-%m-%d} and before "
-                        f"{parsed.before:%Y-%m-%d}: the dates are the wrong way round.")
+        problems.append(gettext("No message can be after %(after)s and before %(before)s: the "
+                                "dates are the wrong way round.")
+                        % {"after": f"{parsed.after:%Y-%m-%d}",
+                           "before": f"{parsed.before:%Y-%m-%d}"})
         parsed = Words(parsed.words, tuple(problems))
     return parsed
 

@@ -19,6 +19,8 @@ from email.utils import format_datetime, make_msgid
 from typing import BinaryIO, Callable
 from urllib.parse import quote
 
+from django.utils.translation import gettext
+
 from .headers import bounded_message
 from .plaintext import html_to_text
 from .sanitize import sanitize_html
@@ -71,7 +73,8 @@ def parse_addresses(text: str) -> tuple[Address, ...]:
             if entry:
                 entries.append(entry)
                 if len(entries) > MAX_ADDRESSES:
-                    raise AddressError(f"At most {MAX_ADDRESSES} addresses can be given")
+                    raise AddressError(gettext("At most %(count)s addresses can be given")
+                                       % {"count": MAX_ADDRESSES})
     seen, addresses = set(), []
     for entry in entries:
         address = _parse_entry(entry)
@@ -89,9 +92,11 @@ def format_addresses(addresses) -> str:
 
 def _parse_entry(entry):
     shown = _CONTROLS.sub("\ufffd", entry if len(entry) <= 60 else entry[:60] + "…")
-    invalid = AddressError(f'"{shown}" is not a valid e-mail address')
+    invalid = AddressError(gettext('"%(address)s" is not a valid e-mail address')
+                           % {"address": shown})
     if len(entry) > MAX_ADDRESS_CHARS:
-        raise AddressError(f'"{shown}" is too long for an e-mail address')
+        raise AddressError(gettext('"%(address)s" is too long for an e-mail address')
+                           % {"address": shown})
     if _CONTROLS.search(entry):
         raise invalid
     try:
@@ -101,8 +106,8 @@ def _parse_entry(entry):
     except (errors.HeaderParseError, IndexError, ValueError, RecursionError):
         raise invalid from None
     if any(isinstance(d, errors.NonASCIILocalPartDefect) for d in header.defects):
-        raise AddressError(f'"{shown}": addresses with non-ASCII characters before the @ '
-                           f"cannot be sent")
+        raise AddressError(gettext('"%(address)s": addresses with non-ASCII characters before '
+                                   "the @ cannot be sent") % {"address": shown})
     if header.defects or len(found) != 1 or groups[0].display_name is not None:
         raise invalid
     address = found[0]
@@ -350,7 +355,8 @@ def _wire_address(address):
     a non-ASCII domain as an encoded word, which no server reads) and a clean name."""
     domain = _ascii_domain(address.domain)
     if domain is None or not _DOT_ATOM.fullmatch(address.username):
-        raise AddressError(f'"{address.addr_spec}" is not a valid e-mail address')
+        raise AddressError(gettext('"%(address)s" is not a valid e-mail address')
+                           % {"address": address.addr_spec})
     return Address(_header_text(address.display_name), address.username, domain)
 
 

@@ -1,6 +1,8 @@
 """A fetched message body as something to show: safe HTML for the frame, or text as HTML."""
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from .render import text_to_html
 from .sanitize import sanitize_html
 from .text import loose_text, part_text
@@ -71,13 +73,13 @@ def left_out(message):
     """Sentences for the page about what of the message's structure is not shown."""
     notices = []
     if message.loose:
-        notices.append("This message's structure is broken or nested too deeply to follow; "
-                       "the text it carries is shown as it is.")
+        notices.append(gettext("This message's structure is broken or nested too deeply to "
+                               "follow; the text it carries is shown as it is."))
     elif message.too_deep:
-        notices.append("Parts of this message are nested deeper than Heron follows; "
-                       "they are left out.")
+        notices.append(gettext("Parts of this message are nested deeper than Heron follows; "
+                               "they are left out."))
     if message.parts_total:
-        notices.append(f"This message has more parts than Heron shows "
-                       f"({message.parts_total}); the first {len(message.parts)} are "
-                       "listed, the rest are left out.")
+        notices.append(gettext("This message has more parts than Heron shows (%(total)s); the "
+                               "first %(shown)s are listed, the rest are left out.")
+                       % {"total": message.parts_total, "shown": len(message.parts)})
     return tuple(notices)

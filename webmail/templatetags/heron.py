@@ -1,11 +1,36 @@
 from django import template
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone, translation
 
 from webmail.forms import SORT_CHOICES
+from webmail.language import CATALOG_VERSION
 from webmail.schedule import read_notice_tags
 
 register = template.Library()
+
+
+@register.simple_tag
+def catalog_url():
+    """The JavaScript catalog of the page's language, its URL naming this release's."""
+    return reverse("javascript-catalog", args=[translation.get_language(), CATALOG_VERSION])
+
+
+# Every date format a page uses, in one place: letters of Django's date filter, whose day
+# and month names follow the active language, or the names of its localized formats.
+DATE_FORMATS = {
+    "time": "H:i", "weekday": "D", "day": "j M", "day-year": "j M Y",
+    "long": "l j F Y, H:i", "header": "D, j M Y H:i T", "message": "D, j M Y H:i",
+    "date": "j M Y",
+}
+
+
+@register.filter(expects_localtime=True)
+def when(value, style="long"):
+    """A date shown in one of DATE_FORMATS' styles, in the page's language and zone."""
+    if value is None:
+        return ""
+    return formats.date_format(value, DATE_FORMATS[style])
 
 
 @register.filter
@@ -18,12 +43,14 @@ def short_date(value, now=None):
     today = timezone.localtime(now).date()
     days = (today - local.date()).days
     if days == 0:
-        return local.strftime("%H:%M")
-    if 0 < days < 7:
-        return local.strftime("%a")
-    if local.year == today.year:
-        return local.strftime("%d %b").lstrip("0")
-    return local.strftime("%d %b %Y").lstrip("0")
+        style = "time"
+    elif 0 < days < 7:
+        style = "weekday"
+    elif local.year == today.year:
+        style = "day"
+    else:
+        style = "day-year"
+    return formats.date_format(local, DATE_FORMATS[style])
 
 
 @register.filter

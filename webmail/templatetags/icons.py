@@ -3,6 +3,11 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 
 register = template.Library()
+# Icons that point somewhere: a right-to-left page mirrors them (.icon-directional in heron.css).
+DIRECTIONAL = frozenset({
+    "arrow-left", "arrow-right", "chevron-left", "chevron-right", "reply", "reply-all",
+    "forward", "undo-2", "log-out", "send", "external-link",
+})
 
 
 @register.simple_tag
@@ -11,6 +16,7 @@ def icon(name, css_class=""):
 
     The control around it carries the accessible name (its text or aria-label).
     """
-    classes = f"icon {css_class}".strip()
+    classes = " ".join(filter(None, [
+        "icon", "icon-directional" if name in DIRECTIONAL else "", css_class]))
     return format_html('<svg class="{}" aria-hidden="true" focusable="false">'
                        '<use href="{}#{}"></use></svg>', classes, static("icons/sprite.svg"), name)

@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .. import actions
@@ -10,7 +12,7 @@ from ..forms import ActionForm
 from ..http import safe_next, wants_json
 from ..mail import mail_for
 
-CANNOT_UNDO = "This cannot be undone."
+CANNOT_UNDO = _("This cannot be undone.")
 # What an action's form posts, sent again from the confirmation page.
 ACT_FIELDS = ("mailbox", "action", "uids", "picks", "target", "next")
 
@@ -24,7 +26,7 @@ def act(request):
         problem = " ".join(e for errors in form.errors.values() for e in errors)
         if wants_json(request):
             return JsonResponse({"error": problem}, status=400)
-        notices.error(request, problem or "Select at least one message.")
+        notices.error(request, problem or gettext("Select at least one message."))
         return redirect(safe_next(request))
     data = form.cleaned_data
     with mail_for(request) as mail:
@@ -51,7 +53,7 @@ def _confirm_forever(request, count):
     fields = [(name, value) for name in ACT_FIELDS for value in request.POST.getlist(name)]
     return render(request, "webmail/confirm.html", {
         "question": question, "detail": CANNOT_UNDO, "action": reverse("webmail:act"),
-        "fields": fields, "button": "Delete forever", "cancel": safe_next(request)})
+        "fields": fields, "button": gettext("Delete forever"), "cancel": safe_next(request)})
 
 
 @login_required
@@ -60,9 +62,9 @@ def undo(request):
     """Undo the last action of this session, once."""
     steps = request.session.pop("heron_undo", None)
     if not isinstance(steps, list) or not steps:
-        notices.info(request, "There is nothing to undo.")
+        notices.info(request, gettext("There is nothing to undo."))
         return redirect(safe_next(request))
     with mail_for(request) as mail:
         actions.undo(mail, steps)
-    notices.success(request, "Undone.")
+    notices.success(request, gettext("Undone."))
     return redirect(safe_next(request))

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
@@ -27,12 +29,12 @@ from ..params import draft_key, folder_param, uid_value
 
 # What the compose window says when Send or Send later could not take the message.
 REFUSALS = (mime_compose.AddressError, smtp.SmtpError, identities.SenderRefused)
-UNREADABLE = ("The attachments cannot be read right now, so nothing was sent. Your draft "
-              "is saved; try again in a moment.")
-UNSTORABLE = ("The message cannot be stored for sending right now, so nothing was sent. "
-              "Your draft is saved; try again in a moment.")
-SEND_LATER_OFF = ("Send later is off: the administrator has not set up the service login "
-                  "that sends messages while you are away.")
+UNREADABLE = _("The attachments cannot be read right now, so nothing was sent. Your draft "
+               "is saved; try again in a moment.")
+UNSTORABLE = _("The message cannot be stored for sending right now, so nothing was sent. "
+               "Your draft is saved; try again in a moment.")
+SEND_LATER_OFF = _("Send later is off: the administrator has not set up the service login "
+                   "that sends messages while you are away.")
 
 
 def _page(request, mail, form, status=200, problem=""):
@@ -78,7 +80,8 @@ def compose(request):
             initial = writing.reopen(mail, request.user, mailbox, draft)
             refused = outbox.failure_for_draft(request.user, initial["draft"])
             if refused:
-                problem = f"The mail server refused this message: {refused}"
+                problem = gettext("The mail server refused this message: %(reason)s") % {
+                    "reason": refused}
         else:
             asked = (links.mailto_fields(get["mailto"]) if "mailto" in get
                      else links.compose_fields({
@@ -133,7 +136,7 @@ def save(request):
             return _page(request, mail, form, status=409, problem=conflict.message)
         if wants_json(request):
             return JsonResponse({"version": version})
-        notices.success(request, "Draft saved.")
+        notices.success(request, gettext("Draft saved."))
         return _reopen(mail, form.cleaned_data["draft"])
 
 
@@ -144,10 +147,11 @@ def reload(request):
     """The latest saved version of a draft, by its compose id."""
     key = draft_key(request.GET.get("key"))
     if key is None:
-        raise BadRequest("That is not a draft's id.")
+        raise BadRequest(gettext("That is not a draft's id."))
     with mail_for(request) as mail:
         if not mail.find_draft(key):
-            notices.error(request, "That draft is no longer in Drafts. It may have been sent.")
+            notices.error(request, gettext(
+                "That draft is no longer in Drafts. It may have been sent."))
             return redirect(reverse("webmail:mailbox"))
         return _reopen(mail, key)
 
@@ -207,7 +211,7 @@ def send_later(request):
         except storage.StorageUnavailable:
             return _kept(request, mail, form, UNSTORABLE)
     shown = schedule.shown(held.send_at, when.cleaned_data["zone"])
-    notices.success(request, f"Scheduled for {shown}.",
+    notices.success(request, gettext("Scheduled for %(time)s.") % {"time": shown},
                     extra_tags=schedule.notice_tags(held))
     return redirect(reverse("webmail:mailbox"))
 
@@ -237,13 +241,13 @@ def discard(request):
     if key:
         with mail_for(request) as mail:
             writing.discard(mail, request.user, key)
-        notices.success(request, "Draft discarded.")
+        notices.success(request, gettext("Draft discarded."))
     return redirect(reverse("webmail:mailbox"))
 
 
 def _invalid(request, form):
     problem = " ".join(e for errors in form.errors.values() for e in errors)
     if wants_json(request):
-        return JsonResponse({"error": problem or "The form is incomplete."}, status=400)
+        return JsonResponse({"error": problem or gettext("The form is incomplete.")}, status=400)
     with mail_for(request) as mail:
         return _page(request, mail, form, status=400, problem=problem)

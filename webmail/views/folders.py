@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -48,7 +49,8 @@ def create(request):
             change = folder_changes.create(mail, form.cleaned_data["name"],
                                            form.cleaned_data["parent"])
         if not change.problem:
-            notices.success(request, f"Created the folder {change.name}.")
+            notices.success(request, gettext("Created the folder %(name)s.")
+                            % {"name": change.name})
             return _back()
         form.add_error("name", change.problem)
     return _page(request, form=form, status=400)
@@ -64,7 +66,8 @@ def rename(request):
     if change.problem:
         return _page(request, renaming={"mailbox": old, "name": new, "problem": change.problem},
                      status=400)
-    notices.success(request, f"Renamed {old} to {change.name}.")
+    notices.success(request, gettext("Renamed %(old)s to %(new)s.") % {
+        "old": old, "new": change.name})
     return _back()
 
 
@@ -81,9 +84,10 @@ def delete(request):
         return _back()
     if not deletion.done:
         return render(request, "webmail/confirm.html", {
-            "question": deletion.question, "detail": "This cannot be undone.",
+            "question": deletion.question, "detail": gettext("This cannot be undone."),
             "action": reverse("webmail:folder-delete"), "fields": [("mailbox", name)],
-            "button": "Delete folder" if not deletion.subfolders else "Delete folders",
+            "button": gettext("Delete folder") if not deletion.subfolders
+            else gettext("Delete folders"),
             "cancel": reverse("webmail:folders")})
     notices.success(request, deletion.notice)
     return _back()
@@ -95,7 +99,8 @@ def subscribe(request):
     name, on = folder_param(request.POST, "mailbox"), request.POST.get("subscribed") == "1"
     with mail_for(request) as mail:
         mail.subscribe(name, on)
-    notices.success(request, f"{'Subscribed to' if on else 'Unsubscribed from'} {name}.")
+    notices.success(request, (gettext("Subscribed to %(name)s.") if on
+                             else gettext("Unsubscribed from %(name)s.")) % {"name": name})
     return _back()
 
 
@@ -106,9 +111,10 @@ def empty(request):
     name = folder_param(request.POST, "mailbox")
     with mail_for(request) as mail:
         if name not in {mail.folder_roles().get(role) for role in EMPTYABLE}:
-            notices.error(request, "Only Trash and Junk can be emptied.")
+            notices.error(request, gettext("Only Trash and Junk can be emptied."))
             return redirect(f"{reverse('webmail:mailbox')}")
         result = mail.empty(name)
-    notices.success(request, f"Removed {result.count} message{'s' if result.count != 1 else ''}"
-                             f" from {name} for good.")
+    notices.success(request, ngettext("Removed %(count)s message from %(name)s for good.",
+                                      "Removed %(count)s messages from %(name)s for good.",
+                                      result.count) % {"count": result.count, "name": name})
     return redirect(reverse("webmail:mailbox") + "?" + urlencode({"mailbox": name}))

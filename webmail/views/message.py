@@ -1,6 +1,7 @@
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
@@ -107,5 +108,6 @@ def trust_sender(request):
     email = request.POST.get("email", "").strip()[:254]
     if "@" in email:
         TrustedSender.objects.get_or_create(user=request.user, email=email.lower())
-        notices.success(request, f"Images from {email} will always be shown.")
+        notices.success(request, gettext("Images from %(email)s will always be shown.") % {
+            "email": email})
     return redirect(safe_next(request))

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,7 +24,7 @@ from ..mail import mail_for
 from ..models import HeldMessage
 
 State = HeldMessage.State
-GONE_ON = "It is being sent or has been sent: it can no longer be changed."
+GONE_ON = _("It is being sent or has been sent: it can no longer be changed.")
 
 
 @dataclass(frozen=True)
@@ -52,26 +54,27 @@ WAITING_ACTIONS = ("edit", "send_now", "reschedule", "cancel")
 def _row(held, zone, now):
     when = schedule.shown(held.send_at, zone, now)
     state, reason, note, actions = {
-        State.QUEUED: ("Waiting", "", "", WAITING_ACTIONS),
-        State.RETRYING: ("Retrying", held.last_error, f"Next try {when}.", WAITING_ACTIONS),
-        State.SENDING: ("Sending", "", "", ()),
-        State.ACCEPTED: ("Sent", "", "Filing the copy in Sent.", ()),
-        State.FAILED: ("Not sent", held.last_error, "It is going back to Drafts.",
+        State.QUEUED: (gettext("Waiting"), "", "", WAITING_ACTIONS),
+        State.RETRYING: (gettext("Retrying"), held.last_error,
+                         gettext("Next try %(time)s.") % {"time": when}, WAITING_ACTIONS),
+        State.SENDING: (gettext("Sending"), "", "", ()),
+        State.ACCEPTED: (gettext("Sent"), "", gettext("Filing the copy in Sent."), ()),
+        State.FAILED: (gettext("Not sent"), held.last_error, gettext("It is going back to Drafts."),
                        ("edit", "send_now", "cancel")),
-        State.UNCERTAIN: ("Perhaps sent", held.last_error, "",
+        State.UNCERTAIN: (gettext("Perhaps sent"), held.last_error, "",
                           ("send_again", "settle", "edit", "cancel")),
     }.get(held.state, (held.get_state_display(), "", "", ()))
     return Row(held, when, state, reason.strip(), note, actions)
 
 
 def _subject(held):
-    return held.subject or "(no subject)"
+    return held.subject or gettext("(no subject)")
 
 
 def _held(request, held_id):
     held = outbox.held_for(request.user, held_id)
     if held is None:
-        raise Http404("No such scheduled message.")
+        raise Http404(gettext("No such scheduled message."))
     return held
 
 
@@ -108,9 +111,9 @@ def undo(request, held_id):
             notices.error(request, late.message)
             return _back(request)
         drafts = mail.folder_for("drafts")
-    notices.success(request, "Undone: nothing was sent. The message is back in Drafts."
+    notices.success(request, gettext("Undone: nothing was sent. The message is back in Drafts.")
                     if held.kind == HeldMessage.Kind.UNDO else
-                    "Taken out of Scheduled: it is back in Drafts until you send it.")
+                    gettext("Taken out of Scheduled: it is back in Drafts until you send it."))
     query = urlencode({"draft": uid, "mailbox": drafts})
     return redirect(f"{reverse('webmail:compose')}?{query}")
 
@@ -125,7 +128,8 @@ def cancel(request, held_id):
             outbox.recall(mail, request.user, held)
         except outbox.TooLate:
             return _outcome(request, False)
-    return _outcome(request, True, f"Cancelled: “{_subject(held)}” is back in Drafts.")
+    return _outcome(request, True, gettext("Cancelled: “%(subject)s” is back in Drafts.")
+                    % {"subject": _subject(held)})
 
 
 @login_required
@@ -134,7 +138,7 @@ def send_now(request, held_id):
     """Send a waiting message now (or one perhaps sent, again)."""
     held = _held(request, held_id)
     return _outcome(request, outbox.send_now(request.user, held),
-                    f"Sending “{_subject(held)}” now.")
+                    gettext("Sending “%(subject)s” now.") % {"subject": _subject(held)})
 
 
 @login_required
@@ -157,8 +161,9 @@ def settle(request, held_id):
     """The user says a message Heron may have sent was sent: nothing more is sent."""
     held = _held(request, held_id)
     return _outcome(request, outbox.settle_uncertain(request.user, held),
-                    f"Marked “{_subject(held)}” as sent; its copy goes to Sent.",
-                    failure="That message is no longer waiting for your answer.")
+                    gettext("Marked “%(subject)s” as sent; its copy goes to Sent.")
+                    % {"subject": _subject(held)},
+                    failure=gettext("That message is no longer waiting for your answer."))
 
 
 def _outcome(request, done, success="", failure=GONE_ON):
