@@ -298,8 +298,10 @@ class ComposeForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Identities carry may_send when the caller knows (identities.with_sending_state).
         self.fields["identity"].choices = [
-            (i.id, str(i.from_address()) + ("" if getattr(i, "may_send", True)
-                                            else " (not confirmed)")) for i in identities]
+            (i.id, str(i.from_address()) if getattr(i, "may_send", True)
+             # Translators: after a From address the user has not yet confirmed.
+             else gettext("%(address)s (not confirmed)") % {"address": i.from_address()})
+            for i in identities]
         self.fields["identity"].widget.unconfirmed = {
             str(i.id) for i in identities if not getattr(i, "may_send", True)}
         for name in ("to", "cc", "bcc"):
