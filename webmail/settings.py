@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "webmail",
     "accounts",
     "attachments",
+    "contacts",
     "django_tasks",
     "django_tasks_db",
 ]
