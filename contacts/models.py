@@ -97,3 +97,7 @@ class Group(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# A Domain's CardDAV server (contacts/davserver.py): imported here so that Django finds it.
+from .davserver import CardDavServer  # noqa: E402, F401

@@ -1,0 +1,214 @@
+"""Two-way sync with the stack's Radicale (deploy/stack/radicale.sh).
+
+Each test gets an address book of its own on the server (MKCOL before, DELETE after), and
+changes the server's side with plain HTTP, as another CardDAV client would.
+"""
+import os
+import uuid
+
+import httpx
+import pytest
+from django.contrib.auth import get_user_model
+
+from contacts import cards, davcards, vcards
+from contacts.carddav import CardDavClient
+from contacts.models import AddressBook, Card
+from contacts.sync import Report, push_card, resolve, sync_book
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+USER = "alice@heron.test"
+
+MKCOL = (b'<?xml version="1.0" encoding="utf-8"?>'
+         b'<mkcol xmlns="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><set><prop>'
+         b'<resourcetype><collection/><CR:addressbook/></resourcetype></prop></set></mkcol>')
+
+
+@pytest.fixture
+def password(stack_users):
+    if not os.environ.get("HERON_STACK_CARDDAV_URL"):
+        pytest.fail("HERON_STACK_CARDDAV_URL is not set: the stack has no Radicale "
+                    "(bash deploy/stack/radicale.sh up, then read .stack/env again)")
+    return stack_users[USER]
+
+
+@pytest.fixture
+def server(password):
+    """Plain HTTP to a fresh address book of alice's on Radicale."""
+    base = os.environ["HERON_STACK_CARDDAV_URL"]
+    url = f"{base}{USER}/test-{uuid.uuid4().hex[:12]}/"
+    client = httpx.Client(auth=(USER, password), timeout=10)
+    assert client.request("MKCOL", url, content=MKCOL).status_code == 201
+    client.book_url = url
+    yield client
+    client.request("DELETE", url)
+    client.close()
+
+
+@pytest.fixture
+def book(server):
+    user = get_user_model().objects.create(username=USER)
+    return AddressBook.objects.create(user=user, name="Contacts", remote_url=server.book_url)
+
+
+def vcard(uid, name, email="", version="3.0"):
+    lines = ["BEGIN:VCARD", f"VERSION:{version}", f"UID:{uid}", f"FN:{name}",
+             f"N:{name.split()[-1]};{name.split()[0]};;;"]
+    if email:
+        lines.append(f"EMAIL;TYPE=work:{email}")
+    return "\r\n".join(lines + ["END:VCARD", ""])
+
+
+def put_on_server(server, uid, text, etag=None):
+    headers = {"Content-Type": "text/vcard; charset=utf-8"}
+    headers.update({"If-Match": etag} if etag else {"If-None-Match": "*"})
+    answer = server.put(f"{server.book_url}{uid}.vcf", content=text.encode(), headers=headers)
+    assert answer.status_code in (201, 204), answer.text
+    return answer.headers["etag"]
+
+
+def on_server(server, uid):
+    answer = server.get(f"{server.book_url}{uid}.vcf")
+    return answer.text if answer.status_code == 200 else None
+
+
+def sync(book, password, **options):
+    book.refresh_from_db()
+    report = sync_book(book, USER, password, **options)
+    assert not report.error, report.error
+    return report
+
+
+def edit_in_heron(card, **fields):
+    data = cards.data_of(card)
+    for name, value in fields.items():
+        setattr(data, name, value)
+    return cards.save(card.book, data, card)
+
+
+@pytest.mark.parametrize("use_sync_collection", [True, False], ids=["sync-token", "ctag-etag"])
+def test_a_card_added_on_the_server_appears_in_heron(server, book, password,
+                                                     use_sync_collection):
+    put_on_server(server, "ada", vcard("ada", "Ada Lovelace", "ada@example.org"))
+    report = sync(book, password, use_sync_collection=use_sync_collection)
+    card = Card.objects.get(book=book, uid="ada")
+    assert (card.full_name, [e.email for e in card.emails.all()]) == (
+        "Ada Lovelace", ["ada@example.org"])
+    assert report.received == 1 and not card.dirty
+    book.refresh_from_db()
+    assert bool(book.sync_token) is use_sync_collection and book.ctag and book.synced_at
+
+
+@pytest.mark.parametrize("use_sync_collection", [True, False], ids=["sync-token", "ctag-etag"])
+def test_a_card_edited_on_the_server_is_edited_in_heron(server, book, password,
+                                                        use_sync_collection):
+    etag = put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    sync(book, password, use_sync_collection=use_sync_collection)
+    put_on_server(server, "ada", vcard("ada", "Ada King", "countess@example.org"), etag)
+    sync(book, password, use_sync_collection=use_sync_collection)
+    card = Card.objects.get(book=book, uid="ada")
+    assert card.full_name == "Ada King"
+    assert [e.email for e in card.emails.all()] == ["countess@example.org"]
+
+
+def test_a_card_edited_in_heron_appears_edited_on_the_server(server, book, password):
+    put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    sync(book, password)
+    card = edit_in_heron(Card.objects.get(book=book, uid="ada"), full_name="Ada King",
+                         notes="Wrote the first program")
+    assert card.dirty
+    report = sync(book, password)
+    assert report.sent == 1
+    text = on_server(server, "ada")
+    assert "FN:Ada King" in text and "NOTE:Wrote the first program" in text
+    card.refresh_from_db()
+    assert not card.dirty and card.etag
+
+
+def test_a_card_made_in_heron_goes_to_the_server(server, book, password):
+    data = vcards.CardData(full_name="Grace Hopper", emails=[("grace@example.org", "work")])
+    card = cards.save(book, data)
+    sync(book, password)
+    card.refresh_from_db()
+    assert card.href.startswith("/") and not card.dirty
+    listed = server.request("PROPFIND", server.book_url, headers={"Depth": "1"}).text
+    assert card.href.rsplit("/", 1)[1] in listed
+    origin = os.environ["HERON_STACK_CARDDAV_URL"].rstrip("/")
+    assert "grace@example.org" in server.get(origin + card.href).text
+
+
+@pytest.mark.parametrize("use_sync_collection", [True, False], ids=["sync-token", "ctag-etag"])
+def test_a_card_deleted_on_the_server_goes_from_heron(server, book, password,
+                                                       use_sync_collection):
+    put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    put_on_server(server, "alan", vcard("alan", "Alan Turing"))
+    sync(book, password, use_sync_collection=use_sync_collection)
+    assert server.delete(f"{server.book_url}ada.vcf").status_code in (200, 204)
+    report = sync(book, password, use_sync_collection=use_sync_collection)
+    assert report.removed == 1
+    assert list(Card.objects.filter(book=book).values_list("uid", flat=True)) == ["alan"]
+
+
+def test_a_card_deleted_in_heron_goes_from_the_server(server, book, password):
+    put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    sync(book, password)
+    cards.remove(Card.objects.get(book=book, uid="ada"))
+    sync(book, password)
+    assert on_server(server, "ada") is None
+    assert not Card.objects.filter(book=book).exists()
+
+
+def test_a_conflict_keeps_both_versions(server, book, password):
+    etag = put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    sync(book, password)
+    edit_in_heron(Card.objects.get(book=book, uid="ada"), full_name="Ada (Heron)")
+    put_on_server(server, "ada", vcard("ada", "Ada (server)"), etag)
+    report = sync(book, password)
+    assert report.conflicts == 1
+    card = Card.objects.get(book=book, uid="ada")
+    copy = Card.objects.get(book=book, conflict_of=card)
+    assert (card.full_name, copy.full_name) == ("Ada (server)", "Ada (Heron)")
+    assert not card.dirty and "Ada (server)" in on_server(server, "ada")
+    # The user keeps their own version: it goes to the server, the copy goes.
+    resolve(copy, keep_mine=True)
+    sync(book, password)
+    assert "FN:Ada (Heron)" in on_server(server, "ada")
+    assert list(Card.objects.filter(book=book).values_list("full_name", flat=True)) == [
+        "Ada (Heron)"]
+
+
+def test_a_write_through_refused_as_stale_keeps_both_versions(server, book, password):
+    """The 412 path: the edit goes up at once (no pull first) over a changed card."""
+    etag = put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    sync(book, password)
+    put_on_server(server, "ada", vcard("ada", "Ada (server)"), etag)
+    card = edit_in_heron(Card.objects.get(book=book, uid="ada"), full_name="Ada (Heron)")
+    report = Report()
+    with CardDavClient(book.remote_url, USER, password) as client:
+        push_card(client, card, report)
+    assert report.conflicts == 1 and report.sent == 0
+    card.refresh_from_db()
+    assert card.full_name == "Ada (server)"
+    assert Card.objects.get(conflict_of=card).full_name == "Ada (Heron)"
+    assert "Ada (server)" in on_server(server, "ada")
+
+
+def test_a_card_the_server_cannot_give_is_counted_and_the_rest_comes(server, book, password):
+    put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    many = "".join(f"EMAIL:a{n}@example.org\r\n" for n in range(vcards.MAX_ADDRESSES + 5))
+    put_on_server(server, "big", vcard("big", "Big List").replace("END:VCARD", many + "END:VCARD"))
+    report = sync(book, password)
+    assert (report.received, report.unreadable) == (1, 1)
+    assert "could not be read" in report.message()
+    assert list(Card.objects.filter(book=book).values_list("uid", flat=True)) == ["ada"]
+
+
+def test_the_conflict_copy_keeps_its_own_uid(server, book, password):
+    etag = put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    sync(book, password)
+    edit_in_heron(Card.objects.get(book=book, uid="ada"), full_name="Mine")
+    put_on_server(server, "ada", vcard("ada", "Theirs"), etag)
+    sync(book, password)
+    copy = Card.objects.get(book=book, conflict_of__uid="ada")
+    assert copy.uid != "ada" and f"UID:{copy.uid}" in copy.vcard
+    assert davcards.parse(copy.vcard).full_name == "Mine"
