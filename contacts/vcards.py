@@ -288,7 +288,7 @@ def new_component(uid, version="3.0"):
     return card
 
 
-def _replace(card, name, raw):
+def replace_property(card, name, raw):
     for line in _lines(card, name):
         card.remove(line)
     if raw:
@@ -339,23 +339,23 @@ def update_component(card, data):
     old = data_from_component(card)
     version = version_of(card)
     if data.uid and data.uid != old.uid:
-        _replace(card, "UID", escape(data.uid))
+        replace_property(card, "UID", escape(data.uid))
     if data.full_name != old.full_name or not _lines(card, "FN"):
-        _replace(card, "FN", escape(data.full_name))
+        replace_property(card, "FN", escape(data.full_name))
     if (data.family_name, data.given_name) != (old.family_name, old.given_name):
         rest = split_structured(_first(card, "N"))[2:] + ["", "", ""]
-        _replace(card, "N", ";".join(escape(p) for p in
+        replace_property(card, "N", ";".join(escape(p) for p in
                                      [data.family_name, data.given_name] + rest[:3]))
     if data.organisation != old.organisation:
-        _replace(card, "ORG", escape(data.organisation))
+        replace_property(card, "ORG", escape(data.organisation))
     if data.birthday != old.birthday:
-        _replace(card, "BDAY", data.birthday.isoformat() if data.birthday else "")
+        replace_property(card, "BDAY", data.birthday.isoformat() if data.birthday else "")
     if data.notes != old.notes:
-        _replace(card, "NOTE", escape(data.notes))
+        replace_property(card, "NOTE", escape(data.notes))
     _set_list(card, "EMAIL", old.emails, data.emails)
     _set_list(card, "TEL", old.phones, data.phones)
     if (data.photo or None) != (old.photo or None):
-        _replace(card, "PHOTO", "")
+        replace_property(card, "PHOTO", "")
         if data.photo:
             _photo_line(card, data.photo, data.photo_type, version)
     return card
@@ -372,9 +372,9 @@ def convert(card, version):
     if version_of(copy) == version:
         return copy
     data = data_from_component(copy)
-    _replace(copy, "VERSION", version)
+    replace_property(copy, "VERSION", version)
     if data.photo:
-        _replace(copy, "PHOTO", "")
+        replace_property(copy, "PHOTO", "")
         _photo_line(copy, data.photo, data.photo_type, version)
     for line in _lines(copy, "EMAIL") + _lines(copy, "TEL"):
         types = _types(line)

@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from accounts import contacts, identities
 from attachments import storage
+from contacts import groups as address_book
 
 from . import draft_files, smtp
 from .imap.errors import MailError, MessageGone
@@ -233,8 +234,11 @@ def _outgoing_of(user, data, uploads, draft):
     identity = _chosen_identity(user, data)
 
     def parsed(field):
+        text = data.get(field, "")
+        if not draft:  # a group's name stands for its members when the message goes
+            text = address_book.expand_groups(user, text)
         try:
-            return compose.parse_addresses(data.get(field, ""))
+            return compose.parse_addresses(text)
         except compose.AddressError:
             if draft:
                 return ()

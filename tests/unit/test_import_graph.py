@@ -32,7 +32,8 @@ LAYERS = [
         "webmail.migrations", "webmail.migrations.*",
         "webmail.management", "webmail.management.*",
         "contacts.views", "contacts.views.*", "contacts.urls", "contacts.admin",
-        "contacts.apps", "contacts.migrations", "contacts.migrations.*",
+        "contacts.apps", "contacts.migrations", "contacts.templatetags",
+        "contacts.templatetags.*", "contacts.migrations.*",
         "contacts.management", "contacts.management.*",
     ]),
     ("services", [

@@ -1,0 +1,16 @@
+"""{% contact_for email as card %}: the requesting user's card holding an address."""
+from django import template
+
+from contacts import cards
+from contacts.books import existing_book
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def contact_for(context, email):
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or not email:
+        return None
+    book = existing_book(request.user)
+    return cards.card_with_email(book, email) if book else None
