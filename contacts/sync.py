@@ -27,10 +27,11 @@ from accounts.domains import domain_of
 from accounts.vault import open_vault
 
 from . import davcards as card_store
+from . import davgroups
 from .carddav import CardDavClient, CardDavError, Conflict, RemoteCard, discover
 from .davhttp import Rejected
 from .davserver import CardDavServer
-from .models import AddressBook, Card
+from .models import AddressBook, Card, Group
 
 log = logging.getLogger(__name__)
 SYNC_KEY_SHAPE = 1
@@ -188,28 +189,45 @@ def _pull(book, client, report, use_sync_collection):
     else:
         changes = client.listing()
     known = {card.href: card for card in Card.objects.filter(book=book).exclude(href="")}
+    known_groups = {group.href: group
+                    for group in Group.objects.filter(book=book).exclude(href="")}
     wanted = [href for href, etag in changes.changed.items()
-              if href not in known or known[href].etag != etag]
+              if (known.get(href) or known_groups.get(href) or Card(etag="")).etag != etag]
+    fetched = []
     for remote in client.fetch(wanted):
-        _take(book, known.get(remote.href), remote, report)
+        try:
+            fetched.append((remote, card_store.parse(remote.vcard)))
+        except card_store.UnreadableCard:
+            report.unreadable += 1
+    # Cards first, so that the groups coming in find their members.
+    for remote, parsed in sorted(fetched, key=lambda pair: pair[1].kind == "group"):
+        if parsed.kind == "group":
+            davgroups.take(book, known_groups.get(remote.href), remote.href, remote.etag,
+                           remote.vcard, parsed)
+            report.received += 1
+        else:
+            _take(book, known.get(remote.href), remote, report, parsed)
     gone = list(changes.removed)
     if changes.complete:
-        gone += [href for href in known if href not in changes.changed]
+        gone += [href for href in [*known, *known_groups] if href not in changes.changed]
     for href in gone:
-        card = known.get(href)
-        if card is not None:
-            _gone_on_server(card, report)
+        if href in known:
+            _gone_on_server(known[href], report)
+        elif href in known_groups and not known_groups[href].dirty:
+            known_groups[href].delete()
+            report.removed += 1
     book.ctag = ctag
     book.sync_token = changes.token if offers_sync and use_sync_collection else ""
 
 
-def _take(book, card, remote, report):
+def _take(book, card, remote, report, parsed=None):
     """A card that is new or changed on the server comes in."""
-    try:
-        parsed = card_store.parse(remote.vcard)
-    except card_store.UnreadableCard:
-        report.unreadable += 1
-        return
+    if parsed is None:
+        try:
+            parsed = card_store.parse(remote.vcard)
+        except card_store.UnreadableCard:
+            report.unreadable += 1
+            return
     with transaction.atomic():
         if card is None:
             card = Card.objects.filter(book=book, uid=parsed.uid).first() if parsed.uid else None
@@ -247,6 +265,39 @@ def _push(book, client, report):
         dirty=True) | Card.objects.filter(book=book, conflict_of=None, href="", deleted=False)
     for card in pending.distinct().order_by("id"):
         push_card(client, card, report)
+    groups = Group.objects.filter(book=book).filter(dirty=True) | Group.objects.filter(
+        book=book, href="", deleted=False)
+    for group in groups.distinct().order_by("id"):
+        push_group(client, group, report)
+
+
+def push_group(client, group, report):
+    """Write one group's change to the server. A group changed on both sides takes the
+    server's version (its members are not worth a second list)."""
+    try:
+        if group.deleted:
+            if group.href:
+                client.delete(group.href, group.etag)
+            group.delete()
+        else:
+            href = group.href or client.new_href(group.uid)
+            text = davgroups.text_of(group)
+            etag = client.put(href, text, group.etag if group.href else None)
+            Group.objects.filter(pk=group.pk).update(href=href, etag=etag, vcard=text,
+                                                     dirty=False)
+        report.sent += 1
+    except Conflict:
+        found = client.get(group.href)
+        if found is None:
+            Group.objects.filter(pk=group.pk).update(href="", etag="")
+            return
+        vcard, etag = found
+        try:
+            data = card_store.parse(vcard)
+        except card_store.UnreadableCard:
+            report.unreadable += 1
+            return
+        davgroups.take(group.book, group, group.href, etag, vcard, data)
 
 
 def push_card(client, card, report):

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from django.contrib.auth import get_user_model
 
-from contacts import cards, davcards, vcards
+from contacts import cards, davcards, groups, vcards
 from contacts.carddav import CardDavClient
-from contacts.models import AddressBook, Card
+from contacts.models import AddressBook, Card, Group
 from contacts.sync import Report, push_card, resolve, sync_book
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -212,3 +212,33 @@ def test_the_conflict_copy_keeps_its_own_uid(server, book, password):
     copy = Card.objects.get(book=book, conflict_of__uid="ada")
     assert copy.uid != "ada" and f"UID:{copy.uid}" in copy.vcard
     assert davcards.parse(copy.vcard).full_name == "Mine"
+
+
+def test_a_group_made_in_heron_goes_to_the_server_with_its_members(server, book, password):
+    put_on_server(server, "ada", vcard("ada", "Ada Lovelace", "ada@example.org"))
+    sync(book, password)
+    group = groups.create(book, "Mathematicians")
+    groups.set_members(group, [Card.objects.get(book=book, uid="ada")], add=True)
+    sync(book, password)
+    group.refresh_from_db()
+    assert group.href and not group.dirty
+    text = server.get(os.environ["HERON_STACK_CARDDAV_URL"].rstrip("/") + group.href).text
+    assert "X-ADDRESSBOOKSERVER-KIND:group" in text
+    assert "X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:ada" in text and "FN:Mathematicians" in text
+
+
+def test_a_group_made_on_the_server_comes_in_with_its_members(server, book, password):
+    put_on_server(server, "ada", vcard("ada", "Ada Lovelace", "ada@example.org", "4.0"))
+    put_on_server(server, "alan", vcard("alan", "Alan Turing", "alan@example.org", "4.0"))
+    put_on_server(server, "team", "\r\n".join([
+        "BEGIN:VCARD", "VERSION:4.0", "UID:team", "KIND:group", "FN:Team",
+        "MEMBER:urn:uuid:ada", "MEMBER:urn:uuid:alan", "END:VCARD", ""]))
+    sync(book, password)
+    group = Group.objects.get(book=book)
+    assert group.name == "Team" and not Card.objects.filter(uid="team").exists()
+    assert sorted(group.members.values_list("uid", flat=True)) == ["ada", "alan"]
+    assert groups.member_labels(group) == ["Ada Lovelace <ada@example.org>",
+                                           "Alan Turing <alan@example.org>"]
+    assert server.delete(f"{server.book_url}team.vcf").status_code in (200, 204)
+    sync(book, password)
+    assert not Group.objects.filter(book=book).exists()
