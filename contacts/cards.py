@@ -95,9 +95,10 @@ def visible(book):
     return Card.objects.filter(book=book, deleted=False)
 
 
-def search(book, query):
-    """The book's cards matching query in a name, organisation, address or phone."""
-    cards = visible(book)
+def search(book, query, group=None):
+    """The book's cards (of group, if given) matching query in a name, organisation,
+    address or phone."""
+    cards = visible(book) if group is None else visible(book).filter(groups=group)
     query = " ".join((query or "").split())[:200]
     if query:
         cards = cards.filter(Q(full_name__icontains=query) | Q(organisation__icontains=query)

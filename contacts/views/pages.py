@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Contact
 
-from .. import cards, groups, photos, vcards
+from .. import cards, groups, photos, sync, vcards
 from ..books import existing_book, personal_book
 from ..forms import LABEL_CHOICES, CardForm, ExportForm, GroupForm, ImportForm
 from ..models import Card
@@ -43,9 +43,7 @@ def page_context(request, **extra):
             rows = rows.filter(email__icontains=query) | rows.filter(name__icontains=query)
         context["collected_rows"] = rows.order_by("-times", "-last_seen")[:MAX_COLLECTED]
     elif book:
-        found = cards.search(book, query) if not group else (
-            cards.search(book, query).filter(groups=group))
-        context["cards"] = found
+        context["cards"] = cards.search(book, query, group)
     context.update(extra)
     return context
 
@@ -54,6 +52,7 @@ def page_context(request, **extra):
 @login_required
 @require_GET
 def contacts_page(request):
+    sync.tell(request, sync.sync_for_request(request))
     return render(request, "contacts/page.html", page_context(request))
 
 
@@ -107,6 +106,7 @@ def edit_card(request, card_id=None):
         return _form_page(request, form, card, form.emails, form.phones, status=400)
     saved = cards.save(personal_book(request.user), _data(form, card), card)
     notices.success(request, gettext("Contact saved."))
+    sync.tell(request, sync.write_through(request, saved))
     return redirect("contacts:card", saved.pk)
 
 
@@ -130,6 +130,7 @@ def delete_card(request, card_id):
     name = str(card)
     cards.remove(card)
     notices.success(request, gettext("%(name)s was deleted.") % {"name": name})
+    sync.tell(request, sync.write_through(request, card))
     return redirect("contacts:page")
 
 

@@ -209,6 +209,9 @@ def test_groups_are_created_renamed_filled_and_deleted(alice, alice_user):
     alice.post("/contacts/groups/members/", {"group": group.pk, "card": bob.pk,
                                              "action": "add"})
     assert list(group.members.all()) == [bob]
+    listed = alice.get(f"/contacts/?group={group.pk}").content.decode()
+    assert f'href="/contacts/{bob.pk}/"' in listed
+    assert "/mail/compose/?to=Team" in listed
     alice.post(f"/contacts/groups/{group.pk}/rename/", {"name": "Crew"})
     group.refresh_from_db()
     assert group.name == "Crew"
