@@ -19,6 +19,7 @@ from .models import Card, Group
 
 MAX_IMPORT = 10 * 1024 * 1024  # bytes of one uploaded file
 MAX_REPORTED = 50  # problems listed on the page; the rest are counted
+MAX_CARDS = 5_000  # cards of one file; the rest are reported, for a second file
 CSV_COLUMNS = [_("Full name"), _("Given name"), _("Family name"), _("Organisation"),
                _("Email addresses"), _("Phone numbers"), _("Birthday"), _("Notes")]
 
@@ -69,8 +70,14 @@ def _uid_for(component, text):
 def import_text(book, text):
     """Import every card of text into book; returns an ImportResult."""
     result, group_cards, seen_any = ImportResult(), [], False
-    for line, item in vcards.split_cards(text):
+    for count, (line, item) in enumerate(vcards.split_cards(text)):
         seen_any = True
+        if count == MAX_CARDS:
+            result.problem(line, gettext(
+                "this card and the ones after it were not imported: at most %(max)d cards "
+                "are imported from one file. Import the rest as a second file.")
+                % {"max": MAX_CARDS})
+            break
         if isinstance(item, vcards.CardSyntaxError):
             result.problem(line, item.message)
             continue

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Contact
@@ -14,6 +15,7 @@ from .. import cards, groups, photos, sync, vcards
 from ..books import existing_book, personal_book
 from ..forms import LABEL_CHOICES, CardForm, ExportForm, GroupForm, ImportForm
 from ..models import Card
+from ..uploads import CappedUpload
 
 MAX_COLLECTED = 500
 
@@ -77,13 +79,22 @@ def _form_page(request, form, card, emails, phones, status=200):
         email_rows=_rows(emails, 2), phone_rows=_rows(phones, 1)), status=status)
 
 
+@csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_card(request, card_id=None):
     """Create (no card_id) or edit a card. A new card may come pre-filled from a
     message's sender (?email=&name=); if that address is a contact already, its card
-    opens instead."""
+    opens instead. A photo past the cap is skipped while it streams in, unstored."""
+    capped = CappedUpload(request, photos.MAX_UPLOAD)
+    if request.method == "POST":
+        request.upload_handlers.insert(0, capped)
+    return _edit_card(request, card_id, capped)
+
+
+@csrf_protect
+def _edit_card(request, card_id, capped):
     card = _card_of(request, card_id) if card_id else None
     if request.method == "GET":
         if card:
@@ -102,6 +113,8 @@ def edit_card(request, card_id=None):
         form = CardForm(initial={"full_name": request.GET.get("name", "")[:500]})
         return _form_page(request, form, None, [(email, "")] if email else [], [])
     form = CardForm(request.POST, request.FILES)
+    if capped.too_large:
+        form.add_error("photo", gettext("The photo is larger than 5 MB."))
     if not form.is_valid():
         return _form_page(request, form, card, form.emails, form.phones, status=400)
     saved = cards.save(personal_book(request.user), _data(form, card), card)

@@ -228,3 +228,13 @@ def test_the_message_view_offers_add_to_contacts_then_shows_the_card(alice, fake
     page = alice.get("/mail/message/6/", {"mailbox": "INBOX"}).content.decode()
     assert f'href="/contacts/{card.pk}/"' in page and "In contacts" in page
     assert not Group.objects.exists()
+
+
+def test_cards_past_the_per_file_cap_are_reported_not_lost_silently(book_client, monkeypatch):
+    client, user = book_client
+    monkeypatch.setattr(transfer, "MAX_CARDS", 2)
+    text = "".join(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:P{i}\r\nEND:VCARD\r\n" for i in range(4))
+    body = client.post("/contacts/import/", {"file": upload(text.encode())}).content.decode()
+    assert "2 contacts added." in body
+    assert "Card starting at line 9: this card and the ones after it were not imported" in body
+    assert Card.objects.count() == 2

@@ -89,6 +89,14 @@ def test_a_photo_that_is_not_a_picture_is_refused(alice, payload):
     assert not Card.objects.exists()
 
 
+def test_a_photo_over_five_megabytes_is_refused_and_nothing_saved(alice):
+    big = SimpleUploadedFile("big.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * (6 * 1024 * 1024),
+                             content_type="image/png")
+    response = alice.post("/contacts/new/", {"full_name": "X", "photo": big})
+    assert response.status_code == 400 and b"larger than 5 MB" in response.content
+    assert not Card.objects.exists()
+
+
 def test_the_photo_is_served_to_its_owner_only_with_a_fixed_type(alice, carol, alice_user):
     card = new_card(alice_user)
     card.photo, card.photo_type = b"<html><script>1</script>", "text/html"
