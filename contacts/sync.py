@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -127,6 +128,12 @@ def sync_book(book, username, password, *, use_sync_collection=True):
     book.last_error and in the Report. use_sync_collection=False compares ctag and ETags
     even where the server offers sync-collection."""
     report = Report()
+    # One sync of a book at a time (the contacts page and suggestions may ask together):
+    # a second one would fetch and create the same cards. The lock outlives a stuck
+    # process by little more than the budget.
+    lock = f"heron:carddav-lock:v{SYNC_KEY_SHAPE}:{book.pk}"
+    if not cache.add(lock, 1, settings.HERON_CARDDAV_TIMEOUT + 5):
+        return report
     try:
         with CardDavClient(book.remote_url, username, password,
                            seconds=settings.HERON_CARDDAV_TIMEOUT,
@@ -135,6 +142,8 @@ def sync_book(book, username, password, *, use_sync_collection=True):
             _push(book, client, report)
     except CardDavError as error:
         report.error = str(error)
+    finally:
+        cache.delete(lock)
     book.last_error = report.error[:2000]
     if not report.error:
         book.synced_at = timezone.now()
@@ -148,8 +157,10 @@ def write_through(request, card):
     server at once, within the budget. Returns the Report, or None when card's book is
     not a server's. On failure the card stays marked, and the next sync sends it."""
     book = card.book
+    if not book.remote_url or card.pk is None or card.conflict_of_id:
+        return None
     password = open_vault(request)
-    if not book.remote_url or password is None or card.conflict_of_id:
+    if password is None:
         return None
     report = Report()
     try:
@@ -161,6 +172,12 @@ def write_through(request, card):
         report.error = str(error)
         AddressBook.objects.filter(pk=book.pk).update(last_error=report.error[:2000])
     return report
+
+
+def tell(request, report):
+    """Show what went wrong in a sync, or the conflicts it kept, as a notice."""
+    if report is not None and report.message():
+        messages.warning(request, report.message())
 
 
 def resolve(copy, *, keep_mine):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import lists, pages, transfer
+from .views import conflicts, lists, pages, transfer
 
 app_name = "contacts"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:card_id>/edit/", pages.edit_card, name="edit"),
     path("<int:card_id>/delete/", pages.delete_card, name="delete"),
     path("<int:card_id>/photo/", pages.photo, name="photo"),
+    path("<int:card_id>/resolve/", conflicts.resolve_conflict, name="resolve"),
     path("collected/<int:contact_id>/forget/", pages.forget_collected, name="forget"),
     path("groups/new/", lists.create_group, name="group-new"),
     path("groups/<int:group_id>/rename/", lists.rename_group, name="group-rename"),

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webmail.http import api_login_required
 
-from .. import groups
+from .. import groups, sync
 from ..books import existing_book, personal_book
 from ..forms import GroupForm
 from ..models import Card, Group
@@ -37,6 +37,7 @@ def create_group(request):
     if not form.is_valid():
         return _refused(request, form)
     group = groups.create(personal_book(request.user), form.cleaned_data["name"])
+    sync.tell(request, sync.sync_for_request(request))
     notices.success(request, gettext("Group %(name)s created.") % {"name": group.name})
     return _to_group(group)
 
@@ -49,6 +50,7 @@ def rename_group(request, group_id):
     if not form.is_valid():
         return _refused(request, form)
     groups.rename(group, form.cleaned_data["name"])
+    sync.tell(request, sync.sync_for_request(request))
     return _to_group(group)
 
 
@@ -57,6 +59,7 @@ def rename_group(request, group_id):
 def delete_group(request, group_id):
     group = _group_of(request, group_id)
     groups.remove(group)
+    sync.tell(request, sync.sync_for_request(request))
     notices.success(request, gettext("Group %(name)s deleted; its contacts are kept.")
                     % {"name": group.name})
     return redirect("contacts:page")
@@ -75,6 +78,7 @@ def group_members(request):
     ids = [int(v) for v in request.POST.getlist("card")[:5000] if v.isdigit() and len(v) < 18]
     chosen = list(Card.objects.filter(pk__in=ids, book__user=request.user, deleted=False))
     groups.set_members(group, chosen, add=request.POST.get("action") != "remove")
+    sync.tell(request, sync.sync_for_request(request))
     back = request.POST.get("next", "")
     if back.isdigit():
         return redirect("contacts:card", int(back))

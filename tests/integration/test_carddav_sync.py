@@ -9,6 +9,7 @@ import uuid
 import httpx
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from contacts import cards, davcards, groups, vcards
 from contacts.carddav import CardDavClient
@@ -242,3 +243,15 @@ def test_a_group_made_on_the_server_comes_in_with_its_members(server, book, pass
     assert server.delete(f"{server.book_url}team.vcf").status_code in (200, 204)
     sync(book, password)
     assert not Group.objects.filter(book=book).exists()
+
+
+def test_a_book_is_synced_by_one_request_at_a_time(server, book, password):
+    put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    lock = f"heron:carddav-lock:v1:{book.pk}"
+    cache.add(lock, 1, 60)
+    try:
+        report = sync(book, password)
+        assert report.received == 0 and not Card.objects.filter(book=book).exists()
+    finally:
+        cache.delete(lock)
+    assert sync(book, password).received == 1
