@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from contacts.davserver import CardDavServer, validate_server_url
+from contacts.davserver import CardDavServer, forget_server, validate_server_url
 
 from . import sessions
 from .domains import domain_of, forget_domain, servers_for
@@ -36,6 +36,7 @@ def _refresh_lookups(*names):
     def refresh():
         for name in names:
             forget_domain(name)
+            forget_server(name)
             servers_for(f"@{name}")
 
     transaction.on_commit(refresh)

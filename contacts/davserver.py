@@ -1,7 +1,9 @@
 """Which CardDAV server holds the address books of a mail domain (set in the Domain admin)."""
+import hashlib
 import re
 from urllib.parse import quote, urlsplit
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -54,3 +56,31 @@ class CardDavServer(models.Model):
                                    ("{domain}", domain)):
             url = url.replace(placeholder, quote(value, safe="@"))
         return url if url.endswith("/") else url + "/"
+
+
+CACHE_SECONDS = 300
+CACHE_SHAPE = 1
+
+
+def _cache_key(domain_name):
+    digest = hashlib.sha256(domain_name.lower().encode("utf-8", "replace")).hexdigest()[:32]
+    return f"heron:carddav-server:v{CACHE_SHAPE}:{digest}"
+
+
+def server_of_domain(domain_name):
+    """The CardDavServer of a mail domain (unsaved, its URL only), or None; asked of the
+    database at most every CACHE_SECONDS per domain (suggestions ask on each keystroke).
+    Saving the domain in admin forgets it (forget_server)."""
+    if not domain_name:
+        return None
+    key = _cache_key(domain_name)
+    url = cache.get(key)
+    if not isinstance(url, str):
+        url = (CardDavServer.objects.filter(domain__name=domain_name.lower())
+               .values_list("url", flat=True).first() or "")
+        cache.set(key, url, CACHE_SECONDS)
+    return CardDavServer(url=url) if url else None
+
+
+def forget_server(domain_name):
+    cache.delete(_cache_key(domain_name))

@@ -31,7 +31,7 @@ from . import davcards as card_store
 from . import davgroups
 from .carddav import CardDavClient, CardDavError, Conflict, RemoteCard, discover
 from .davhttp import Rejected
-from .davserver import CardDavServer
+from .davserver import server_of_domain
 from .models import AddressBook, Card, Group
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,7 @@ class Report:
 
 def server_for(username):
     """The CardDavServer of the user's mail domain, or None."""
-    name = domain_of(username)
-    if not name:
-        return None
-    return CardDavServer.objects.filter(domain__name=name).first()
+    return server_of_domain(domain_of(username))
 
 
 @sensitive_variables("password")

@@ -11,7 +11,7 @@ from django.test import Client
 from accounts.domains import forget_domain
 from accounts.models import Domain
 from contacts import cards, vcards
-from contacts.davserver import CardDavServer
+from contacts.davserver import CardDavServer, forget_server
 from contacts.models import AddressBook, Card
 from tests.integration.conftest import log_in
 from tests.integration.test_carddav_bad_server import CannedServer
@@ -32,6 +32,7 @@ def heron_test_domain(carddav_url):
         smtp_security="none")
     CardDavServer.objects.create(domain=domain, url=carddav_url)
     forget_domain("heron.test")
+    forget_server("heron.test")
     return domain
 
 

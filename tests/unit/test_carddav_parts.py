@@ -8,7 +8,7 @@ from accounts.models import Domain
 from contacts import davxml
 from contacts.carddav import CardDavClient
 from contacts.davhttp import CardDavError
-from contacts.davserver import CardDavServer, validate_server_url
+from contacts.davserver import CardDavServer, server_of_domain, validate_server_url
 
 BOOK = "https://dav.example.org/alice%40heron.test/contacts/"
 
@@ -135,3 +135,14 @@ def test_a_bad_carddav_address_is_shown_as_an_error_and_saves_nothing(operator):
     assert response.status_code == 200 and b"Enter an http:// or https:// address." in (
         response.content)
     assert not Domain.objects.exists() and not CardDavServer.objects.exists()
+
+
+def test_a_domains_server_is_looked_up_once_and_forgotten_when_saved(
+        operator, django_assert_num_queries, django_capture_on_commit_callbacks):
+    assert server_of_domain("heron.test") is None
+    with django_assert_num_queries(0):
+        assert server_of_domain("heron.test") is None  # remembered, also as "none"
+    url = "https://dav.example.org/{user}/contacts/"
+    with django_capture_on_commit_callbacks(execute=True):
+        operator.post("/admin/accounts/domain/add/", {**DOMAIN, "carddav_url": url})
+    assert server_of_domain("heron.test").url == url
