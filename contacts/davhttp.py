@@ -134,6 +134,9 @@ class Wire:
             raise CardDavError(_("The address book server's address is not an http(s) URL."))
         for _hop in range(MAX_REDIRECTS + 1):
             answer = self._once(method, url, body, headers or {})
+            if answer.status == 401:
+                raise Rejected(_("The address book server refused your login (your mail "
+                                 "address and password)."), 401)
             if answer.status not in (301, 302, 307, 308):
                 return answer
             location = answer.headers.get("location", "")

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
 from contacts import cards, davcards, groups, vcards
-from contacts.carddav import CardDavClient
+from contacts.carddav import CardDavClient, discover
 from contacts.models import AddressBook, Card, Group
 from contacts.sync import Report, push_card, resolve, sync_book
 
@@ -255,3 +255,30 @@ def test_a_book_is_synced_by_one_request_at_a_time(server, book, password):
     finally:
         cache.delete(lock)
     assert sync(book, password).received == 1
+
+
+def test_a_sync_token_the_server_forgot_starts_the_listing_again(server, book, password):
+    put_on_server(server, "ada", vcard("ada", "Ada Lovelace"))
+    sync(book, password)
+    put_on_server(server, "alan", vcard("alan", "Alan Turing"))
+    AddressBook.objects.filter(pk=book.pk).update(
+        sync_token="http://radicale.org/ns/sync/" + "0" * 64, ctag="")
+    sync(book, password)
+    assert sorted(Card.objects.filter(book=book).values_list("uid", flat=True)) == [
+        "ada", "alan"]
+    book.refresh_from_db()
+    assert not book.sync_token.endswith("0" * 64)
+
+
+def test_the_users_book_is_found_from_the_servers_root(password):
+    found = discover(os.environ["HERON_STACK_CARDDAV_URL"], USER, password)
+    assert found.startswith(os.environ["HERON_STACK_CARDDAV_URL"])
+    with CardDavClient(found, USER, password) as client:
+        assert client.state()[0]  # an address book, with a ctag
+
+
+def test_a_wrong_password_says_so_and_saves_nothing(server, book):
+    report = sync_book(book, USER, "not-the-password")
+    assert "refused your login" in report.error
+    book.refresh_from_db()
+    assert book.last_error == report.error and book.synced_at is None
