@@ -65,7 +65,9 @@ class CardForm(forms.Form):
         kept, seen = [], set()
         for value, tag in rows:
             value = one_line(value)[:254 if email else 100]
-            tag = tag if tag in dict(LABEL_CHOICES) else ""
+            # A label the card came with (Apple's "Summer house") is offered again as
+            # is, so saving the form does not drop it.
+            tag = one_line(tag).replace('"', "")[:100]
             if not value:
                 continue
             if email:

@@ -342,7 +342,9 @@ def update_component(card, data):
         replace_property(card, "UID", escape(data.uid))
     if data.full_name != old.full_name or not _lines(card, "FN"):
         replace_property(card, "FN", escape(data.full_name))
-    if (data.family_name, data.given_name) != (old.family_name, old.given_name):
+    # vCard 3.0 requires N (servers such as Radicale refuse a card without it).
+    if ((data.family_name, data.given_name) != (old.family_name, old.given_name)
+            or (version == "3.0" and not _lines(card, "N"))):
         rest = split_structured(_first(card, "N"))[2:] + ["", "", ""]
         replace_property(card, "N", ";".join(escape(p) for p in
                                      [data.family_name, data.given_name] + rest[:3]))

@@ -1,8 +1,10 @@
-"""{% contact_for email as card %}: the requesting user's card holding an address."""
+"""{% contact_for email as card %}: the requesting user's card holding an address;
+{{ label|label_text }}: an address or phone label in the user's language."""
 from django import template
 
 from contacts import cards
 from contacts.books import existing_book
+from contacts.forms import LABEL_CHOICES
 
 register = template.Library()
 
@@ -14,3 +16,8 @@ def contact_for(context, email):
         return None
     book = existing_book(request.user)
     return cards.card_with_email(book, email) if book else None
+
+
+@register.filter
+def label_text(tag):
+    return dict(LABEL_CHOICES).get(tag, tag)

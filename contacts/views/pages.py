@@ -74,8 +74,11 @@ def _rows(values, size):
 
 
 def _form_page(request, form, card, emails, phones, status=200):
+    known = dict(LABEL_CHOICES)
+    extra = sorted({tag for _, tag in [*emails, *phones] if tag and tag not in known})
     return render(request, "contacts/page.html", page_context(
         request, card=card, editing=True, form=form,
+        label_choices=LABEL_CHOICES + [(tag, tag) for tag in extra],
         email_rows=_rows(emails, 2), phone_rows=_rows(phones, 1)), status=status)
 
 

@@ -113,12 +113,14 @@ def test_editing_keeps_what_heron_does_not_show(alice, alice_user):
     card = Card.objects.get()
     page = alice.get(f"/contacts/{card.pk}/edit/")
     assert b'value="johnny@orchard.example"' in page.content
+    assert b'<option value="Work" selected>Work</option>' in page.content  # Apple's label
     response = alice.post(f"/contacts/{card.pk}/edit/", {
         "full_name": "Johnny Appleseed", "given_name": "Johnny", "family_name": "Appleseed",
-        "email": ["johnny@orchard.example"], "email_label": [""]})
+        "email": ["johnny@orchard.example"], "email_label": ["Work"]})
     assert response.status_code == 302
     card.refresh_from_db()
     assert card.full_name == "Johnny Appleseed"
+    assert "item1.EMAIL;TYPE=INTERNET,pref:Johnny@Orchard.example" in card.vcard
     assert "X-SOCIALPROFILE" in card.vcard and "1 Infinite Loop" in card.vcard
     assert card.photo  # the photo is kept when none is uploaded
 

@@ -153,3 +153,4 @@ def test_a_new_card_has_version_uid_and_the_fields():
     assert text.startswith("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u-1\r\n")
     assert vcards.data_from_component(vcards.parse_one(text)).emails == data.emails
     assert "BDAY:2000-02-29" in text
+    assert "\r\nN:;;;;\r\n" in text  # 3.0 requires N, even empty
