@@ -11,7 +11,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from django.utils.translation import gettext as _
 
 from . import davxml
-from .davhttp import CardDavError, Rejected, Wire, origin
+from .davhttp import CardDavError, Rejected, TooLarge, Wire, origin
 
 # The characters a path segment keeps unescaped; everything else is %-encoded, so that one
 # href has one spelling whatever the server sent (Radicale sends "@" as "%40").
@@ -62,6 +62,7 @@ class CardDavClient:
         self.book_path = canonical_path(urlsplit(book_url).path)
         self.origin = origin(book_url)
         self._wire = Wire(username, password, seconds=seconds, max_bytes=max_bytes)
+        self.too_large = 0  # cards left on the server for being over the size limit
 
     def __enter__(self):
         return self
@@ -146,14 +147,30 @@ class CardDavClient:
         hrefs = list(hrefs)
         cards = []
         for start in range(0, len(hrefs), MULTIGET_BATCH):
-            found = self._dav("REPORT", self.book_url,
-                              davxml.multiget(hrefs[start:start + MULTIGET_BATCH]), "1")
+            batch = hrefs[start:start + MULTIGET_BATCH]
+            try:
+                found = self._dav("REPORT", self.book_url, davxml.multiget(batch), "1")
+            except TooLarge:
+                # Cards with large photos: one at a time, each within the limit; a card
+                # larger than the limit on its own is left on the server (counted).
+                cards.extend(self._one_by_one(batch))
+                continue
             for item in found.items:
                 href = self.href_of(item.href)
                 data = item.text(davxml.ADDRESS_DATA)
                 if href is not None and data and item.status in (None, 200):
                     cards.append(RemoteCard(href, item.text(davxml.GETETAG), data))
         return cards
+
+    def _one_by_one(self, hrefs):
+        for href in hrefs:
+            try:
+                found = self.get(href)
+            except TooLarge:
+                self.too_large += 1
+                continue
+            if found is not None:
+                yield RemoteCard(href, found[1], found[0])
 
     def put(self, href, vcard, etag=None):
         """Write the card: over the version etag (If-Match), or as new (If-None-Match: *).

@@ -27,6 +27,10 @@ class ServerTimeout(CardDavError):
     pass
 
 
+class TooLarge(CardDavError):
+    """An answer over the size limit."""
+
+
 class Rejected(CardDavError):
     """The server answered with an HTTP error status (kept in .status)."""
 
@@ -160,13 +164,12 @@ class Wire:
                             for name, value in response.headers}
                 declared = received.get("content-length", "")
                 if declared.isdigit() and int(declared) > self.max_bytes:
-                    raise CardDavError(_("The address book server sent more than Heron accepts."))
+                    raise TooLarge(_("The address book server sent more than Heron accepts."))
                 chunks, size = [], 0
                 for chunk in response.iter_stream():
                     size += len(chunk)
                     if size > self.max_bytes:
-                        raise CardDavError(
-                            _("The address book server sent more than Heron accepts."))
+                        raise TooLarge(_("The address book server sent more than Heron accepts."))
                     chunks.append(chunk)
                 return Answer(response.status, received, b"".join(chunks))
         except httpcore.TimeoutException as error:

@@ -213,6 +213,7 @@ def _pull(book, client, report, use_sync_collection):
             fetched.append((remote, card_store.parse(remote.vcard)))
         except card_store.UnreadableCard:
             report.unreadable += 1
+    report.unreadable += client.too_large
     # Cards first, so that the groups coming in find their members.
     for remote, parsed in sorted(fetched, key=lambda pair: pair[1].kind == "group"):
         if parsed.kind == "group":

@@ -282,3 +282,17 @@ def test_a_wrong_password_says_so_and_saves_nothing(server, book):
     assert "refused your login" in report.error
     book.refresh_from_db()
     assert book.last_error == report.error and book.synced_at is None
+
+
+def test_cards_too_large_together_come_one_by_one_and_one_too_large_alone_stays(
+        server, book, password, settings):
+    settings.HERON_CARDDAV_MAX_BYTES = 300_000
+    for uid in ("ada", "alan", "grace"):
+        put_on_server(server, uid, vcard(uid, f"{uid.title()} Big").replace(
+            "END:VCARD", "NOTE:" + "x" * 120_000 + "\r\nEND:VCARD"))
+    put_on_server(server, "huge", vcard("huge", "Huge Card").replace(
+        "END:VCARD", "NOTE:" + "x" * 400_000 + "\r\nEND:VCARD"))
+    report = sync(book, password)
+    assert (report.received, report.unreadable) == (3, 1)
+    assert sorted(Card.objects.filter(book=book).values_list("uid", flat=True)) == [
+        "ada", "alan", "grace"]
