@@ -238,3 +238,9 @@ def test_cards_past_the_per_file_cap_are_reported_not_lost_silently(book_client,
     assert "2 contacts added." in body
     assert "Card starting at line 9: this card and the ones after it were not imported" in body
     assert Card.objects.count() == 2
+
+
+def test_the_mail_screen_links_the_contacts_page(alice, fake_server):
+    page = alice.get("/mail/").content.decode()
+    assert re.search(r'<nav class="folders"[\s\S]*href="/contacts/"[\s\S]*</nav>', page)
+    assert 'aria-label="Contacts"' in page  # the top bar's button
