@@ -1,4 +1,5 @@
 """Django admin for operators: users and their sessions, mail domains, the login audit."""
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
@@ -10,7 +11,10 @@ from django.db.models.functions import Lower, StrIndex, Substr
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+
+from contacts.davserver import CardDavServer, forget_server, validate_server_url
 
 from . import sessions
 from .domains import domain_of, forget_domain, servers_for
@@ -32,21 +36,50 @@ def _refresh_lookups(*names):
     def refresh():
         for name in names:
             forget_domain(name)
+            forget_server(name)
             servers_for(f"@{name}")
 
     transaction.on_commit(refresh)
+
+
+class DomainForm(forms.ModelForm):
+    """The Domain with its CardDAV server (contacts/davserver.py) as one more field."""
+
+    carddav_url = forms.CharField(
+        label=_("CardDAV address"), required=False, max_length=2000,
+        validators=[validate_server_url],
+        help_text=CardDavServer._meta.get_field("url").help_text)
+
+    class Meta:
+        model = Domain
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            server = CardDavServer.objects.filter(domain=self.instance).first()
+            self.fields["carddav_url"].initial = server.url if server else ""
+
+    def save_carddav(self, domain):
+        url = self.cleaned_data.get("carddav_url", "").strip()
+        if url:
+            CardDavServer.objects.update_or_create(domain=domain, defaults={"url": url})
+        else:
+            CardDavServer.objects.filter(domain=domain).delete()
 
 
 @admin.register(Domain)
 class DomainAdmin(admin.ModelAdmin):
     list_display = ("name", "imap_host", "imap_port", "imap_security", "smtp_host", "smtp_port",
                     "active", "trusted_relay")
+    form = DomainForm
     list_filter = ("active", "imap_security", "trusted_relay")
     search_fields = ("name", "imap_host", "smtp_host")
 
     def save_model(self, request, obj, form, change):
         renamed_from = form.initial.get("name") if change else None
         super().save_model(request, obj, form, change)
+        form.save_carddav(obj)
         _refresh_lookups(*{name for name in (obj.name, renamed_from) if name})
 
     def delete_model(self, request, obj):

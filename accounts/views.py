@@ -11,10 +11,12 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from contacts import suggest as address_book
+from contacts import sync as carddav
 from webmail import outbox
 from webmail.http import api_login_required, safe_next
 
-from . import actions, confirmations, contacts, identities, preferences, sessions, trust, vault
+from . import actions, confirmations, identities, preferences, sessions, trust, vault
 from .browsers import browser_name
 from .context_processors import NAME_STATE
 from .forms import IdentityForm, LoginForm, NameForm, PreferencesForm
@@ -279,6 +281,10 @@ def identity_delete(request, identity_id):
 @api_login_required
 @require_GET
 def contacts_view(request):
-    """Recipient suggestions as JSON: {"contacts": [{"name", "email", "label"}]}."""
-    found = contacts.suggest(request.user, request.GET.get("q", ""))
+    """Recipient suggestions as JSON: {"contacts": [{"name", "email", "label"}]}: the
+    personal address book first (a group has "group": true and no email), then the
+    addresses collected from mail."""
+    # A CardDAV book is brought up to date at most every HERON_CARDDAV_SYNC_SECONDS.
+    carddav.sync_for_request(request, force=False)
+    found = address_book.suggest(request.user, request.GET.get("q", ""))
     return JsonResponse({"contacts": found})

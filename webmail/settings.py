@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "webmail",
     "accounts",
     "attachments",
+    "contacts",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -188,6 +189,11 @@ HERON_QUEUE = "heron"
 HERON_SEND_LEASE_SECONDS = env_int("HERON_SEND_LEASE_SECONDS", 120)
 # How often a worker looks for work a dead worker left (webmail/tasks.py tick).
 HERON_QUEUE_TICK_SECONDS = env_int("HERON_QUEUE_TICK_SECONDS", 30)
+# CardDAV (contacts/sync.py): a whole sync's time budget in seconds, the largest answer in
+# bytes, and how often a user's book is synced at most when they ask for suggestions.
+HERON_CARDDAV_TIMEOUT = env_int("HERON_CARDDAV_TIMEOUT", 10)
+HERON_CARDDAV_MAX_BYTES = env_int("HERON_CARDDAV_MAX_BYTES", 2_000_000)
+HERON_CARDDAV_SYNC_SECONDS = env_int("HERON_CARDDAV_SYNC_SECONDS", 60)
 # A send the server put off (4xx, or unreachable) is tried again after 1, 2, 4… times this,
 # this many times, before it comes back to Drafts.
 HERON_SEND_RETRY_SECONDS = env_int("HERON_SEND_RETRY_SECONDS", 60)

@@ -71,6 +71,7 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("accounts/", include("accounts.urls")),
     path("attachments/", include("attachments.urls")),
+    path("contacts/", include("contacts.urls")),
     path("admin/", admin.site.urls),
     path("manifest.webmanifest", app.manifest, name="manifest"),
     path("jsi18n/<str:language>/<str:version>.js", language.javascript_catalog,

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import contacts, identities
 from attachments import storage
+from contacts import groups as address_book
 
 from . import draft_files, smtp
 from .imap.errors import MailError, MessageGone
@@ -235,8 +236,11 @@ def _outgoing_of(user, data, uploads, draft):
     identity = _chosen_identity(user, data)
 
     def parsed(field):
+        text = data.get(field, "")
+        if not draft:  # a group's name stands for its members when the message goes
+            text = address_book.expand_groups(user, text)
         try:
-            return compose.parse_addresses(data.get(field, ""))
+            return compose.parse_addresses(text)
         except compose.AddressError:
             if draft:
                 return ()

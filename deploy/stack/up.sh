@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start Heron's local service stack (PostgreSQL primary + replica, Redis,
-# moto S3, Dovecot IMAP/LMTP, SMTP submission, Cyrus IMAP, and a second
-# Dovecot for a second mail domain). Run from the repo root:
+# moto S3, Dovecot IMAP/LMTP, SMTP submission, Cyrus IMAP, a second Dovecot
+# for a second mail domain, and Radicale for CardDAV). Run from the repo root:
 #
 #     bash deploy/stack/up.sh
 #
@@ -826,6 +826,11 @@ export HERON_SERVICE_PASSWORD=$SERVICE_PASSWORD
 EOF
 mv "$STACK/env.tmp" "$STACK/env"
 say env "$STACK/env"
+
+# --------------------------------------------------------------- radicale --
+# The CardDAV server with the users above (deploy/stack/radicale.sh): it reads them from the
+# env file just written and adds its URL there.
+bash "$HERE/radicale.sh" up
 
 # ---------------------------------------------------------------- workers --
 # One task-queue worker on the stack's database (deploy/workers.sh); the cluster adds one.

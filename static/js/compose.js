@@ -299,6 +299,17 @@
       box.focus();
       changed();
     }
+    // A group expands to its members' addresses; if that cannot be fetched, its name
+    // stays and the server expands it when the message is sent.
+    function pick(option) {
+      if (!option.dataset.group || !form.dataset.groupUrl) { choose(option.dataset.label); return; }
+      fetch(form.dataset.groupUrl + "?name=" + encodeURIComponent(option.dataset.label), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { addresses: [] }; })
+        .then(function (data) {
+          choose(data.addresses && data.addresses.length ? data.addresses.join(", ") : option.dataset.label);
+        })
+        .catch(function () { choose(option.dataset.label); });
+    }
     function highlight(index) {
       var options = menu.querySelectorAll("li");
       if (!options.length) return;
@@ -319,8 +330,10 @@
             var option = document.createElement("li");
             option.id = box.id + "-option-" + i;
             option.setAttribute("role", "option");
-            option.textContent = contact.label;
-            option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(contact.label); });
+            option.textContent = contact.group ? interpolate(gettext("%s (group)"), [contact.label]) : contact.label;
+            option.dataset.label = contact.label;
+            if (contact.group) option.dataset.group = "1";
+            option.addEventListener("mousedown", function (event) { event.preventDefault(); pick(option); });
             menu.appendChild(option);
           });
           menu.hidden = !menu.children.length;
@@ -333,7 +346,7 @@
       if (event.key === "ArrowDown") { highlight(active + 1); event.preventDefault(); }
       else if (event.key === "ArrowUp") { highlight(active - 1); event.preventDefault(); }
       else if (event.key === "Enter" && active >= 0) {
-        choose(menu.querySelectorAll("li")[active].textContent);
+        pick(menu.querySelectorAll("li")[active]);
         event.preventDefault();
       } else if (event.key === "Escape") { close(); }
     });

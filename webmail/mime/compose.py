@@ -52,6 +52,16 @@ _HOSTNAME = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
                        r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?")
 
 
+def split_entries(text: str):
+    """Yield the non-empty entries of a recipient field as typed (stripped), split at
+    commas, semicolons and line breaks outside quotes, angle brackets and comments."""
+    for line in (text or "").splitlines():
+        for match in _ENTRY.finditer(line):
+            entry = match.group().strip()
+            if entry:
+                yield entry
+
+
 def parse_addresses(text: str) -> tuple[Address, ...]:
     """The addresses of a To, Cc or Bcc field as the user typed it.
 
@@ -67,14 +77,11 @@ def parse_addresses(text: str) -> tuple[Address, ...]:
     a group ("Bcc: eve@evil.org"), or more than MAX_ADDRESSES entries.
     """
     entries = []
-    for line in (text or "").splitlines():
-        for match in _ENTRY.finditer(line):
-            entry = match.group().strip()
-            if entry:
-                entries.append(entry)
-                if len(entries) > MAX_ADDRESSES:
-                    raise AddressError(gettext("At most %(count)s addresses can be given")
-                                       % {"count": MAX_ADDRESSES})
+    for entry in split_entries(text):
+        entries.append(entry)
+        if len(entries) > MAX_ADDRESSES:
+            raise AddressError(gettext("At most %(count)s addresses can be given")
+                               % {"count": MAX_ADDRESSES})
     seen, addresses = set(), []
     for entry in entries:
         address = _parse_entry(entry)
