@@ -3,9 +3,10 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
 
-from .models import Identity, Preferences
-from .preferences import UNDO_RANGE
+from . import preference_fields
+from .models import Domain, Identity
 
 LOGIN_ADDRESS_ERROR = "Enter your full email address, like name@example.org."
 
@@ -93,23 +94,90 @@ class NameForm(forms.Form):
         return name
 
 
-class PreferencesForm(forms.ModelForm):
-    """Layout, row density, single-key shortcuts and the Undo send delay (Settings →
-    Appearance and keys). A form without the delay keeps the one saved."""
+class PreferencesForm(forms.Form):
+    """One section of Settings (preference_fields.SECTIONS), from the same table as the
+    stored values. A setting the domain locks is a disabled field: what a POST says for it
+    is ignored, and the page says who set it."""
 
-    undo_seconds = forms.IntegerField(
-        label="Undo send", required=False, min_value=UNDO_RANGE[0], max_value=UNDO_RANGE[1],
-        help_text=f"Seconds a message waits after Send, while you can undo it "
-                  f"({UNDO_RANGE[0]} to {UNDO_RANGE[1]}; 0 sends at once).",
-        error_messages={key: f"Undo send takes {UNDO_RANGE[0]} to {UNDO_RANGE[1]} seconds."
-                        for key in ("invalid", "min_value", "max_value")},
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}))
+    def __init__(self, section, shown, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section = section
+        self.locked = []
+        for setting in preference_fields.in_section(section):
+            locked = setting.name in shown.locked
+            self.fields[setting.name] = setting.form_field(disabled=locked)
+            self.fields[setting.name].setting = setting
+            self.initial[setting.name] = shown[setting.name]
+            if locked:
+                self.locked.append(setting.name)
+
+    def chosen(self):
+        """{name: value} of the settings the user may change."""
+        return {name: value for name, value in self.cleaned_data.items()
+                if name not in self.locked}
+
+
+UNSET = "-"
+
+
+def _default_field(setting):
+    label = _("Default: %(setting)s") % {"setting": setting.label}
+    if setting.span and not setting.choices:
+        low, high = setting.span
+        return forms.IntegerField(label=label, required=False, min_value=low,
+                                  max_value=high, help_text=_("Empty: Heron's default."))
+    choices = (((("1", _("On")), ("0", _("Off")))) if setting.is_bool
+               else tuple((str(key), text) for key, text in setting.all_choices()))
+    return forms.ChoiceField(label=label, required=False,
+                             choices=((UNSET, _("Heron's default")), *choices))
+
+
+def _lock_field(setting):
+    return forms.BooleanField(label=_("Lock %(setting)s") % {"setting": setting.label},
+                              required=False,
+                              help_text=_("Users see this setting but cannot change it."))
+
+
+class _DomainForm(forms.ModelForm):
+    """The Domain admin, with a default and a lock for every user preference
+    (preference_fields): a default is what users of the domain start from; a locked
+    setting is fixed at the default (or Heron's own) and shown read-only to users."""
 
     class Meta:
-        model = Preferences
-        fields = ["layout", "density", "shortcuts", "undo_seconds"]
-        widgets = {"layout": forms.RadioSelect, "density": forms.RadioSelect}
+        model = Domain
+        exclude = ["preference_defaults", "preference_locks"]
 
-    def clean_undo_seconds(self):
-        seconds = self.cleaned_data.get("undo_seconds")
-        return self.instance.undo_seconds if seconds is None else seconds
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = preference_fields.cleaned(self.instance.preference_defaults)
+        locks = self.instance.preference_locks or []
+        for setting in preference_fields.SETTINGS:
+            if setting.name in stored:
+                value = stored[setting.name]
+                self.initial[f"default_{setting.name}"] = (
+                    ("1" if value else "0") if setting.is_bool else value)
+            self.initial[f"lock_{setting.name}"] = setting.name in locks
+
+    def clean(self):
+        data = super().clean()
+        defaults = {}
+        for setting in preference_fields.SETTINGS:
+            value = data.get(f"default_{setting.name}")
+            if value in (None, UNSET):
+                continue
+            try:
+                defaults[setting.name] = setting.clean(
+                    value == "1" if setting.is_bool else value)
+            except (TypeError, ValueError):
+                self.add_error(f"default_{setting.name}", _("Choose one of the options."))
+        self.instance.preference_defaults = defaults
+        self.instance.preference_locks = [setting.name for setting in preference_fields.SETTINGS
+                                          if data.get(f"lock_{setting.name}")]
+        return data
+
+
+# Declared on the class (not added in __init__), as the admin's fieldsets need them.
+DomainPreferencesForm = type(_DomainForm)("DomainPreferencesForm", (_DomainForm,), {
+    "__module__": __name__,
+    **{f"default_{s.name}": _default_field(s) for s in preference_fields.SETTINGS},
+    **{f"lock_{s.name}": _lock_field(s) for s in preference_fields.SETTINGS}})

@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.sessions.SessionActivityMiddleware",
     "webmail.middleware.TimezoneMiddleware",
+    "accounts.zone_middleware.FixedZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.sessions.DisabledDomainMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

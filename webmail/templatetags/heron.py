@@ -2,6 +2,7 @@ from django import template
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from webmail import dates
 from webmail.forms import SORT_CHOICES
 from webmail.schedule import read_notice_tags
 
@@ -10,20 +11,20 @@ register = template.Library()
 
 @register.filter
 def short_date(value, now=None):
-    """A list row's date: the time for today's mail, the weekday within the week before,
-    day and month earlier this year, the full date before (now: the current time)."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value)
-    today = timezone.localtime(now).date()
-    days = (today - local.date()).days
-    if days == 0:
-        return local.strftime("%H:%M")
-    if 0 < days < 7:
-        return local.strftime("%a")
-    if local.year == today.year:
-        return local.strftime("%d %b").lstrip("0")
-    return local.strftime("%d %b %Y").lstrip("0")
+    """A list row's date in Heron's own format (now: the current time)."""
+    return dates.short(value, None, now)
+
+
+@register.filter
+def row_date(value, prefs):
+    """A list row's date in the user's date and time formats (prefs: the page's)."""
+    return dates.short(value, prefs)
+
+
+@register.filter
+def full_date(value, prefs):
+    """A message's date in full, in the user's date and time formats."""
+    return dates.full(value, prefs)
 
 
 @register.filter
