@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from . import preference_fields
 from .models import Domain, Identity
 
-LOGIN_ADDRESS_ERROR = "Enter your full email address, like name@example.org."
+LOGIN_ADDRESS_ERROR = _("Enter your full email address, like name@example.org.")
 
 
 class LoginForm(forms.Form):
@@ -16,11 +16,11 @@ class LoginForm(forms.Form):
     and the throttle's key); the password is passed on as typed."""
 
     username = forms.CharField(
-        label="Email address", max_length=254,
+        label=_("Email address"), max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "email",
                                       "autocapitalize": "none", "autofocus": True}))
     password = forms.CharField(
-        label="Password", max_length=1024, strip=False,
+        label=_("Password"), max_length=1024, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
     def clean_username(self):
@@ -30,7 +30,7 @@ class LoginForm(forms.Form):
             raise ValidationError(LOGIN_ADDRESS_ERROR)
         try:
             validate_email(address)
-            local, _, domain = address.rpartition("@")
+            local, _at, domain = address.rpartition("@")
             # One spelling per domain (IDNA: fullwidth or accented forms become the ASCII
             # one), so the throttle and the Domain table see one name; no [1.2.3.4].
             domain = domain.encode("idna").decode("ascii").lower()
@@ -54,20 +54,20 @@ class IdentityForm(forms.ModelForm):
             "reply_to": forms.EmailInput(attrs={"autocapitalize": "none"}),
             "signature": forms.Textarea(attrs={"rows": 5, "spellcheck": "true"}),
         }
-        help_texts = {"reply_to": "Optional: where replies should go, if not to this address."}
+        help_texts = {"reply_to": _("Optional: where replies should go, if not to this address.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.is_default:
             field = self.fields["is_default"]
             field.disabled = True
-            field.help_text = ("This is your default. "
-                               "Make another identity the default to change it.")
+            field.help_text = _("This is your default. "
+                                "Make another identity the default to change it.")
 
     def clean_name(self):
         name = self.cleaned_data["name"]
         if any(not ch.isprintable() for ch in name):
-            raise ValidationError("The name cannot contain line breaks or control characters.")
+            raise ValidationError(_("The name cannot contain line breaks or control characters."))
         return name
 
     def clean_signature(self):
@@ -82,15 +82,16 @@ class IdentityForm(forms.ModelForm):
 class NameForm(forms.Form):
     """The name others see on the user's mail, asked once after the first login."""
 
-    name = forms.CharField(label="Your name", max_length=200, error_messages={
-                               "required": "Type the name people should see, or choose Not now."},
+    name = forms.CharField(label=_("Your name"), max_length=200, error_messages={
+                               "required": _("Type the name people should see, or choose "
+                                             "Not now.")},
                            widget=forms.TextInput(attrs={"autocomplete": "name",
                                                          "autofocus": True}))
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if any(not ch.isprintable() for ch in name):
-            raise ValidationError("The name cannot contain line breaks or control characters.")
+            raise ValidationError(_("The name cannot contain line breaks or control characters."))
         return name
 
 
