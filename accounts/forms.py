@@ -164,7 +164,8 @@ class _DomainForm(forms.ModelForm):
         defaults = {}
         for setting in preference_fields.SETTINGS:
             value = data.get(f"default_{setting.name}")
-            if value in (None, UNSET):
+            # Not sent at all (a form of before these fields) is "not set" too.
+            if value in (None, UNSET) or f"default_{setting.name}" not in self.data:
                 continue
             try:
                 defaults[setting.name] = setting.clean(

@@ -12,13 +12,18 @@
       if (!document.body.contains(button)) return;
       var data = new FormData(button.form);
       data.set("action", "read");
-      fetch(button.form.action, { method: "POST", body: data, credentials: "same-origin",
+      // (form.action would be the buttons named "action", not the URL)
+      fetch(button.form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin",
                                   headers: { "Accept": "application/json" } })
         .then(function (response) {
           if (response.ok) button.dataset.markedRead = "1";
         });
     }, seconds * 1000);
   }
-  document.addEventListener("DOMContentLoaded", function () { arm(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { arm(event.target); });
+  document.addEventListener("DOMContentLoaded", function () {
+    arm(document);
+    // A message opened in the reading pane (mail.js puts it there) is armed as it lands.
+    var pane = document.querySelector(".reading-pane");
+    if (pane) new MutationObserver(function () { arm(pane); }).observe(pane, { childList: true });
+  });
 })();
