@@ -30,7 +30,6 @@ def unread(direct_imap):
     conn.select_folder("INBOX")
     conn.delete_messages([uid])
     conn.expunge()
-    conn.logout()
 
 
 def seen(conn, uid):
