@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 
 from contacts.davserver import CardDavServer, forget_server, validate_server_url
 
-from . import sessions
+from . import preference_fields, sessions
 from .domains import domain_of, forget_domain, servers_for
+from .forms import DomainPreferencesForm
 from .models import Contact, Domain, Identity, LoginEvent, UserSession
 
 admin.site.site_header = "Heron administration"
@@ -75,6 +76,18 @@ class DomainAdmin(admin.ModelAdmin):
     form = DomainForm
     list_filter = ("active", "imap_security", "trusted_relay")
     search_fields = ("name", "imap_host", "smtp_host")
+    form = DomainPreferencesForm
+
+    def get_fieldsets(self, request, obj=None):
+        own = [name for name in self.form.base_fields
+               if not name.startswith(("default_", "lock_"))]
+        return [(None, {"fields": own}),
+                (_("User preferences: defaults and locks"), {
+                    "classes": ["collapse"],
+                    "description": _("A user's unset preference follows the domain's default; "
+                                     "a locked one is shown to users read-only."),
+                    "fields": [(f"default_{s.name}", f"lock_{s.name}")
+                               for s in preference_fields.SETTINGS]})]
 
     def save_model(self, request, obj, form, change):
         renamed_from = form.initial.get("name") if change else None

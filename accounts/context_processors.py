@@ -4,7 +4,7 @@ from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from . import identities
-from .preferences import preferences_for
+from .preferences import shown
 
 # An error page (Redis or the database down: webmail/middleware.py) is drawn with these
 # too; what they cannot read then is left out, so the page itself still shows.
@@ -42,6 +42,6 @@ def screen(request):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return {}
-        return {"prefs": preferences_for(user)}
+        return {"prefs": shown(user)}
     except _OUTAGES:
         return {}

@@ -3,6 +3,7 @@ from email.headerregistry import Address
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .senders import validate_allowed_senders
@@ -37,6 +38,11 @@ class Domain(models.Model):
                     "the server itself restricts senders. Leave off unless that is intended; "
                     "when it is off, Heron refuses to send through a server that offers no "
                     "login."))
+
+    # Settings every user of the domain starts from ({name: value}), and the names users
+    # cannot change (accounts/preference_fields.py; the Domain admin checks both).
+    preference_defaults = models.JSONField(default=dict, blank=True)
+    preference_locks = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -192,39 +198,21 @@ class UserSession(models.Model):
 
 
 class Preferences(models.Model):
-    """How the mail screen looks and behaves for one user, on every frontend and device."""
+    """How Heron looks and behaves for one user, on every frontend and device.
 
-    class Layout(models.TextChoices):
-        RIGHT = "right", "Reading pane on the right"
-        BELOW = "below", "Reading pane below the list"
-        OFF = "off", "No reading pane (list, then message)"
-
-    class Density(models.TextChoices):
-        COMFORTABLE = "comfortable", "Comfortable"
-        COMPACT = "compact", "Compact"
+    chosen holds only the settings the user set ({name: value}, as
+    accounts/preference_fields.py defines them); any other follows the domain's default,
+    else Heron's (see accounts/preferences.py)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="preferences")
-    layout = models.CharField("Reading pane", max_length=8, choices=Layout.choices,
-                              default=Layout.RIGHT)
-    density = models.CharField("Rows", max_length=12, choices=Density.choices,
-                               default=Density.COMFORTABLE)
-    shortcuts = models.BooleanField(
-        "Single-key shortcuts", default=True,
-        help_text="Keys such as j, k, e and # act at once. Turn off if you use speech input "
-                  "or press keys by accident.")
+    chosen = models.JSONField(default=dict, blank=True)
     # Where the divider between the list and the reading pane was dragged to: the list's
     # share of the width (pane on the right) or of the height (pane below), in percent.
     list_share = models.PositiveSmallIntegerField(default=50)
-    # After Send, the message is held this many seconds, during which Undo takes it back.
-    undo_seconds = models.PositiveSmallIntegerField(
-        "Undo send", default=10,
-        help_text="Seconds during which a sent message can be taken back (0 to 30).")
-    # The user's IANA time zone (as the browser reports it), for Send later and Snooze.
+    # The IANA time zone the browser last reported, for Send later and Snooze when the
+    # user keeps the browser's zone.
     time_zone = models.CharField(max_length=64, blank=True)
-    # The language of the user's pages, one of settings.LANGUAGES; empty follows the
-    # browser's Accept-Language.
-    language = models.CharField("Language", max_length=16, blank=True)
 
     def __str__(self):
-        return f"Preferences of {self.user}"
+        return gettext("Preferences of %(user)s") % {"user": self.user}

@@ -1,18 +1,42 @@
-"""A user's preferences for the mail screen, kept in the database so that every frontend
-and every device of the user sees the same choice."""
+"""A user's preferences, kept in the database so that every frontend and every device of
+the user sees the same choice, resolved against the defaults and locks of the user's
+domain (Domain admin): a locked setting takes the domain's value; else the user's own
+choice; else the domain's default; else Heron's (accounts/preference_fields.py)."""
 from django.db import IntegrityError, transaction
+from django.db.models import JSONField, OuterRef, Subquery, Value
 
-from .models import Preferences
+from . import preference_fields
+from .domains import domain_of
+from .models import Domain, Preferences
 
 # The list keeps at least this share of the space beside (or above) the reading pane,
 # and leaves the pane at least as much.
 LIST_SHARE_RANGE = (20, 80)
 # After Send, a message waits this many seconds (at most) while Undo can take it back.
-UNDO_RANGE = (0, 30)
+UNDO_RANGE = preference_fields.BY_NAME["undo_seconds"].span
+
+
+class Shown(dict):
+    """The effective value of every setting ({name: value}; also as attributes, for
+    templates and callers that read prefs.layout), with list_share and the browser's
+    time_zone; locked: the names the domain fixes; inherited: what each would be
+    without the user's own choice."""
+
+    def __init__(self, values, locked, inherited):
+        super().__init__(values)
+        self.locked = locked
+        self.inherited = inherited
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def preferences_for(user):
-    """The user's Preferences, made with the defaults on first use. Never None.
+    """The user's Preferences row, made on first use, with domain_defaults and
+    domain_locks read in the same query. Never None.
 
     Read once per user object, that is once per request: the page's settings, its time
     zone and its Send all ask."""
@@ -20,19 +44,81 @@ def preferences_for(user):
     if found is None:
         found = _read(user)
         user._heron_preferences = found
+        user._heron_shown = None
     return found
 
 
+def shown(user):
+    """The user's effective preferences (a Shown), once per request."""
+    preferences = preferences_for(user)
+    found = getattr(user, "_heron_shown", None)
+    if found is None:
+        found = _resolve(preferences)
+        user._heron_shown = found
+    return found
+
+
+def effective(user, name):
+    """The value of one setting for this user: the domain's when it is locked, else the
+    user's choice, else the domain's default, else Heron's. For "language": a code of
+    settings.LANGUAGES, or "" for the browser's Accept-Language."""
+    return shown(user)[name]
+
+
+def _domain_value(field):
+    return Subquery(Domain.objects.filter(name=OuterRef("domain_name")).values(field)[:1],
+                    output_field=JSONField())
+
+
 def _read(user):
-    found = Preferences.objects.filter(user=user).first()
+    annotated = (Preferences.objects.filter(user=user)
+                 .annotate(domain_name=Value(domain_of(user.username)))
+                 .annotate(domain_defaults=_domain_value("preference_defaults"),
+                           domain_locks=_domain_value("preference_locks")))
+    found = annotated.first()
     if found is not None:
         return found
     try:
         with transaction.atomic():
-            return Preferences.objects.create(user=user)
+            Preferences.objects.create(user=user)
     except IntegrityError:
-        # A concurrent request made them first.
-        return Preferences.objects.get(user=user)
+        pass  # a concurrent request made them first
+    return annotated.get()
+
+
+def _resolve(preferences):
+    defaults = preference_fields.cleaned(getattr(preferences, "domain_defaults", None))
+    locks = getattr(preferences, "domain_locks", None)
+    locked = frozenset(name for name in (locks if isinstance(locks, list) else ())
+                       if name in preference_fields.BY_NAME)
+    inherited = {**preference_fields.DEFAULTS, **defaults}
+    own = preference_fields.cleaned(preferences.chosen)
+    values = {name: inherited[name] if name in locked else own.get(name, inherited[name])
+              for name in preference_fields.BY_NAME}
+    return Shown({**values, "list_share": preferences.list_share,
+                  "time_zone": preferences.time_zone}, locked, inherited)
+
+
+def choose(user, values):
+    """Keep the user's choices ({name: value}, already valid); a locked setting is left
+    as the domain sets it, and a choice equal to what the user would inherit is dropped so
+    that it follows the domain's default. Returns the names refused as locked."""
+    now = shown(user)
+    refused = sorted(name for name in values if name in now.locked)
+    preferences = preferences_for(user)
+    chosen = preference_fields.cleaned(preferences.chosen)
+    for name, value in values.items():
+        if name in now.locked:
+            continue
+        value = preference_fields.BY_NAME[name].clean(value)
+        if value == now.inherited[name]:
+            chosen.pop(name, None)
+        else:
+            chosen[name] = value
+    Preferences.objects.filter(pk=preferences.pk).update(chosen=chosen)
+    preferences.chosen = chosen
+    user._heron_shown = None
+    return refused
 
 
 def keep_list_share(user, share):

@@ -16,7 +16,16 @@ from contacts import sync as carddav
 from webmail import outbox
 from webmail.http import api_login_required, safe_next
 
-from . import actions, confirmations, identities, preferences, sessions, trust, vault
+from . import (
+    actions,
+    confirmations,
+    identities,
+    preference_fields,
+    preferences,
+    sessions,
+    trust,
+    vault,
+)
 from .browsers import browser_name
 from .context_processors import NAME_STATE
 from .forms import IdentityForm, LoginForm, NameForm, PreferencesForm
@@ -80,7 +89,8 @@ def _own_identity(request, identity_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_view(request):
-    """The settings page: the user's identities, and a form to add one (posted here)."""
+    """The settings page: the preference sections, identities (a form to add one is posted
+    here), trusted senders and sessions."""
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -92,30 +102,39 @@ def settings_view(request):
                 "identity": identity})
             _ask_confirmation(request, identity)
             return redirect("accounts:settings")
+    return _settings_page(request, form=form)
+
+
+def _settings_page(request, form=None, bound=None, status=200):
+    shown = preferences.shown(request.user)
+    sections = [(key, heading, bound if bound is not None and bound.section == key
+                 else PreferencesForm(key, shown))
+                for key, heading in preference_fields.SECTIONS]
     return render(request, "accounts/settings.html", {
         "identities": identities.with_sending_state(
-            request.user, identities.identities_for(request.user)), "form": form,
-        "sessions": _shown_sessions(request),
-        "preferences_form": PreferencesForm(
-            instance=preferences.preferences_for(request.user)),
-        "holding": outbox.available(), "trusted": trust.trusted_senders(request.user)})
+            request.user, identities.identities_for(request.user)),
+        "form": form or IdentityForm(), "sessions": _shown_sessions(request),
+        "sections": sections, "holding": outbox.available(),
+        "trusted": trust.trusted_senders(request.user)}, status=status)
 
 
+@never_cache
 @login_required
 @require_POST
-def preferences_view(request):
-    """Save the layout, density, shortcut and Undo send choices (Settings → Appearance)."""
-    form = PreferencesForm(request.POST, instance=preferences.preferences_for(request.user))
-    if form.is_valid():
-        form.save()
-        notices.success(request, gettext("Your choices are saved."))
-    elif "undo_seconds" in form.errors:
-        notices.error(request, gettext("Those choices could not be saved: %(reason)s") % {
-            "reason": form.errors["undo_seconds"][0]})
-    else:
-        notices.error(request, gettext(
-            "Those choices could not be saved: pick one of the options."))
-    return redirect(f"{reverse('accounts:settings')}#appearance-heading")
+def preferences_view(request, section):
+    """Save one section of preferences; invalid input comes back in the form, kept."""
+    if section not in dict(preference_fields.SECTIONS):
+        raise Http404("No such section.")
+    form = PreferencesForm(section, preferences.shown(request.user), request.POST)
+    if not form.is_valid():
+        notices.error(request, gettext("Not saved: correct the marked settings."))
+        return _settings_page(request, bound=form, status=400)
+    refused = preferences.choose(request.user, form.chosen())
+    notices.success(request, gettext("Saved."))
+    if refused:
+        notices.info(request, gettext("Some settings are set by your administrator and "
+                                      "were left as they are."))
+    return redirect(f"{reverse('accounts:settings')}#{section}")
 
 
 @login_required
@@ -135,6 +154,20 @@ def trusted_forget(request, trusted_id=None):
                        "show them.") % {"email": email}
     notices.success(request, text)
     return redirect(f"{reverse('accounts:settings')}#trusted-heading")
+
+
+@api_login_required
+@require_POST
+def theme_view(request):
+    """The theme toggle's choice (JSON): system, light or dark, kept like the form's."""
+    try:
+        theme = preference_fields.BY_NAME["theme"].clean(request.POST.get("theme", ""))
+    except ValueError:
+        return JsonResponse({"error": gettext("theme must be system, light or dark")},
+                            status=400)
+    refused = preferences.choose(request.user, {"theme": theme})
+    return JsonResponse({"theme": preferences.effective(request.user, "theme"),
+                         "locked": bool(refused)})
 
 
 @api_login_required

@@ -17,3 +17,23 @@ def make_summaries(count, start_uid=1, unread_every=3):
         )
         for uid in range(start_uid, start_uid + count)
     ]
+
+
+def preference_form(user, section, **changes):
+    """The POST data of one Settings section as the page fills it for this user, with
+    changes (name=value; False leaves a checkbox unticked)."""
+    from accounts.forms import PreferencesForm
+    from accounts.preferences import shown
+
+    form = PreferencesForm(section, shown(user))
+    data = {}
+    for name, field in form.fields.items():
+        value = changes.get(name, form.initial[name])
+        if field.disabled:
+            continue
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+            continue
+        data[name] = str(value)
+    return data

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from django.views.i18n import JavaScriptCatalog
 from redis.exceptions import RedisError
 
-from accounts.preferences import preferences_for
+from accounts.preferences import effective
 
 # A year: the URL carries the catalogs' version, so a new release asks for a new URL.
 CATALOG_MAX_AGE = 365 * 24 * 3600
@@ -27,7 +27,7 @@ CATALOG_MAX_AGE = 365 * 24 * 3600
 def chosen_language(user):
     """The language the user chose (a code of settings.LANGUAGES), or "" to follow the
     browser. The only place a user's language is read; one memoised preferences read."""
-    return preferences_for(user).language
+    return effective(user, "language")
 
 
 def supported(code):

@@ -10,6 +10,16 @@ REMEMBERED_ORDER = "heron_sort"
 MAX_REMEMBERED = 200
 
 
+def preferred_order(prefs, query, data):
+    """The folder query with the user's default sort, order and conversations (Settings →
+    Mailbox) when the request names no sort."""
+    if "sort" in data:
+        return query
+    again = FolderPageForm({"sort": prefs["sort"], "order": prefs["order"],
+                            "threads": "on" if prefs["conversations"] else ""}).query()
+    return {**query, **{key: again[key] for key in ("sort", "order", "reverse", "threads")}}
+
+
 def remembered_order(session, query, data):
     """The folder query (FolderPageForm.query()) with the sort order the user last chose
     for its folder when the request (data) names none; one that names one (sort=, as the

@@ -209,7 +209,8 @@ class MailErrorMiddleware:
 
 
 class TimezoneMiddleware:
-    """Dates show in the browser's time zone, which theme.js puts in a cookie."""
+    """Dates show in the browser's time zone, which theme.js puts in a cookie (a zone fixed
+    in Settings replaces it: accounts.zone_middleware)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

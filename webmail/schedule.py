@@ -18,7 +18,7 @@ from django.utils import dateformat
 from django.utils.translation import gettext
 
 from accounts.models import Preferences
-from accounts.preferences import preferences_for
+from accounts.preferences import effective, preferences_for
 
 from .zones import ZONE_COOKIE, zone_named
 
@@ -40,8 +40,10 @@ class TimeRefused(ValueError):
 
 
 def zone_for(request):
-    """The user's zone: the browser's, else the one last remembered, else TIME_ZONE."""
-    return (zone_named(unquote(request.COOKIES.get(ZONE_COOKIE, "")))
+    """The user's zone: the one fixed in Settings, else the browser's, else the one last
+    remembered, else TIME_ZONE."""
+    return (zone_named(effective(request.user, "zone"))
+            or zone_named(unquote(request.COOKIES.get(ZONE_COOKIE, "")))
             or zone_named(preferences_for(request.user).time_zone)
             or ZoneInfo(settings.TIME_ZONE))
 

@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "webmail.language.LanguageMiddleware",
     "accounts.sessions.SessionActivityMiddleware",
     "webmail.middleware.TimezoneMiddleware",
+    "accounts.zone_middleware.FixedZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.sessions.DisabledDomainMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -18,10 +18,11 @@ from email.utils import make_msgid
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import contacts, identities
+from accounts import contacts, identities, preferences
 from attachments import storage
 from contacts import groups as address_book
 
@@ -88,7 +89,24 @@ def blank(user, **fields):
     data = {"draft": new_key(), "version": 0, "identity": identity.id, "to": "", "cc": "",
             "bcc": "", "subject": "", "body": identity.signature_block(), "format": "text"}
     data.update(fields)
+    if "body" not in fields and preferences.effective(user, "compose_format") == "html":
+        # A new message in rich text, as Settings → Writing asks: the signature as HTML.
+        text = data["body"].strip("\n")
+        data.update(format="html", body="",
+                    html=f"<p><br></p><p>{escape(text).replace(chr(10), '<br>')}</p>"
+                    if text else "")
     return data
+
+
+def _reply_body(user, signature, quote):
+    """A reply's text as Settings → Writing lays it out: the place to write above or below
+    the quote, the signature right below that place or at the very end."""
+    prefs = preferences.shown(user)
+    if prefs["reply_position"] == "below":
+        return quote + "\n\n" + signature
+    if prefs["signature_position"] == "end":
+        return "\n\n" + quote + signature
+    return "\n" + signature + "\n\n" + quote
 
 
 def reply(mail, user, mailbox, uid, reply_all=False):
@@ -107,7 +125,7 @@ def reply(mail, user, mailbox, uid, reply_all=False):
     return blank(user, identity=identity.id, to=compose.format_addresses(to),
                  cc=compose.format_addresses(cc),
                  subject=replies.reply_subject(original.subject),
-                 body="\n" + identity.signature_block() + "\n\n" + quote,
+                 body=_reply_body(user, identity.signature_block(), quote),
                  in_reply_to=in_reply_to or "", references=" ".join(references),
                  answers=f"{uid} {mailbox}")
 

@@ -260,7 +260,7 @@
   }
   document.querySelectorAll("iframe.mail-frame").forEach(fitFrame);
 
-  // New mail without reloading: a poll every half minute while the tab is visible (one
+  // New mail without reloading: a poll at the interval chosen in Settings while the tab is visible (one
   // LIST-STATUS for every folder's counts, or one STATUS of the open folder). The count in
   // the title and the folders' badges follow it; the list's rows are drawn again in place
   // (refreshList) unless the user is in the middle of something, who gets a notice.
@@ -383,7 +383,9 @@
       .catch(function () { window.location.reload(); });
   }
 
-  if (list && list.dataset.poll) {
+  // How often to look (Settings → Mailbox → Check for new mail); 0: never.
+  var checkSeconds = Number(document.body.dataset.checkSeconds || 30);
+  if (list && list.dataset.poll && checkSeconds > 0) {
     var poll = function () {
       if (document.hidden) return;
       fetch(list.dataset.poll, { credentials: "same-origin", headers: { "Accept": "application/json" } })
@@ -413,7 +415,7 @@
         })
         .catch(function () { /* offline: try again next time */ });
     };
-    setInterval(poll, 30000);
+    setInterval(poll, checkSeconds * 1000);
     document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
   }
 

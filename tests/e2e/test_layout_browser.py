@@ -15,9 +15,12 @@ def choose(page, base, layout_label, compact=False, shortcuts=True):
     page.goto(f"{base}/accounts/settings/")
     page.get_by_label(layout_label).check()
     page.get_by_label("Compact" if compact else "Comfortable").check()
+    with page.expect_navigation():
+        page.locator("#mailbox").get_by_role("button", name="Save").click()
     page.get_by_label("Single-key shortcuts").set_checked(shortcuts)
-    page.get_by_role("button", name="Save").first.click()
-    page.get_by_text("Your choices are saved.").wait_for()
+    with page.expect_navigation():
+        page.locator("#general").get_by_role("button", name="Save").click()
+    page.get_by_text("Saved.").wait_for()
 
 
 def box(page, selector):

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.preferences import preferences_for
+from accounts.preferences import choose, preferences_for
 from tests.e2e.conftest import log_in
 from tests.e2e.test_accessibility import violations
 from tests.e2e.test_compose_browser import imap, remove, wait_for
@@ -34,9 +34,7 @@ def browser_zone(page):
 def undo_after(seconds):
     """Bob's Undo send delay set to `seconds`; Bob."""
     bob = get_user_model().objects.get(username=BOB)
-    preferences = preferences_for(bob)
-    preferences.undo_seconds = seconds
-    preferences.save()
+    choose(bob, {"undo_seconds": seconds})
     return bob
 
 

@@ -175,7 +175,7 @@ def test_it_sends_files_the_copy_in_sent_and_drops_the_draft(alice, fake_server,
 def test_a_forward_sent_marks_the_original_forwarded(alice, fake_server, outbox):
     alice.post("/mail/compose/send/", {
         "draft": new_key(), "identity": identity_of(alice), "to": "bob@x.test",
-        "body": "fyi", "forwards": "700 Projects"})
+        "subject": "Fyi", "body": "fyi", "forwards": "700 Projects"})
     assert "$Forwarded" in fake_server.folder(ALICE, "Projects").messages[700].flags
 
 
@@ -194,7 +194,8 @@ def test_a_refused_send_comes_back_with_the_reason_and_the_draft_saved(
 
 def test_a_bad_address_sends_nothing_and_says_which(alice, fake_server, outbox):
     response = alice.post("/mail/compose/send/", {
-        "draft": new_key(), "identity": identity_of(alice), "to": "bob@", "body": "x"},
+        "draft": new_key(), "identity": identity_of(alice), "to": "bob@", "subject": "x",
+        "body": "x"},
         **JSON)
     assert response.status_code == 422 and "bob@" in response.json()["error"]
     assert outbox.sent == [] and len(drafts(fake_server)) == 1
@@ -202,7 +203,8 @@ def test_a_bad_address_sends_nothing_and_says_which(alice, fake_server, outbox):
 
 def test_a_send_without_recipients_is_refused(alice, outbox):
     response = alice.post("/mail/compose/send/", {
-        "draft": new_key(), "identity": identity_of(alice), "body": "x"}, **JSON)
+        "draft": new_key(), "identity": identity_of(alice), "subject": "x", "body": "x"},
+        **JSON)
     assert response.status_code == 422 and outbox.sent == []
 
 

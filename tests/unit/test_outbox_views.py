@@ -13,8 +13,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from accounts import preferences
 from accounts.models import Preferences
-from accounts.preferences import preferences_for
+from tests.helpers import preference_form
 from tests.unit.conftest import log_in
 from tests.unit.test_compose_views import field, identity_of
 from tests.unit.test_outbox import media, server, wire  # noqa: F401
@@ -40,7 +41,7 @@ def user(name=ALICE):
 
 
 def set_undo(seconds):
-    Preferences.objects.filter(pk=preferences_for(user()).pk).update(undo_seconds=seconds)
+    preferences.choose(user(), {"undo_seconds": seconds})
 
 
 def message(client, **fields):
@@ -491,15 +492,16 @@ def test_a_user_with_nothing_pending_costs_no_query_after_the_first_page(
 def test_the_undo_delay_is_set_in_settings_within_0_to_30_seconds(alice, server):
     page = alice.get("/accounts/settings/").content.decode()
     assert 'name="undo_seconds"' in page and 'value="10"' in page and "Undo send" in page
-    choices = {"layout": "right", "density": "comfortable", "shortcuts": "on"}
-    alice.post("/accounts/settings/preferences/", {**choices, "undo_seconds": "30"})
-    assert Preferences.objects.get(user=user()).undo_seconds == 30
+    alice.post("/accounts/settings/preferences/writing/",
+               preference_form(user(), "writing", undo_seconds=30))
+    assert preferences.effective(user(), "undo_seconds") == 30
     for wrong in ("31", "-1", "ten"):
-        response = alice.post("/accounts/settings/preferences/",
-                              {**choices, "undo_seconds": wrong}, follow=True)
-        assert "Undo send takes 0 to 30 seconds." in " ".join(notices(response))
-    alice.post("/accounts/settings/preferences/", choices)  # a form without it keeps it
-    assert Preferences.objects.get(user=user()).undo_seconds == 30
+        response = alice.post("/accounts/settings/preferences/writing/",
+                              preference_form(user(), "writing", undo_seconds=wrong))
+        assert response.status_code == 400
+        assert "Enter a whole number from 0 to 30." in response.content.decode()
+        assert f'value="{wrong}"' in response.content.decode()  # kept, to correct
+    assert preferences.effective(user(), "undo_seconds") == 30
 
 
 def test_the_page_saying_redis_is_down_draws_without_held_messages(rf):

@@ -3,6 +3,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
+from webmail import dates
 from webmail.forms import SORT_CHOICES
 from webmail.language import CATALOG_VERSION
 from webmail.schedule import read_notice_tags
@@ -35,22 +36,20 @@ def when(value, style="long"):
 
 @register.filter
 def short_date(value, now=None):
-    """A list row's date: the time for today's mail, the weekday within the week before,
-    day and month earlier this year, the full date before (now: the current time)."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value)
-    today = timezone.localtime(now).date()
-    days = (today - local.date()).days
-    if days == 0:
-        style = "time"
-    elif 0 < days < 7:
-        style = "weekday"
-    elif local.year == today.year:
-        style = "day"
-    else:
-        style = "day-year"
-    return formats.date_format(local, DATE_FORMATS[style])
+    """A list row's date in Heron's own format and the page's language (now: the current time)."""
+    return dates.short(value, None, now)
+
+
+@register.filter
+def row_date(value, prefs):
+    """A list row's date in the user's date and time formats (prefs: the page's)."""
+    return dates.short(value, prefs)
+
+
+@register.filter
+def full_date(value, prefs):
+    """A message's date in full, in the user's date and time formats."""
+    return dates.full(value, prefs)
 
 
 @register.filter

@@ -1,7 +1,9 @@
-from django.conf import settings
+
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from accounts import preferences
 
 from ..forms import FolderPageForm, SearchForm
 from ..http import api_login_required
@@ -33,7 +35,7 @@ def messages(request):
     search = SearchForm(request.GET).query()
     with mail_for(request) as mail:
         folders = mail.list_mailboxes() if search.active and search.everywhere else []
-        page = list_page(mail, folders, query, search, settings.MESSAGES_PER_PAGE)
+        page = list_page(mail, folders, query, search, preferences.shown(request.user)["per_page"])
     return JsonResponse({
         "mailbox": page.mailbox or None,
         "messages": [{

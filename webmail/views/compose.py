@@ -15,11 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import identities
-from accounts.preferences import preferences_for
+from accounts import identities, preferences
 from attachments import storage
 
-from .. import links, outbox, schedule, smtp, writing
+from .. import links, outbox, schedule, send_checks, smtp, writing
 from ..forms import ComposeForm, SendAtForm
 from ..http import wants_json
 from ..mail import account_for, mail_for
@@ -45,6 +44,7 @@ def _page(request, mail, form, status=200, problem=""):
         "header_fields": [form[name] for name in ("to", "cc", "bcc", "subject")],
         "uploads": storage.uploads_for(request.user, draft) if draft else [],
         "limit": storage.human_size(settings.HERON_MAX_MESSAGE_BYTES),
+        "send_checks": send_checks.for_script(preferences.shown(request.user)),
         "send_later": {"available": outbox.available(),
                        "presets": schedule.presets(now, zone), "zone": zone.key,
                        "bounds": schedule.picker_bounds(now, zone)},
@@ -166,7 +166,13 @@ def send(request):
     form = _form(request, request.POST)
     if not form.is_valid():
         return _invalid(request, form)
-    data, delay = form.cleaned_data, outbox.undo_seconds(preferences_for(request.user))
+    data, delay = form.cleaned_data, outbox.undo_seconds(preferences.shown(request.user))
+    if request.POST.get("confirmed") != "1":
+        questions = send_checks.doubts(
+            preferences.shown(request.user), data,
+            any(not u.content_id for u in storage.uploads_for(request.user, data["draft"])))
+        if questions:
+            return _ask_first(request, questions)
     with mail_for(request) as mail:
         try:
             if delay:
@@ -218,6 +224,17 @@ def send_later(request):
 
 def _reason(refused):
     return getattr(refused, "user_message", None) or str(refused)
+
+
+def _ask_first(request, questions):
+    """A page that asks before sending (no scripts ran to ask): the whole form again as
+    hidden fields, so that Send anyway sends it as it was and Back loses nothing."""
+    kept = [(name, value) for name in request.POST for value in request.POST.getlist(name)
+            if name not in ("csrfmiddlewaretoken", "confirmed")]
+    if wants_json(request):
+        return JsonResponse({"ask": questions}, status=409)
+    return render(request, "webmail/send_confirm.html",
+                  {"questions": questions, "kept": kept})
 
 
 def _kept(request, mail, form, problem):

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -6,11 +5,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from accounts import preferences
+
 from .. import woken
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..imap.navigation import current_folder
 from ..links import message_link
-from ..listing import list_page, remembered_order, with_own_answers
+from ..listing import list_page, preferred_order, remembered_order, with_own_answers
 from ..mail import mail_for, quota_for, shown_bodies
 
 
@@ -20,12 +21,14 @@ from ..mail import mail_for, quota_for, shown_bodies
 @require_GET
 def mailbox(request):
     """The three-pane mail page; with HX-Request only the message list fragment."""
-    query = remembered_order(request.session, FolderPageForm(request.GET).query(), request.GET)
+    prefs = preferences.shown(request.user)
+    query = preferred_order(prefs, FolderPageForm(request.GET).query(), request.GET)
+    query = remembered_order(request.session, query, request.GET)
     search_form = SearchForm(request.GET)
     search = search_form.query()
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
-        page = list_page(mail, folders, query, search, settings.MESSAGES_PER_PAGE)
+        page = list_page(mail, folders, query, search, prefs["per_page"])
         page, snoozed = woken.on_top(mail, request.user, page, query, search)
         quota = quota_for(request, mail)
     current = current_folder(folders, query["mailbox"])
@@ -46,7 +49,9 @@ def thread(request, uid):
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         uids = mail.thread_of(query["mailbox"], uid)
-        shown = mail.messages(query["mailbox"], uids, prefer="text", fetch_body=False)
+        shown = mail.messages(query["mailbox"], uids, prefer="text", fetch_body=False,
+                              mark_read=preferences.effective(request.user,
+                                                              "mark_read") == "now")
         if not shown:  # (thread_of answers [uid] for a UID the folder does not hold)
             raise Http404("no such message")
         mailbox = query["mailbox"]

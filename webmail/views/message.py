@@ -7,7 +7,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts import contacts
+from accounts import contacts, preferences
 from accounts.models import TrustedSender
 
 from .. import woken
@@ -19,10 +19,23 @@ from ..mail import mail_for, shown_body
 
 
 def _allows_remote(request, query, sender):
+    """Whether the body may load content from the web (Settings → Reading): never, when
+    asked (Show images), from trusted senders or when asked, or always."""
+    policy = preferences.effective(request.user, "remote_content")
+    if policy in ("never", "always"):
+        return policy == "always"
     if query["images"]:
         return True
-    return bool(sender.email) and TrustedSender.objects.filter(
+    return policy == "trusted" and bool(sender.email) and TrustedSender.objects.filter(
         user=request.user, email__iexact=sender.email).exists()
+
+
+def _view_query(request):
+    """The message query, showing HTML or text as the user prefers unless the link says."""
+    query = MessageViewForm(request.GET).query()
+    if not request.GET.get("view"):
+        query["view"] = preferences.effective(request.user, "prefer")
+    return query
 
 
 def _cid_url(message):
@@ -48,7 +61,8 @@ def _link_query(query, at, step):
 @require_GET
 def message(request, uid):
     """One message: headers, body (text here, HTML in a sandboxed frame), attachments."""
-    query = MessageViewForm(request.GET).query()
+    query = _view_query(request)
+    mark_read = preferences.effective(request.user, "mark_read") == "now"
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         # The folder's list, which the prev/next links need, also vouches that the
@@ -56,7 +70,7 @@ def message(request, uid):
         place = navigation.place_of(mail, query["mailbox"], uid, query["sort"],
                                     query["reverse"], query["at"])
         shown = mail.message(query["mailbox"], uid, prefer=query["view"], fetch_body=False,
-                             listed=place.listed)
+                             listed=place.listed, mark_read=mark_read)
         allow = _allows_remote(request, query, shown.sender)
         body = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
     folders = navigation.after_reading(folders, shown)
@@ -85,7 +99,7 @@ def message(request, uid):
 @require_GET
 def body(request, uid):
     """The sanitized HTML body as a document of its own, for the sandboxed frame."""
-    query = MessageViewForm(request.GET).query()
+    query = _view_query(request)
     with mail_for(request) as mail:
         shown = mail.message(query["mailbox"], uid, prefer=query["view"], mark_read=False,
                              fetch_body=False)
