@@ -6,7 +6,7 @@ user's preference. One browser; one login per language.
 
 A language other than English passes once its catalogs are translated (locale/, see
 docs/translating.md): until then each of its labels is reported as untranslated. To add a
-screen (contacts, say), add it to SCREENS with a few of its controls."""
+screen, add it to SCREENS with a few of its controls."""
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
-from accounts.models import Preferences
+from accounts import preferences
 from tests.e2e.conftest import log_in
 
 # Carol's folder of fixed messages that the screenshots use too.
@@ -43,6 +43,7 @@ SCREENS = {
     "compose": Screen("/mail/compose/", (
         ("button", "Send"), ("button", "Save draft"), ("button", "Attach"))),
     "settings": Screen("/accounts/settings/", (("heading", "Settings"),)),
+    "contacts": Screen("/contacts/", (("heading", "Contacts"), ("navigation", "Address books"))),
 }
 
 
@@ -85,7 +86,7 @@ def test_the_main_screens_speak_the_language(live_server, browser, screen_folder
         page = context.new_page()
         log_in(page, base, USER)
         carol = get_user_model().objects.get(username=USER)
-        Preferences.objects.update_or_create(user=carol, defaults={"language": language})
+        preferences.choose(carol, {"language": language})
         for name, screen in SCREENS.items():
             if not screen.anonymous:
                 page.goto(base + screen.path.format(uid=screen_folder))

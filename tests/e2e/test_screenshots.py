@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from imapclient import IMAPClient
 from PIL import Image, ImageChops
 
-from accounts.models import Preferences
+from accounts import preferences
 from tests.e2e.conftest import log_in
 from tests.e2e.test_login_browser import stack_password
 from tests.integration import mailfactory as mf
@@ -170,7 +170,7 @@ def test_the_main_screens_in_each_language(live_server, browser, screen_folder, 
     try:
         log_in(page, base, USER)
         carol = get_user_model().objects.get(username=USER)
-        Preferences.objects.update_or_create(user=carol, defaults={"language": language})
+        preferences.choose(carol, {"language": language})
         screens = {
             "list": f"{base}/mail/?mailbox={FOLDER}",
             "message": f"{base}/mail/message/{screen_folder}/?mailbox={FOLDER}",
