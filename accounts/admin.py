@@ -43,17 +43,14 @@ def _refresh_lookups(*names):
     transaction.on_commit(refresh)
 
 
-class DomainForm(forms.ModelForm):
-    """The Domain with its CardDAV server (contacts/davserver.py) as one more field."""
+class DomainForm(DomainPreferencesForm):
+    """The Domain, its users' preference defaults and locks (DomainPreferencesForm), and its
+    CardDAV server (contacts/davserver.py) as one more field."""
 
     carddav_url = forms.CharField(
         label=_("CardDAV address"), required=False, max_length=2000,
         validators=[validate_server_url],
         help_text=CardDavServer._meta.get_field("url").help_text)
-
-    class Meta:
-        model = Domain
-        fields = "__all__"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,7 +73,6 @@ class DomainAdmin(admin.ModelAdmin):
     form = DomainForm
     list_filter = ("active", "imap_security", "trusted_relay")
     search_fields = ("name", "imap_host", "smtp_host")
-    form = DomainPreferencesForm
 
     def get_fieldsets(self, request, obj=None):
         own = [name for name in self.form.base_fields

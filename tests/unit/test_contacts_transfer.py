@@ -200,7 +200,7 @@ def test_a_group_name_in_to_is_sent_to_its_members(alice, fake_server, outbox): 
 
 def test_a_name_that_is_no_group_is_still_a_bad_address(alice, fake_server, outbox):  # noqa: F811
     response = alice.post("/mail/compose/send/", {
-        "draft": new_key(), "identity": identity_of(alice), "to": "Nobody",
+        "draft": new_key(), "identity": identity_of(alice), "to": "Nobody", "subject": "x",
         "body": "x"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 422 and outbox.sent == []
 
