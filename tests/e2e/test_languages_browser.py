@@ -43,7 +43,7 @@ SCREENS = {
     "compose": Screen("/mail/compose/", (
         ("button", "Send"), ("button", "Save draft"), ("button", "Attach"))),
     "settings": Screen("/accounts/settings/", (("heading", "Settings"),)),
-    "contacts": Screen("/contacts/", (("heading", "Contacts"), ("navigation", "Address books"))),
+    "contacts": Screen("/contacts/", (("link", "New contact"), ("navigation", "Address books"))),
 }
 
 
