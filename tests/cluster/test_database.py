@@ -61,3 +61,35 @@ def test_reads_fall_back_to_the_primary_when_the_replica_stops(
                     f"{path} on {alice.frontends[-1]}: {page.status_code} {page.text[:300]}")
                 if path == "/accounts/settings/":
                     assert saved_identity in page.text, "the identity is read from the primary"
+
+
+def test_a_saved_contact_and_preference_show_on_every_frontend_while_the_replica_lags(
+        all_frontends, alice, token):
+    name = f"Dana {token}"
+    try:
+        with replay_paused() as replica:
+            made = alice.post("/contacts/new/", {"full_name": name, "email": f"{token}@x.test",
+                                                 "email_label": "", "phone": "",
+                                                 "phone_label": ""})
+            assert made.status_code == 302, f"{made.status_code}: {made.text[:500]}"
+            saved = alice.post("/accounts/settings/preferences/mailbox/",
+                               {"per_page": "25", "sort": "date", "order": "desc",
+                                "layout": "right", "density": "compact",
+                                "check_seconds": "30"})
+            assert saved.status_code == 302, f"{saved.status_code}: {saved.text[:500]}"
+            contacts = [alice.get(f"/contacts/?q={token}") for _ in all_frontends]
+            mailboxes = [alice.get("/mail/") for _ in all_frontends]
+
+            assert sorted(alice.frontends[-len(all_frontends):]) == all_frontends
+            for page in contacts:
+                assert page.status_code == 200 and name in page.text, (
+                    f"{page.headers.get('X-Heron-Frontend')} shows the contact")
+            for page in mailboxes:
+                assert 'data-density="compact"' in page.text, (
+                    f"{page.headers.get('X-Heron-Frontend')} applies the preference")
+            assert replica.execute("SELECT count(*) FROM contacts_card WHERE full_name = %s",
+                                   [name]).fetchone()[0] == 0, "the replica has not seen it yet"
+    finally:
+        alice.post("/accounts/settings/preferences/mailbox/",
+                   {"per_page": "50", "sort": "date", "order": "desc",
+                    "layout": "right", "density": "comfortable", "check_seconds": "30"})
