@@ -1,6 +1,7 @@
 """The Contacts page: the list (search, a group, the Collected book) and one card."""
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +18,13 @@ from ..forms import LABEL_CHOICES, CardForm, ExportForm, GroupForm, ImportForm
 from ..models import Card
 from ..uploads import CappedUpload
 
-MAX_COLLECTED = 500
+PER_PAGE = 200  # rows of one list page; a book of any size pages through them
+
+
+def _one_page(request, rows):
+    """The requested page of rows (the first for a missing or wrong number, the last past
+    the end), with the link back to it kept for the pager."""
+    return Paginator(rows, PER_PAGE).get_page(request.GET.get("page", "")[:12])
 
 
 def _card_of(request, card_id):
@@ -43,9 +50,12 @@ def page_context(request, **extra):
         rows = Contact.objects.filter(user=request.user)
         if query:
             rows = rows.filter(email__icontains=query) | rows.filter(name__icontains=query)
-        context["collected_rows"] = rows.order_by("-times", "-last_seen")[:MAX_COLLECTED]
+        context["collected_rows"] = listed = _one_page(
+            request, rows.order_by("-times", "-last_seen", "id"))
+        context["list_page"] = listed
     elif book:
-        context["cards"] = cards.search(book, query, group)
+        context["cards"] = listed = _one_page(request, cards.search(book, query, group))
+        context["list_page"] = listed
     context.update(extra)
     return context
 

@@ -286,3 +286,20 @@ def test_reading_the_page_creates_no_book(alice, alice_user):
     alice.get("/contacts/")
     alice.get("/accounts/contacts/?q=a")
     assert not alice_user.address_books.exists()
+
+
+def test_a_big_book_pages_through_every_contact(alice, alice_user):
+    book = personal_book(alice_user)
+    for i in range(450):
+        cards.save(book, vcards.CardData(full_name=f"Person {i:03d}",
+                                         emails=[(f"p{i}@x.example", "")]))
+    first = alice.get("/contacts/").content.decode()
+    assert "Person 000" in first and "Person 199" in first and "Person 200" not in first
+    assert "1–200 of 450" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    last = alice.get("/contacts/?page=3").content.decode()
+    assert "Person 449" in last and "Person 399" not in last and 'rel="prev"' in last
+    # A search pages the same way and keeps its words in the pager's links.
+    found = alice.get("/contacts/?q=person&page=2").content.decode()
+    assert "201–400 of 450" in found and "?q=person&amp;page=1" in found
+    assert alice.get("/contacts/?page=999").status_code == 200  # past the end: the last page
+    assert alice.get("/contacts/?page=x%0d%0a").status_code == 200
