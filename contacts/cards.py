@@ -15,7 +15,6 @@ from . import vcards
 from .models import Card, CardEmail, CardPhone, Group
 
 
-
 def data_of(card):
     """The CardData of a saved card (its rows, not its text)."""
     return vcards.CardData(
