@@ -31,7 +31,16 @@ def _drop(component, *names):
 def text_of(group):
     """The group's vCard text: its stored text with FN, kind and members brought up to
     date (other lines kept)."""
-    component = _component(group)
+    return _filled(_component(group), group)
+
+
+def text_as(group, version):
+    """The group's vCard text as vCard `version` ("3.0" or "4.0"), for an export: the
+    kind and member lines take that version's names."""
+    return _filled(vcards.convert(_component(group), version), group)
+
+
+def _filled(component, group):
     kind, member = _KIND[vcards.version_of(component)]
     _drop(component, "FN", "KIND", "MEMBER", "X-ADDRESSBOOKSERVER-KIND",
           "X-ADDRESSBOOKSERVER-MEMBER")

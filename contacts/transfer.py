@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import cards, vcards
+from . import cards, davgroups, vcards
 from .models import Card, Group
 
 MAX_IMPORT = 10 * 1024 * 1024  # bytes of one uploaded file
@@ -128,10 +128,14 @@ def _save_group(book, data, component):
     group.members.add(*Card.objects.filter(book=book, uid__in=uids[:10_000]))
 
 
-def export_vcards(card_rows, version):
-    """Yield the vCard text of each card (a Card queryset or list), as `version`."""
+def export_vcards(card_rows, version, group_rows=()):
+    """Yield the vCard text of each card (a Card queryset or list), then of each group
+    (KIND:group with MEMBER lines in 4.0, Apple's X-ADDRESSBOOKSERVER-KIND/-MEMBER in
+    3.0, which import_text reads back), as `version`."""
     for card in card_rows:
         yield vcards.serialize(vcards.convert(cards.component_of(card), version))
+    for group in group_rows:
+        yield davgroups.text_as(group, version)
 
 
 def safe_cell(value):

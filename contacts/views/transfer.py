@@ -58,6 +58,17 @@ def _import_page(request, form, result, refusal, status):
         importing=True), status=status)
 
 
+def _groups_to_export(book, form):
+    """The groups that go with a vCard export: all of the book's with the whole book, the
+    one group with a group, none with ticked contacts."""
+    if form.selected():
+        return []
+    found = groups.visible(book).order_by("name", "id")
+    if form.cleaned_data.get("group"):
+        found = found.filter(pk=form.cleaned_data["group"])
+    return found
+
+
 @never_cache
 @login_required
 @require_GET
@@ -80,7 +91,8 @@ def export_cards(request):
     if kind == "csv":
         body, content_type, name = transfer.export_csv(rows.iterator(200)), "text/csv", "csv"
     else:
-        body = transfer.export_vcards(rows.iterator(200), "4.0" if kind == "vcf4" else "3.0")
+        body = transfer.export_vcards(rows.iterator(200), "4.0" if kind == "vcf4" else "3.0",
+                                      _groups_to_export(book, form))
         content_type, name = "text/vcard", "vcf"
     response = StreamingHttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="contacts.{name}"'

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from contacts import cards, groups, transfer, vcards
+from contacts import cards, davgroups, groups, transfer, vcards
 from contacts.books import personal_book
 from contacts.models import Card, Group
 from tests.unit.test_compose_views import identity_of, new_key, outbox  # noqa: F401
@@ -150,6 +150,36 @@ def test_export_of_a_group_or_a_selection(book_client):
     picked = b"".join(client.get("/contacts/export/", {"format": "csv",
                                                         "card": [one.pk]}).streaming_content)
     assert b"One" in picked and b"Two" not in picked
+
+
+@pytest.mark.parametrize("kind, kind_line", [
+    ("vcf3", "X-ADDRESSBOOKSERVER-KIND:group"), ("vcf4", "KIND:group")])
+def test_groups_travel_with_an_export_and_come_back_on_import(book_client, django_user_model,
+                                                              kind, kind_line):
+    client, user = book_client
+    book = personal_book(user)
+    one = cards.save(book, vcards.CardData(full_name="One", emails=[("one@x.example", "")]))
+    two = cards.save(book, vcards.CardData(full_name="Two", emails=[("two@x.example", "")]))
+    groups.set_members(groups.create(book, "Team"), [one, two], add=True)
+    groups.set_members(groups.create(book, "Solo"), [two], add=True)
+    exported = b"".join(client.get("/contacts/export/", {"format": kind})
+                        .streaming_content).decode()
+    assert exported.count(kind_line) == 2 and davgroups.member_ref(one.uid) in exported
+
+    other = django_user_model.objects.create_user("bob@heron.test")
+    result = transfer.import_text(personal_book(other), exported)
+    assert result.problems == []
+    back = {g.name: sorted(g.members.values_list("full_name", flat=True))
+            for g in Group.objects.filter(book__user=other)}
+    assert back == {"Team": ["One", "Two"], "Solo": ["Two"]}
+    # A group's export carries that group alone; ticked contacts carry none.
+    solo = Group.objects.get(book=book, name="Solo")
+    alone = b"".join(client.get("/contacts/export/", {"format": kind, "group": solo.pk})
+                     .streaming_content).decode()
+    assert alone.count(kind_line) == 1 and "FN:Solo" in alone and "FN:Team" not in alone
+    picked = b"".join(client.get("/contacts/export/", {"format": kind, "card": [one.pk]})
+                      .streaming_content).decode()
+    assert kind_line not in picked
 
 
 def test_csv_export_cannot_carry_a_formula(book_client):
