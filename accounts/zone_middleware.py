@@ -1,5 +1,7 @@
 """A time zone fixed in Settings → General (or by the domain) replaces the browser's."""
+from django.db import DatabaseError
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from webmail.zones import zone_named
 
@@ -14,9 +16,20 @@ class FixedZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            zone = zone_named(effective(user, "zone"))
-            if zone is not None:
-                timezone.activate(zone)
+        zone = self._fixed_zone(request)
+        if zone is not None:
+            timezone.activate(zone)
         return self.get_response(request)
+
+    @staticmethod
+    def _fixed_zone(request):
+        try:
+            user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated:
+                return None
+            return zone_named(effective(user, "zone"))
+        except (RedisError, DatabaseError):
+            # The session (Redis) or the preferences (PostgreSQL) cannot be read: the view
+            # meets the same outage and MailErrorMiddleware draws the page that says so,
+            # in the browser's zone.
+            return None

@@ -194,9 +194,9 @@ def direct_imap(stack_users):
 def set_undo(person, seconds):
     """The person's Undo send delay (Settings): 0 sends at once, as tests of plain sending
     expect; the cluster has a service login, so a new user's Send is held 10 s."""
-    done = person.post("/accounts/settings/preferences/", {
-        "layout": "right", "density": "comfortable", "shortcuts": "on",
-        "undo_seconds": str(seconds)})
+    done = person.post("/accounts/settings/preferences/writing/", {
+        "compose_format": "text", "reply_position": "above", "signature_position": "reply",
+        "undo_seconds": str(seconds), "ask_subject": "on", "ask_attachment": "on"})
     assert done.status_code == 302, done.text[:300]
 
 

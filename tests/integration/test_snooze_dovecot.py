@@ -186,7 +186,10 @@ def test_a_worker_process_wakes_it_at_its_time(client, stack_users, service_logi
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + 30
-            while not uids_of(imap, "INBOX", message_id):
+            # The worker puts the message back, then records the snooze as woken: wait for
+            # both, or the worker may be stopped between the two steps.
+            while not (uids_of(imap, "INBOX", message_id)
+                       and Snooze.objects.get().state == State.WOKEN):
                 assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
                 time.sleep(0.2)
         finally:
