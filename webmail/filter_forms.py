@@ -71,6 +71,7 @@ class RuleEditor:
     actions: list
     errors: list
     rule: Rule | None = None
+    offered_subject: str = ""  # "Filter messages like this": the subject, to add if wanted
 
 
 def editor_for(rule):
@@ -86,17 +87,25 @@ def editor_for(rule):
 
 
 def prefilled(sender="", subject="", list_id=""):
-    """A new rule for "Filter messages like this": From is the sender (or List-Id is the
-    list's id); the subject is offered as a second row only with "any" unchosen."""
-    rows = []
+    """A new rule for "Filter messages like this": List-Id contains the list's id when the
+    message came from a list, else From is its sender. The subject is not a condition
+    unless the user adds it (offered_subject)."""
     if list_id:
-        rows.append(ConditionRow("header", "List-Id", "contains", list_id))
+        row = ConditionRow("header", "List-Id", "contains", list_id)
     elif sender:
-        rows.append(ConditionRow("from", "", "is", sender))
-    if subject:
-        rows.append(ConditionRow("subject", "", "contains", subject))
-    name = list_id or sender or ""
-    return RuleEditor(name[:MAX_NAME], True, "all", rows or [ConditionRow()], [ActionRow()], [])
+        row = ConditionRow("from", "", "is", sender)
+    else:
+        row = ConditionRow()
+    editor = RuleEditor((list_id or sender)[:MAX_NAME], True, "all", [row], [ActionRow()], [])
+    editor.offered_subject = subject[:MAX_VALUE] if (list_id or sender) else ""
+    return editor
+
+
+def with_subject(editor):
+    """The editor with "Subject contains" its offered subject as a second condition."""
+    editor.conditions.append(ConditionRow("subject", "", "contains", editor.offered_subject))
+    editor.offered_subject = ""
+    return editor
 
 
 def _cut(value, limit):

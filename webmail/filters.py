@@ -10,6 +10,7 @@ one that works. Every load and save of the active script updates the user's
 VacationSummary, which the mail pages read for their banner without asking the server.
 """
 import hashlib
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -20,7 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import identities
 
-from .mail import account_for
+from .mail import account_for, mail_for
 from .models import VacationSummary
 from .sieve import script as sieve_script
 from .sieve.client import SieveServer, check_script_name, open_sieve
@@ -243,7 +244,10 @@ def save_set(request, name, version, text):
         if "\r\n" not in (current or ""):
             # A browser sends a textarea's lines ended by CRLF; keep the script's own ends.
             text = text.replace("\r\n", "\n")
-        _put(session, name, text, active=True)
+        scripts = session.list_scripts()
+        # The script Heron edits when none is active starts being used at its first save.
+        starts = name == OWN_SCRIPT and not any(info.active for info in scripts)
+        _put(session, name, text, active=not starts)
         scripts = session.list_scripts()
         if any(info.name == name and info.active for info in scripts):
             remember_vacation(request.user, sieve_script.parse(text).vacation)
@@ -327,3 +331,17 @@ def vacation_from(current, data):
                    last_day=data["last_day"], subject=data["subject"],
                    message=data["message"], addresses=data["addresses"], days=data["days"],
                    utc_offset=utc_offset())
+
+
+# -- "Filter messages like this" ----------------------------------------------------------
+
+_LIST_ID = re.compile(rb"<([\x21-\x3b\x3d\x3f-\x7e]{1,250})>")
+
+
+def list_id_of(request, mailbox, uid):
+    """The List-Id (the part in angle brackets, RFC 2919) of the user's message, or "".
+    Only that one header field is fetched, and only its first 2 KB read."""
+    with mail_for(request) as mail:
+        raw = b"".join(mail.iter_section(mailbox, uid, "HEADER.FIELDS (LIST-ID)", limit=2048))
+    found = _LIST_ID.search(raw)
+    return found.group(1).decode("ascii") if found else ""

@@ -80,7 +80,10 @@ def version_in(page):
 
 
 class FiltersContract:
-    """Subclasses give the `stack` fixture."""
+    """Subclasses give the `stack` fixture, and the quote their server allows in a folder
+    name (Cyrus refuses the double quote)."""
+
+    quote = '"'
 
     @pytest.fixture
     def carol_sieve(self, stack, stack_users):
@@ -116,7 +119,7 @@ class FiltersContract:
     def folder(self, imap):
         """A new folder of carol's whose name holds quotes and non-ASCII letters."""
         conn = imap(CAROL)
-        name = f'Filtré "Heron" {uuid.uuid4().hex[:8]}'
+        name = f"Filtré {self.quote}Heron{self.quote} {uuid.uuid4().hex[:8]}"
         conn.create_folder(name)
         yield name
         mail.POOL.clear()

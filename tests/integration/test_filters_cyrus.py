@@ -8,6 +8,8 @@ pytestmark = [pytest.mark.integration]
 
 
 class TestFiltersOnCyrus(FiltersContract):
+    quote = "'"
+
     @pytest.fixture
     def stack(self):
         return Stack(port("CYRUS_IMAP_PORT"), port("HERON_STACK_CYRUS_SIEVE_PORT"),

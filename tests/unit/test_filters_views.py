@@ -227,10 +227,39 @@ def test_add_and_remove_buttons_keep_what_was_typed(alice, sieve):
 
 
 def test_filter_messages_like_this_fills_a_new_rule_from_the_sender(alice, sieve):
-    page = alice.get("/mail/filters/new/", {"from": "news@example.org",
-                                            "subject": "Weekly"}).content.decode()
+    query = {"from": "news@example.org", "subject": "Weekly", "like": "1", "mailbox": "INBOX"}
+    page = alice.get("/mail/filters/new/", query).content.decode()
     assert 'value="news@example.org"' in page
-    assert "Weekly" in page
+    assert page.count('name="cond_value"') == 1  # the subject is offered, not imposed
+    assert "Also match the subject “Weekly”" in page
+    page = alice.get("/mail/filters/new/", {**query, "subject_too": "1"}).content.decode()
+    assert page.count('name="cond_value"') == 2 and 'value="Weekly"' in page
+
+
+def test_the_message_menu_offers_filter_messages_like_this(alice, sieve):
+    page = alice.get("/mail/message/1/", {"mailbox": "INBOX"}).content.decode()
+    assert "Filter messages like this" in page
+    assert "/mail/filters/new/?from=" in page
+
+
+def test_filter_messages_like_this_from_a_list_matches_its_list_id(alice, sieve, monkeypatch):
+    asked = []
+
+    def list_id_of(request, mailbox, uid):
+        asked.append((mailbox, uid))
+        return "dev.lists.example.org"
+    monkeypatch.setattr(filters, "list_id_of", list_id_of)
+    page = alice.get("/mail/filters/new/", {"from": "a@example.org", "like": "7",
+                                            "mailbox": "Projects"}).content.decode()
+    assert asked == [("Projects", 7)]
+    assert 'value="List-Id"' in page and 'value="dev.lists.example.org"' in page
+    assert alice.get("/mail/filters/new/", {"like": "7", "mailbox": "a\nb\r"}).status_code == 400
+
+
+def test_the_list_id_is_read_from_the_header_alone(alice, sieve, fake_server):
+    assert filters._LIST_ID.search(b"List-Id: Dev <dev.example.org>\r\n").group(1) == (
+        b"dev.example.org")
+    assert filters._LIST_ID.search(b"List-Id: <a b>\r\n") is None
 
 
 # --- vacation ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from .. import filter_forms as forms
 from .. import filters
 from ..http import safe_next, wants_json
 from ..mail import mail_for
+from ..params import folder_param, uid_value
 
 
 def _guarded(view):
@@ -91,12 +92,21 @@ def rule(request, index=None):
 
 def _editor(request, state, index):
     if index is None:
-        return forms.prefilled(request.GET.get("from", ""), request.GET.get("subject", ""),
-                               request.GET.get("list_id", ""))
+        return _like_this(request)
     found = state.rule_at(index)
     if found is None:
         raise Http404(_("No such rule."))
     return forms.editor_for(found)
+
+
+def _like_this(request):
+    """A new rule, filled from the message ?like=<uid>&mailbox=… when one is named: its
+    sender (from=) or its list (List-Id); &subject_too=1 adds its subject."""
+    uid = uid_value(request.GET.get("like"))
+    list_id = uid and filters.list_id_of(request, folder_param(request.GET, "mailbox"), uid)
+    editor = forms.prefilled(request.GET.get("from", ""), request.GET.get("subject", ""),
+                             list_id or "")
+    return forms.with_subject(editor) if request.GET.get("subject_too") else editor
 
 
 def _save_rule(request, state, editor, index):
