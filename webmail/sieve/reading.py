@@ -159,8 +159,8 @@ def if_shape(tokens):
 def read_rule(block):
     """The block as a Rule, or None."""
     name = rule_name(block)
-    tokens = body_tokens(block)
-    if name is None or tokens is None:
+    tokens = None if name is None else body_tokens(block)
+    if tokens is None:
         return None
     try:
         enabled, test, actions = if_shape(tokens)
@@ -255,8 +255,10 @@ def read_vacation(block):
     """The block as the Vacation, or None: "if" true, or currentdate tests of the first
     and/or last day in one zone, and a single vacation action with :days, :subject,
     :addresses and :from at most."""
+    if rule_name(block) is None:
+        return None
     tokens = body_tokens(block)
-    if rule_name(block) is None or tokens is None:
+    if tokens is None:
         return None
     try:
         enabled, test, actions = if_shape(tokens)

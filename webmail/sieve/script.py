@@ -17,7 +17,7 @@ from . import writing
 from .blocks import COMMENTS, cut
 from .reading import read_require, read_rule, read_vacation, rule_name
 from .rules import VACATION_NAME, RawBlock, Rule, Vacation
-from .validation import validate_rule, validate_vacation
+from .validation import max_script_bytes, validate_rule, validate_vacation
 
 __all__ = ["Script", "parse", "render", "with_items", "with_vacation", "validate_rule",
            "validate_vacation"]
@@ -49,8 +49,12 @@ class Script:
 
 def parse(text):
     """The script read from text. Never raises: a part it cannot read as a rule (another
-    command, an unknown extension, a syntax error and all after it) is a RawBlock."""
+    command, an unknown extension, a syntax error and all after it) is a RawBlock, and so
+    is the whole of a script over HERON_SIEVE_MAX_BYTES (Heron could not save it back, and
+    reading a megabyte of tiny commands takes seconds)."""
     data = text.encode("utf-8", "surrogatepass")
+    if len(data) > max_script_bytes():
+        return Script((RawBlock(text),), None, text, Layout(items=((RawBlock(text), text),)))
     blocks, tail_at = cut(data)
     pieces: list[tuple[Rule | RawBlock, str]] = []  # (item, its text)
     vacation, vacation_text, vacation_name, vacation_at = None, "", VACATION_NAME, None

@@ -17,6 +17,7 @@ MAX_MESSAGE = 10_000
 MAX_DAYS = 365
 _BREAKS = re.compile(r"[\r\n\x00]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # RFC 5322 section 3.6.8: a field name is printable US-ASCII but the colon.
 _FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]{1,76}")
 _SIZE = re.compile(r"[0-9]{1,9}[KMG]?", re.IGNORECASE)
@@ -29,6 +30,11 @@ _ACTION_NEEDS = {"move": ("fileinto",), "copy": ("fileinto", "copy"),
 
 def _limit(name, default):
     return getattr(settings, name, default)
+
+
+def max_script_bytes():
+    """The most a script may be, in UTF-8 bytes (HERON_SIEVE_MAX_BYTES)."""
+    return _limit("HERON_SIEVE_MAX_BYTES", 256 * 1024)
 
 
 def _bad_text(value, breaks_allowed=False):
@@ -51,7 +57,7 @@ def validate_rule(rule, extensions):
     name = rule.name.strip()
     if not name:
         problems.append(gettext("Give the rule a name."))
-    elif len(rule.name) > MAX_NAME or _bad_text(rule.name):
+    elif len(rule.name) > MAX_NAME or _bad_text(rule.name) or _CONTROL.search(rule.name):
         problems.append(gettext("A rule name must be at most %(count)d characters on one "
                                 "line.") % {"count": MAX_NAME})
     if rule.match not in MATCHES:

@@ -97,7 +97,8 @@ def _action(action, eol):
 
 def _block(name, if_line, actions, eol):
     body = "".join("\t" + action + ";" + eol for action in actions)
-    return f"# rule:[{' '.join(name.splitlines())}]{eol}{if_line}{eol}{{{eol}{body}}}"
+    name = re.sub(r"[\r\n]+", " ", name)
+    return f"# rule:[{name}]{eol}{if_line}{eol}{{{eol}{body}}}"
 
 
 def rule_text(rule, eol):
