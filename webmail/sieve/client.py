@@ -19,20 +19,19 @@ import re
 import ssl
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 from sievelib import managesieve
 
 from . import wire
 from .errors import SieveAuthFailed, SieveRefused, SieveTooLarge, SieveUnavailable
+from .validation import max_script_bytes
 
 log = logging.getLogger(__name__)
 
 SECURITIES = ("starttls-if-offered", "starttls", "ssl", "none")
 CHECK_NAME = "heron-check"
 MAX_NAME_BYTES = 128
-DEFAULT_MAX_BYTES = 256 * 1024
 # RFC 5804 section 1.6: no control characters (C0, DEL, C1) nor line/paragraph separators in
 # a script name; also no quote, backslash or slash, which sievelib's LISTSCRIPTS reading and
 # file-based servers (Dovecot keeps a script as a file) cannot take.
@@ -85,7 +84,7 @@ def script_bytes(text):
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         raise SieveRefused(gettext("The filter script is not valid text.")) from None
-    limit = getattr(settings, "HERON_SIEVE_MAX_BYTES", DEFAULT_MAX_BYTES)
+    limit = max_script_bytes()
     if len(data) > limit:
         raise SieveTooLarge(gettext(
             "The filters are %(size)d KiB; the most this server takes is %(limit)d KiB.")
@@ -93,12 +92,18 @@ def script_bytes(text):
     return data
 
 
-def refusal(detail):
-    """SieveRefused for what the server said (already decoded), with the line it named."""
+def refusal(detail, script=True):
+    """SieveRefused for what the server said (already decoded) about a script (or, with
+    script=False, about another request), with the script line it named."""
     detail = " ".join(detail.split())[:300]
-    found = _LINE.search(detail)
-    message = (gettext("The filter server refused the script: %(detail)s") % {"detail": detail}
-               if detail else gettext("The filter server refused the script."))
+    found = _LINE.search(detail) if script else None
+    if script:
+        message = (gettext("The filter server refused the script: %(detail)s")
+                   % {"detail": detail} if detail
+                   else gettext("The filter server refused the script."))
+    else:
+        message = (gettext("The filter server refused: %(detail)s") % {"detail": detail}
+                   if detail else gettext("The filter server refused the request."))
     return SieveRefused(message, line=int(found.group(1)) if found else None)
 
 
@@ -145,6 +150,9 @@ class SieveSession:
         except KeyError:
             implementation = ""
         self.implementation = _server_text(implementation.encode("utf-8"))
+        # A server that does not announce VERSION (RFC 5804 section 1.7) need not know
+        # CHECKSCRIPT; no public API of sievelib tells whether it was announced.
+        self._checkscript = "VERSION" in client._Client__capabilities
 
     def __enter__(self):
         return self
@@ -164,18 +172,16 @@ class SieveSession:
     def _said(self):
         return _server_text(self._client.errmsg)
 
-    def _refused(self, fallback=None):
+    def _refused(self, script=True):
         if _QUOTA.match(self._client.errcode or b""):
             return SieveTooLarge(gettext(
                 "The filters are too large for your space on the filter server."))
-        if fallback and not self._said():
-            return SieveRefused(fallback)
-        return refusal(self._said())
+        return refusal(self._said(), script)
 
     def list_scripts(self):
         listing = self._run(self._client.listscripts)
         if listing is None:
-            raise self._refused()
+            raise self._refused(script=False)
         active, others = listing
         found = [ScriptInfo(active, True)] if active else []
         return found + [ScriptInfo(name, False) for name in others]
@@ -187,7 +193,7 @@ class SieveSession:
         if code != "OK":
             if (self._client.errcode or b"").upper().startswith(b"NONEXISTENT"):
                 return None
-            raise self._refused()
+            raise self._refused(script=False)
         raw = self._client.literals[0] if self._client.literals else b""
         try:
             return raw.decode("utf-8")
@@ -200,18 +206,13 @@ class SieveSession:
         """Ask the server whether the script is valid: CHECKSCRIPT, or where the server
         lacks it, PUTSCRIPT under a scratch name and DELETESCRIPT. Raises SieveRefused."""
         data = script_bytes(text)
-        if self._run(self._has_checkscript):
+        if self._checkscript:
             code, _data = self._run(self._client.command, "CHECKSCRIPT", _literal(data))
             if code != "OK":
                 raise self._refused()
             return
         self.put_script(CHECK_NAME, text)
         self.delete_script(CHECK_NAME)
-
-    def _has_checkscript(self):
-        # No public API tells whether the server offers VERSION (RFC 5804 section 1.7),
-        # without which a server need not know CHECKSCRIPT.
-        return "VERSION" in self._client._Client__capabilities
 
     def put_script(self, name, text):
         """Store the script under name, byte for byte. Raises SieveRefused, SieveTooLarge."""
@@ -227,7 +228,7 @@ class SieveSession:
         if name:
             check_script_name(name)
         if not self._run(self._client.setactive, name):
-            raise self._refused(gettext("The filter server could not activate that filter set."))
+            raise self._refused(script=False)
 
     def delete_script(self, name):
         """Delete the named script; one that is already gone is no error."""
@@ -236,7 +237,7 @@ class SieveSession:
             return
         if (self._client.errcode or b"").upper().startswith(b"NONEXISTENT"):
             return
-        raise self._refused(gettext("The filter server could not delete that filter set."))
+        raise self._refused(script=False)
 
     def close(self):
         """Log out and drop the connection; never raises."""
