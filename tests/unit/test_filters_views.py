@@ -120,9 +120,9 @@ def test_heron_writes_beside_other_scripts_without_touching_them(alice, sieve):
 
 def test_opening_and_saving_a_roundcube_rule_unchanged_keeps_the_script_byte_for_byte(
         alice, roundcube):
-    page = alice.get("/mail/filters/rule/1/").content.decode()
+    page = alice.get("/mail/filters/rule/0/").content.decode()
     assert 'value="boss@example.org"' in page
-    response = alice.post("/mail/filters/rule/1/", rule_post(
+    response = alice.post("/mail/filters/rule/0/", rule_post(
         roundcube, name="Boss", cond_field=["from"], cond_op=["contains"],
         cond_value=["boss@example.org"], action_folder=["Work"]))
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -130,14 +130,18 @@ def test_opening_and_saving_a_roundcube_rule_unchanged_keeps_the_script_byte_for
 
 
 def test_switching_a_rule_off_and_on(alice, roundcube):
-    alice.post("/mail/filters/rule/1/toggle/", {"version": version(roundcube), "enabled": "off"})
+    alice.post("/mail/filters/rule/0/toggle/", {"version": version(roundcube), "enabled": "off"})
     assert "if false" in roundcube.scripts[ALICE]["roundcube"].split("# rule:[Lists]")[0]
     page = alice.get("/mail/filters/").content.decode()
     assert re.search(r'aria-checked="false" aria-label="Rule “Boss” on"', page)
+    alice.post("/mail/filters/rule/0/toggle/", {"version": version(roundcube), "enabled": "on"})
+    # Back on, the rule is its old text again (require lists only what is still used).
+    rules = ROUNDCUBE[ROUNDCUBE.index("# rule:[Boss]"):]
+    assert roundcube.scripts[ALICE]["roundcube"].endswith(rules)
 
 
 def test_moving_a_rule_down_by_its_button_and_by_script_answers_json(alice, roundcube):
-    response = alice.post("/mail/filters/rule/1/move/", {
+    response = alice.post("/mail/filters/rule/0/move/", {
         "version": version(roundcube), "direction": "down"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     text = roundcube.scripts[ALICE]["roundcube"]
@@ -162,14 +166,14 @@ def test_a_dragged_order_is_saved_and_a_made_up_one_is_404(alice, roundcube):
 
 
 def test_deleting_a_rule(alice, roundcube):
-    alice.post("/mail/filters/rule/1/delete/", {"version": version(roundcube)})
+    alice.post("/mail/filters/rule/0/delete/", {"version": version(roundcube)})
     text = roundcube.scripts[ALICE]["roundcube"]
     assert "rule:[Boss]" not in text and "rule:[Lists]" in text
 
 
 def test_a_save_from_a_stale_tab_is_refused_and_keeps_what_was_typed(alice, roundcube):
     stale = version(roundcube)
-    alice.post("/mail/filters/rule/1/delete/", {"version": stale})
+    alice.post("/mail/filters/rule/0/delete/", {"version": stale})
     after = roundcube.scripts[ALICE]["roundcube"]
     response = alice.post("/mail/filters/new/", rule_post(roundcube, version=stale,
                                                           name="Typed in tab two"))
@@ -400,10 +404,10 @@ def test_posts_need_the_csrf_token(alice, roundcube):
 
 
 def test_carol_reaches_only_her_own_scripts(alice, carol, roundcube):
-    assert carol.get("/mail/filters/rule/1/").status_code == 404
+    assert carol.get("/mail/filters/rule/0/").status_code == 404
     assert carol.get("/mail/filters/script/", {"name": "roundcube"}).status_code == 404
     assert carol.post("/mail/filters/sets/delete/", {"name": "roundcube"}).status_code == 404
-    assert carol.post("/mail/filters/rule/1/delete/", {"version": version(roundcube)}
+    assert carol.post("/mail/filters/rule/0/delete/", {"version": version(roundcube)}
                       ).status_code == 404
     assert roundcube.scripts[ALICE]["roundcube"] == ROUNDCUBE
 
