@@ -218,7 +218,11 @@ def reorder(items, order):
     return tuple(items[position] for position in order)
 
 
-def save_vacation(request, version, vacation):
+def save_vacation(request, version, vacation, extensions):
+    """Store the vacation reply, after the core's checks for this server."""
+    problems = sieve_script.validate_vacation(vacation, extensions)
+    if problems:
+        raise Refused(" ".join(problems))
     return _save(request, version, lambda script: sieve_script.with_vacation(script, vacation))
 
 
@@ -228,7 +232,7 @@ def vacation_off(request):
     vacation = state.script.vacation
     if vacation is None or not vacation.enabled:
         return False
-    save_vacation(request, state.version, replace(vacation, enabled=False))
+    save_vacation(request, state.version, replace(vacation, enabled=False), state.extensions)
     return True
 
 

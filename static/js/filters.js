@@ -134,6 +134,26 @@
     if (field) row.dataset.field = field.value;
     if (kind) row.dataset.kind = kind.value;
   }
+  // The script editor: the textarea grows with the script and the numbers follow it.
+  var code = document.querySelector(".code-editor textarea");
+  var numbers = document.querySelector(".code-editor .line-numbers");
+  if (code && numbers && numbers.children.length) {
+    code.addEventListener("input", function () {
+      var lines = code.value.split("\n").length;
+      code.rows = Math.max(24, lines + 2);
+      while (numbers.children.length < lines) {
+        var number = document.createElement("span");
+        number.textContent = numbers.children.length + 1;
+        numbers.appendChild(number);
+        numbers.appendChild(document.createTextNode("\n"));
+      }
+      while (numbers.children.length > Math.max(lines, 1)) {
+        numbers.removeChild(numbers.lastChild);  // the line break after the number
+        numbers.removeChild(numbers.lastElementChild);
+      }
+    });
+  }
+
   document.querySelectorAll(".rule-row").forEach(function (row) {
     mark(row);
     row.addEventListener("change", function () { mark(row); });

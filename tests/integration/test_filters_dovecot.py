@@ -40,3 +40,15 @@ def test_a_hung_filter_server_gives_a_clear_page_in_bounded_time(
     assert "filter server" in response.content.decode()
     # The budget is the whole operation's, not each read's: well under twice it.
     assert time.monotonic() - started < 4
+
+
+def test_make_runs_demo_server_says_filters_are_not_available(
+        demo_server, use_imap_server, settings, client, db):
+    settings.MANAGESIEVE_PORT = 0  # as deploy/run.sh sets it for the demo server
+    use_imap_server(demo_server)
+    assert log_in(client, "demo@heron.demo", "demopass").status_code == 302
+    for url in ("/mail/filters/", "/mail/filters/vacation/", "/mail/filters/new/"):
+        response = client.get(url)
+        assert response.status_code == 503
+        assert "Filters are not available on this server." in response.content.decode()
+    assert "Filters and vacation" in client.get("/mail/").content.decode()

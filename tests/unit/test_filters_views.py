@@ -306,6 +306,27 @@ def test_vacation_with_the_last_day_before_the_first_is_refused(alice, sieve):
     assert "heron" not in sieve.scripts[ALICE]
 
 
+def test_a_server_without_vacation_says_so_and_refuses_a_reply(alice, sieve):
+    sieve.extensions = frozenset({"fileinto"})
+    assert "does not offer vacation replies" in alice.get(
+        "/mail/filters/vacation/").content.decode()
+    response = alice.post("/mail/filters/vacation/", vacation_post(sieve))
+    assert response.status_code == 400
+    assert "does not offer vacation replies" in response.content.decode()
+    assert "heron" not in sieve.scripts[ALICE]
+
+
+def test_two_tabs_saving_the_vacation_reply_conflict(alice, sieve):
+    stale = version(sieve)
+    alice.post("/mail/filters/new/", rule_post(sieve))
+    saved = sieve.scripts[ALICE]["heron"]
+    response = alice.post("/mail/filters/vacation/", vacation_post(sieve, version=stale,
+                                                                   subject="Typed here"))
+    assert response.status_code == 409
+    assert 'value="Typed here"' in response.content.decode()
+    assert sieve.scripts[ALICE]["heron"] == saved
+
+
 def test_a_subject_with_a_line_break_is_refused(alice, sieve):
     response = alice.post("/mail/filters/vacation/", vacation_post(sieve, subject="a\r\nBcc: x"))
     assert response.status_code == 400

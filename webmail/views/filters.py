@@ -42,6 +42,8 @@ def _guarded(view):
     return guarded
 
 
+# A script longer than this (a pasted megabyte) is shown without line numbers.
+MAX_NUMBERED = 5000
 _SECTIONS = {"webmail/filters.html": "rules", "webmail/filter_rule.html": "rules",
              "webmail/filter_vacation.html": "vacation", "webmail/filter_script.html": "script",
              "webmail/filter_sets.html": "sets"}
@@ -202,9 +204,10 @@ def vacation(request):
     form = forms.VacationForm(request.POST) if request.method == "POST" else (
         forms.VacationForm.of(current))
     if request.method == "POST" and form.is_valid():
-        return _saving(request, lambda: _save_vacation(request, current, form),
+        return _saving(request, lambda: _save_vacation(request, state, current, form),
                        lambda error: _vacation_page(request, filters.load(request), form,
-                                                    error.message, status=409))
+                                                    error.message, status=409 if (
+                                                        _is_conflict(error)) else 400))
     return _vacation_page(request, state, form, status=400 if form.errors else 200)
 
 
@@ -214,9 +217,9 @@ def _vacation_page(request, state, form, error="", status=200):
         "offered": "vacation" in state.extensions}, status=status)
 
 
-def _save_vacation(request, current, form):
+def _save_vacation(request, state, current, form):
     filters.save_vacation(request, request.POST.get("version", ""),
-                          filters.vacation_from(current, form.cleaned_data))
+                          filters.vacation_from(current, form.cleaned_data), state.extensions)
     notices.success(request, _("Saved your vacation reply."))
     return redirect("webmail:filter-vacation")
 
@@ -276,7 +279,10 @@ def _script_page(request, name, form, error=None, status=200):
     return _page(request, "webmail/filter_script.html", {
         "name": name, "form": form, "error": error, "line": line,
         "line_text": lines[line - 1] if line and 0 < line <= len(lines) else None,
-        "line_count": range(1, max(len(lines), 1) + 1)}, status=status)
+        # The textarea is as tall as the script, so that the numbers beside it line up.
+        "rows": max(24, len(lines) + 2),
+        "line_count": range(1, max(len(lines), 1) + 1) if len(lines) <= MAX_NUMBERED else ()},
+        status=status)
 
 
 @_guarded
