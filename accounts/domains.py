@@ -11,7 +11,7 @@ from webmail.imap.types import ServerConfig
 from .models import Domain
 
 CACHE_SECONDS = 60
-SHAPE = 2  # the version of the cached value's shape, named in its key
+SHAPE = 3  # the version of the cached value's shape, named in its key
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class MailServers:
     active: bool = True
     # The ManageSieve server (filters and vacation); None: the domain has none.
     sieve: ServerConfig | None = None
+    sieve_folders: str = "utf-8"  # how its scripts name folders: "utf-8" or "utf-7"
 
 
 def domain_of(address):
@@ -52,14 +53,15 @@ def _cache_key(domain):
 
 _SERVER = {"host": str, "port": int, "security": str}
 _SHAPE = (_NO_ROW, {"imap": _SERVER, "smtp": _SERVER, "sieve": (None, _SERVER),
-                    "active": bool})
+                    "sieve_folders": str, "active": bool})
 
 
 def _as_json(found):
     if found == _NO_ROW:
         return found
     return {"imap": _server_json(found.imap), "smtp": _server_json(found.smtp),
-            "sieve": found.sieve and _server_json(found.sieve), "active": found.active}
+            "sieve": found.sieve and _server_json(found.sieve),
+            "sieve_folders": found.sieve_folders, "active": found.active}
 
 
 def _server_json(server):
@@ -71,7 +73,8 @@ def _from_json(value):
         return value
     sieve = value["sieve"] and ServerConfig(**value["sieve"])
     return MailServers(imap=ServerConfig(**value["imap"]), smtp=ServerConfig(**value["smtp"]),
-                       active=value["active"], sieve=sieve)
+                       active=value["active"], sieve=sieve,
+                       sieve_folders=value["sieve_folders"])
 
 
 def _defaults():
@@ -80,6 +83,7 @@ def _defaults():
         smtp=ServerConfig(settings.SMTP_HOST, settings.SMTP_PORT, settings.SMTP_SECURITY),
         sieve=_sieve(settings.MANAGESIEVE_HOST, settings.MANAGESIEVE_PORT,
                      settings.MANAGESIEVE_SECURITY),
+        sieve_folders=settings.MANAGESIEVE_FOLDER_ENCODING,
     )
 
 
@@ -97,6 +101,7 @@ def _lookup(domain):
         smtp=ServerConfig(row.smtp_host, row.smtp_port, row.smtp_security),
         active=row.active,
         sieve=_sieve(row.sieve_host or row.imap_host, row.sieve_port, row.sieve_security),
+        sieve_folders=row.sieve_folder_encoding,
     )
 
 

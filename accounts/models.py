@@ -12,6 +12,8 @@ SECURITY_CHOICES = [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None
 SIEVE_SECURITY_CHOICES = [("starttls-if-offered", _("STARTTLS when offered")),
                           ("starttls", "STARTTLS"), ("ssl", "SSL/TLS"),
                           ("none", _("None (loopback only)"))]
+SIEVE_FOLDER_CHOICES = [("utf-8", _("UTF-8 (the standard; Dovecot)")),
+                        ("utf-7", _("Modified UTF-7 (Cyrus, unless sieve_utf8fileinto is on)"))]
 
 
 class Domain(models.Model):
@@ -36,6 +38,11 @@ class Domain(models.Model):
     sieve_security = models.CharField(_("ManageSieve security"), max_length=20,
                                       choices=SIEVE_SECURITY_CHOICES,
                                       default="starttls-if-offered")
+    sieve_folder_encoding = models.CharField(
+        _("Folder names in Sieve scripts"), max_length=8, choices=SIEVE_FOLDER_CHOICES,
+        default="utf-8",
+        help_text=_("How the server reads folder names in filters: Cyrus wants modified "
+                    "UTF-7 unless its imapd.conf has sieve_utf8fileinto: yes."))
     active = models.BooleanField(default=True, help_text=_("Inactive domains cannot log in."))
     allowed_senders = models.TextField(
         _("Addresses users may send as"), blank=True, validators=[validate_allowed_senders],

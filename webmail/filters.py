@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import identities
 
+from . import filter_folders
 from .mail import account_for, mail_for
 from .models import VacationSummary
 from .sieve import script as sieve_script
@@ -119,11 +120,25 @@ def _edited(session):
     return name, active is not None, session.get_script(name) or "", scripts
 
 
-def _state(session, user):
-    name, active, text, scripts = _edited(session)
+def _shown(request, text):
+    """The script parsed, its folder names as the IMAP layer names them."""
+    show, _write = filter_folders.for_server(account_for(request).servers.sieve_folders)
     parsed = sieve_script.parse(text)
+    return sieve_script.with_items(parsed, filter_folders.recode(parsed.items, show))
+
+
+def _written(request, script):
+    """The script's text, its folder names as the server reads them."""
+    _show, write = filter_folders.for_server(account_for(request).servers.sieve_folders)
+    return sieve_script.render(sieve_script.with_items(
+        script, filter_folders.recode(script.items, write)))
+
+
+def _state(session, request):
+    name, active, text, scripts = _edited(session)
+    parsed = _shown(request, text)
     # A script that is not active does not answer anyone.
-    remember_vacation(user, parsed.vacation if active else None)
+    remember_vacation(request.user, parsed.vacation if active else None)
     return State(name, active, parsed, version_of(text), tuple(scripts),
                  frozenset(session.extensions))
 
@@ -133,7 +148,7 @@ def _state(session, user):
 def load(request):
     """The State of the request user's filters. Raises Unavailable."""
     with _sieve(request) as session:
-        return _state(session, request.user)
+        return _state(session, request)
 
 
 def load_set(request, name):
@@ -166,9 +181,8 @@ def _save(request, version, change):
             raise Conflict(_("Your filters were changed elsewhere (another tab or program) "
                              "since this page was opened. Nothing was saved; the page now "
                              "shows them as they are."))
-        script = change(sieve_script.parse(text))
-        _put(session, name, sieve_script.render(script), active)
-        return _state(session, request.user)
+        _put(session, name, _written(request, change(_shown(request, text))), active)
+        return _state(session, request)
 
 
 def check_rule(rule, extensions):
@@ -264,7 +278,7 @@ def activate_set(request, name):
         if session.get_script(name) is None:
             return False
         session.activate(name)
-        _state(session, request.user)
+        _state(session, request)
         return True
 
 

@@ -329,6 +329,10 @@ MANAGESIEVE_HOST = env_str("MANAGESIEVE_HOST") or IMAP_HOST
 MANAGESIEVE_PORT = env_int("MANAGESIEVE_PORT", 4190)
 MANAGESIEVE_SECURITY = env_choice("MANAGESIEVE_SECURITY", SIEVE_SECURITY_CHOICES,
                                   "starttls-if-offered")
+# How the server reads folder names in scripts: "utf-8" (RFC 5228, Dovecot) or "utf-7"
+# (IMAP's modified UTF-7: Cyrus unless its imapd.conf has sieve_utf8fileinto: yes).
+MANAGESIEVE_FOLDER_ENCODING = env_choice("MANAGESIEVE_FOLDER_ENCODING", ("utf-8", "utf-7"),
+                                         "utf-8")
 # One ManageSieve operation (connect, login and the commands) may take this many seconds;
 # a script may be this large; a rule may have this many conditions and actions, a script
 # this many rules.

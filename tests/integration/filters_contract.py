@@ -80,10 +80,11 @@ def version_in(page):
 
 
 class FiltersContract:
-    """Subclasses give the `stack` fixture, and the quote their server allows in a folder
-    name (Cyrus refuses the double quote)."""
+    """Subclasses give the `stack` fixture, the quote their server allows in a folder name
+    (Cyrus refuses the double quote) and how its scripts name folders."""
 
     quote = '"'
+    folder_encoding = "utf-8"
 
     @pytest.fixture
     def carol_sieve(self, stack, stack_users):
@@ -144,6 +145,7 @@ class FiltersContract:
             "127.0.0.1", stack.imap_port, "none")
         settings.MANAGESIEVE_HOST, settings.MANAGESIEVE_PORT = "127.0.0.1", stack.sieve_port
         settings.MANAGESIEVE_SECURITY = "none"
+        settings.MANAGESIEVE_FOLDER_ENCODING = self.folder_encoding
         cache.clear()
         assert log_in(client, CAROL, stack_users[CAROL]).status_code == 302
         return client

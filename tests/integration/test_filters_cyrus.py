@@ -9,6 +9,7 @@ pytestmark = [pytest.mark.integration]
 
 class TestFiltersOnCyrus(FiltersContract):
     quote = "'"
+    folder_encoding = "utf-7"  # the stack's Cyrus keeps sieve_utf8fileinto off, its default
 
     @pytest.fixture
     def stack(self):

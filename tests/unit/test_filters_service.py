@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts import domains
 from accounts.models import Domain
-from webmail import filters
+from webmail import filter_folders, filters
 from webmail.imap.types import ServerConfig
 from webmail.sieve.rules import Action, Condition, RawBlock, Rule, Vacation
 
@@ -111,3 +111,18 @@ def test_a_new_users_vacation_answers_for_their_login_and_identities():
     blank = filters.blank_vacation(user)
     assert not blank.enabled and blank.days == 7
     assert blank.addresses == ("erin@heron.test",)
+
+
+@pytest.mark.parametrize("name, encoded", [
+    ("INBOX", "INBOX"), ("Café", "Caf&AOk-"), ("R&D", "R&-D"), ("日本語", "&ZeVnLIqe-"),
+    ('Filtré "Heron"', 'Filtr&AOk- "Heron"'), ("a/b", "a/b"), ("~peter/mail/台北/日本語",
+                                                           "~peter/mail/&U,BTFw-/&ZeVnLIqe-"),
+])
+def test_folder_names_in_modified_utf7_both_ways(name, encoded):
+    assert filter_folders.encode_utf7(name) == encoded
+    assert filter_folders.decode_utf7(encoded) == name
+
+
+def test_a_malformed_utf7_run_is_left_as_it_is():
+    assert filter_folders.decode_utf7("a&Jjo!-b") == "a&Jjo!-b"
+    assert filter_folders.decode_utf7("a&AOk") == "a&AOk"

@@ -221,6 +221,19 @@ def test_a_folder_with_quotes_and_accents_is_a_target(alice, sieve, fake_server)
     assert "selected>Café &quot;Ünïcode&quot;</option>" in page
 
 
+def test_a_server_that_reads_utf7_folder_names_gets_them(alice, sieve, fake_server, settings):
+    settings.MANAGESIEVE_FOLDER_ENCODING = "utf-7"
+    fake_server.accounts[ALICE]["folders"]["Café"] = []
+    response = alice.post("/mail/filters/new/", rule_post(sieve, action_folder=["Café"]))
+    assert response.status_code == 302
+    saved = sieve.scripts[ALICE]["heron"]
+    assert 'fileinto "Caf&AOk-"' in saved
+    page = alice.get("/mail/filters/rule/0/").content.decode()
+    assert "selected>Café</option>" in page
+    alice.post("/mail/filters/rule/0/", rule_post(sieve, action_folder=["Café"]))
+    assert sieve.scripts[ALICE]["heron"] == saved
+
+
 def test_add_and_remove_buttons_keep_what_was_typed(alice, sieve):
     response = alice.post("/mail/filters/new/", rule_post(sieve, add_condition="1"))
     page = response.content.decode()
