@@ -211,7 +211,12 @@ class SieveSession:
             if code != "OK":
                 raise self._refused()
             return
-        self.put_script(CHECK_NAME, text)
+        try:
+            self.put_script(CHECK_NAME, text)
+        except SieveRefused as refused:
+            # Dovecot names the script in its answer: the scratch name means nothing to users.
+            raise SieveRefused(refused.message.replace(CHECK_NAME + ": ", ""),
+                               line=refused.line) from None
         self.delete_script(CHECK_NAME)
 
     def put_script(self, name, text):
