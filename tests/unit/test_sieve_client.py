@@ -108,7 +108,7 @@ def test_a_server_answering_a_byte_at_a_time_is_unavailable_within_the_budget(sc
     started = time.monotonic()
     with pytest.raises(SieveUnavailable) as failed:
         open_sieve(at(server), USER, PASSWORD, seconds=1)
-    assert time.monotonic() - started < 3  # the greeting alone would take 9 s
+    assert time.monotonic() - started < 5  # the greeting alone would take 9 s
     assert "did not answer in time" in failed.value.message
 
 
@@ -119,7 +119,7 @@ def test_a_command_answered_a_byte_at_a_time_ends_within_the_sessions_budget(scr
         started = time.monotonic()
         with pytest.raises(SieveUnavailable):
             sieve.get_script("heron")
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5
 
 
 def test_a_closed_port_is_unavailable():
@@ -135,7 +135,7 @@ def test_a_tls_handshake_that_never_ends_is_unavailable_within_the_budget(script
     started = time.monotonic()
     with pytest.raises(SieveUnavailable):
         open_sieve(at(server, "ssl"), USER, PASSWORD, seconds=1)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5
 
 
 def _self_signed(tmp_path):
