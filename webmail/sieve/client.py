@@ -167,7 +167,7 @@ class SieveSession:
             log.warning("ManageSieve %s:%s failed: %s", self._server.host, self._server.port,
                         type(exc).__name__)
             self._drop()
-            raise _unavailable(exc) from None
+            raise _unavailable(exc, self._deadline) from None
 
     def _said(self):
         return _server_text(self._client.errmsg)
@@ -211,7 +211,12 @@ class SieveSession:
             if code != "OK":
                 raise self._refused()
             return
-        self.put_script(CHECK_NAME, text)
+        try:
+            self.put_script(CHECK_NAME, text)
+        except SieveRefused as refused:
+            # Dovecot names the script in its answer: the scratch name means nothing to users.
+            raise SieveRefused(refused.message.replace(CHECK_NAME + ": ", ""),
+                               line=refused.line) from None
         self.delete_script(CHECK_NAME)
 
     def put_script(self, name, text):
@@ -258,15 +263,16 @@ class SieveSession:
                 log.debug("closing a ManageSieve socket failed")
 
 
-def _unavailable(exc):
+def _unavailable(exc, deadline):
+    # sievelib turns a read's timeout into its own Error: the deadline tells what happened.
+    if isinstance(exc, TimeoutError) or deadline.expired():
+        return SieveUnavailable(gettext(
+            "The filter server did not answer in time. Please try again in a moment."))
     if isinstance(exc, ssl.SSLCertVerificationError):
         return SieveUnavailable(gettext(
             "The filter server's certificate could not be verified."))
     if isinstance(exc, ssl.SSLError):
         return SieveUnavailable(gettext("A secure connection to the filter server failed."))
-    if isinstance(exc, TimeoutError):
-        return SieveUnavailable(gettext(
-            "The filter server did not answer in time. Please try again in a moment."))
     return SieveUnavailable()
 
 
@@ -304,7 +310,7 @@ def open_sieve(server, username, password, *, seconds):
         log.warning("ManageSieve %s:%s: could not open: %s", server.host, server.port,
                     type(exc).__name__)
         _close_quietly(client)
-        raise _unavailable(exc) from None
+        raise _unavailable(exc, deadline) from None
     except (SieveUnavailable, SieveAuthFailed):
         _close_quietly(client)
         raise

@@ -178,6 +178,7 @@ def validate_vacation(vacation, extensions):
     if vacation.sender and (_bad_text(vacation.sender) or not _is_address(vacation.sender)):
         bad.append(vacation.sender)
     if bad:
+        shown = [_CONTROL.sub(" ", address)[:100] for address in bad]
         problems.append(gettext("These are not valid email addresses: %(addresses)s")
-                        % {"addresses": ", ".join(bad)})
+                        % {"addresses": ", ".join(shown)})
     return problems

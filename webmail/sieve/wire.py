@@ -17,6 +17,9 @@ class Deadline:
     def __init__(self, seconds):
         self.at = time.monotonic() + seconds
 
+    def expired(self):
+        return time.monotonic() >= self.at
+
     def remaining(self):
         left = self.at - time.monotonic()
         if left <= 0:
