@@ -82,6 +82,15 @@ class AuthzidSMTP(SMTP):
         return self._authenticate("PLAIN", PlainLogin(login, password, authzid))
 
 
+    async def smtp_MAIL(self, arg):
+        # RFC 4954 section 5: MAIL FROM may carry AUTH=<submitter> when AUTH is offered
+        # (Cyrus's smtpclient sends AUTH=<> with its vacation replies). aiosmtpd knows no
+        # such parameter and would refuse the command; it carries nothing this server uses.
+        if arg:
+            arg = " ".join(word for word in arg.split(" ") if not word.upper().startswith("AUTH="))
+        return await super().smtp_MAIL(arg)
+
+
 class StackController(Controller):
     """aiosmtpd's Controller serving AuthzidSMTP (factory() is its documented hook)."""
 
