@@ -94,7 +94,7 @@ stop_pg() {
 }
 
 if [[ -d "$STACK" ]]; then
-    # Cyrus's master takes its imapd children down with it on SIGTERM.
+    # Cyrus's master takes its children (imapd, lmtpd, timsieved) down with it on SIGTERM.
     stop_pidfile cyrus "$STACK/cyrus/run/master.pid" cyrus/bin/master
     stop_pidfile smtp "$STACK/smtp/smtp.pid" smtp_server.py
     stop_pidfile cyrus-smtp "$STACK/cyrus-smtp/smtp.pid" smtp_server.py
