@@ -232,3 +232,18 @@ def test_a_script_with_a_syntax_error_is_refused_and_the_old_one_keeps_working(
 
     send(server, stack_users, BOB, ALICE, f"Still filed {token}")
     assert len(wait_for(imap(ALICE), alice_folder, f"Still filed {token}")) == 1
+
+
+def test_without_a_login_the_stack_smtp_takes_mail_for_local_users_only(server, imap):
+    """What vacation replies need (the null sender, no AUTH) and no more: no relaying."""
+    token = uuid.uuid4().hex
+    message = f"From: {ALICE}\r\nTo: {BOB}\r\nSubject: Local {token}\r\n\r\nHello.\r\n".encode()
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            smtp.sendmail("", ["someone@example.org"], message)
+        assert refused.value.recipients["someone@example.org"][0] == 530
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as unknown:
+            smtp.sendmail("", ["nobody@heron.test"], message)
+        assert unknown.value.recipients["nobody@heron.test"][0] == 550
+        smtp.sendmail("", [BOB], message)
+    assert len(wait_for(imap(BOB), "INBOX", f"Local {token}")) == 1
