@@ -58,7 +58,7 @@ LAYERS = [
     ]),
     ("core", [
         "webmail.imap", "webmail.imap.*", "webmail.mime", "webmail.mime.*", "webmail.smtp",
-        "webmail.cachejson",
+        "webmail.cachejson", "webmail.sieve", "webmail.sieve.*",
     ]),
 ]
 
