@@ -94,9 +94,10 @@ stop_pg() {
 }
 
 if [[ -d "$STACK" ]]; then
-    # Cyrus's master takes its imapd children down with it on SIGTERM.
+    # Cyrus's master takes its children (imapd, lmtpd, timsieved) down with it on SIGTERM.
     stop_pidfile cyrus "$STACK/cyrus/run/master.pid" cyrus/bin/master
     stop_pidfile smtp "$STACK/smtp/smtp.pid" smtp_server.py
+    stop_pidfile cyrus-smtp "$STACK/cyrus-smtp/smtp.pid" smtp_server.py
     bash "$ROOT/deploy/stack/radicale.sh" down || true
 
     stop_dovecot dovecot2 "$STACK/dovecot2"

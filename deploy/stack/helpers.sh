@@ -39,5 +39,23 @@ banner_ok() {
     [[ "$line" == "$2"* ]]
 }
 
+# sieve_ok PORT: the ManageSieve server on PORT sends its capabilities (the first line names
+# the IMPLEMENTATION) and ends its greeting with an OK line (RFC 5804, section 1.7).
+sieve_ok() {
+    local line first=""
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+    for _ in $(seq 1 40); do
+        IFS= read -r -t 3 line <&3 || break
+        [[ -n "$first" ]] || first="$line"
+        if [[ "$line" == OK* ]]; then
+            exec 3<&-
+            [[ "$first" == '"IMPLEMENTATION"'* ]]
+            return
+        fi
+    done
+    exec 3<&-
+    return 1
+}
+
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 

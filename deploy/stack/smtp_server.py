@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """SMTP submission server for the local stack (loopback only).
 
-* AUTH PLAIN / LOGIN is required (allowed without TLS: loopback only);
-  credentials are checked by logging into the stack's Dovecot over IMAP.
+* AUTH PLAIN / LOGIN (allowed without TLS: loopback only); credentials are
+  checked by logging into the stack's IMAP server (--imap-port).
   PLAIN may carry an authorization identity (RFC 4616), as Heron's service
   login does to act for a user: it is checked by an IMAP PLAIN login with the
   same authorization identity (a Dovecot master user), and the session is then
@@ -12,8 +12,13 @@
   and delivered to the address without "+slow": tests stop a sender mid-send.
 * Recipients must be in the local domain (default heron.test) and, when a
   passwd-file is given, be known users; anything else gets a 550.
-* Accepted mail is delivered to Dovecot over LMTP, one transaction per
-  recipient (smtplib reads only a single reply after DATA).
+* Without AUTH the server acts as the domain's MX, for loopback clients only:
+  mail to local users is taken (the mail servers' Sieve vacation replies and
+  redirects arrive this way, often with the null sender), anything else gets a
+  530. An authenticated session may send to the same local users, no more.
+* Accepted mail is delivered over LMTP (--lmtp-port: Dovecot's, or Cyrus's for
+  the second instance), one transaction per recipient (smtplib reads only a
+  single reply after DATA), so the server's Sieve runs on it.
 
 Started in the background by deploy/stack/up.sh; stopped by down.sh.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import signal
@@ -74,6 +80,15 @@ class AuthzidSMTP(SMTP):
             return AuthResult(success=False, handled=True)
         # _authenticate is aiosmtpd's own way to its authenticator (no public one).
         return self._authenticate("PLAIN", PlainLogin(login, password, authzid))
+
+
+    async def smtp_MAIL(self, arg):
+        # RFC 4954 section 5: MAIL FROM may carry AUTH=<submitter> when AUTH is offered
+        # (Cyrus's smtpclient sends AUTH=<> with its vacation replies). aiosmtpd knows no
+        # such parameter and would refuse the command; it carries nothing this server uses.
+        if arg:
+            arg = " ".join(word for word in arg.split(" ") if not word.upper().startswith("AUTH="))
+        return await super().smtp_MAIL(arg)
 
 
 class StackController(Controller):
@@ -142,17 +157,25 @@ class LmtpRelay:
             return True  # let LMTP decide
         return address.lower() in users
 
+    @staticmethod
+    def from_loopback(session) -> bool:
+        try:
+            return ipaddress.ip_address(session.peer[0]).is_loopback
+        except (TypeError, ValueError, IndexError):
+            return False
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        if not session.authenticated:
+        if not session.authenticated and not self.from_loopback(session):
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if not session.authenticated:
-            return "530 5.7.0 Authentication required"
         local, _, domain = address.rpartition("@")
+        if not session.authenticated and (domain.lower() != self.domain or not self.from_loopback(session)):
+            # Unauthenticated mail (an MX's) is taken for local users only.
+            return "530 5.7.0 Authentication required"
         if local.lower().endswith(SLOW_SUFFIX):
             # For tests that stop a sender in the middle of a send: this answer is late.
             await asyncio.sleep(self.slow_seconds)
@@ -183,10 +206,13 @@ class LmtpRelay:
 
     async def handle_DATA(self, server, session, envelope):
         user = session.auth_data if isinstance(session.auth_data, str) else "?"
+        how = f"ESMTPA id {os.urandom(6).hex()}\r\n\t(authenticated as {user})"
+        if not session.authenticated:
+            user = "-"
+            how = f"ESMTP id {os.urandom(6).hex()}\r\n\t(local delivery)"
         received = (
             f"Received: from {session.host_name or 'unknown'} ({session.peer[0]})\r\n"
-            f"\tby smtp.{self.domain} (heron-stack) with ESMTPA id {os.urandom(6).hex()}\r\n"
-            f"\t(authenticated as {user}); {formatdate(localtime=True)}\r\n"
+            f"\tby smtp.{self.domain} (heron-stack) with {how}; {formatdate(localtime=True)}\r\n"
         ).encode()
         content = envelope.original_content or envelope.content
         if isinstance(content, str):
@@ -246,7 +272,8 @@ def main() -> int:
         port=args.port,
         server_hostname=f"smtp.{args.domain}",
         authenticator=ImapAuthenticator(args.imap_host, args.imap_port),
-        auth_required=True,
+        # AUTH is enforced per command above: unauthenticated local delivery is allowed.
+        auth_required=False,
         auth_require_tls=False,
         data_size_limit=50 * 1024 * 1024,
     )

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start Heron's local service stack (PostgreSQL primary + replica, Redis,
-# moto S3, Dovecot IMAP/LMTP, SMTP submission, Cyrus IMAP, a second Dovecot
-# for a second mail domain, and Radicale for CardDAV). Run from the repo root:
+# moto S3, Dovecot IMAP/LMTP with Sieve and ManageSieve (Pigeonhole), SMTP
+# submission delivering over LMTP, Cyrus IMAP/LMTP with its ManageSieve daemon
+# and an SMTP server of its own, a second Dovecot for a second mail domain, and
+# Radicale for CardDAV). Run from the repo root:
 #
 #     bash deploy/stack/up.sh
 #
@@ -30,7 +32,14 @@ S3_BUCKET=heron-attachments
 IMAP_PORT=51143
 LMTP_PORT=51024
 SMTP_PORT=51587
+# ManageSieve (RFC 5804) of Dovecot's Pigeonhole; Sieve runs at LMTP delivery.
+SIEVE_PORT=54190
 CYRUS_PORT=51145
+# Cyrus's ManageSieve (timsieved), its LMTP (lmtpd, Sieve at delivery), and an SMTP
+# server like the one above that delivers into it.
+CYRUS_SIEVE_PORT=54191
+CYRUS_LMTP_PORT=51025
+CYRUS_SMTP_PORT=51588
 MAIL_DOMAIN=heron.test
 USERS=("alice@heron.test:alice-pw-1" "bob@heron.test:bob-pw-1" "carol@heron.test:carol-pw-1")
 # A second Dovecot serving a second mail domain (see "dovecot2" below).
@@ -67,6 +76,10 @@ ensure_packages() {
     command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
     [[ -x /usr/lib/dovecot/imap ]] || missing+=(dovecot-imapd)
     [[ -x /usr/lib/dovecot/lmtp ]] || missing+=(dovecot-lmtpd)
+    # Pigeonhole: Sieve at LMTP delivery, and ManageSieve. They require dovecot-core of their
+    # own version, so apt may upgrade the core (and the imapd/lmtpd above) with them.
+    [[ -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so ]] || missing+=(dovecot-sieve)
+    [[ -x /usr/lib/dovecot/managesieve ]] || missing+=(dovecot-managesieved)
     command -v nginx >/dev/null 2>&1 || missing+=(nginx)
     command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
     ((${#missing[@]} == 0)) && return 0
@@ -87,6 +100,9 @@ apt_install() {
 
 mkdir -p "$STACK"
 chmod 755 "$STACK"
+# Its real path: a git worktree's .stack may link to the main checkout's, and the servers'
+# configs must name the same paths whichever checkout runs this script.
+STACK="$(cd "$STACK" && pwd -P)"
 # .stack/ holds only generated state: keep it out of git even without a
 # matching entry in the repo's .gitignore.
 [[ -f "$STACK/.gitignore" ]] || echo '*' >"$STACK/.gitignore"
@@ -293,7 +309,7 @@ write_masters "$DV/masters"
 cat >"$DV_CONF.tmp" <<EOF
 # Written by deploy/stack/up.sh on every run; edit there.
 # Standalone config: nothing from /etc/dovecot is included.
-protocols = imap lmtp
+protocols = imap lmtp sieve
 listen = 127.0.0.1
 instance_name = heron-stack
 base_dir = $DV/run
@@ -372,7 +388,20 @@ plugin {
   quota = count:User quota
   quota_rule = *:storage=1G
   quota_vsizes = yes
+
+  # Each user's scripts in their home; the active one is the symlink ~/.dovecot.sieve.
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  # Pigeonhole's default set (fileinto, reject, envelope, vacation, relational, regex,
+  # imap4flags, copy, include, body, variables, mailbox, date, ...), written out so that
+  # what the stack offers does not drift with the package.
+  sieve_extensions = fileinto reject envelope encoded-character vacation subaddress comparator-i;ascii-numeric relational regex imap4flags copy include body variables enotify environment mailbox date index ihave duplicate mime foreverypart extracttext
+  sieve_max_script_size = 1M
+  sieve_max_actions = 32
+  sieve_max_redirects = 4
 }
+# Vacation replies, redirects and forwards go out through the stack's SMTP server, which
+# takes unauthenticated mail for local recipients from loopback (as an MX would).
+submission_host = 127.0.0.1:$SMTP_PORT
 
 service imap-login {
   # no chroot: not every container grants CAP_SYS_CHROOT
@@ -394,6 +423,13 @@ service lmtp {
     port = $LMTP_PORT
   }
 }
+service managesieve-login {
+  chroot =
+  inet_listener sieve {
+    address = 127.0.0.1
+    port = $SIEVE_PORT
+  }
+}
 # no brute-force penalty (growing delays after failed logins) on a dev stack
 service anvil {
   unix_listener anvil-auth-penalty {
@@ -411,6 +447,10 @@ protocol imap {
 protocol lmtp {
   postmaster_address = postmaster@$MAIL_DOMAIN
   hostname = $MAIL_DOMAIN
+  mail_plugins = \$mail_plugins sieve
+}
+protocol sieve {
+  mail_max_userip_connections = 100
 }
 EOF
 dv_changed=0
@@ -418,19 +458,21 @@ cmp -s "$DV_CONF.tmp" "$DV_CONF" || dv_changed=1
 mv "$DV_CONF.tmp" "$DV_CONF"
 touch "$DV/dovecot.log"
 
-dovecot_ok() { banner_ok "$IMAP_PORT" "* OK" && banner_ok "$LMTP_PORT" "220"; }
+dovecot_ok() {
+    banner_ok "$IMAP_PORT" "* OK" && banner_ok "$LMTP_PORT" "220" && sieve_ok "$SIEVE_PORT"
+}
 if pid_alive "$DV/run/master.pid"; then
     # Pick up config changes without a restart. Only then: a reload ends every open IMAP
     # session, and up.sh also runs to bring back other services mid-test.
     if ((dv_changed)); then dovecot -c "$DV_CONF" reload >/dev/null 2>&1 || true; fi
 else
-    if port_open "$IMAP_PORT" || port_open "$LMTP_PORT"; then
-        die dovecot "" "port $IMAP_PORT or $LMTP_PORT is in use by a process up.sh did not start"
+    if port_open "$IMAP_PORT" || port_open "$LMTP_PORT" || port_open "$SIEVE_PORT"; then
+        die dovecot "" "port $IMAP_PORT, $LMTP_PORT or $SIEVE_PORT is in use by a process up.sh did not start"
     fi
     dovecot -c "$DV_CONF" >>"$DV/dovecot.log" 2>&1 || die dovecot "$DV/dovecot.log" "dovecot failed to start"
 fi
 wait_until dovecot "$DV/dovecot.log" dovecot_ok
-say dovecot "IMAP on 127.0.0.1:$IMAP_PORT, LMTP on 127.0.0.1:$LMTP_PORT (config $DV_CONF)"
+say dovecot "IMAP on 127.0.0.1:$IMAP_PORT, LMTP on 127.0.0.1:$LMTP_PORT with Sieve, ManageSieve on 127.0.0.1:$SIEVE_PORT (config $DV_CONF)"
 
 # ------------------------------------------------------------------- seed --
 
@@ -529,8 +571,8 @@ if grep -q 'not found' "$CY/ldd.log"; then
 fi
 
 # config/socket: each imapd binds its IDLE notification socket there
-mkdir -p "$CY/config/socket" "$CY/spool" "$CY/run"
-chown mail:mail "$CY/config" "$CY/config/socket" "$CY/spool" "$CY/run"
+mkdir -p "$CY/config/socket" "$CY/config/sieve" "$CY/spool" "$CY/run"
+chown mail:mail "$CY/config" "$CY/config/socket" "$CY/config/sieve" "$CY/spool" "$CY/run"
 chmod 750 "$CY/config" "$CY/spool"
 
 cat >"$CY_CONF.tmp" <<EOF
@@ -569,6 +611,17 @@ xlist-sent: Sent
 xlist-trash: Trash
 xlist-junk: Junk
 xlist-archive: Archive
+
+# Sieve: scripts (put over ManageSieve by timsieved) live under sievedir above and run in
+# lmtpd at delivery. Vacation replies and redirects go out to the Cyrus SMTP server of the
+# stack (see "cyrus-smtp" below), which delivers local mail back into this lmtpd.
+sieveusehomedir: no
+sieve_maxscriptsize: 1024
+sieve_maxscripts: 20
+smtp_backend: host
+smtp_host: 127.0.0.1:$CYRUS_SMTP_PORT/noauth
+postmaster: postmaster@$MAIL_DOMAIN
+lmtp_downcase_rcpt: yes
 EOF
 mv "$CY_CONF.tmp" "$CY_CONF"
 
@@ -579,6 +632,9 @@ START {
 }
 SERVICES {
   imap cmd="$CY_BIN/imapd -C $CY_CONF" listen="127.0.0.1:$CYRUS_PORT" prefork=0 maxchild=100
+  # -a: a loopback LMTP client (the stack's SMTP server) needs no LMTP AUTH
+  lmtp cmd="$CY_BIN/lmtpd -a -C $CY_CONF" listen="127.0.0.1:$CYRUS_LMTP_PORT" prefork=0 maxchild=20
+  sieve cmd="$CY_BIN/timsieved -C $CY_CONF" listen="127.0.0.1:$CYRUS_SIEVE_PORT" prefork=0 maxchild=50
 }
 EVENTS {
   checkpoint cmd="$CY_BIN/ctl_cyrusdb -C $CY_CONF -c" period=30
@@ -622,20 +678,46 @@ if pid_alive "$CY_PID"; then
         kill -HUP "$(cat "$CY_PID")"
     fi
 else
-    if port_open "$CYRUS_PORT"; then
-        die cyrus "" "port $CYRUS_PORT is in use by a process up.sh did not start"
-    fi
+    for port in "$CYRUS_PORT" "$CYRUS_LMTP_PORT" "$CYRUS_SIEVE_PORT"; do
+        if port_open "$port"; then
+            die cyrus "" "port $port is in use by a process up.sh did not start"
+        fi
+    done
     rm -f "$CY_PID"
     (cd "$CY" && runuser -u mail -- "${cy_env[@]}" \
         "$CY_BIN/master" -C "$CY_CONF" -M "$CY_MASTER_CONF" -p "$CY_PID" -d -L "$CY_LOG") ||
         die cyrus "$CY_LOG" "master failed to start"
 fi
-cyrus_ok() { pid_alive "$CY_PID" && banner_ok "$CYRUS_PORT" "* OK"; }
+cyrus_ok() {
+    pid_alive "$CY_PID" && banner_ok "$CYRUS_PORT" "* OK" && banner_ok "$CYRUS_LMTP_PORT" "220" &&
+        sieve_ok "$CYRUS_SIEVE_PORT"
+}
 wait_until cyrus "$CY_LOG" cyrus_ok
 
 "$PYTHON" "$HERE/seed.py" --host 127.0.0.1 --port "$CYRUS_PORT" "${USERS[@]}" >"$CY/seed.log" 2>&1 ||
     die cyrus "$CY/seed.log" "seeding mail failed"
-say cyrus "IMAP on 127.0.0.1:$CYRUS_PORT (config $CY_CONF; $(tail -n 1 "$CY/seed.log"))"
+say cyrus "IMAP on 127.0.0.1:$CYRUS_PORT, LMTP on 127.0.0.1:$CYRUS_LMTP_PORT with Sieve, ManageSieve on 127.0.0.1:$CYRUS_SIEVE_PORT (config $CY_CONF; $(tail -n 1 "$CY/seed.log"))"
+
+# ------------------------------------------------------------- cyrus-smtp --
+
+# A second instance of the SMTP server, for the same users, checking logins against Cyrus
+# and delivering into Cyrus's LMTP (so Cyrus's Sieve applies). Cyrus sends its vacation
+# replies and redirects here too (smtp_host above).
+CS="$STACK/cyrus-smtp"
+mkdir -p "$CS"
+cyrus_smtp_ok() { pid_alive "$CS/smtp.pid" && banner_ok "$CYRUS_SMTP_PORT" "220"; }
+if ! pid_alive "$CS/smtp.pid"; then
+    if port_open "$CYRUS_SMTP_PORT"; then
+        die cyrus-smtp "" "port $CYRUS_SMTP_PORT is in use by a process up.sh did not start"
+    fi
+    rm -f "$CS/smtp.pid"
+    nohup setsid "$PYTHON" "$HERE/smtp_server.py" \
+        --port "$CYRUS_SMTP_PORT" --imap-port "$CYRUS_PORT" --lmtp-port "$CYRUS_LMTP_PORT" \
+        --domain "$MAIL_DOMAIN" --passwd-file "$DV_USERS" --pidfile "$CS/smtp.pid" \
+        >>"$CS/smtp.log" 2>&1 </dev/null &
+fi
+wait_until cyrus-smtp "$CS/smtp.log" cyrus_smtp_ok
+say cyrus-smtp "submission on 127.0.0.1:$CYRUS_SMTP_PORT (logins checked on Cyrus; delivers to Cyrus LMTP :$CYRUS_LMTP_PORT)"
 
 # -------------------------------------------------------------- dovecot2 --
 
@@ -815,6 +897,11 @@ export SMTP_SECURITY=none
 export CYRUS_IMAP_HOST=127.0.0.1
 export CYRUS_IMAP_PORT=$CYRUS_PORT
 export CYRUS_IMAP_SECURITY=none
+export HERON_STACK_SIEVE_PORT=$SIEVE_PORT
+export MANAGESIEVE_PORT=$SIEVE_PORT
+export HERON_STACK_CYRUS_SIEVE_PORT=$CYRUS_SIEVE_PORT
+export HERON_STACK_CYRUS_LMTP_PORT=$CYRUS_LMTP_PORT
+export HERON_STACK_CYRUS_SMTP_PORT=$CYRUS_SMTP_PORT
 export STACK_USERS="${USERS[*]}"
 export DOVECOT2_IMAP_HOST=127.0.0.1
 export DOVECOT2_IMAP_PORT=$DOVECOT2_PORT
