@@ -1,6 +1,6 @@
-"""Filters in Chromium on the stack's Dovecot: carol makes two rules, moves one up by the
-keyboard, turns the vacation reply on and sees the banner; screenshots of each screen at
-1440 and 390 pixels, light and dark."""
+"""Filters in Chromium on the stack's Dovecot: carol makes two rules, moves one by the
+keyboard, a button and the pointer, turns the vacation reply on and sees the banner;
+screenshots of each screen at 1440 and 390 pixels, light and dark."""
 import os
 
 import pytest
@@ -68,6 +68,12 @@ def test_rules_by_keyboard_and_the_vacation_banner(live_server, page, tmp_path, 
     assert names_in_order(page) == ["Newsletters", "From Bob"]
     page.reload()
     assert names_in_order(page) == ["Newsletters", "From Bob"]
+    # By pointer: "From Bob" dropped on the upper half of "Newsletters" goes above it.
+    target = page.get_by_label("Rule 1: Newsletters")
+    page.get_by_label("Rule 2: From Bob").drag_to(target, target_position={"x": 40, "y": 4})
+    expect(page.locator("#filters-status")).to_have_text("Saved.")
+    page.reload()
+    assert names_in_order(page) == ["From Bob", "Newsletters"]
 
     page.get_by_role("switch", name="Rule “Newsletters” on").click()
     expect(page.get_by_role("switch", name="Rule “Newsletters” on")).to_have_attribute(
