@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
+from tests.e2e.test_accessibility import SCHEMES, WIDTHS, violations
 from tests.e2e.test_contacts_browser import shots_dir
 from tests.e2e.test_login_browser import stack_password
 from webmail.sieve.client import SieveServer, open_sieve
@@ -17,7 +18,8 @@ CAROL = "carol@heron.test"
 
 @pytest.fixture
 def carol_scripts():
-    """carol's scripts start with none active and are as before afterwards."""
+    """carol's scripts start with none active and are as before afterwards; yields a
+    function that opens her ManageSieve session."""
     server = SieveServer("127.0.0.1", int(os.environ["HERON_STACK_SIEVE_PORT"]), "none")
 
     def session():
@@ -25,7 +27,7 @@ def carol_scripts():
     with session() as sieve:
         before = {info.name: info.active for info in sieve.list_scripts()}
         sieve.activate("")
-    yield
+    yield session
     with session() as sieve:
         sieve.activate(next((name for name, on in before.items() if on), ""))
         for info in sieve.list_scripts():
@@ -106,3 +108,51 @@ def test_rules_by_keyboard_and_the_vacation_banner(live_server, page, tmp_path, 
     page.get_by_role("button", name="Turn it off").click()
     page.get_by_text("Your vacation reply is off.").wait_for()
     expect(page.get_by_text("Your vacation reply is on until")).to_have_count(0)
+
+
+SCRIPT = (
+    'require ["fileinto","vacation"];\r\n'
+    "# rule:[Vacation]\r\n"
+    "if false # true\r\n"
+    "{\r\n"
+    '\tvacation :days 7 :subject "Away" "Back soon.";\r\n'
+    "}\r\n"
+    "# rule:[Receipts from a long-named shop with a very long rule name indeed]\r\n"
+    'if header :contains "subject" "Your receipt from a shop with a long name"\r\n'
+    "{\r\n"
+    '\tfileinto "Archive";\r\n'
+    "}\r\n"
+    'redirect "someone-else@example.org";\r\n'
+)
+
+
+def test_the_filters_pages_pass_axe_and_fit_a_phone(live_server, browser, carol_scripts):
+    with carol_scripts() as sieve:
+        sieve.put_script("heron-a11y", SCRIPT)
+        sieve.activate("heron-a11y")
+    base = live_server.url
+    pages = {"rules": "/mail/filters/", "rule": "/mail/filters/rule/0/",
+             "new": "/mail/filters/new/", "vacation": "/mail/filters/vacation/",
+             "script": "/mail/filters/script/", "sets": "/mail/filters/sets/"}
+    found, wide = {}, {}
+    for width in WIDTHS:
+        for scheme in SCHEMES:
+            w, h = WIDTHS[width]
+            context = browser.new_context(viewport={"width": w, "height": h},
+                                          color_scheme=scheme)
+            page = context.new_page()
+            log_in(page, base, CAROL)
+            for name, path in pages.items():
+                page.goto(base + path)
+                lines = violations(page)
+                if lines:
+                    found[f"{name} {width} {scheme}"] = lines
+            page.set_viewport_size({"width": 360, "height": 740})
+            for name, path in pages.items() if (width, scheme) == ("phone", "light") else ():
+                page.goto(base + path)
+                if page.evaluate("document.documentElement.scrollWidth") > 360:
+                    wide[name] = page.evaluate("document.documentElement.scrollWidth")
+            page.goto("about:blank")
+            context.close()
+    assert found == {}, found
+    assert wide == {}, "pages wider than a 360 px phone"
