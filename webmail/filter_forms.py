@@ -90,6 +90,7 @@ def prefilled(sender="", subject="", list_id=""):
     """A new rule for "Filter messages like this": List-Id contains the list's id when the
     message came from a list, else From is its sender. The subject is not a condition
     unless the user adds it (offered_subject)."""
+    sender, list_id = sender[:MAX_VALUE], list_id[:MAX_VALUE]
     if list_id:
         row = ConditionRow("header", "List-Id", "contains", list_id)
     elif sender:
