@@ -11,7 +11,7 @@ from webmail.imap.types import ServerConfig
 from .models import Domain
 
 CACHE_SECONDS = 60
-SHAPE = 1  # the version of the cached value's shape, named in its key
+SHAPE = 3  # the version of the cached value's shape, named in its key
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,9 @@ class MailServers:
     imap: ServerConfig
     smtp: ServerConfig
     active: bool = True
+    # The ManageSieve server (filters and vacation); None: the domain has none.
+    sieve: ServerConfig | None = None
+    sieve_folders: str = "utf-8"  # how its scripts name folders: "utf-8" or "utf-7"
 
 
 def domain_of(address):
@@ -31,8 +34,9 @@ _NO_ROW = "default"
 
 
 def servers_for(address):
-    """The IMAP and SMTP servers for a login address (the Domain row cached briefly, shared
-    by frontends; without a row, this process's defaults from the environment)."""
+    """The IMAP, SMTP and ManageSieve servers for a login address (the Domain row cached
+    briefly, shared by frontends; without a row, this process's defaults from the
+    environment)."""
     domain = domain_of(address)
     key = _cache_key(domain)
     found = read(cache.get(key), _SHAPE, _from_json)
@@ -48,14 +52,16 @@ def _cache_key(domain):
 
 
 _SERVER = {"host": str, "port": int, "security": str}
-_SHAPE = (_NO_ROW, {"imap": _SERVER, "smtp": _SERVER, "active": bool})
+_SHAPE = (_NO_ROW, {"imap": _SERVER, "smtp": _SERVER, "sieve": (None, _SERVER),
+                    "sieve_folders": str, "active": bool})
 
 
 def _as_json(found):
     if found == _NO_ROW:
         return found
     return {"imap": _server_json(found.imap), "smtp": _server_json(found.smtp),
-            "active": found.active}
+            "sieve": found.sieve and _server_json(found.sieve),
+            "sieve_folders": found.sieve_folders, "active": found.active}
 
 
 def _server_json(server):
@@ -65,15 +71,25 @@ def _server_json(server):
 def _from_json(value):
     if value == _NO_ROW:
         return value
+    sieve = value["sieve"] and ServerConfig(**value["sieve"])
     return MailServers(imap=ServerConfig(**value["imap"]), smtp=ServerConfig(**value["smtp"]),
-                       active=value["active"])
+                       active=value["active"], sieve=sieve,
+                       sieve_folders=value["sieve_folders"])
 
 
 def _defaults():
     return MailServers(
         imap=ServerConfig(settings.IMAP_HOST, settings.IMAP_PORT, settings.IMAP_SECURITY),
         smtp=ServerConfig(settings.SMTP_HOST, settings.SMTP_PORT, settings.SMTP_SECURITY),
+        sieve=_sieve(settings.MANAGESIEVE_HOST, settings.MANAGESIEVE_PORT,
+                     settings.MANAGESIEVE_SECURITY),
+        sieve_folders=settings.MANAGESIEVE_FOLDER_ENCODING,
     )
+
+
+def _sieve(host, port, security):
+    """The ManageSieve server, or None when the port is 0 (no ManageSieve)."""
+    return ServerConfig(host, port, security) if port else None
 
 
 def _lookup(domain):
@@ -84,6 +100,8 @@ def _lookup(domain):
         imap=ServerConfig(row.imap_host, row.imap_port, row.imap_security),
         smtp=ServerConfig(row.smtp_host, row.smtp_port, row.smtp_security),
         active=row.active,
+        sieve=_sieve(row.sieve_host or row.imap_host, row.sieve_port, row.sieve_security),
+        sieve_folders=row.sieve_folder_encoding,
     )
 
 

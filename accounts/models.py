@@ -9,6 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from .senders import validate_allowed_senders
 
 SECURITY_CHOICES = [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None (loopback only)")]
+SIEVE_SECURITY_CHOICES = [("starttls-if-offered", _("STARTTLS when offered")),
+                          ("starttls", "STARTTLS"), ("ssl", "SSL/TLS"),
+                          ("none", _("None (loopback only)"))]
+SIEVE_FOLDER_CHOICES = [("utf-8", _("UTF-8 (the standard; Dovecot)")),
+                        ("utf-7", _("Modified UTF-7 (Cyrus, unless sieve_utf8fileinto is on)"))]
 
 
 class Domain(models.Model):
@@ -22,6 +27,22 @@ class Domain(models.Model):
     smtp_host = models.CharField(max_length=253)
     smtp_port = models.PositiveIntegerField(default=587)
     smtp_security = models.CharField(max_length=10, choices=SECURITY_CHOICES, default="starttls")
+    sieve_host = models.CharField(
+        _("ManageSieve host"), max_length=253, blank=True,
+        help_text=_("The server where users' filters and vacation replies are kept; blank: "
+                    "the IMAP host."))
+    sieve_port = models.PositiveIntegerField(
+        _("ManageSieve port"), default=4190,
+        help_text=_("Usually 4190. 0: this domain has no ManageSieve server, and Filters "
+                    "says that filters are not available."))
+    sieve_security = models.CharField(_("ManageSieve security"), max_length=20,
+                                      choices=SIEVE_SECURITY_CHOICES,
+                                      default="starttls-if-offered")
+    sieve_folder_encoding = models.CharField(
+        _("Folder names in Sieve scripts"), max_length=8, choices=SIEVE_FOLDER_CHOICES,
+        default="utf-8",
+        help_text=_("How the server reads folder names in filters: Cyrus wants modified "
+                    "UTF-7 unless its imapd.conf has sieve_utf8fileinto: yes."))
     active = models.BooleanField(default=True, help_text=_("Inactive domains cannot log in."))
     allowed_senders = models.TextField(
         _("Addresses users may send as"), blank=True, validators=[validate_allowed_senders],

@@ -27,6 +27,8 @@ await_banner() {
 if [ -z "${IMAP_HOST:-}" ]; then
     export IMAP_HOST=127.0.0.1 IMAP_PORT="${DEMO_IMAP_PORT:-1143}" IMAP_SECURITY=none
     export SMTP_HOST=127.0.0.1 SMTP_PORT="${DEMO_SMTP_PORT:-1587}" SMTP_SECURITY=none
+    # The demo server keeps no Sieve scripts: Filters says filters are not available.
+    export MANAGESIEVE_PORT=0
     # The service login that send later, undo send and snooze act for a user with. The demo
     # IMAP server (pymap's dict backend) lets a login act only for itself: its authorize()
     # wants the "admin" role before one user acts for another, and only its admin service

@@ -154,3 +154,20 @@ class Snooze(models.Model):
 
     def __str__(self):
         return f"{self.owner} snooze {self.state} until {self.wake_at:%Y-%m-%d %H:%M}"
+
+
+class VacationSummary(models.Model):
+    """What the mail pages need of a user's vacation reply for their banner, kept whenever
+    Heron loads or saves the active Sieve script (webmail/filters.py), so that no page
+    asks the ManageSieve server. A reply changed by another program shows here once the
+    user next opens Filters."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="vacation_summary")
+    enabled = models.BooleanField(default=False)
+    first_day = models.DateField(null=True, blank=True)
+    last_day = models.DateField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user} vacation {'on' if self.enabled else 'off'}"

@@ -321,6 +321,27 @@ HERON_SERVICE_PASSWORD = env_str("HERON_SERVICE_PASSWORD")
 if HERON_SERVICE_USER and not HERON_SERVICE_PASSWORD:
     raise ImproperlyConfigured("HERON_SERVICE_PASSWORD must be set when HERON_SERVICE_USER is")
 
+# --- Filters and vacation: ManageSieve (RFC 5804), per mail domain in admin ------------
+# The default ManageSieve server of logins without a Domain row; a port of 0 means the
+# servers have none (the demo server of `make run`): Filters then says so.
+SIEVE_SECURITY_CHOICES = ("starttls-if-offered", "starttls", "ssl", "none")
+MANAGESIEVE_HOST = env_str("MANAGESIEVE_HOST") or IMAP_HOST
+MANAGESIEVE_PORT = env_int("MANAGESIEVE_PORT", 4190)
+MANAGESIEVE_SECURITY = env_choice("MANAGESIEVE_SECURITY", SIEVE_SECURITY_CHOICES,
+                                  "starttls-if-offered")
+# How the server reads folder names in scripts: "utf-8" (RFC 5228, Dovecot) or "utf-7"
+# (IMAP's modified UTF-7: Cyrus unless its imapd.conf has sieve_utf8fileinto: yes).
+MANAGESIEVE_FOLDER_ENCODING = env_choice("MANAGESIEVE_FOLDER_ENCODING", ("utf-8", "utf-7"),
+                                         "utf-8")
+# One ManageSieve operation (connect, login and the commands) may take this many seconds;
+# a script may be this large; a rule may have this many conditions and actions, a script
+# this many rules.
+HERON_SIEVE_TIMEOUT = env_int("HERON_SIEVE_TIMEOUT", 10)
+HERON_SIEVE_MAX_BYTES = env_int("HERON_SIEVE_MAX_BYTES", 256 * 1024)
+HERON_SIEVE_MAX_CONDITIONS = env_int("HERON_SIEVE_MAX_CONDITIONS", 50)
+HERON_SIEVE_MAX_ACTIONS = env_int("HERON_SIEVE_MAX_ACTIONS", 20)
+HERON_SIEVE_MAX_RULES = env_int("HERON_SIEVE_MAX_RULES", 500)
+
 # --- Login throttling --------------------------------------------------------------------
 LOGIN_FAILURES_BEFORE_DELAY = env_int("LOGIN_FAILURES_BEFORE_DELAY", 3)
 LOGIN_FAILURES_BEFORE_LOCK = env_int("LOGIN_FAILURES_BEFORE_LOCK", 10)

@@ -4,7 +4,19 @@ from django.views.generic import RedirectView
 
 from . import health, language, metrics
 from .params import MAX_UID
-from .views import actions, api, app, compose, folders, mailbox, message, outbox, parts, snooze
+from .views import (
+    actions,
+    api,
+    app,
+    compose,
+    filters,
+    folders,
+    mailbox,
+    message,
+    outbox,
+    parts,
+    snooze,
+)
 
 
 class UidConverter:
@@ -58,6 +70,19 @@ mail_patterns = [
     path("folders/delete/", folders.delete, name="folder-delete"),
     path("folders/subscribe/", folders.subscribe, name="folder-subscribe"),
     path("folders/empty/", folders.empty, name="folder-empty"),
+    path("filters/", filters.index, name="filters"),
+    path("filters/new/", filters.rule, name="filter-new"),
+    path("filters/rule/<int:index>/", filters.rule, name="filter-rule"),
+    path("filters/rule/<int:index>/toggle/", filters.toggle, name="filter-toggle"),
+    path("filters/rule/<int:index>/move/", filters.move, name="filter-move"),
+    path("filters/rule/<int:index>/delete/", filters.delete, name="filter-delete"),
+    path("filters/order/", filters.order, name="filter-order"),
+    path("filters/vacation/", filters.vacation, name="filter-vacation"),
+    path("filters/vacation/off/", filters.vacation_off, name="filter-vacation-off"),
+    path("filters/script/", filters.script, name="filter-script"),
+    path("filters/sets/", filters.sets, name="filter-sets"),
+    path("filters/sets/activate/", filters.activate, name="filter-activate"),
+    path("filters/sets/delete/", filters.delete_set, name="filter-set-delete"),
 ]
 api_patterns = [
     path("mailboxes/", api.mailboxes, name="api-mailboxes"),

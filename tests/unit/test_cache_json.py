@@ -212,7 +212,8 @@ def test_a_domain_row_and_no_row_read_back_as_they_were_kept(shared, settings):
                           imap_security="ssl", smtp_host="smtp.heron.test", smtp_port=587,
                           smtp_security="starttls", active=False)
     expected = domains.MailServers(ServerConfig("imap.heron.test", 993, "ssl"),
-                                   ServerConfig("smtp.heron.test", 587, "starttls"), False)
+                                   ServerConfig("smtp.heron.test", 587, "starttls"), False,
+                                   ServerConfig("imap.heron.test", 4190, "starttls-if-offered"))
     assert domains.servers_for("a@heron.test") == expected
     assert domains.servers_for("a@heron.test") == expected  # from the cache
     settings.IMAP_HOST = "canary.test"

@@ -107,7 +107,8 @@ def test_xml_with_a_dtd_or_of_another_kind_is_refused(body):
 
 DOMAIN = {"name": "heron.test", "imap_host": "127.0.0.1", "imap_port": "1143",
           "imap_security": "none", "smtp_host": "127.0.0.1", "smtp_port": "1025",
-          "smtp_security": "none"}
+          "smtp_security": "none", "sieve_port": "4190",
+          "sieve_security": "starttls-if-offered", "sieve_folder_encoding": "utf-8"}
 
 
 @pytest.fixture

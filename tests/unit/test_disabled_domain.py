@@ -12,7 +12,8 @@ from tests.unit.conftest import log_in
 pytestmark = pytest.mark.django_db
 HERON_TEST = {"name": "heron.test", "imap_host": "127.0.0.1", "imap_port": "1143",
               "imap_security": "none", "smtp_host": "127.0.0.1", "smtp_port": "1025",
-              "smtp_security": "none"}
+              "smtp_security": "none", "sieve_port": "4190",
+              "sieve_security": "starttls-if-offered", "sieve_folder_encoding": "utf-8"}
 
 
 def deactivate(name="heron.test"):

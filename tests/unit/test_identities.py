@@ -583,7 +583,9 @@ def test_compose_offers_an_unconfirmed_address_disabled(alice_user):
 
 def test_an_operator_keeps_the_domain_list_and_relay_switch_in_admin(admin_client):
     form = {"name": "heron.test", "imap_host": "h", "imap_port": "993", "imap_security": "ssl",
-            "smtp_host": "h", "smtp_port": "587", "smtp_security": "starttls", "active": "on"}
+            "smtp_host": "h", "smtp_port": "587", "smtp_security": "starttls", "sieve_port": "4190",
+            "sieve_security": "starttls-if-offered", "sieve_folder_encoding": "utf-8",
+            "active": "on"}
     page_html = page(admin_client.get("/admin/accounts/domain/add/"))
     assert "Addresses users may send as" in page_html and "Send without SMTP login" in page_html
     refused = admin_client.post("/admin/accounts/domain/add/",

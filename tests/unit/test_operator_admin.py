@@ -278,7 +278,9 @@ def test_an_operator_cannot_delete_their_own_account(admin_client, admin_user):
 
 DOMAIN_FORM = {"name": "other.test", "imap_host": "imap.other.test", "imap_port": "993",
                "imap_security": "ssl", "smtp_host": "smtp.other.test", "smtp_port": "587",
-               "smtp_security": "starttls", "active": "on"}
+               "smtp_security": "starttls", "sieve_port": "4190",
+               "sieve_security": "starttls-if-offered", "sieve_folder_encoding": "utf-8",
+               "active": "on"}
 
 
 def test_saving_a_domain_in_admin_clears_the_cached_lookup(

@@ -171,7 +171,8 @@ def test_the_domain_admin_sets_defaults_and_locks(admin_client):
     response = admin_client.post("/admin/accounts/domain/add/", {
         "name": "heron.test", "imap_host": "imap.heron.test", "imap_port": 993,
         "imap_security": "ssl", "smtp_host": "smtp.heron.test", "smtp_port": 587,
-        "smtp_security": "starttls", "active": "on",
+        "smtp_security": "starttls", "sieve_port": "4190",
+        "sieve_security": "starttls-if-offered", "sieve_folder_encoding": "utf-8", "active": "on",
         "default_per_page": "100", "lock_per_page": "on", "default_theme": "-",
         "default_shortcuts": "0", "default_undo_seconds": "",
         **{f"default_{name}": "-" for name in (
