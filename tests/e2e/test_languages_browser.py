@@ -44,6 +44,7 @@ SCREENS = {
         ("button", "Send"), ("button", "Save draft"), ("button", "Attach"))),
     "settings": Screen("/accounts/settings/", (("heading", "Settings"),)),
     "contacts": Screen("/contacts/", (("link", "New contact"), ("navigation", "Address books"))),
+    "filters": Screen("/mail/filters/", (("link", "New rule"), ("link", "Vacation reply"))),
 }
 
 
