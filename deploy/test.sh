@@ -21,6 +21,6 @@ set -a
 # shellcheck disable=SC1091
 source .stack/env
 set +a
-"$PY" -m pytest -q "$@"
+"$PY" -m pytest -q --durations=25 "$@"
 status=$?
 exit $status  # the EXIT trap stops everything on the way out
