@@ -277,6 +277,17 @@ class VacationForm(forms.Form):
             "days": vacation.days})
 
 
+class NewSetForm(forms.Form):
+    """A new filter set's name (checked by the Sieve core when it is made) and the set it
+    starts as a copy of ("" for an empty one)."""
+
+    name = forms.CharField(label=gettext_lazy("Name of the new filter set"), max_length=128,
+                           error_messages={"required": gettext_lazy("Give the filter set a "
+                                                                    "name.")})
+    source = forms.CharField(label=gettext_lazy("Start from"), max_length=128, required=False,
+                             strip=False)
+
+
 class ScriptForm(forms.Form):
     """A script's raw text; version is the SHA-256 of the text it was edited from."""
 

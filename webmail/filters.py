@@ -162,13 +162,13 @@ def load_set(request, name):
 
 # -- saving --------------------------------------------------------------------------------
 
-def _put(session, name, text, active):
+def _put(session, name, text, *, activate):
     if len(text.encode("utf-8")) > settings.HERON_SIEVE_MAX_BYTES:
         raise Refused(_("The script is too large: at most %(size)s KB.") % {
             "size": settings.HERON_SIEVE_MAX_BYTES // 1024})
     session.check_script(text)
     session.put_script(name, text)
-    if not active:
+    if activate:
         session.activate(name)
 
 
@@ -181,7 +181,8 @@ def _save(request, version, change):
             raise Conflict(_("Your filters were changed elsewhere (another tab or program) "
                              "since this page was opened. Nothing was saved; the page now "
                              "shows them as they are."))
-        _put(session, name, _written(request, change(_shown(request, text))), active)
+        _put(session, name, _written(request, change(_shown(request, text))),
+             activate=not active)
         return _state(session, request)
 
 
@@ -265,11 +266,29 @@ def save_set(request, name, version, text):
         scripts = session.list_scripts()
         # The script Heron edits when none is active starts being used at its first save.
         starts = name == OWN_SCRIPT and not any(info.active for info in scripts)
-        _put(session, name, text, active=not starts)
+        _put(session, name, text, activate=starts)
         scripts = session.list_scripts()
         if any(info.name == name and info.active for info in scripts):
             remember_vacation(request.user, sieve_script.parse(text).vacation)
         return version_of(text)
+
+
+def create_set(request, name, source=""):
+    """Store a new filter set named name, empty or a copy of the set named source; it is
+    not activated. Raises Refused for a bad or taken name, a source that is not there, or
+    a script the server refuses (an empty script is valid Sieve, RFC 5228 section 8.2)."""
+    try:
+        check_script_name(name)
+    except SieveRefused as refused:
+        raise Refused(refused.message) from None
+    with _sieve(request) as session:
+        if any(info.name == name for info in session.list_scripts()):
+            raise Refused(_("There is already a filter set named “%(name)s”. Choose "
+                            "another name.") % {"name": name})
+        text = session.get_script(source) if source else ""
+        if text is None:
+            raise Refused(_("There is no filter set “%(name)s” to copy.") % {"name": source})
+        _put(session, name, text, activate=False)
 
 
 def activate_set(request, name):

@@ -401,13 +401,74 @@ def test_a_made_up_set_name_is_404(alice, roundcube):
     assert alice.post("/mail/filters/sets/activate/", {"name": "nope"}).status_code == 404
 
 
+def test_a_new_empty_filter_set_is_listed_and_can_be_activated_and_edited(alice, roundcube):
+    response = alice.post("/mail/filters/sets/new/", {"name": "  Holidays  ", "source": ""})
+    assert response.status_code == 302
+    assert roundcube.scripts[ALICE]["Holidays"] == ""
+    assert roundcube.active[ALICE] == "roundcube"  # made, not used yet
+    assert ("CHECKSCRIPT", "") in roundcube.commands  # the server checked it first
+    page = alice.get("/mail/filters/sets/").content.decode()
+    assert "Made the filter set “Holidays”" in page and "Activate “Holidays”" in page
+    assert alice.get("/mail/filters/script/", {"name": "Holidays"}).status_code == 200
+    alice.post("/mail/filters/sets/activate/", {"name": "Holidays"})
+    assert roundcube.active[ALICE] == "Holidays"
+    # The Rules page now edits the active set, the new one.
+    alice.post("/mail/filters/new/", rule_post(roundcube))
+    assert "# rule:[From Bob]" in roundcube.scripts[ALICE]["Holidays"]
+    assert roundcube.scripts[ALICE]["roundcube"] == ROUNDCUBE
+
+
+def test_a_new_filter_set_can_start_as_a_copy(alice, roundcube):
+    response = alice.post("/mail/filters/sets/new/", {"name": "Try out", "source": "roundcube"})
+    assert response.status_code == 302
+    assert roundcube.scripts[ALICE]["Try out"] == ROUNDCUBE
+    assert roundcube.active[ALICE] == "roundcube"
+    assert 'value="roundcube">A copy of “roundcube”' in alice.get(
+        "/mail/filters/sets/").content.decode()
+
+
+@pytest.mark.parametrize(("name", "source", "said"), [
+    ("roundcube", "", "There is already a filter set named “roundcube”"),
+    ("", "", "Give the filter set a name."),
+    ("a/b", "", "without line breaks, quotes, slashes or backslashes"),
+    ('say "hi"', "", "without line breaks, quotes, slashes or backslashes"),
+    ("a\nb", "", "without line breaks, quotes, slashes or backslashes"),
+    ("é" * 100, "", "without line breaks, quotes, slashes or backslashes"),
+    ("x" * 129, "", "at most 128 characters"),
+    ("new", "nope", "There is no filter set “nope” to copy."),
+    ("new", "a\nb", "without line breaks"),
+])
+def test_a_bad_or_taken_name_for_a_new_set_is_refused_clearly(alice, roundcube, name, source,
+                                                              said):
+    response = alice.post("/mail/filters/sets/new/", {"name": name, "source": source})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert said in page.replace("&quot;", '"'), page[:3000]
+    assert roundcube.scripts[ALICE] == {"roundcube": ROUNDCUBE}
+
+
+def test_a_new_set_the_server_refuses_is_not_made_and_its_words_are_shown(alice, roundcube):
+    roundcube.refuse("error: too many scripts.")
+    response = alice.post("/mail/filters/sets/new/", {"name": "Another", "source": ""})
+    assert response.status_code == 400 and "too many scripts" in response.content.decode()
+    assert "Another" not in roundcube.scripts[ALICE]
+    assert 'value="Another"' in response.content.decode()  # what was typed is kept
+
+
+def test_carol_cannot_copy_alices_set(alice, carol, roundcube):
+    response = carol.post("/mail/filters/sets/new/", {"name": "mine", "source": "roundcube"})
+    assert response.status_code == 400 and "no filter set" in response.content.decode()
+    assert roundcube.scripts[CAROL] == {} and "mine" not in roundcube.scripts[ALICE]
+
+
 # --- who may ask, and how ------------------------------------------------------------------
 
 URLS = ["/mail/filters/", "/mail/filters/new/", "/mail/filters/rule/0/",
         "/mail/filters/rule/0/toggle/", "/mail/filters/rule/0/move/",
         "/mail/filters/rule/0/delete/", "/mail/filters/order/", "/mail/filters/vacation/",
         "/mail/filters/vacation/off/", "/mail/filters/script/", "/mail/filters/sets/",
-        "/mail/filters/sets/activate/", "/mail/filters/sets/delete/"]
+        "/mail/filters/sets/activate/", "/mail/filters/sets/delete/",
+        "/mail/filters/sets/new/"]
 
 
 @pytest.mark.parametrize("url", URLS)
@@ -419,7 +480,7 @@ def test_every_filters_page_needs_a_login(client, url):
 @pytest.mark.parametrize("url", ["/mail/filters/rule/0/toggle/", "/mail/filters/rule/0/move/",
                                  "/mail/filters/rule/0/delete/", "/mail/filters/order/",
                                  "/mail/filters/vacation/off/", "/mail/filters/sets/activate/",
-                                 "/mail/filters/sets/delete/"])
+                                 "/mail/filters/sets/delete/", "/mail/filters/sets/new/"])
 def test_changes_refuse_get(alice, sieve, url):
     assert alice.get(url).status_code == 405
 

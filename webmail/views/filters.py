@@ -288,8 +288,32 @@ def _script_page(request, name, form, error=None, status=200):
 @_guarded
 @require_GET
 def sets(request):
-    """The scripts on the server, which is active; activate or delete one."""
-    return _page(request, "webmail/filter_sets.html", {"state": filters.load(request)})
+    """The scripts on the server, which is active; activate, delete or make one."""
+    return _sets_page(request, forms.NewSetForm())
+
+
+def _sets_page(request, form, error="", status=200):
+    return _page(request, "webmail/filter_sets.html", {
+        "state": filters.load(request), "form": form, "error": error}, status=status)
+
+
+@_guarded
+@require_POST
+def new_set(request):
+    """Make a filter set, empty or a copy of another; it is listed, not yet active."""
+    form = forms.NewSetForm(request.POST)
+    if not form.is_valid():
+        return _sets_page(request, form, status=400)
+    name, source = form.cleaned_data["name"], form.cleaned_data["source"]
+    return _saving(request, lambda: _created(request, name, source),
+                   lambda error: _sets_page(request, form, error.message, status=400))
+
+
+def _created(request, name, source):
+    filters.create_set(request, name, source)
+    notices.success(request, _("Made the filter set “%(name)s”. Activate it to use it, or "
+                               "edit its script.") % {"name": name})
+    return redirect("webmail:filter-sets")
 
 
 @_guarded
