@@ -362,12 +362,16 @@ def without(items, index):
 
 
 def vacation_from(current, data):
-    """The Vacation of the vacation form's cleaned data, keeping what the form does not
-    show of the current one (its From address)."""
+    """The Vacation of the vacation form's cleaned data, in the user's present zone."""
     return replace(current, enabled=data["enabled"], first_day=data["first_day"],
                    last_day=data["last_day"], subject=data["subject"],
                    message=data["message"], addresses=data["addresses"], days=data["days"],
-                   utc_offset=utc_offset())
+                   sender=data["sender"], utc_offset=utc_offset())
+
+
+def sender_addresses(user):
+    """The addresses a vacation reply may come from: the user's identities', in order."""
+    return tuple(dict.fromkeys(identity.email for identity in identities.identities_for(user)))
 
 
 # -- "Filter messages like this" ----------------------------------------------------------

@@ -4,9 +4,12 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from accounts import identities
+from accounts.models import Identity
 from tests.fakes.sieve import FakeSieveServer
 from tests.unit.conftest import PASSWORDS, log_in
 from webmail import filters
@@ -338,6 +341,43 @@ def test_two_tabs_saving_the_vacation_reply_conflict(alice, sieve):
     assert response.status_code == 409
     assert 'value="Typed here"' in response.content.decode()
     assert sieve.scripts[ALICE]["heron"] == saved
+
+
+def test_vacation_replies_come_from_a_chosen_identity(alice, sieve):
+    user = get_user_model().objects.get(username=ALICE)
+    identities.save(user, Identity(email="alice.work@heron.test", name="Alice at work"))
+    page = alice.get("/mail/filters/vacation/").content.decode()
+    assert '<option value="" selected>(the address the mail was sent to)</option>' in page
+    assert '<option value="alice.work@heron.test">alice.work@heron.test</option>' in page
+    response = alice.post("/mail/filters/vacation/", vacation_post(
+        sieve, sender="alice.work@heron.test"))
+    assert response.status_code == 302
+    text = sieve.scripts[ALICE]["heron"]
+    assert ':from "alice.work@heron.test"' in text
+    assert filters.sieve_script.parse(text).vacation.sender == "alice.work@heron.test"
+    page = alice.get("/mail/filters/vacation/").content.decode()
+    assert '<option value="alice.work@heron.test" selected>' in page
+    alice.post("/mail/filters/vacation/", vacation_post(sieve, sender=""))
+    assert ":from" not in sieve.scripts[ALICE]["heron"]
+
+
+@pytest.mark.parametrize("sender", ["bob@heron.test", "alice.work@heron.test\r\nBcc: x",
+                                    "x" * 300])
+def test_a_reply_address_that_is_not_the_users_identity_is_refused(alice, sieve, sender):
+    response = alice.post("/mail/filters/vacation/", vacation_post(sieve, sender=sender))
+    assert response.status_code == 400
+    assert "Send replies from one of your own addresses" in response.content.decode()
+    assert "Back next week." in response.content.decode()  # what was typed is kept
+    assert "heron" not in sieve.scripts[ALICE]
+
+
+def test_a_reply_address_set_elsewhere_is_shown_as_not_an_identity(alice, sieve):
+    sieve.scripts[ALICE] = {"heron": (
+        'require ["vacation"];\n# rule:[Vacation]\nif true\n{\n\tvacation :days 7 '
+        ':from "boss@example.org" "Away.";\n}\n')}
+    sieve.active[ALICE] = "heron"
+    page = alice.get("/mail/filters/vacation/").content.decode()
+    assert "The reply was set to come from boss@example.org, which is not one of your" in page
 
 
 def test_a_subject_with_a_line_break_is_refused(alice, sieve):

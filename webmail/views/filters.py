@@ -201,8 +201,9 @@ def vacation(request):
     """The vacation reply: on or off, days, subject, message, addresses, interval."""
     state = filters.load(request)
     current = state.script.vacation or filters.blank_vacation(request.user)
-    form = forms.VacationForm(request.POST) if request.method == "POST" else (
-        forms.VacationForm.of(current))
+    senders = filters.sender_addresses(request.user)
+    form = forms.VacationForm(request.POST, senders=senders) if request.method == "POST" else (
+        forms.VacationForm.of(current, senders))
     if request.method == "POST" and form.is_valid():
         return _saving(request, lambda: _save_vacation(request, state, current, form),
                        lambda error: _vacation_page(request, filters.load(request), form,
@@ -212,8 +213,10 @@ def vacation(request):
 
 
 def _vacation_page(request, state, form, error="", status=200):
+    sender = state.script.vacation.sender if state.script.vacation else ""
     return _page(request, "webmail/filter_vacation.html", {
-        "state": state, "form": form, "error": error,
+        "state": state, "form": form, "error": error, "foreign_sender": sender if (
+            sender and sender not in filters.sender_addresses(request.user)) else "",
         "offered": "vacation" in state.extensions}, status=status)
 
 
