@@ -25,7 +25,7 @@ from . import filter_folders
 from .mail import account_for, mail_for
 from .models import VacationSummary
 from .sieve import script as sieve_script
-from .sieve.client import SieveServer, check_script_name, open_sieve
+from .sieve.client import CHECK_NAME, SieveServer, check_script_name, open_sieve
 from .sieve.errors import SieveError, SieveRefused, SieveTooLarge
 from .sieve.rules import Rule, Vacation
 
@@ -282,7 +282,8 @@ def create_set(request, name, source=""):
     except SieveRefused as refused:
         raise Refused(refused.message) from None
     with _sieve(request) as session:
-        if any(info.name == name for info in session.list_scripts()):
+        # The scratch name the client checks scripts under where CHECKSCRIPT is missing.
+        if name == CHECK_NAME or any(info.name == name for info in session.list_scripts()):
             raise Refused(_("There is already a filter set named “%(name)s”. Choose "
                             "another name.") % {"name": name})
         text = session.get_script(source) if source else ""

@@ -469,6 +469,7 @@ def test_a_new_filter_set_can_start_as_a_copy(alice, roundcube):
 
 @pytest.mark.parametrize(("name", "source", "said"), [
     ("roundcube", "", "There is already a filter set named “roundcube”"),
+    ("heron-check", "", "There is already a filter set named “heron-check”"),
     ("", "", "Give the filter set a name."),
     ("a/b", "", "without line breaks, quotes, slashes or backslashes"),
     ('say "hi"', "", "without line breaks, quotes, slashes or backslashes"),
