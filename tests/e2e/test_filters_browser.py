@@ -109,7 +109,8 @@ def test_rules_by_keyboard_and_the_vacation_banner(live_server, page, tmp_path, 
     rule_url = base + page.get_by_role("link", name="Edit “Newsletters”").get_attribute("href")
     screens = (("filters", f"{base}/mail/filters/"), ("rule", rule_url),
                ("vacation", f"{base}/mail/filters/vacation/"),
-               ("script", f"{base}/mail/filters/script/"), ("banner", f"{base}/mail/"))
+               ("script", f"{base}/mail/filters/script/"),
+               ("sets", f"{base}/mail/filters/sets/"), ("banner", f"{base}/mail/"))
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         for width, height in ((1440, 900), (390, 844)):
