@@ -296,8 +296,8 @@ class NewSetForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name of the new filter set"), max_length=128,
                            error_messages={"required": gettext_lazy("Give the filter set a "
                                                                     "name.")})
-    source = forms.CharField(label=gettext_lazy("Start from"), max_length=128, required=False,
-                             strip=False)
+    # Checked by the view as any set name from a form: one not there answers 404.
+    source = forms.CharField(label=gettext_lazy("Start from"), required=False, strip=False)
 
 
 class ScriptForm(forms.Form):

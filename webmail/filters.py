@@ -275,8 +275,9 @@ def save_set(request, name, version, text):
 
 def create_set(request, name, source=""):
     """Store a new filter set named name, empty or a copy of the set named source; it is
-    not activated. Raises Refused for a bad or taken name, a source that is not there, or
-    a script the server refuses (an empty script is valid Sieve, RFC 5228 section 8.2)."""
+    not activated. False when there is no set named source. Raises Refused for a bad or
+    taken name or a script the server refuses (an empty script is valid Sieve, RFC 5228
+    section 8.2)."""
     try:
         check_script_name(name)
     except SieveRefused as refused:
@@ -288,8 +289,9 @@ def create_set(request, name, source=""):
                             "another name.") % {"name": name})
         text = session.get_script(source) if source else ""
         if text is None:
-            raise Refused(_("There is no filter set “%(name)s” to copy.") % {"name": source})
+            return False
         _put(session, name, text, activate=False)
+        return True
 
 
 def activate_set(request, name):

@@ -308,12 +308,15 @@ def new_set(request):
     if not form.is_valid():
         return _sets_page(request, form, status=400)
     name, source = form.cleaned_data["name"], form.cleaned_data["source"]
+    if source:
+        _set_name(request, {"name": source})
     return _saving(request, lambda: _created(request, name, source),
                    lambda error: _sets_page(request, form, error.message, status=400))
 
 
 def _created(request, name, source):
-    filters.create_set(request, name, source)
+    if not filters.create_set(request, name, source):
+        raise Http404(_("No such filter set."))
     notices.success(request, _("Made the filter set “%(name)s”. Activate it to use it, or "
                                "edit its script.") % {"name": name})
     return redirect("webmail:filter-sets")
