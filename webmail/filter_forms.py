@@ -245,6 +245,18 @@ class VacationForm(forms.Form):
         help_text=gettext_lazy("One a line: mail to these addresses is answered."))
     days = forms.IntegerField(label=gettext_lazy("Days between replies to the same sender"),
                               min_value=1, max_value=60, initial=7)
+    sender = forms.ChoiceField(
+        label=gettext_lazy("Send replies from"), required=False,
+        error_messages={"invalid_choice": gettext_lazy(
+            "Send replies from one of your own addresses (your identities in Settings).")})
+
+    def __init__(self, *args, senders=(), **kwargs):
+        """senders: the addresses of the user's identities, the only ones replies may
+        come from; "" (no :from) lets the server answer from the address written to."""
+        super().__init__(*args, **kwargs)
+        self.fields["sender"].choices = [("", gettext_lazy(
+            "(the address the mail was sent to)"))] + [(address, address)
+                                                       for address in senders]
 
     def clean_addresses(self):
         found = [line.strip() for line in self.cleaned_data["addresses"].splitlines()
@@ -269,12 +281,23 @@ class VacationForm(forms.Form):
         return data
 
     @classmethod
-    def of(cls, vacation):
-        return cls(initial={
+    def of(cls, vacation, senders=()):
+        return cls(senders=senders, initial={
             "enabled": vacation.enabled, "first_day": vacation.first_day,
             "last_day": vacation.last_day, "subject": vacation.subject,
             "message": vacation.message, "addresses": "\n".join(vacation.addresses),
-            "days": vacation.days})
+            "days": vacation.days, "sender": vacation.sender})
+
+
+class NewSetForm(forms.Form):
+    """A new filter set's name (checked by the Sieve core when it is made) and the set it
+    starts as a copy of ("" for an empty one)."""
+
+    name = forms.CharField(label=gettext_lazy("Name of the new filter set"), max_length=128,
+                           error_messages={"required": gettext_lazy("Give the filter set a "
+                                                                    "name.")})
+    # Checked by the view as any set name from a form: one not there answers 404.
+    source = forms.CharField(label=gettext_lazy("Start from"), required=False, strip=False)
 
 
 class ScriptForm(forms.Form):

@@ -25,7 +25,7 @@ from . import filter_folders
 from .mail import account_for, mail_for
 from .models import VacationSummary
 from .sieve import script as sieve_script
-from .sieve.client import SieveServer, check_script_name, open_sieve
+from .sieve.client import CHECK_NAME, SieveServer, check_script_name, open_sieve
 from .sieve.errors import SieveError, SieveRefused, SieveTooLarge
 from .sieve.rules import Rule, Vacation
 
@@ -162,13 +162,13 @@ def load_set(request, name):
 
 # -- saving --------------------------------------------------------------------------------
 
-def _put(session, name, text, active):
+def _put(session, name, text, *, activate):
     if len(text.encode("utf-8")) > settings.HERON_SIEVE_MAX_BYTES:
         raise Refused(_("The script is too large: at most %(size)s KB.") % {
             "size": settings.HERON_SIEVE_MAX_BYTES // 1024})
     session.check_script(text)
     session.put_script(name, text)
-    if not active:
+    if activate:
         session.activate(name)
 
 
@@ -181,7 +181,8 @@ def _save(request, version, change):
             raise Conflict(_("Your filters were changed elsewhere (another tab or program) "
                              "since this page was opened. Nothing was saved; the page now "
                              "shows them as they are."))
-        _put(session, name, _written(request, change(_shown(request, text))), active)
+        _put(session, name, _written(request, change(_shown(request, text))),
+             activate=not active)
         return _state(session, request)
 
 
@@ -265,11 +266,32 @@ def save_set(request, name, version, text):
         scripts = session.list_scripts()
         # The script Heron edits when none is active starts being used at its first save.
         starts = name == OWN_SCRIPT and not any(info.active for info in scripts)
-        _put(session, name, text, active=not starts)
+        _put(session, name, text, activate=starts)
         scripts = session.list_scripts()
         if any(info.name == name and info.active for info in scripts):
             remember_vacation(request.user, sieve_script.parse(text).vacation)
         return version_of(text)
+
+
+def create_set(request, name, source=""):
+    """Store a new filter set named name, empty or a copy of the set named source; it is
+    not activated. False when there is no set named source. Raises Refused for a bad or
+    taken name or a script the server refuses (an empty script is valid Sieve, RFC 5228
+    section 8.2)."""
+    try:
+        check_script_name(name)
+    except SieveRefused as refused:
+        raise Refused(refused.message) from None
+    with _sieve(request) as session:
+        # The scratch name the client checks scripts under where CHECKSCRIPT is missing.
+        if name == CHECK_NAME or any(info.name == name for info in session.list_scripts()):
+            raise Refused(_("There is already a filter set named “%(name)s”. Choose "
+                            "another name.") % {"name": name})
+        text = session.get_script(source) if source else ""
+        if text is None:
+            return False
+        _put(session, name, text, activate=False)
+        return True
 
 
 def activate_set(request, name):
@@ -343,12 +365,16 @@ def without(items, index):
 
 
 def vacation_from(current, data):
-    """The Vacation of the vacation form's cleaned data, keeping what the form does not
-    show of the current one (its From address)."""
+    """The Vacation of the vacation form's cleaned data, in the user's present zone."""
     return replace(current, enabled=data["enabled"], first_day=data["first_day"],
                    last_day=data["last_day"], subject=data["subject"],
                    message=data["message"], addresses=data["addresses"], days=data["days"],
-                   utc_offset=utc_offset())
+                   sender=data["sender"], utc_offset=utc_offset())
+
+
+def sender_addresses(user):
+    """The addresses a vacation reply may come from: the user's identities', in order."""
+    return tuple(dict.fromkeys(identity.email for identity in identities.identities_for(user)))
 
 
 # -- "Filter messages like this" ----------------------------------------------------------

@@ -81,6 +81,7 @@ mail_patterns = [
     path("filters/vacation/off/", filters.vacation_off, name="filter-vacation-off"),
     path("filters/script/", filters.script, name="filter-script"),
     path("filters/sets/", filters.sets, name="filter-sets"),
+    path("filters/sets/new/", filters.new_set, name="filter-set-new"),
     path("filters/sets/activate/", filters.activate, name="filter-activate"),
     path("filters/sets/delete/", filters.delete_set, name="filter-set-delete"),
 ]

@@ -1,5 +1,6 @@
-// The Filters pages: rules saved at once when moved (buttons, Alt+Up/Down, drag) or switched,
-// with the progress shown; the rule editor shows only the inputs a row's choice needs.
+// The Filters pages: rules saved at once when moved (buttons, Alt+Up/Down, drag by mouse, or
+// by touch on the handle) or switched, with the progress shown; the rule editor shows only
+// the inputs a row's choice needs.
 // Without this script every control is a form that posts and comes back.
 (function () {
   "use strict";
@@ -69,8 +70,71 @@
     return data;
   }
 
+  function clearDrop(list) {
+    list.querySelectorAll(".drop-before, .drop-after").forEach(function (r) {
+      r.classList.remove("drop-before", "drop-after");
+    });
+  }
+
+  // Mark where the dragged row would land: before `row`, or after it when y is in its lower half.
+  function markDrop(list, row, y) {
+    var box = row.getBoundingClientRect();
+    clearDrop(list);
+    row.classList.add(y > box.top + box.height / 2 ? "drop-after" : "drop-before");
+  }
+
+  // Put `dragged` where the mark on `row` says and save the list's new order.
+  function dropOn(list, dragged, row) {
+    var after = row.classList.contains("drop-after");
+    row.classList.remove("drop-before", "drop-after");
+    if (row !== dragged) row.parentNode.insertBefore(dragged, after ? row.nextSibling : row);
+    save(list.dataset.orderUrl, order(list), dragged.dataset.name);
+  }
+
+  // Touch and pen drag a row by its handle with Pointer Events, as most touch browsers start
+  // no HTML5 drag. Only the handle has touch-action: none, so the page scrolls everywhere else.
+  function setUpTouch(list) {
+    var touch = null;  // {row, id} while a finger drags a row
+    function mine(event) { return touch && event.pointerId === touch.id; }
+    function end() {
+      touch.row.classList.remove("dragging");
+      touch = null;
+    }
+    list.addEventListener("pointerdown", function (event) {
+      var handle = event.target.closest && event.target.closest(".drag-handle");
+      var row = handle && handle.closest(".filter-row");
+      if (!row || event.pointerType === "mouse" || touch) return;
+      event.preventDefault();
+      // Moves and the lift go to the handle even when the finger leaves it.
+      handle.setPointerCapture(event.pointerId);
+      touch = {row: row, id: event.pointerId};
+      row.classList.add("dragging");
+    });
+    list.addEventListener("pointermove", function (event) {
+      if (!mine(event)) return;
+      event.preventDefault();
+      var under = document.elementFromPoint(event.clientX, event.clientY);
+      var row = under && under.closest(".filter-row");
+      if (row === touch.row) clearDrop(list);  // back where it was
+      else if (row && list.contains(row)) markDrop(list, row, event.clientY);
+    });
+    list.addEventListener("pointerup", function (event) {
+      if (!mine(event)) return;
+      var dragged = touch.row;
+      end();
+      var row = list.querySelector(".drop-before, .drop-after");
+      if (row) dropOn(list, dragged, row);  // lifted where it was: nothing to save
+    });
+    list.addEventListener("pointercancel", function (event) {
+      if (!mine(event)) return;
+      end();
+      clearDrop(list);
+    });
+  }
+
   function setUp(list) {
     var dragged = null;
+    setUpTouch(list);
     list.addEventListener("submit", function (event) {
       var form = event.target;
       if (form.hasAttribute("data-confirm")) {
@@ -102,21 +166,13 @@
       var row = event.target.closest && event.target.closest(".filter-row");
       if (!dragged || !row || row === dragged) return;
       event.preventDefault();
-      var box = row.getBoundingClientRect();
-      var after = event.clientY > box.top + box.height / 2;
-      list.querySelectorAll(".drop-before, .drop-after").forEach(function (r) {
-        r.classList.remove("drop-before", "drop-after");
-      });
-      row.classList.add(after ? "drop-after" : "drop-before");
+      markDrop(list, row, event.clientY);
     });
     list.addEventListener("drop", function (event) {
       var row = event.target.closest && event.target.closest(".filter-row");
       if (!dragged || !row) return;
       event.preventDefault();
-      var after = row.classList.contains("drop-after");
-      row.classList.remove("drop-before", "drop-after");
-      if (row !== dragged) row.parentNode.insertBefore(dragged, after ? row.nextSibling : row);
-      save(list.dataset.orderUrl, order(list), dragged.dataset.name);
+      dropOn(list, dragged, row);
     });
     list.addEventListener("dragend", function () {
       if (dragged) dragged.classList.remove("dragging");

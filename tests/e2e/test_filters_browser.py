@@ -1,7 +1,9 @@
 """Filters in Chromium on the stack's Dovecot: carol makes two rules, moves one by the
-keyboard, a button and the pointer, turns the vacation reply on and sees the banner;
-screenshots of each screen at 1440 and 390 pixels, light and dark."""
+keyboard, a button, the mouse and a finger on its handle, makes a spare filter set, turns
+the vacation reply on and sees the banner; screenshots of each screen at 1440 and 390
+pixels, light and dark."""
 import os
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -81,13 +83,25 @@ def test_rules_by_keyboard_and_the_vacation_banner(live_server, page, tmp_path, 
     expect(page.get_by_role("switch", name="Rule “Newsletters” on")).to_have_attribute(
         "aria-checked", "false")
 
+    page.get_by_role("link", name="Filter sets", exact=True).click()
+    page.get_by_label("Name of the new filter set").fill("heron-spare")
+    page.get_by_label("Start from").select_option(label="An empty filter set")
+    page.get_by_role("button", name="Make the filter set").click()
+    page.get_by_text("Made the filter set “heron-spare”.").wait_for()
+    expect(page.get_by_role("button", name="Activate “heron-spare”")).to_be_visible()
+    with carol_scripts() as sieve:
+        assert sieve.get_script("heron-spare") == ""
+
     page.get_by_role("link", name="Vacation reply", exact=True).click()
     page.get_by_label("Send a vacation reply").check()
     page.get_by_label("Last day").fill("2099-01-31")
     page.get_by_label("Subject").fill("Away this week")
     page.get_by_label("Message").fill("I am away; back soon.")
+    page.get_by_label("Send replies from").select_option(CAROL)
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Saved your vacation reply.").wait_for()
+    with carol_scripts() as sieve:
+        assert f':from "{CAROL}"' in sieve.get_script("heron")
     page.goto(f"{base}/mail/")
     expect(page.get_by_text("Your vacation reply is on until")).to_be_visible()
 
@@ -95,7 +109,8 @@ def test_rules_by_keyboard_and_the_vacation_banner(live_server, page, tmp_path, 
     rule_url = base + page.get_by_role("link", name="Edit “Newsletters”").get_attribute("href")
     screens = (("filters", f"{base}/mail/filters/"), ("rule", rule_url),
                ("vacation", f"{base}/mail/filters/vacation/"),
-               ("script", f"{base}/mail/filters/script/"), ("banner", f"{base}/mail/"))
+               ("script", f"{base}/mail/filters/script/"),
+               ("sets", f"{base}/mail/filters/sets/"), ("banner", f"{base}/mail/"))
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         for width, height in ((1440, 900), (390, 844)):
@@ -156,3 +171,81 @@ def test_the_filters_pages_pass_axe_and_fit_a_phone(live_server, browser, carol_
             context.close()
     assert found == {}, found
     assert wide == {}, "pages wider than a 360 px phone"
+
+
+TWO_RULES = (
+    'require ["fileinto"];\r\n'
+    "# rule:[Newsletters]\r\n"
+    'if header :contains "from" "news@example.org"\r\n'
+    "{\r\n"
+    '\tfileinto "Archive";\r\n'
+    "}\r\n"
+    "# rule:[From Bob]\r\n"
+    'if header :contains "from" "bob@heron.test"\r\n'
+    "{\r\n"
+    '\tfileinto "INBOX";\r\n'
+    "}\r\n"
+)
+
+
+def touch(cdp, kind, x=None, y=None):
+    """A real touch event from Chromium's input pipeline (so Pointer Events of pointerType
+    "touch", and touch-action applies), as Playwright's own tap sends it."""
+    points = [] if x is None else [{"x": x, "y": y}]
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+
+def centre(box):
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_a_rule_is_moved_by_touch_on_its_handle(live_server, browser, carol_scripts):
+    with carol_scripts() as sieve:
+        sieve.put_script("heron-touch", TWO_RULES)
+        sieve.activate("heron-touch")
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    log_in(page, base, CAROL)
+    page.goto(f"{base}/mail/filters/")
+    assert names_in_order(page) == ["Newsletters", "From Bob"]
+    cdp = context.new_cdp_session(page)
+
+    # A finger on the handle of "From Bob", moved to the upper half of "Newsletters".
+    x, y = centre(page.get_by_label("Rule 2: From Bob").locator(".drag-handle").bounding_box())
+    target = page.get_by_label("Rule 1: Newsletters").bounding_box()
+    goal = target["y"] + 6
+    touch(cdp, "touchStart", x, y)
+    for step in range(1, 9):
+        touch(cdp, "touchMove", x, y + (goal - y) * step / 8)
+    expect(page.get_by_label("Rule 1: Newsletters")).to_have_class(re.compile("drop-before"))
+    touch(cdp, "touchEnd")
+    expect(page.locator("#filters-status")).to_have_text("Saved.")
+    assert names_in_order(page) == ["From Bob", "Newsletters"]
+    page.reload()
+    assert names_in_order(page) == ["From Bob", "Newsletters"]
+    with carol_scripts() as sieve:
+        text = sieve.get_script("heron-touch")
+    assert text.index("rule:[From Bob]") < text.index("rule:[Newsletters]")
+
+    # A finger lifted where it started moves nothing and saves nothing.
+    x, y = centre(page.get_by_label("Rule 1: From Bob").locator(".drag-handle").bounding_box())
+    page.locator("#filters-status").evaluate("node => { node.textContent = ''; }")
+    touch(cdp, "touchStart", x, y)
+    touch(cdp, "touchMove", x + 2, y + 2)
+    touch(cdp, "touchEnd")
+    expect(page.locator(".filter-row.dragging")).to_have_count(0)
+    expect(page.locator("#filters-status")).to_have_text("")
+    assert names_in_order(page) == ["From Bob", "Newsletters"]
+
+    # Elsewhere on a row a finger drags nothing (there it scrolls the page instead).
+    x, y = centre(page.get_by_label("Rule 1: From Bob").locator(".filter-text").bounding_box())
+    goal = centre(page.get_by_label("Rule 2: Newsletters").bounding_box())[1] + 10
+    touch(cdp, "touchStart", x, y)
+    for step in range(1, 9):
+        touch(cdp, "touchMove", x, y + (goal - y) * step / 8)
+    expect(page.locator(".drop-before, .drop-after, .dragging")).to_have_count(0)
+    touch(cdp, "touchEnd")
+    expect(page.locator("#filters-status")).to_have_text("")
+    assert names_in_order(page) == ["From Bob", "Newsletters"]
+    context.close()

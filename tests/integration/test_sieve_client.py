@@ -160,3 +160,14 @@ def test_required_starttls_is_never_given_up_for_clear_text(server, stack_users)
     with pytest.raises(SieveUnavailable) as refused:
         open_sieve(secure, USER, stack_users[USER], seconds=10)
     assert "STARTTLS" in refused.value.message
+
+
+def test_both_servers_take_an_empty_script_as_a_new_filter_set(sieve):
+    # "New filter set" starts an empty one: valid Sieve (RFC 5228: a script is any number
+    # of commands), checked and stored as it is, and it can be made the active one.
+    name = scratch_name()
+    sieve.check_script("")
+    sieve.put_script(name, "")
+    assert sieve.get_script(name) == ""
+    sieve.activate(name)
+    assert any(info.name == name and info.active for info in sieve.list_scripts())

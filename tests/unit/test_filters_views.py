@@ -4,9 +4,12 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from accounts import identities
+from accounts.models import Identity
 from tests.fakes.sieve import FakeSieveServer
 from tests.unit.conftest import PASSWORDS, log_in
 from webmail import filters
@@ -340,6 +343,43 @@ def test_two_tabs_saving_the_vacation_reply_conflict(alice, sieve):
     assert sieve.scripts[ALICE]["heron"] == saved
 
 
+def test_vacation_replies_come_from_a_chosen_identity(alice, sieve):
+    user = get_user_model().objects.get(username=ALICE)
+    identities.save(user, Identity(email="alice.work@heron.test", name="Alice at work"))
+    page = alice.get("/mail/filters/vacation/").content.decode()
+    assert '<option value="" selected>(the address the mail was sent to)</option>' in page
+    assert '<option value="alice.work@heron.test">alice.work@heron.test</option>' in page
+    response = alice.post("/mail/filters/vacation/", vacation_post(
+        sieve, sender="alice.work@heron.test"))
+    assert response.status_code == 302
+    text = sieve.scripts[ALICE]["heron"]
+    assert ':from "alice.work@heron.test"' in text
+    assert filters.sieve_script.parse(text).vacation.sender == "alice.work@heron.test"
+    page = alice.get("/mail/filters/vacation/").content.decode()
+    assert '<option value="alice.work@heron.test" selected>' in page
+    alice.post("/mail/filters/vacation/", vacation_post(sieve, sender=""))
+    assert ":from" not in sieve.scripts[ALICE]["heron"]
+
+
+@pytest.mark.parametrize("sender", ["bob@heron.test", "alice.work@heron.test\r\nBcc: x",
+                                    "x" * 300])
+def test_a_reply_address_that_is_not_the_users_identity_is_refused(alice, sieve, sender):
+    response = alice.post("/mail/filters/vacation/", vacation_post(sieve, sender=sender))
+    assert response.status_code == 400
+    assert "Send replies from one of your own addresses" in response.content.decode()
+    assert "Back next week." in response.content.decode()  # what was typed is kept
+    assert "heron" not in sieve.scripts[ALICE]
+
+
+def test_a_reply_address_set_elsewhere_is_shown_as_not_an_identity(alice, sieve):
+    sieve.scripts[ALICE] = {"heron": (
+        'require ["vacation"];\n# rule:[Vacation]\nif true\n{\n\tvacation :days 7 '
+        ':from "boss@example.org" "Away.";\n}\n')}
+    sieve.active[ALICE] = "heron"
+    page = alice.get("/mail/filters/vacation/").content.decode()
+    assert "The reply was set to come from boss@example.org, which is not one of your" in page
+
+
 def test_a_subject_with_a_line_break_is_refused(alice, sieve):
     response = alice.post("/mail/filters/vacation/", vacation_post(sieve, subject="a\r\nBcc: x"))
     assert response.status_code == 400
@@ -401,13 +441,80 @@ def test_a_made_up_set_name_is_404(alice, roundcube):
     assert alice.post("/mail/filters/sets/activate/", {"name": "nope"}).status_code == 404
 
 
+def test_a_new_empty_filter_set_is_listed_and_can_be_activated_and_edited(alice, roundcube):
+    response = alice.post("/mail/filters/sets/new/", {"name": "  Holidays  ", "source": ""})
+    assert response.status_code == 302
+    assert roundcube.scripts[ALICE]["Holidays"] == ""
+    assert roundcube.active[ALICE] == "roundcube"  # made, not used yet
+    assert ("CHECKSCRIPT", "") in roundcube.commands  # the server checked it first
+    page = alice.get("/mail/filters/sets/").content.decode()
+    assert "Made the filter set “Holidays”" in page and "Activate “Holidays”" in page
+    assert alice.get("/mail/filters/script/", {"name": "Holidays"}).status_code == 200
+    alice.post("/mail/filters/sets/activate/", {"name": "Holidays"})
+    assert roundcube.active[ALICE] == "Holidays"
+    # The Rules page now edits the active set, the new one.
+    alice.post("/mail/filters/new/", rule_post(roundcube))
+    assert "# rule:[From Bob]" in roundcube.scripts[ALICE]["Holidays"]
+    assert roundcube.scripts[ALICE]["roundcube"] == ROUNDCUBE
+
+
+def test_a_new_filter_set_can_start_as_a_copy(alice, roundcube):
+    response = alice.post("/mail/filters/sets/new/", {"name": "Try out", "source": "roundcube"})
+    assert response.status_code == 302
+    assert roundcube.scripts[ALICE]["Try out"] == ROUNDCUBE
+    assert roundcube.active[ALICE] == "roundcube"
+    assert 'value="roundcube">A copy of “roundcube”' in alice.get(
+        "/mail/filters/sets/").content.decode()
+
+
+@pytest.mark.parametrize(("name", "source", "said"), [
+    ("roundcube", "", "There is already a filter set named “roundcube”"),
+    ("heron-check", "", "There is already a filter set named “heron-check”"),
+    ("", "", "Give the filter set a name."),
+    ("a/b", "", "without line breaks, quotes, slashes or backslashes"),
+    ('say "hi"', "", "without line breaks, quotes, slashes or backslashes"),
+    ("a\nb", "", "without line breaks, quotes, slashes or backslashes"),
+    ("é" * 100, "", "without line breaks, quotes, slashes or backslashes"),
+    ("x" * 129, "", "at most 128 characters"),
+])
+def test_a_bad_or_taken_name_for_a_new_set_is_refused_clearly(alice, roundcube, name, source,
+                                                              said):
+    response = alice.post("/mail/filters/sets/new/", {"name": name, "source": source})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert said in page.replace("&quot;", '"'), page[:3000]
+    assert roundcube.scripts[ALICE] == {"roundcube": ROUNDCUBE}
+
+
+@pytest.mark.parametrize("source", ["nope", "a\nb", "x" * 200])
+def test_copying_a_set_that_is_not_there_is_404(alice, roundcube, source):
+    response = alice.post("/mail/filters/sets/new/", {"name": "new", "source": source})
+    assert response.status_code == 404
+    assert roundcube.scripts[ALICE] == {"roundcube": ROUNDCUBE}
+
+
+def test_a_new_set_the_server_refuses_is_not_made_and_its_words_are_shown(alice, roundcube):
+    roundcube.refuse("error: too many scripts.")
+    response = alice.post("/mail/filters/sets/new/", {"name": "Another", "source": ""})
+    assert response.status_code == 400 and "too many scripts" in response.content.decode()
+    assert "Another" not in roundcube.scripts[ALICE]
+    assert 'value="Another"' in response.content.decode()  # what was typed is kept
+
+
+def test_carol_cannot_copy_alices_set(alice, carol, roundcube):
+    response = carol.post("/mail/filters/sets/new/", {"name": "mine", "source": "roundcube"})
+    assert response.status_code == 404
+    assert roundcube.scripts[CAROL] == {} and "mine" not in roundcube.scripts[ALICE]
+
+
 # --- who may ask, and how ------------------------------------------------------------------
 
 URLS = ["/mail/filters/", "/mail/filters/new/", "/mail/filters/rule/0/",
         "/mail/filters/rule/0/toggle/", "/mail/filters/rule/0/move/",
         "/mail/filters/rule/0/delete/", "/mail/filters/order/", "/mail/filters/vacation/",
         "/mail/filters/vacation/off/", "/mail/filters/script/", "/mail/filters/sets/",
-        "/mail/filters/sets/activate/", "/mail/filters/sets/delete/"]
+        "/mail/filters/sets/activate/", "/mail/filters/sets/delete/",
+        "/mail/filters/sets/new/"]
 
 
 @pytest.mark.parametrize("url", URLS)
@@ -419,7 +526,7 @@ def test_every_filters_page_needs_a_login(client, url):
 @pytest.mark.parametrize("url", ["/mail/filters/rule/0/toggle/", "/mail/filters/rule/0/move/",
                                  "/mail/filters/rule/0/delete/", "/mail/filters/order/",
                                  "/mail/filters/vacation/off/", "/mail/filters/sets/activate/",
-                                 "/mail/filters/sets/delete/"])
+                                 "/mail/filters/sets/delete/", "/mail/filters/sets/new/"])
 def test_changes_refuse_get(alice, sieve, url):
     assert alice.get(url).status_code == 405
 

@@ -217,6 +217,19 @@ def test_every_vacation_reads_back_equal_and_sievelib_accepts_it(vacation):
     assert sievelib_accepts(text)
 
 
+@pytest.mark.parametrize(("sender", "written"), [
+    ("", None), ("me@heron.test", ':from "me@heron.test"'),
+    ('"Me" <me@heron.test>', ':from "\\"Me\\" <me@heron.test>"'),
+])
+def test_the_reply_address_is_written_as_from_only_when_chosen(sender, written):
+    vacation = Vacation(True, None, None, "s", "m", (), 7, sender)
+    text = render(with_vacation(EMPTY, vacation))
+    assert (":from" in text) == bool(written)
+    assert written is None or written in text
+    assert parse(text).vacation.sender == sender
+    assert sievelib_accepts(text)
+
+
 def test_turning_vacation_off_keeps_its_settings_and_the_rest():
     script = parse(ROUNDCUBE)
     off = render(with_vacation(script, Vacation(**{**vars(script.vacation), "enabled": False})))

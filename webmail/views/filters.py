@@ -201,8 +201,9 @@ def vacation(request):
     """The vacation reply: on or off, days, subject, message, addresses, interval."""
     state = filters.load(request)
     current = state.script.vacation or filters.blank_vacation(request.user)
-    form = forms.VacationForm(request.POST) if request.method == "POST" else (
-        forms.VacationForm.of(current))
+    senders = filters.sender_addresses(request.user)
+    form = forms.VacationForm(request.POST, senders=senders) if request.method == "POST" else (
+        forms.VacationForm.of(current, senders))
     if request.method == "POST" and form.is_valid():
         return _saving(request, lambda: _save_vacation(request, state, current, form),
                        lambda error: _vacation_page(request, filters.load(request), form,
@@ -212,8 +213,10 @@ def vacation(request):
 
 
 def _vacation_page(request, state, form, error="", status=200):
+    sender = state.script.vacation.sender if state.script.vacation else ""
     return _page(request, "webmail/filter_vacation.html", {
-        "state": state, "form": form, "error": error,
+        "state": state, "form": form, "error": error, "foreign_sender": sender if (
+            sender and sender not in filters.sender_addresses(request.user)) else "",
         "offered": "vacation" in state.extensions}, status=status)
 
 
@@ -288,8 +291,35 @@ def _script_page(request, name, form, error=None, status=200):
 @_guarded
 @require_GET
 def sets(request):
-    """The scripts on the server, which is active; activate or delete one."""
-    return _page(request, "webmail/filter_sets.html", {"state": filters.load(request)})
+    """The scripts on the server, which is active; activate, delete or make one."""
+    return _sets_page(request, forms.NewSetForm())
+
+
+def _sets_page(request, form, error="", status=200):
+    return _page(request, "webmail/filter_sets.html", {
+        "state": filters.load(request), "form": form, "error": error}, status=status)
+
+
+@_guarded
+@require_POST
+def new_set(request):
+    """Make a filter set, empty or a copy of another; it is listed, not yet active."""
+    form = forms.NewSetForm(request.POST)
+    if not form.is_valid():
+        return _sets_page(request, form, status=400)
+    name, source = form.cleaned_data["name"], form.cleaned_data["source"]
+    if source:
+        _set_name(request, {"name": source})
+    return _saving(request, lambda: _created(request, name, source),
+                   lambda error: _sets_page(request, form, error.message, status=400))
+
+
+def _created(request, name, source):
+    if not filters.create_set(request, name, source):
+        raise Http404(_("No such filter set."))
+    notices.success(request, _("Made the filter set “%(name)s”. Activate it to use it, or "
+                               "edit its script.") % {"name": name})
+    return redirect("webmail:filter-sets")
 
 
 @_guarded
