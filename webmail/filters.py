@@ -44,6 +44,10 @@ class Unavailable(FiltersError):
     """No ManageSieve for the domain, or its server is down, slow or refuses the login."""
 
 
+class NotOffered(Unavailable):
+    """The domain has no ManageSieve at all (e.g. `make run`'s demo server): not a fault."""
+
+
 class Conflict(FiltersError):
     """The script changed (another tab, another program) since the page was drawn."""
 
@@ -98,7 +102,7 @@ def _sieve(request):
     account = account_for(request)
     server = account.servers.sieve
     if server is None:
-        raise Unavailable(_("Filters are not available on this server."))
+        raise NotOffered(_("Filters are not available on this server."))
     try:
         with open_sieve(SieveServer(server.host, server.port, server.security),
                         account.username, account.password,

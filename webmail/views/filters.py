@@ -31,8 +31,10 @@ def _guarded(view):
         except filters.Unavailable as error:
             if wants_json(request):
                 return JsonResponse({"error": error.message}, status=503)
+            # A server that is down is a fault (503); a domain without one is not.
+            status = 200 if isinstance(error, filters.NotOffered) else 503
             return _page(request, "webmail/filters_unavailable.html",
-                         {"reason": error.message}, status=503)
+                         {"reason": error.message}, status=status)
         except filters.FiltersError as error:
             # A refusal or conflict a view did not take up itself: said, nothing changed.
             if wants_json(request):
