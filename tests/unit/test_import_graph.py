@@ -42,7 +42,7 @@ LAYERS = [
         "webmail.forms", "webmail.links", "webmail.http", "webmail.folder_changes",
         "webmail.outbox", "webmail.delivery", "webmail.tasks", "webmail.snooze",
         "webmail.woken", "webmail.schedule", "webmail.pending", "webmail.send_checks",
-        "webmail.filters", "webmail.filter_forms", "webmail.filter_folders",
+        "webmail.filters", "webmail.filter_forms", "webmail.filter_folders", "webmail.events",
         "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
         "accounts.confirmations",
     ]),
