@@ -65,6 +65,10 @@ class ImapBackend:
     def get_user(self, user_id):
         return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
+    async def aget_user(self, user_id):
+        """get_user for request.auser(), which async views (the event stream) use."""
+        return await get_user_model().objects.filter(pk=user_id, is_active=True).afirst()
+
 
 class ThrottledModelBackend(ModelBackend):
     """Django's own password check (the admin login), behind the same login throttle as

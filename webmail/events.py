@@ -185,10 +185,11 @@ def _missed(n, events, since):
 
 async def listen(username: str, since: int | None = None,
                  idle: float = 15.0) -> AsyncIterator[Change | None]:
-    """The account's changes as they come, each a Change; None after idle seconds
-    without one (the stream's chance to send a heartbeat). since: the last seq the
-    browser had (Last-Event-ID): what it missed comes first, or one reset when the
-    sequence no longer holds it."""
+    """The account's changes as they come, each a Change. None first, once listening
+    (what is published from then on will come), then after idle seconds without a change
+    (the stream's chance to send a heartbeat). since: the last seq the browser had
+    (Last-Event-ID): what it missed comes right after the first None, or one reset when
+    the sequence no longer holds it."""
     if settings.REDIS_URL:
         source = _redis_changes(username, since, idle)
     else:
@@ -207,6 +208,7 @@ async def _redis_changes(username, since, idle):
         # Subscribed first, read the sequence second: nothing falls in between.
         n, events = _read_seq(await cache.aget(_seq_key(username)))
         last = n
+        yield None
         for change in _missed(n, events, since):
             yield change
         while True:
@@ -235,6 +237,7 @@ async def _polled_changes(username, since, idle):
     n, events = _read_seq(await cache.aget(key))
     last = n if since is None else since
     quiet = 0.0
+    yield None
     while True:
         for change in _missed(n, events, last):
             quiet = 0.0

@@ -9,6 +9,7 @@ from .views import (
     api,
     app,
     compose,
+    events,
     filters,
     folders,
     mailbox,
@@ -38,6 +39,8 @@ register_converter(UidConverter, "uid")
 
 mail_patterns = [
     path("", mailbox.mailbox, name="mailbox"),
+    # Served by the events process (ASGI) in production: nginx sends it there.
+    path("events", events.stream, name="events"),
     path("message/<uid:uid>/", message.message, name="message"),
     path("message/<uid:uid>/print/", message.message, name="print"),
     path("message/<uid:uid>/body/", message.body, name="body"),
