@@ -639,6 +639,11 @@ SERVICES {
 EVENTS {
   checkpoint cmd="$CY_BIN/ctl_cyrusdb -C $CY_CONF -c" period=30
 }
+# idled tells IDLEing imapd processes of a change at once (Heron's change watcher IDLEs
+# here: Cyrus has no NOTIFY); without it imapd looks only every imapidlepoll seconds.
+DAEMON {
+  idled cmd="$CY_BIN/idled -C $CY_CONF"
+}
 EOF
 cy_reload=0
 cmp -s "$CY_MASTER_CONF.tmp" "$CY_MASTER_CONF" || cy_reload=1

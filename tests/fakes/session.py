@@ -75,7 +75,8 @@ class FakeMailSession:
             raise MessageGone(f"{mailbox}/{uid}")
         return found
 
-    def login(self, username, password, act_as=None):
+    def login(self, username, password, act_as=None, lazy=False):
+        # lazy is the real session's way to put off connecting; the fake has no link.
         wall.login_method(username, password, act_as)
         if self.server.down:
             raise MailServerUnavailable("fake server is down")

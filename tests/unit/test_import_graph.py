@@ -43,6 +43,7 @@ LAYERS = [
         "webmail.outbox", "webmail.delivery", "webmail.tasks", "webmail.snooze",
         "webmail.woken", "webmail.schedule", "webmail.pending", "webmail.send_checks",
         "webmail.filters", "webmail.filter_forms", "webmail.filter_folders", "webmail.events",
+        "webmail.push",
         "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
         "accounts.confirmations",
     ]),

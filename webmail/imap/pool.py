@@ -78,7 +78,8 @@ class SessionPool:
         session = self._take(key)
         if session is None:
             session = self.factory(config, timeout=timeout)
-            session.login(username, password, act_as=act_as)
+            # Connected at its first command: a page the shared cache answers opens none.
+            session.login(username, password, act_as=act_as, lazy=True)
         session.begin_request()
         try:
             yield session

@@ -50,6 +50,7 @@ FOLDER_LIST_SECONDS = 30
 SUMMARY_SECONDS = 7 * 24 * 3600
 OUTLINE_SECONDS = 24 * 3600
 FLAGS_SECONDS = 24 * 3600
+CAPABILITIES_SECONDS = 24 * 3600
 # The version of each key family's value shape, named in its keys: bumped when the
 # shape changes, so that two releases never misread each other's values. "body" is the
 # shape of webmail/mail.py's shown bodies, whose keys rendered_key() makes.
@@ -112,6 +113,18 @@ class MailboxCache:
 
     def forget_folders(self):
         cache.delete(self._folders_key)
+
+    # --- what the server can do -------------------------------------------------------------
+    def capabilities(self):
+        """The capabilities the account's last login saw (bytes, upper case), or None."""
+        found = read(cache.get(f"heron:caps:v1:{self.account}"), [str],
+                     lambda value: frozenset(item.encode() for item in value))
+        return found
+
+    def keep_capabilities(self, capabilities):
+        key = f"heron:caps:v1:{self.account}"
+        cache.set(key, sorted(item.decode("ascii", "replace").upper() for item in capabilities),
+                  CAPABILITIES_SECONDS)
 
     def rendered_key(self, mailbox, uidvalidity, uid, variant):
         """The key of a message's body as shown (variant: which part, images or not)."""
