@@ -211,10 +211,14 @@ async def _redis_changes(username, since, idle):
         yield None
         for change in _missed(n, events, since):
             yield change
+        beat = time.monotonic() + idle
         while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=idle)
-            if message is None:
-                yield None
+            message = await pubsub.get_message(ignore_subscribe_messages=True,
+                                               timeout=max(0.0, beat - time.monotonic()))
+            if message is None:  # quiet, or a subscription's confirmation
+                if time.monotonic() >= beat:
+                    beat = time.monotonic() + idle
+                    yield None
                 continue
             change = _change(message.get("data"))
             if change is None or change.seq <= last:
