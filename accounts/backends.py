@@ -6,8 +6,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.views.decorators.debug import sensitive_variables
 
+from webmail import mail
 from webmail.imap.errors import AuthFailed, UnsafeInput
-from webmail.imap.session import MailSession
 
 from . import throttle
 from .client import client_ip
@@ -40,7 +40,7 @@ class ImapBackend:
         servers = servers_for(address)
         if not servers.active:
             return None
-        session = MailSession(servers.imap)
+        session = mail.new_session(servers.imap)
         try:
             session.login(address, password)
         except (AuthFailed, UnsafeInput):

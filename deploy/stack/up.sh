@@ -46,6 +46,9 @@ USERS=("alice@heron.test:alice-pw-1" "bob@heron.test:bob-pw-1" "carol@heron.test
 DOVECOT2_PORT=51243
 MAIL_DOMAIN2=other.test
 USERS2=("dana@other.test:dana-pw-1" "erin@other.test:erin-pw-1")
+# Only tests/cluster/test_imap_slots.py logs in as this one, so it alone counts the
+# connections Dovecot sees for it (under the second Dovecot's default limit of 10).
+BOUNDED_USER2="busy@other.test:busy-pw-1"
 # The service login that workers use to act for a user who may be logged out (SASL PLAIN
 # with the user as authorization identity): a master user on both Dovecots, a proxyserver
 # on Cyrus. Its password is made once per stack (see "service login" below).
@@ -737,7 +740,7 @@ mkdir -p "$DV2/run" "$DV2/state" "$DV2/mail" "$DV2/home"
 chown mail:mail "$DV2/mail" "$DV2/home"
 
 {
-    for entry in "${USERS2[@]}"; do
+    for entry in "${USERS2[@]}" "$BOUNDED_USER2"; do
         echo "${entry%%:*}:{PLAIN}${entry#*:}::::::"
     done
 } >"$DV2_USERS.tmp"
@@ -763,7 +766,10 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 login_trusted_networks = 127.0.0.0/8
 auth_failure_delay = 0
-mail_max_userip_connections = 100
+# Dovecot's default, written out: the cluster test of bounded IMAP connections
+# (tests/cluster/test_imap_slots.py) runs against it. The first Dovecot allows 100, as
+# every test and agent there shares alice, bob and carol from 127.0.0.1.
+mail_max_userip_connections = 10
 
 first_valid_uid = $MAIL_UID
 last_valid_uid = $MAIL_UID
@@ -913,6 +919,7 @@ export DOVECOT2_IMAP_PORT=$DOVECOT2_PORT
 export DOVECOT2_IMAP_SECURITY=none
 export DOVECOT2_MAIL_DOMAIN=$MAIL_DOMAIN2
 export STACK_USERS2="${USERS2[*]}"
+export STACK_BOUNDED_USER2=$BOUNDED_USER2
 export HERON_SERVICE_USER=$SERVICE_USER
 export HERON_SERVICE_PASSWORD=$SERVICE_PASSWORD
 EOF

@@ -107,6 +107,11 @@ class FakeMailSession:
     def connected(self):
         return self._account is not None
 
+    @property
+    def slot(self):
+        """No wire, so no slot of its account (webmail/imap/slots.py)."""
+        return None
+
     def close(self):
         self._account = self._selected = None
         self.closed = True

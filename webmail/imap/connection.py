@@ -12,7 +12,7 @@ import time
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exceptions
 
-from . import adapter, hooks, parse, structure, wall
+from . import adapter, hooks, parse, slots, structure, wall
 from .errors import AuthFailed, MailError, MailServerUnavailable, ServerRefused
 from .state import MailboxCache
 from .vouch import Vouch
@@ -60,12 +60,16 @@ class Connection:
     """One account's link to its IMAP server: login, the commands, close.
 
     cache is the account's MailboxCache (made at login); commands and imap_seconds count
-    what this request has cost (begin_request starts the count again)."""
+    what this request has cost (begin_request starts the count again). gate bounds the
+    connections per account (slots.py): a slot is taken before the socket opens and let go
+    when the connection closes."""
 
-    def __init__(self, config, timeout=15, listener=None):
+    def __init__(self, config, timeout=15, listener=None, gate=None):
         self.config = config
         self.timeout = timeout
         self.listener = listener or Listener()
+        self.gate = gate or slots.UNBOUNDED
+        self.slot = None
         self.commands = 0
         self.imap_seconds = 0.0
         self.cache = None
@@ -79,7 +83,23 @@ class Connection:
         self.imap_seconds = 0.0
 
     # --- the link ------------------------------------------------------------------------
-    def _connect(self):
+    def _connect(self, user):
+        """A new socket to the server, with a slot of user's account (taken here unless
+        this connection holds one already)."""
+        if self.slot is None:
+            self.slot = self.gate.acquire(self.config.host, self.config.port, user)
+        try:
+            return self._open()
+        except MailServerUnavailable:
+            self._release_slot()
+            raise
+
+    def _release_slot(self):
+        slot, self.slot = self.slot, None
+        if slot is not None:
+            slot.release()
+
+    def _open(self):
         security = self.config.security
         context = ssl.create_default_context() if security in ("ssl", "starttls") else None
         try:
@@ -111,8 +131,9 @@ class Connection:
             self._made_for(act_as or username)
             self.listener.logged_in()
             return
-        client = self._connect()
+        client = self._connect(act_as or username)
         started = time.monotonic()
+        logged_in = False
         try:
             if method == "login":
                 client.login(username, password)
@@ -129,8 +150,12 @@ class Connection:
         except NETWORK_ERRORS as exc:
             self._quietly_close(client)
             raise MailServerUnavailable(f"{type(exc).__name__}") from None
+        else:
+            logged_in = True
         finally:
             self._count("login", time.monotonic() - started)
+            if not logged_in:
+                self._release_slot()
         self._client = client
         self._credentials = (username, password, act_as)
         cache = self._made_for(act_as or username)
@@ -156,6 +181,7 @@ class Connection:
                 client.logout()
             except (imap_exceptions.IMAPClientError, *NETWORK_ERRORS):
                 self._quietly_close(client)
+        self._release_slot()
 
     @staticmethod
     def _quietly_close(client):
