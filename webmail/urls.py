@@ -48,6 +48,7 @@ mail_patterns = [
     path("message/<uid:uid>/attachments.zip", parts.all_parts, name="all-parts"),
     path("message/<uid:uid>/source/", parts.raw, name="source"),
     path("thread/<uid:uid>/", mailbox.thread, name="thread"),
+    path("search/folder/", mailbox.search_folder, name="search-folder"),
     path("actions/", actions.act, name="act"),
     path("actions/undo/", actions.undo, name="undo"),
     path("trust-sender/", message.trust_sender, name="trust-sender"),

@@ -83,6 +83,8 @@ ensure_packages() {
     # own version, so apt may upgrade the core (and the imapd/lmtpd above) with them.
     [[ -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so ]] || missing+=(dovecot-sieve)
     [[ -x /usr/lib/dovecot/managesieve ]] || missing+=(dovecot-managesieved)
+    # Full-text search: a Xapian index per folder, kept at delivery and on APPEND.
+    [[ -f /usr/lib/dovecot/modules/lib21_fts_xapian_plugin.so ]] || missing+=(dovecot-fts-xapian)
     command -v nginx >/dev/null 2>&1 || missing+=(nginx)
     command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
     ((${#missing[@]} == 0)) && return 0
@@ -309,6 +311,10 @@ chmod 640 "$DV_USERS.tmp"
 mv "$DV_USERS.tmp" "$DV_USERS"
 write_masters "$DV/masters"
 
+# HERON_STACK_FTS=1: the full-text index for every account (see the plugin block).
+FTS_PLUGINS=""
+[[ "${HERON_STACK_FTS:-}" == 1 ]] && FTS_PLUGINS=" fts fts_xapian"
+
 cat >"$DV_CONF.tmp" <<EOF
 # Written by deploy/stack/up.sh on every run; edit there.
 # Standalone config: nothing from /etc/dovecot is included.
@@ -386,11 +392,29 @@ namespace inbox {
   }
 }
 
-mail_plugins = \$mail_plugins quota
+mail_plugins = \$mail_plugins quota$FTS_PLUGINS
 plugin {
   quota = count:User quota
   quota_rule = *:storage=1G
   quota_vsizes = yes
+
+  # Full-text search (docs/deploy.md, "Full-text search"): a Xapian index per folder,
+  # kept up to date as mail is delivered (LMTP) or appended (IMAP). Loaded only when
+  # HERON_STACK_FTS=1 (mail_plugins above): this plugin (1.5.5) answers SEARCH HEADER
+  # from its index too, and it indexes no In-Reply-To, References or X-Heron-Draft
+  # header (such a search matches nothing) and Message-ID only as words (a search
+  # matches other messages too), while Heron's draft, sent-copy and answer look-ups
+  # rely on those searches being exact.
+  fts = xapian
+  # Terms of 3 to 20 characters are indexed as n-grams, so a search finds a part of a
+  # word ("invoic" finds "invoices"); a search word shorter than 3 characters matches
+  # nothing.
+  fts_xapian = partial=3 full=20 verbose=0
+  # Index at delivery and on APPEND, not at the first search.
+  fts_autoindex = yes
+  # The index answers, never a slow scan of every message: if the index cannot, the
+  # SEARCH fails rather than read the whole folder.
+  fts_enforced = yes
 
   # Each user's scripts in their home; the active one is the symlink ~/.dovecot.sieve.
   sieve = file:~/sieve;active=~/.dovecot.sieve
@@ -441,6 +465,10 @@ service anvil {
 }
 service imap-urlauth-login {
   chroot =
+}
+# Indexing runs in indexer-worker processes; Xapian wants memory while it commits.
+service indexer-worker {
+  vsz_limit = 2G
 }
 
 protocol imap {

@@ -397,14 +397,23 @@ class FakeMailSession:
     def search_everywhere(self, folders, criteria, page=1, per_page=50, attachment=False):
         hits = []
         for name in folders:
-            uids = self.sorted_uids(name, "date", True, criteria)
-            if attachment:
-                uids = self.with_attachments(name, uids)
-            hits += [(s.date or NO_DATE, s.uid, dataclasses.replace(s, mailbox=name))
-                     for s in self.summaries(name, uids)]
+            hits += self._folder_hits(name, criteria, attachment)
         hits.sort(key=lambda hit: hit[:2], reverse=True)
         window, page, pages = _window(hits, page, per_page)
         return MessagePage("", tuple(hit[2] for hit in window), page, pages, len(hits))
+
+    def search_folder(self, name, criteria, per_page=50, attachment=False):
+        hits = sorted(self._folder_hits(name, criteria, attachment),
+                      key=lambda hit: hit[:2], reverse=True)
+        window, page, pages = _window(hits, 1, per_page)
+        return MessagePage("", tuple(hit[2] for hit in window), page, pages, len(hits))
+
+    def _folder_hits(self, name, criteria, attachment):
+        uids = self.sorted_uids(name, "date", True, criteria)
+        if attachment:
+            uids = self.with_attachments(name, uids)
+        return [(s.date or NO_DATE, s.uid, dataclasses.replace(s, mailbox=name))
+                for s in self.summaries(name, uids)]
 
     # --- writing ---------------------------------------------------------------------
     def append(self, mailbox, raw, flags=()):

@@ -142,6 +142,7 @@ class MailSession:
     conversation_page = _of("_conversations", Conversations.conversation_page)
     thread_of = _of("_conversations", Conversations.thread_of)
     search_everywhere = _of("_conversations", Conversations.search_everywhere)
+    search_folder = _of("_conversations", Conversations.search_folder)
     answers_in = _of("_conversations", Conversations.answers_in)
     # Following messages that move.
     move_tracked = _of("_tracking", Tracking.move_tracked)
