@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 USERS = int(os.environ.get("LOAD_USERS", "24"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
 TIMEOUT = 15
+# LOAD_FRONTEND_COUNTS="1" runs only the one-frontend case.
+COUNTS = [int(n) for n in os.environ.get("LOAD_FRONTEND_COUNTS", "1,3").split(",") if n.strip()]
 NGINX = """
 worker_processes 1;
 pid {tmp}/nginx.pid;
@@ -189,7 +191,7 @@ def main():
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                            "system": platform.platform()},
                "users": USERS, "seconds": SECONDS, "runs": {}}
-    for count in (1, 3):
+    for count in COUNTS:
         base, tmp = start_nginx(frontends[:count])
         try:
             results["runs"][f"{count} frontend{'s' if count > 1 else ''}"] = run(
