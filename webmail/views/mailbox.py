@@ -64,12 +64,14 @@ def search_folder(request):
         raise Http404("not a search of all folders")
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
+        prefs = preferences.shown(request.user)
         page = folder_results(mail, folders, request.GET.get("folder", ""), search,
-                              preferences.shown(request.user)["per_page"])
+                              prefs["per_page"])
     if page is None:
         raise Http404("no such folder")
     return render(request, "webmail/_search_folder.html", {
-        "page": page, "query": query, "current": current_folder(folders, query["mailbox"])})
+        "page": page, "query": query, "current": current_folder(folders, query["mailbox"]),
+        "prefs": prefs})
 
 
 @never_cache
