@@ -198,3 +198,6 @@ say env "CLUSTER_URL and CLUSTER_FRONTENDS in $STACK/env"
 # Two task-queue workers share the queue (the stack started the first); restarted, like
 # the frontends are reloaded, so that they run the code as it is now.
 bash "$ROOT/deploy/workers.sh" restart 2
+# Two change watchers share the active users by a hash of their login, restarted so that they
+# run the code as it is now.
+bash "$ROOT/deploy/watchers.sh" restart 2

@@ -962,3 +962,8 @@ bash "$HERE/radicale.sh" up
 # ---------------------------------------------------------------- workers --
 # One task-queue worker on the stack's database (deploy/workers.sh); the cluster adds one.
 bash "$ROOT/deploy/workers.sh" up 1
+
+# --------------------------------------------------------------- watchers --
+# One change watcher (deploy/watchers.sh, webmail/push.py) listening to the mail servers for
+# the active users, with the service login; the cluster runs two shards.
+bash "$ROOT/deploy/watchers.sh" up 1

@@ -87,25 +87,43 @@ class Vouch:
     def __init__(self, account):
         self.account = account
         self._tokens = {}  # mailbox -> the token read before this request asked the server
+        self._read = None  # (the watcher's record, the own-change count) of this request
 
     def begin_request(self):
         self._tokens = {}
+        self._read = None
+
+    def _record_and_changed(self, *more):
+        """The watcher's record, the own-change count and the values of the keys more, in
+        one read of the shared cache; the record and count once per request."""
+        if self._read is not None and not more:
+            return self._read
+        record_k, changed_k = record_key(self.account), _changed_key(self.account)
+        found = cache.get_many([record_k, changed_k, *more])
+        changed = found.get(changed_k) or 0
+        self._read = (read(found.get(record_k), _RECORD, lambda value: value),
+                      changed if isinstance(changed, int) else 0)
+        return (*self._read, *(found.get(key) for key in more))
+
+    def everything(self):
+        """The watcher's epoch while it listens to every folder of the account (NOTIFY)
+        and Heron changed nothing since the count was read, else None."""
+        record, changed = self._record_and_changed()[:2]
+        if record is None or not record["all"]:
+            return None
+        return f"{record['epoch']}:{changed}"
 
     def trusted(self, mailbox):
         """The folder's state as confirmed under the watcher's present token, or None (the
         watcher does not vouch, or something changed since, or nothing was confirmed): then
         ask the server and keep() what it said. One read of the shared cache."""
-        record_k, confirmed_k, changed_k = (record_key(self.account),
-                                            _confirmed_key(self.account, mailbox),
-                                            _changed_key(self.account))
-        found = cache.get_many([record_k, confirmed_k, changed_k])
-        record = read(found.get(record_k), _RECORD, lambda value: value)
-        changed = found.get(changed_k) or 0
-        token = _token(record, changed if isinstance(changed, int) else 0, mailbox)
+        record, changed, confirmed = self._record_and_changed(
+            _confirmed_key(self.account, mailbox))
+        token = _token(record, changed, mailbox)
         self._tokens[mailbox] = token
         if token is None:
             return None
-        confirmed = read(found.get(confirmed_k), _CONFIRMED, lambda value: value)
+        confirmed = read(confirmed, _CONFIRMED, lambda value: value)
         state = _state(confirmed) if confirmed and confirmed["token"] == token else None
         hooks.cache_lookup("vouched", state is not None)
         return state
@@ -124,6 +142,7 @@ class Vouch:
     def changed(self):
         """Heron changed the account's mail itself: no confirmed state holds any longer."""
         self._tokens = {}
+        self._read = None
         key = _changed_key(self.account)
         cache.add(key, 0, CHANGED_SECONDS)
         try:

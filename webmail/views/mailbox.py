@@ -7,7 +7,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts import preferences
 
-from .. import woken
+from .. import events, woken
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..imap.navigation import current_folder
 from ..links import message_link
@@ -36,6 +36,8 @@ def mailbox(request):
     search_form = SearchForm(request.GET)
     search = search_form.query()
     streamed = streams(search, request.GET) and not request.headers.get("HX-Request")
+    # The change watcher listens for users with a folder open (webmail/push.py).
+    events.present(request.user.username, query["mailbox"])
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         page = list_page(mail, folders, query, search, prefs["per_page"], streamed)

@@ -8,6 +8,7 @@ stops on SIGTERM or SIGINT, closing its connections.
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from webmail.push import Watcher
@@ -19,8 +20,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--shard", type=int, default=0,
                             help="Which of the --shards watchers this is (from 0).")
-        parser.add_argument("--shards", type=int, default=1,
-                            help="How many watchers share the users.")
+        parser.add_argument("--shards", type=int, default=settings.HERON_WATCH_SHARDS,
+                            help="How many watchers share the users (HERON_WATCH_SHARDS).")
         parser.add_argument("--seconds", type=float, default=None,
                             help="Stop after this many seconds (tests); default: run on.")
 
