@@ -39,7 +39,9 @@ class GatedSession:
     def connected(self):
         return self.slot is not None
 
-    def login(self, username, password, act_as=None):
+    def login(self, username, password, act_as=None, lazy=False):
+        # A lazy session connects at its first command; this one stands for a session that
+        # did, in the request that pooled it.
         self.slot = self.gate.acquire(self.config.host, self.config.port, username)
 
     def begin_request(self):
