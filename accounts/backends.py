@@ -6,8 +6,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.views.decorators.debug import sensitive_variables
 
+from webmail import mail
 from webmail.imap.errors import AuthFailed, UnsafeInput
-from webmail.imap.session import MailSession
 
 from . import throttle
 from .client import client_ip
@@ -40,7 +40,7 @@ class ImapBackend:
         servers = servers_for(address)
         if not servers.active:
             return None
-        session = MailSession(servers.imap)
+        session = mail.new_session(servers.imap)
         try:
             session.login(address, password)
         except (AuthFailed, UnsafeInput):
@@ -64,6 +64,10 @@ class ImapBackend:
 
     def get_user(self, user_id):
         return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+    async def aget_user(self, user_id):
+        """get_user for request.auser(), which async views (the event stream) use."""
+        return await get_user_model().objects.filter(pk=user_id, is_active=True).afirst()
 
 
 class ThrottledModelBackend(ModelBackend):

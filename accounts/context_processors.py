@@ -30,10 +30,11 @@ def _name_prompt(request):
     if (user is None or not user.is_authenticated or not request.path.startswith("/mail/")
             or request.path.startswith("/mail/compose/") or request.session.get(NAME_STATE)):
         return {}
-    if not identities.needs_name(user):
+    default = identities.default_identity(user)  # one query, not one per question
+    if default.name.strip():
         request.session[NAME_STATE] = "named"
         return {}
-    return {"ask_name": identities.default_identity(user).email}
+    return {"ask_name": default.email}
 
 
 def screen(request):

@@ -121,12 +121,6 @@ def default_identity(user):
     return next((identity for identity in found if identity.is_default), found[0])
 
 
-def needs_name(user):
-    """True when the user's default identity has no display name: mail would go out under
-    the bare address (accounts/context_processors.py asks for one)."""
-    return not default_identity(user).name.strip()
-
-
 def name_default(user, name):
     """Give the default identity a display name."""
     identity = default_identity(user)

@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
-from webmail import mail
+from webmail import events, mail
 from webmail.http import wants_json
 
 from . import actions
@@ -68,6 +68,13 @@ def forget(sender, request, user, **kwargs):
     session_key = request.session.session_key if request is not None else None
     if session_key:
         UserSession.objects.filter(session_key=session_key).delete()
+    if user is not None:
+        try:
+            events.forget(user.get_username())
+        except RedisError as error:
+            # Only bookkeeping: the watcher lets the user go when their presence expires.
+            log.warning("logged-out user not forgotten by the watcher: %s",
+                        type(error).__name__)
 
 
 def touch(request):

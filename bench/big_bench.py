@@ -50,14 +50,16 @@ import send_bench
 from http_bench import free_port, rss_mb, start_gunicorn, worker_pid
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT_JSON = ROOT / "bench" / "results.json"
-OUT_DIR = ROOT / "bench" / "results"
+# BENCH_OUT_DIR puts results.json, table.md and latency.png elsewhere (a partial run's).
+OUT_JSON = Path(os.environ.get("BENCH_OUT_DIR") or ROOT / "bench") / "results.json"
+OUT_DIR = Path(os.environ.get("BENCH_OUT_DIR") or ROOT / "bench" / "results")
 COLD = int(os.environ.get("BENCH_COLD", "3"))
 WARM = int(os.environ.get("BENCH_WARM", "20"))
 VIEW_SECONDS = float(os.environ.get("BENCH_VIEW_SECONDS", "20"))
 TIMEOUT = 120
 SERVER_TIMING = re.compile(r'imap;desc="(\d+) IMAP commands";dur=([\d.]+)'
-                           r'(?:, app;desc="server";dur=([\d.]+))?')
+                           r'(?:, app;desc="server";dur=([\d.]+))?'
+                           r'(?:, cpu;desc="CPU";dur=([\d.]+))?')
 PART_LINK = re.compile(r'href="(/mail/message/\d+/part/[^"]+)" download')
 INBOX = "/api/messages/?mailbox=INBOX"
 # (label, how to find its URL from the targets of a mailbox); "login" is special.
@@ -74,6 +76,9 @@ VIEWS = [
     ("folder list", lambda t: "/api/mailboxes/"),
     ("attachment download", lambda t: t["attachment"]),
 ]
+# BENCH_VIEWS="inbox page 1,folder list" measures only those views (and no download or send).
+ONLY = [label.strip() for label in os.environ.get("BENCH_VIEWS", "").split(",") if label.strip()]
+VIEWS = [view for view in VIEWS if not ONLY or view[0] in ONLY]
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -97,7 +102,8 @@ class Client:
                  data={"csrfmiddlewaretoken": self.http.cookies["csrftoken"]})
 
     def get(self, path, method="GET", expect=200, data=None):
-        """(ms, IMAP commands, IMAP ms, server ms) of one request, the whole body read."""
+        """(ms, IMAP commands, IMAP ms, server ms, CPU ms) of one request, the whole body
+        read; -1 for what Heron's Server-Timing header does not declare."""
         begin = time.perf_counter()
         response = self.http.request(method, self.base + path, data=data, timeout=TIMEOUT,
                                      allow_redirects=False,
@@ -108,8 +114,9 @@ class Client:
         self.last = response
         found = SERVER_TIMING.search(response.headers.get("Server-Timing", ""))
         if found is None:
-            return elapsed, -1, -1.0, -1.0
-        return elapsed, int(found.group(1)), float(found.group(2)), float(found.group(3) or -1)
+            return elapsed, -1, -1.0, -1.0, -1.0
+        return (elapsed, int(found.group(1)), float(found.group(2)), float(found.group(3) or -1),
+                float(found.group(4) or -1))
 
 
 def empty_cache():
@@ -144,6 +151,7 @@ def summary(samples):
             "imap_ms": round(statistics.median(s[2] for s in samples), 1),
             "server_median_ms": round(statistics.median(servers), 1),
             "server_p90_ms": round(servers[math.ceil(0.9 * len(servers)) - 1], 1),
+            "cpu_median_ms": round(statistics.median(s[4] for s in samples), 1),
             "runs": [[round(ms, 1), commands] for ms, commands, *_ in samples]}
 
 
@@ -295,6 +303,8 @@ def machine():
 
 def checks(results):
     sizes = results["sizes"]
+    if ONLY and "inbox page 1" not in ONLY:
+        return {}
     found = {"warm inbox page IMAP commands":
              {s: v["views"]["inbox page 1"]["warm"]["imap_commands"] for s, v in sizes.items()}}
     small, big = str(min(map(int, sizes))), str(max(map(int, sizes)))
@@ -328,9 +338,16 @@ def table(results):
             "{server_median_ms:g} / {server_p90_ms:g}".format(
                 **results["sizes"][s]["views"][label]["warm"]) for s in sizes) + " |")
     lines.append("")
+    lines += ["**CPU per request, warm** (median ms of the worker's CPU time, from "
+              "Server-Timing)", "", f"| view | {heads} |", "|---" * (len(sizes) + 1) + "|"]
+    for label, _ in VIEWS:
+        lines.append(f"| {label} | " + " | ".join(
+            f"{results['sizes'][s]['views'][label]['warm'].get('cpu_median_ms', -1):g}"
+            for s in sizes) + " |")
+    lines.append("")
     lines += ["**of which IMAP, warm** (median ms, from Server-Timing)", "",
               f"| view | {heads} |", "|---" * (len(sizes) + 1) + "|"]
-    for label, _ in VIEWS[1:]:
+    for label, _ in (view for view in VIEWS if view[0] != "login"):
         lines.append(f"| {label} | " + " | ".join(
             f"{results['sizes'][s]['views'][label]['warm']['imap_ms']:g}" for s in sizes) + " |")
     lines.append("")
@@ -390,9 +407,10 @@ def main():
         try:
             for size in sizes:
                 results["sizes"][str(size)] = measure_size(base, size)
-            if min(mailboxes.SIZES) in sizes:
-                results["download_100mib"] = measure_download(base, server.pid)
-            results["send_25mb"] = send_bench.measure_send(base, server.pid)
+            if not ONLY:
+                if min(mailboxes.SIZES) in sizes:
+                    results["download_100mib"] = measure_download(base, server.pid)
+                results["send_25mb"] = send_bench.measure_send(base, server.pid)
         except BaseException:
             log.seek(0)
             print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
@@ -402,12 +420,12 @@ def main():
             server.wait(timeout=30)
     results["checks"] = checks(results)
     results["seconds"] = round(time.monotonic() - started)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
     OUT_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    OUT_DIR.mkdir(exist_ok=True)
     (OUT_DIR / "table.md").write_text(table(results))
     plot(results, OUT_DIR / "latency.png")
-    print(f"\nchecks: {results['checks']}\nwritten bench/results.json, bench/results/table.md, "
-          f"bench/results/latency.png ({results['seconds']} s)")
+    print(f"\nchecks: {results['checks']}\nwritten {OUT_JSON}, {OUT_DIR / 'table.md'}, "
+          f"{OUT_DIR / 'latency.png'} ({results['seconds']} s)")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Starts gunicorn on a free loopback port, logs in as the first stack user, then requests
 each page BENCH_REQUESTS times (default 100, and never longer than BENCH_SECONDS per
-page). Reports median, p95 and the IMAP commands per request that Heron's Server-Timing
-header declares, and writes them to bench/results/latest.json.
+page). Reports median, p95, and the IMAP commands and the CPU time per request that Heron's
+Server-Timing header declares, and writes them to bench/results/latest.json.
 """
 import json
 import os
@@ -23,6 +23,7 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 IMAP_TIMING = re.compile(r'imap;desc="(\d+) IMAP commands"')
+CPU_TIMING = re.compile(r'cpu;desc="CPU";dur=([\d.]+)')
 
 PAGES = [
     ("inbox page 1 (HTML)", "/mail/"),
@@ -96,7 +97,7 @@ def log_in(base):
 
 
 def measure(browser, url):
-    timings, commands = [], []
+    timings, commands, cpus = [], [], []
     started = time.monotonic()
     for _ in range(REQUESTS):
         if time.monotonic() - started > SECONDS:
@@ -108,12 +109,15 @@ def measure(browser, url):
             sys.exit(f"{url}: HTTP {response.status_code}")
         found = IMAP_TIMING.search(response.headers.get("Server-Timing", ""))
         commands.append(int(found.group(1)) if found else -1)
+        cpu = CPU_TIMING.search(response.headers.get("Server-Timing", ""))
+        cpus.append(float(cpu.group(1)) if cpu else -1.0)
     timings.sort()
     return {
         "requests": len(timings),
         "median_ms": round(statistics.median(timings), 1),
         "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
         "imap_commands_median": statistics.median(commands),
+        "cpu_median_ms": round(statistics.median(cpus), 1),
     }
 
 
@@ -124,13 +128,14 @@ def main():
     try:
         user, browser = log_in(base)
         results = {"user": user, "workers": WORKERS, "pages": {}}
-        print(f"{'page':28} {'n':>4} {'median ms':>10} {'p95 ms':>8} {'IMAP cmds':>10}")
+        print(f"{'page':28} {'n':>4} {'median ms':>10} {'p95 ms':>8} {'IMAP cmds':>10} "
+              f"{'CPU ms':>7}")
         for label, path in PAGES:
             browser.get(base + path, timeout=30)  # warm the pooled IMAP connection
             row = measure(browser, base + path)
             results["pages"][label] = row
             print(f"{label:28} {row['requests']:>4} {row['median_ms']:>10} {row['p95_ms']:>8} "
-                  f"{row['imap_commands_median']:>10}")
+                  f"{row['imap_commands_median']:>10} {row['cpu_median_ms']:>7}")
     finally:
         server.terminate()
         server.wait(timeout=10)

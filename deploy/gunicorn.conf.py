@@ -87,7 +87,18 @@ def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
+# The IMAP connection slots (webmail/imap/slots.py): one folder per gunicorn instance, so
+# the workers of this frontend share HERON_IMAP_MAX_PER_USER connections per account. Made
+# once; a reload (SIGHUP) and its new workers keep it, as the environment remembers it.
+if not os.environ.get("HERON_IMAP_SLOTS_DIR"):
+    os.environ["HERON_IMAP_SLOTS_DIR"] = os.environ["HERON_MADE_SLOTS_DIR"] = (
+        tempfile.mkdtemp(prefix="heron-imap-slots-", dir=worker_tmp_dir))
+
+
 def on_exit(server):
     made = os.environ.get("HERON_MADE_METRICS_DIR")
     if made and made == os.environ["PROMETHEUS_MULTIPROC_DIR"]:
+        shutil.rmtree(made, ignore_errors=True)
+    made = os.environ.get("HERON_MADE_SLOTS_DIR")
+    if made and made == os.environ["HERON_IMAP_SLOTS_DIR"]:
         shutil.rmtree(made, ignore_errors=True)

@@ -5,7 +5,12 @@
 set -euo pipefail
 PY="${PYTHON:-.venv/bin/python}"
 export DEBUG="${DEBUG:-1}"
+# Without Redis, the development server and the change watcher share a cache table.
+if [ -z "${REDIS_URL:-}" ]; then
+    export HERON_CACHE_TABLE="${HERON_CACHE_TABLE:-heron_cache}"
+fi
 "$PY" manage.py migrate --noinput -v0
+[ -z "${HERON_CACHE_TABLE:-}" ] || "$PY" manage.py createcachetable
 
 demo_pids=()
 cleanup() { for pid in "${demo_pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -64,5 +69,9 @@ fi
 # with the rest on exit. Its log: .run/worker.log.
 mkdir -p .run
 "$PY" manage.py heron_worker --interval 1 >.run/worker.log 2>&1 &
+demo_pids+=($!)
+# The change watcher (webmail/push.py): new mail and other clients' changes show in the
+# open list at once. Its log: .run/watch.log.
+"$PY" manage.py watch >.run/watch.log 2>&1 &
 demo_pids+=($!)
 "$PY" manage.py runserver 127.0.0.1:8000

@@ -29,6 +29,7 @@ import logging
 import math
 import pickle
 
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django_redis.serializers.base import BaseSerializer
 
@@ -190,6 +191,21 @@ def _conform(value, shape):
         return
     if type(value) is not shape:
         raise Unreadable(f"not {shape.__name__}")
+
+
+class SharedDatabaseCache(DatabaseCache):
+    """The cache of `make run` (no Redis): a table of its SQLite database, so that the
+    development server and the change watcher, two processes, share one cache. Held to
+    the JSON rule as LocalCache is; Django's own code pickles what it stores there, in a
+    database only this machine's processes read."""
+
+    def add(self, key, value, *args, **kwargs):
+        check_data(value)
+        return super().add(key, value, *args, **kwargs)
+
+    def set(self, key, value, *args, **kwargs):
+        check_data(value)
+        return super().set(key, value, *args, **kwargs)
 
 
 class LocalCache(LocMemCache):

@@ -1,6 +1,7 @@
 """Which list a mailbox page shows: a folder, its conversations, or search results."""
 from .forms import FolderPageForm
 from .imap import search as imap_search
+from .imap.types import MessagePage
 
 # Searching "all folders" leaves these out, as Gmail's "All Mail" does.
 NOT_SEARCHED = {"trash", "junk"}
@@ -43,12 +44,43 @@ def remembered_order(session, query, data):
     return {**query, **{key: again[key] for key in ("sort", "order", "reverse", "threads")}}
 
 
-def list_page(mail, folders, query, search, per_page):
-    """The MessagePage for the list pane, from the folder query and the search query."""
+def searched_folders(folders):
+    """The names of the folders a search of all folders looks in, in the folder list's order."""
+    return [f.name for f in folders if f.selectable and f.role not in NOT_SEARCHED]
+
+
+def streams(search, data):
+    """Whether the page of a search of all folders comes empty, to be filled in folder by
+    folder as each answers: search-stream.js asks for it (stream=1) where it runs."""
+    return bool(search.active and search.everywhere and data.get("stream") == "1")
+
+
+def without_stream(data):
+    """The request's query string without stream= and page=: what a folder's part of a
+    streamed search is asked with, and the link to the whole page at once."""
+    params = data.copy()
+    for name in ("stream", "page"):
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def folder_results(mail, folders, name, search, per_page):
+    """One folder's first page of a search of all folders (see Conversations.search_folder),
+    or None when the folder is not one that search looks in."""
+    if name not in searched_folders(folders):
+        return None
+    return mail.search_folder(name, imap_search.criteria(search), per_page,
+                              attachment=search.attachment)
+
+
+def list_page(mail, folders, query, search, per_page, streamed=False):
+    """The MessagePage for the list pane, from the folder query and the search query; empty
+    for a streamed search of all folders (see streams())."""
+    if streamed:
+        return MessagePage(mailbox="", messages=(), page=1, pages=1, total=0)
     if search.active and search.everywhere:
-        names = [f.name for f in folders if f.selectable and f.role not in NOT_SEARCHED]
-        return mail.search_everywhere(names, imap_search.criteria(search), query["page"],
-                                      per_page, attachment=search.attachment)
+        return mail.search_everywhere(searched_folders(folders), imap_search.criteria(search),
+                                      query["page"], per_page, attachment=search.attachment)
     if query["threads"] and not search.attachment:
         criteria = imap_search.criteria(search) if search.active else None
         return mail.conversation_page(query["mailbox"], query["page"], per_page, criteria)

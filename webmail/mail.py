@@ -14,11 +14,17 @@ from . import metrics
 from .cachejson import read
 from .imap.errors import AuthFailed
 from .imap.pool import SessionPool
+from .imap.slots import Slots
 from .imap.types import Quota
 from .links import compose_link
 from .mime.display import Shown, show_body
 
-POOL = SessionPool(max_size=settings.IMAP_POOL_MAX, idle_seconds=settings.IMAP_POOL_IDLE_SECONDS)
+# The connections of one account this frontend's processes may hold together (slots.py).
+SLOTS = (Slots(settings.HERON_IMAP_SLOTS_DIR, settings.HERON_IMAP_MAX_PER_USER,
+               settings.HERON_IMAP_SLOT_WAIT_SECONDS)
+         if settings.HERON_IMAP_MAX_PER_USER > 0 else None)
+POOL = SessionPool(max_size=settings.IMAP_POOL_MAX, idle_seconds=settings.IMAP_POOL_IDLE_SECONDS,
+                   gate=SLOTS)
 
 
 def _key(request):
@@ -77,6 +83,12 @@ def mail_for(request):
         if session is not None:
             commands, seconds = getattr(request, "imap_stats", (0, 0.0))
             request.imap_stats = (commands + session.commands, seconds + session.imap_seconds)
+
+
+def new_session(config):
+    """A MailSession to log in with (the login check), bounded as the pooled ones are, so
+    that the pool can adopt it."""
+    return POOL.new_session(config, timeout=settings.IMAP_TIMEOUT)
 
 
 def adopt(request, session):

@@ -232,8 +232,13 @@ if REDIS_URL:
     SESSION_ENGINE = "webmail.session_store"
     SESSION_CACHE_ALIAS = "sessions"
 else:
-    # This process's memory, held to the JSON rule too (webmail.cachejson.LocalCache).
+    # This process's memory, held to the JSON rule too (webmail.cachejson.LocalCache); or,
+    # with HERON_CACHE_TABLE (`make run`), a table of the database, which the change watcher
+    # and the development server then share (run `manage.py createcachetable` first).
     CACHES = {"default": {"BACKEND": "webmail.cachejson.LocalCache"}}
+    if os.environ.get("HERON_CACHE_TABLE"):
+        CACHES = {"default": {"BACKEND": "webmail.cachejson.SharedDatabaseCache",
+                              "LOCATION": os.environ["HERON_CACHE_TABLE"]}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
@@ -309,7 +314,17 @@ HERON_ALLOWED_SENDERS = env_list("HERON_ALLOWED_SENDERS")
 SMTP_TRUSTED_RELAY = env_bool("SMTP_TRUSTED_RELAY", False)
 # Pooled connections idle longer than this are closed (well under a server's 30 min autologout).
 IMAP_POOL_IDLE_SECONDS = env_int("IMAP_POOL_IDLE_SECONDS", 300)
+# How many change watchers (manage.py watch --shard N) share the active users.
+HERON_WATCH_SHARDS = env_int("HERON_WATCH_SHARDS", 1)
 IMAP_POOL_MAX = env_int("IMAP_POOL_MAX", 64)
+# The IMAP connections of one account that all worker processes of one frontend hold
+# together (webmail/imap/slots.py; 0: no bound). A request that finds them all busy waits
+# up to HERON_IMAP_SLOT_WAIT_SECONDS for one (idle ones are given back at once), then gets
+# a "try again" page. The processes share HERON_IMAP_SLOTS_DIR, a local directory;
+# deploy/gunicorn.conf.py makes one per frontend; empty: one for each process.
+HERON_IMAP_MAX_PER_USER = env_int("HERON_IMAP_MAX_PER_USER", 2)
+HERON_IMAP_SLOT_WAIT_SECONDS = env_int("HERON_IMAP_SLOT_WAIT_SECONDS", 5)
+HERON_IMAP_SLOTS_DIR = env_str("HERON_IMAP_SLOTS_DIR")
 MESSAGES_PER_PAGE = 50
 # The service login: what a worker (send later, undo send, snooze) logs in with to act for
 # a user who may be logged out, since no part keeps a user's password at rest. SASL PLAIN

@@ -9,6 +9,7 @@ from .views import (
     api,
     app,
     compose,
+    events,
     filters,
     folders,
     mailbox,
@@ -38,6 +39,8 @@ register_converter(UidConverter, "uid")
 
 mail_patterns = [
     path("", mailbox.mailbox, name="mailbox"),
+    # Served by the events process (ASGI) in production: nginx sends it there.
+    path("events", events.stream, name="events"),
     path("message/<uid:uid>/", message.message, name="message"),
     path("message/<uid:uid>/print/", message.message, name="print"),
     path("message/<uid:uid>/body/", message.body, name="body"),
@@ -45,6 +48,7 @@ mail_patterns = [
     path("message/<uid:uid>/attachments.zip", parts.all_parts, name="all-parts"),
     path("message/<uid:uid>/source/", parts.raw, name="source"),
     path("thread/<uid:uid>/", mailbox.thread, name="thread"),
+    path("search/folder/", mailbox.search_folder, name="search-folder"),
     path("actions/", actions.act, name="act"),
     path("actions/undo/", actions.undo, name="undo"),
     path("trust-sender/", message.trust_sender, name="trust-sender"),

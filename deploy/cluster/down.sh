@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stop the local cluster that deploy/cluster/up.sh started: the nginx balancer first,
-# then the frontends (gunicorn finishes requests in flight on SIGTERM). The service
+# then the frontends (gunicorn finishes requests in flight on SIGTERM) and the events
+# processes. The service
 # stack keeps running; CLUSTER_URL and CLUSTER_FRONTENDS leave .stack/env.
 #
 #     bash deploy/cluster/down.sh
@@ -17,6 +18,7 @@ stop_pid nginx "$NGINX_PID" nginx
 # In parallel: each may take a moment to finish its requests in flight.
 for n in "${FRONTENDS[@]}"; do
     stop_frontend "$n" &
+    stop_events "$n" &
 done
 wait
 remove_env

@@ -1,8 +1,9 @@
 # Shared by deploy/cluster/{up,down,service}.sh (sourced, not run): where the local
 # cluster lives, and how one frontend or the balancer starts and stops.
 #
-# The cluster is three gunicorn frontends on 127.0.0.1:58001-58003 behind an nginx
-# round-robin balancer on 127.0.0.1:58080, all state under .stack/cluster/.
+# The cluster is three gunicorn frontends on 127.0.0.1:58001-58003 and, next to each, an
+# events process (uvicorn, webmail/asgi.py: the /mail/events streams) on 58101-58103,
+# behind an nginx round-robin balancer on 127.0.0.1:58080, all state under .stack/cluster/.
 
 ROOT="$(pwd)"
 if [[ ! -f "$ROOT/deploy/cluster/lib.sh" ]]; then
@@ -17,6 +18,8 @@ TIMEOUT="${STACK_TIMEOUT:-30}"
 
 FRONTENDS=(1 2 3)
 FRONTEND_BASE_PORT=58000   # frontend-N listens on FRONTEND_BASE_PORT + N
+EVENTS_BASE_PORT=58100     # events-N (next to frontend-N) on EVENTS_BASE_PORT + N
+UVICORN="$(dirname "$PYTHON")/uvicorn"
 BALANCER_PORT=58080
 # Two sync workers each: three frontends then keep both cores busy without piling up.
 FRONTEND_WORKERS="${CLUSTER_WORKERS:-2}"
@@ -72,6 +75,21 @@ frontend_port() { echo $((FRONTEND_BASE_PORT + $1)); }
 frontend_pidfile() { echo "$CLUSTER/frontend-$1.pid"; }
 frontend_alive() { pid_matches "$(frontend_pidfile "$1")" "127.0.0.1:$(frontend_port "$1")"; }
 
+# await_ready NAME LOG PORT PID PROGRAM: wait until /healthz on PORT answers, failing if
+# PID (when not empty: the PROGRAM just started) exits first.
+await_ready() {
+    local name="$1" log="$2" port="$3" started="$4" program="$5"
+    local deadline=$((SECONDS + TIMEOUT))
+    until http_ok "http://127.0.0.1:$port/healthz" 2>/dev/null; do
+        if [[ -n "$started" ]] && ! kill -0 "$started" 2>/dev/null; then
+            die "$name" "$log" "$program exited during start"
+        fi
+        ((SECONDS < deadline)) || die "$name" "$log" "no answer on /healthz after ${TIMEOUT}s"
+        sleep 0.3
+    done
+    say "$name" "ready on http://127.0.0.1:$port"
+}
+
 # start_frontend N: gunicorn for frontend-N, daemonised, unless it already runs.
 start_frontend() {
     local n="$1" name="frontend-$1" port pidfile log started=""
@@ -95,15 +113,41 @@ start_frontend() {
         ) >>"$log" 2>&1 </dev/null &
         started=$!
     fi
-    local deadline=$((SECONDS + TIMEOUT))
-    until http_ok "http://127.0.0.1:$port/healthz" 2>/dev/null; do
-        if [[ -n "$started" ]] && ! kill -0 "$started" 2>/dev/null; then
-            die "$name" "$log" "gunicorn exited during start"
-        fi
-        ((SECONDS < deadline)) || die "$name" "$log" "no answer on /healthz after ${TIMEOUT}s"
-        sleep 0.3
-    done
-    say "$name" "ready on http://127.0.0.1:$port"
+    await_ready "$name" "$log" "$port" "$started" gunicorn
+}
+
+events_port() { echo $((EVENTS_BASE_PORT + $1)); }
+events_pidfile() { echo "$CLUSTER/events-$1.pid"; }
+events_alive() { pid_matches "$(events_pidfile "$1")" "--port $(events_port "$1")"; }
+
+# start_events N: the events process next to frontend-N (uvicorn, one process: an idle
+# stream is a coroutine, not a worker), daemonised, unless it already runs.
+start_events() {
+    local n="$1" name="events-$1" port pidfile log started=""
+    port="$(events_port "$n")"
+    pidfile="$(events_pidfile "$n")"
+    log="$CLUSTER/$name.log"
+    if ! events_alive "$n"; then
+        port_open "$port" && die "$name" "" "port $port is in use by a process the cluster did not start"
+        rm -f "$pidfile"
+        (
+            frontend_env
+            export HERON_FRONTEND_NAME="$name"
+            echo "$BASHPID" >"$pidfile"
+            # As deploy/systemd/heron-events@.service runs it; "--port N" is what
+            # events_alive looks for. A stream still open after 5 s of stopping is closed:
+            # its browser reconnects, through nginx, to another events process.
+            exec nohup setsid "$UVICORN" webmail.asgi:application --app-dir "$ROOT" \
+                --host 127.0.0.1 --port "$port" --lifespan off --no-access-log \
+                --proxy-headers --forwarded-allow-ips 127.0.0.1 --timeout-graceful-shutdown 5
+        ) >>"$log" 2>&1 </dev/null &
+        started=$!
+    fi
+    await_ready "$name" "$log" "$port" "$started" uvicorn
+}
+
+stop_events() {
+    stop_pid "events-$1" "$(events_pidfile "$1")" "--port $(events_port "$1")"
 }
 
 # reload_frontend N: a running frontend-N replaces its workers with fresh ones, which load

@@ -2,7 +2,7 @@
 # Stop or start one part of the running stack or cluster, for the cluster tests (which
 # take a service away and bring it back) and for trying the same by hand:
 #
-#     bash deploy/cluster/service.sh stop|start redis|s3|replica|frontend-N
+#     bash deploy/cluster/service.sh stop|start redis|s3|replica|frontend-N|events-N
 #
 # Services stop through their own pid files (as deploy/stack/down.sh stops them) and
 # start again through deploy/stack/up.sh, which starts only what is not running, in
@@ -61,6 +61,7 @@ stop_service() {
             say replica "stopped"
             ;;
         frontend-[0-9]*) stop_frontend "${part#frontend-}" ;;
+        events-[0-9]*) stop_events "${part#events-}" ;;
         *) usage ;;
     esac
 }
@@ -85,6 +86,7 @@ start_service() {
             fi
             ;;
         frontend-[0-9]*) start_frontend "${part#frontend-}" ;;
+        events-[0-9]*) start_events "${part#events-}" ;;
         *) usage ;;
     esac
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start Heron's local cluster on top of the service stack: three gunicorn frontends
-# (frontend-1..3 on 127.0.0.1:58001-58003) behind an nginx round-robin load balancer
-# on 127.0.0.1:58080 that also serves /static/. Run from the repo root, after
+# (frontend-1..3 on 127.0.0.1:58001-58003) and three events processes (events-1..3,
+# uvicorn, on 127.0.0.1:58101-58103) behind an nginx round-robin load balancer on
+# 127.0.0.1:58080 that also serves /static/ and sends /mail/events to the events processes. Run from the repo root, after
 # `make services`:
 #
 #     bash deploy/cluster/up.sh
@@ -21,6 +22,7 @@ if [[ $EUID -ne 0 ]]; then
 fi
 command -v nginx >/dev/null 2>&1 || die nginx "" "nginx is not installed (make services installs it)"
 [[ -x "$GUNICORN" ]] || die frontends "" "$GUNICORN not found (make setup)"
+[[ -x "$UVICORN" ]] || die events "" "$UVICORN not found (make setup)"
 [[ -f "$STACK/env" ]] || die cluster "" "$STACK/env is missing: start the stack first (make services)"
 
 mkdir -p "$CLUSTER" "$NGINX_DIR/temp"
@@ -50,15 +52,26 @@ for n in "${FRONTENDS[@]}"; do
     fi
 done
 
+# --------------------------------------------------------- events processes --
+# uvicorn has no graceful reload: a running one is restarted, its streams reconnect.
+
+for n in "${FRONTENDS[@]}"; do
+    if events_alive "$n"; then
+        stop_events "$n"
+    fi
+    start_events "$n"
+done
+
 # ------------------------------------------------------------------ nginx --
 
 max_bytes="${HERON_MAX_MESSAGE_BYTES:-26214400}"
 # Uploads may carry a whole message's attachments plus multipart framing: 5 MiB headroom.
 body_mb=$(((max_bytes + 5 * 1048576 + 1048575) / 1048576))
 
-upstreams=""
+upstreams="" events_upstreams=""
 for n in "${FRONTENDS[@]}"; do
     upstreams+="        server 127.0.0.1:$(frontend_port "$n") max_fails=1 fail_timeout=5s;"$'\n'
+    events_upstreams+="        server 127.0.0.1:$(events_port "$n") max_fails=1 fail_timeout=5s;"$'\n'
 done
 
 cat >"$NGINX_CONF.tmp" <<EOF
@@ -101,6 +114,11 @@ http {
     upstream heron_frontends {
 $upstreams    }
 
+    # The events processes: any of them serves any user's stream (changes come through
+    # Redis), so round robin here too.
+    upstream heron_events {
+$events_upstreams    }
+
     server {
         listen 127.0.0.1:$BALANCER_PORT;
         server_name _;
@@ -115,6 +133,24 @@ $upstreams    }
         # Metrics are scraped from each frontend directly, never through the balancer.
         location = /metrics {
             return 404;
+        }
+
+        # The stream of changes (Server-Sent Events) from the events processes: passed on
+        # as it comes (no buffering, no cache), idle for long spells (a comment every
+        # 15 s, a stream ends after 10 min), over a kept-alive HTTP/1.1 connection.
+        location = /mail/events {
+            proxy_pass http://heron_events;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$http_host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header X-Request-ID \$request_id;
+            proxy_buffering off;
+            proxy_cache off;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 1h;
+            proxy_next_upstream error timeout;
         }
 
         location / {
@@ -162,3 +198,6 @@ say env "CLUSTER_URL and CLUSTER_FRONTENDS in $STACK/env"
 # Two task-queue workers share the queue (the stack started the first); restarted, like
 # the frontends are reloaded, so that they run the code as it is now.
 bash "$ROOT/deploy/workers.sh" restart 2
+# Two change watchers share the active users by a hash of their login, restarted so that they
+# run the code as it is now.
+bash "$ROOT/deploy/watchers.sh" restart 2

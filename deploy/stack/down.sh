@@ -24,6 +24,7 @@ for arg in "$@"; do
 done
 bash "$ROOT/deploy/cluster/down.sh" || true  # the cluster's frontends use everything below
 bash "$ROOT/deploy/workers.sh" down || true   # so do the task-queue workers
+bash "$ROOT/deploy/watchers.sh" down || true  # and the change watchers
 
 say() { printf '%-10s %s\n' "$1" "$2"; }
 

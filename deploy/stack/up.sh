@@ -46,6 +46,9 @@ USERS=("alice@heron.test:alice-pw-1" "bob@heron.test:bob-pw-1" "carol@heron.test
 DOVECOT2_PORT=51243
 MAIL_DOMAIN2=other.test
 USERS2=("dana@other.test:dana-pw-1" "erin@other.test:erin-pw-1")
+# Only tests/cluster/test_imap_slots.py logs in as this one, so it alone counts the
+# connections Dovecot sees for it (under the second Dovecot's default limit of 10).
+BOUNDED_USER2="busy@other.test:busy-pw-1"
 # The service login that workers use to act for a user who may be logged out (SASL PLAIN
 # with the user as authorization identity): a master user on both Dovecots, a proxyserver
 # on Cyrus. Its password is made once per stack (see "service login" below).
@@ -80,6 +83,8 @@ ensure_packages() {
     # own version, so apt may upgrade the core (and the imapd/lmtpd above) with them.
     [[ -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so ]] || missing+=(dovecot-sieve)
     [[ -x /usr/lib/dovecot/managesieve ]] || missing+=(dovecot-managesieved)
+    # Full-text search: a Xapian index per folder, kept at delivery and on APPEND.
+    [[ -f /usr/lib/dovecot/modules/lib21_fts_xapian_plugin.so ]] || missing+=(dovecot-fts-xapian)
     command -v nginx >/dev/null 2>&1 || missing+=(nginx)
     command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
     ((${#missing[@]} == 0)) && return 0
@@ -306,6 +311,10 @@ chmod 640 "$DV_USERS.tmp"
 mv "$DV_USERS.tmp" "$DV_USERS"
 write_masters "$DV/masters"
 
+# HERON_STACK_FTS=1: the full-text index for every account (see the plugin block).
+FTS_PLUGINS=""
+[[ "${HERON_STACK_FTS:-}" == 1 ]] && FTS_PLUGINS=" fts fts_xapian"
+
 cat >"$DV_CONF.tmp" <<EOF
 # Written by deploy/stack/up.sh on every run; edit there.
 # Standalone config: nothing from /etc/dovecot is included.
@@ -383,11 +392,29 @@ namespace inbox {
   }
 }
 
-mail_plugins = \$mail_plugins quota
+mail_plugins = \$mail_plugins quota$FTS_PLUGINS
 plugin {
   quota = count:User quota
   quota_rule = *:storage=1G
   quota_vsizes = yes
+
+  # Full-text search (docs/deploy.md, "Full-text search"): a Xapian index per folder,
+  # kept up to date as mail is delivered (LMTP) or appended (IMAP). Loaded only when
+  # HERON_STACK_FTS=1 (mail_plugins above): this plugin (1.5.5) answers SEARCH HEADER
+  # from its index too, and it indexes no In-Reply-To, References or X-Heron-Draft
+  # header (such a search matches nothing) and Message-ID only as words (a search
+  # matches other messages too), while Heron's draft, sent-copy and answer look-ups
+  # rely on those searches being exact.
+  fts = xapian
+  # Terms of 3 to 20 characters are indexed as n-grams, so a search finds a part of a
+  # word ("invoic" finds "invoices"); a search word shorter than 3 characters matches
+  # nothing.
+  fts_xapian = partial=3 full=20 verbose=0
+  # Index at delivery and on APPEND, not at the first search.
+  fts_autoindex = yes
+  # The index answers, never a slow scan of every message: if the index cannot, the
+  # SEARCH fails rather than read the whole folder.
+  fts_enforced = yes
 
   # Each user's scripts in their home; the active one is the symlink ~/.dovecot.sieve.
   sieve = file:~/sieve;active=~/.dovecot.sieve
@@ -438,6 +465,10 @@ service anvil {
 }
 service imap-urlauth-login {
   chroot =
+}
+# Indexing runs in indexer-worker processes; Xapian wants memory while it commits.
+service indexer-worker {
+  vsz_limit = 2G
 }
 
 protocol imap {
@@ -639,6 +670,11 @@ SERVICES {
 EVENTS {
   checkpoint cmd="$CY_BIN/ctl_cyrusdb -C $CY_CONF -c" period=30
 }
+# idled tells IDLEing imapd processes of a change at once (Heron's change watcher IDLEs
+# here: Cyrus has no NOTIFY); without it imapd looks only every imapidlepoll seconds.
+DAEMON {
+  idled cmd="$CY_BIN/idled -C $CY_CONF"
+}
 EOF
 cy_reload=0
 cmp -s "$CY_MASTER_CONF.tmp" "$CY_MASTER_CONF" || cy_reload=1
@@ -732,7 +768,7 @@ mkdir -p "$DV2/run" "$DV2/state" "$DV2/mail" "$DV2/home"
 chown mail:mail "$DV2/mail" "$DV2/home"
 
 {
-    for entry in "${USERS2[@]}"; do
+    for entry in "${USERS2[@]}" "$BOUNDED_USER2"; do
         echo "${entry%%:*}:{PLAIN}${entry#*:}::::::"
     done
 } >"$DV2_USERS.tmp"
@@ -758,7 +794,10 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 login_trusted_networks = 127.0.0.0/8
 auth_failure_delay = 0
-mail_max_userip_connections = 100
+# Dovecot's default, written out: the cluster test of bounded IMAP connections
+# (tests/cluster/test_imap_slots.py) runs against it. The first Dovecot allows 100, as
+# every test and agent there shares alice, bob and carol from 127.0.0.1.
+mail_max_userip_connections = 10
 
 first_valid_uid = $MAIL_UID
 last_valid_uid = $MAIL_UID
@@ -908,6 +947,7 @@ export DOVECOT2_IMAP_PORT=$DOVECOT2_PORT
 export DOVECOT2_IMAP_SECURITY=none
 export DOVECOT2_MAIL_DOMAIN=$MAIL_DOMAIN2
 export STACK_USERS2="${USERS2[*]}"
+export STACK_BOUNDED_USER2=$BOUNDED_USER2
 export HERON_SERVICE_USER=$SERVICE_USER
 export HERON_SERVICE_PASSWORD=$SERVICE_PASSWORD
 EOF
@@ -922,3 +962,8 @@ bash "$HERE/radicale.sh" up
 # ---------------------------------------------------------------- workers --
 # One task-queue worker on the stack's database (deploy/workers.sh); the cluster adds one.
 bash "$ROOT/deploy/workers.sh" up 1
+
+# --------------------------------------------------------------- watchers --
+# One change watcher (deploy/watchers.sh, webmail/push.py) listening to the mail servers for
+# the active users, with the service login; the cluster runs two shards.
+bash "$ROOT/deploy/watchers.sh" up 1

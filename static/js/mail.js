@@ -386,7 +386,9 @@
   // How often to look (Settings → Mailbox → Check for new mail); 0: never.
   var checkSeconds = Number(document.body.dataset.checkSeconds || 30);
   if (list && list.dataset.poll && checkSeconds > 0) {
-    var poll = function () {
+    // changed: the stream said the open folder changed (flags, a move): the rows are drawn
+    // again even when the counts stayed the same.
+    var poll = function (changed) {
       if (document.hidden) return;
       fetch(list.dataset.poll, { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (response) { return response.ok ? response.json() : null; })
@@ -399,7 +401,7 @@
               if (link.dataset.folder === each.name) setBadge(link, each.unread);
             });
           });
-          if (data.total === known.total && data.unread === known.unread) return;
+          if (changed !== true && data.total === known.total && data.unread === known.unread) return;
           var arrived = data.total > known.total;
           known = { total: data.total, unread: data.unread };
           // A message open in the pane stays open (only the rows are drawn again); ticked
@@ -415,8 +417,39 @@
         })
         .catch(function () { /* offline: try again next time */ });
     };
-    setInterval(poll, checkSeconds * 1000);
-    document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
+    // While the stream of changes (/mail/events, Server-Sent Events) is open, it says when
+    // to look and the timed poll rests; while it is down, the poll carries on.
+    var streaming = false, missed = null;
+    setInterval(function () { if (!streaming) poll(); }, checkSeconds * 1000);
+    document.addEventListener("visibilitychange", function () {
+      if (document.hidden) return;
+      if (!streaming || missed !== null) poll(missed === true);
+      missed = null;
+    });
+    if (list.dataset.events && window.EventSource) {
+      var wait = 3000;
+      var listen = function () {
+        var source = new EventSource(list.dataset.events);
+        source.onopen = function () { streaming = true; wait = 3000; };
+        source.addEventListener("change", function (event) {
+          var change;
+          try { change = JSON.parse(event.data); } catch (error) { return; }
+          var here = change.folder === list.dataset.mailbox || change.kind === "reset";
+          // A hidden tab does the work when it is shown again (visibilitychange).
+          if (document.hidden) { missed = missed === true || here; return; }
+          poll(here);
+        });
+        source.onerror = function () {
+          streaming = false;
+          // CONNECTING: the browser tries again by itself (the stream said "retry: 3000").
+          // CLOSED (an error status, or 204: not served here): again later, ever less often.
+          if (source.readyState !== EventSource.CLOSED) return;
+          setTimeout(listen, wait);
+          wait = Math.min(wait * 2, 300000);
+        };
+      };
+      listen();
+    }
   }
 
   if (document.body.classList.contains("print-mode")) {

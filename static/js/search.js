@@ -15,6 +15,24 @@
     });
   }
 
+  // A search of all folders comes as the folders answer (search-stream.js); the page
+  // without JavaScript, or a link to it, is the whole list at once.
+  document.querySelectorAll("form.search").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var where = form.querySelector("[name=where]");
+      var flag = form.querySelector("input[name=stream]");
+      if (where && where.value === "everywhere" && !flag) {
+        flag = document.createElement("input");
+        flag.type = "hidden";
+        flag.name = "stream";
+        flag.value = "1";
+        form.appendChild(flag);
+      } else if (flag && (!where || where.value !== "everywhere")) {
+        flag.remove();
+      }
+    });
+  });
+
   // Sort order, direction and "Conversations" apply at once; the Apply button is only
   // for browsers without JavaScript (it sits in <noscript>).
   document.querySelectorAll("form.sort-form").forEach(function (form) {

@@ -16,8 +16,6 @@ finally.
 import os
 import re
 import secrets
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,14 +23,12 @@ from pathlib import Path
 
 import pytest
 import redis
-import requests
 from imapclient import IMAPClient
 
 from tests.cluster.conftest import ALICE, ROOT, Browser
+from tests.cluster.own_frontends import Frontend, free_port, start_balancer, stop_all
 
 pytestmark = pytest.mark.cluster
-
-GUNICORN = Path(os.environ.get("PYTHON", ROOT / ".venv/bin/python")).parent / "gunicorn"
 
 
 def _git(*args, cwd=ROOT):
@@ -46,86 +42,6 @@ def previous_release():
         return _git("rev-parse", "--verify", f"{chosen}^{{commit}}")
     made = _git("log", "--diff-filter=A", "--format=%H", "--", "webmail/cachejson.py")
     return _git("rev-parse", f"{made.split()[-1]}^" if made else "HEAD")
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Frontend:
-    """One gunicorn of one release's code, in a process group of its own."""
-
-    def __init__(self, name, code, port, env, logs):
-        self.name, self.url, self.log = name, f"http://127.0.0.1:{port}", logs / f"{name}.log"
-        self.code = code
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [str(GUNICORN), "webmail.wsgi", "-c", str(code / "deploy/gunicorn.conf.py"),
-                 "--chdir", str(code), "--name", f"heron-{name}", "--bind", f"127.0.0.1:{port}",
-                 "--workers", "2", "--timeout", "60", "--graceful-timeout", "5"],
-                cwd=code, env={**env, "HERON_FRONTEND_NAME": name}, stdout=log,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def wait_ready(self, deadline):
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"{self.name} exited on start:\n{self.log.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).ok:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{self.name}: no /healthz:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.2)
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-
-    def errors(self):
-        return [line for line in self.log.read_text(errors="replace").splitlines()
-                if '"level": "ERROR"' in line or "Traceback" in line]
-
-
-NGINX_CONF = """
-user root root;
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/nginx-error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    upstream releases {{
-        server {old};
-        server {new};
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://releases;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_next_upstream off;
-        }}
-    }}
-}}
-"""
 
 
 @pytest.fixture
@@ -143,38 +59,17 @@ def releases(stack_users):
                "REDIS_URL": os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1"}
         names = (f"old-{old_rev[:7]}", "new")
         for name, code in zip(names, (old_code, ROOT)):
-            started.append(Frontend(name, code, _free_port(), env, work))
+            started.append(Frontend(name, code, free_port(), env, work))
         deadline = time.monotonic() + 30
         for frontend in started:
             frontend.wait_ready(deadline)
-        port = _free_port()
-        (work / "nginx.conf").write_text(NGINX_CONF.format(
-            dir=work, port=port, old=started[0].url[7:], new=started[1].url[7:]))
-        nginx = subprocess.Popen(["nginx", "-p", f"{work}/", "-c", str(work / "nginx.conf"),
-                                  "-e", str(work / "nginx-error.log")],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-        balancer = f"http://127.0.0.1:{port}"
-        while not _answers(balancer):
-            if nginx.poll() is not None or time.monotonic() > deadline + 5:
-                pytest.fail(f"nginx did not start: {(work / 'nginx-error.log').read_text()}")
-            time.sleep(0.1)
+        nginx, balancer = start_balancer(work, [frontend.url for frontend in started],
+                                         deadline + 5)
         yield balancer, names, started
     finally:
-        if nginx is not None and nginx.poll() is None:
-            nginx.terminate()
-            nginx.wait(10)
-        for frontend in started:
-            frontend.stop()
+        stop_all(nginx, started)
         _git("worktree", "remove", "--force", str(old_code))
         subprocess.run(["rm", "-rf", str(work)], check=False)
-
-
-def _answers(url):
-    try:
-        return requests.get(f"{url}/healthz", timeout=1).ok
-    except requests.RequestException:
-        return False
 
 
 class Checked(Browser):

@@ -18,7 +18,7 @@ class FakeMailServer:
         self.sessions = []
         self._held = {}
 
-    def factory(self, config, timeout=15):
+    def factory(self, config, timeout=15, gate=None):
         session = FakeMailSession(self, config, timeout)
         self.sessions.append(session)
         return session

@@ -75,7 +75,8 @@ class FakeMailSession:
             raise MessageGone(f"{mailbox}/{uid}")
         return found
 
-    def login(self, username, password, act_as=None):
+    def login(self, username, password, act_as=None, lazy=False):
+        # lazy is the real session's way to put off connecting; the fake has no link.
         wall.login_method(username, password, act_as)
         if self.server.down:
             raise MailServerUnavailable("fake server is down")
@@ -105,6 +106,11 @@ class FakeMailSession:
     @property
     def connected(self):
         return self._account is not None
+
+    @property
+    def slot(self):
+        """No wire, so no slot of its account (webmail/imap/slots.py)."""
+        return None
 
     def close(self):
         self._account = self._selected = None
@@ -391,14 +397,23 @@ class FakeMailSession:
     def search_everywhere(self, folders, criteria, page=1, per_page=50, attachment=False):
         hits = []
         for name in folders:
-            uids = self.sorted_uids(name, "date", True, criteria)
-            if attachment:
-                uids = self.with_attachments(name, uids)
-            hits += [(s.date or NO_DATE, s.uid, dataclasses.replace(s, mailbox=name))
-                     for s in self.summaries(name, uids)]
+            hits += self._folder_hits(name, criteria, attachment)
         hits.sort(key=lambda hit: hit[:2], reverse=True)
         window, page, pages = _window(hits, page, per_page)
         return MessagePage("", tuple(hit[2] for hit in window), page, pages, len(hits))
+
+    def search_folder(self, name, criteria, per_page=50, attachment=False):
+        hits = sorted(self._folder_hits(name, criteria, attachment),
+                      key=lambda hit: hit[:2], reverse=True)
+        window, page, pages = _window(hits, 1, per_page)
+        return MessagePage("", tuple(hit[2] for hit in window), page, pages, len(hits))
+
+    def _folder_hits(self, name, criteria, attachment):
+        uids = self.sorted_uids(name, "date", True, criteria)
+        if attachment:
+            uids = self.with_attachments(name, uids)
+        return [(s.date or NO_DATE, s.uid, dataclasses.replace(s, mailbox=name))
+                for s in self.summaries(name, uids)]
 
     # --- writing ---------------------------------------------------------------------
     def append(self, mailbox, raw, flags=()):

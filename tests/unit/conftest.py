@@ -1,6 +1,5 @@
 import pytest
 
-from accounts import backends
 from tests.helpers import FakeMailServer, make_summaries
 from webmail import mail
 
@@ -21,7 +20,6 @@ def fake_server(monkeypatch):
             "INBOX": make_summaries(2, start_uid=900),
         }},
     })
-    monkeypatch.setattr(backends, "MailSession", server.factory)
     monkeypatch.setattr(mail.POOL, "factory", server.factory)
     return server
 

@@ -20,7 +20,7 @@ LAYERS = [
     ("views", [
         "webmail.views", "webmail.views.*", "webmail.urls", "webmail.middleware",
         "webmail.health", "webmail.templatetags", "webmail.templatetags.*",
-        "webmail.apps", "webmail.checks", "webmail.settings", "webmail.wsgi",
+        "webmail.apps", "webmail.checks", "webmail.settings", "webmail.wsgi", "webmail.asgi",
         "webmail.context_processors", "webmail.language",
         "accounts.views", "accounts.urls", "accounts.admin", "accounts.apps",
         "accounts.checks", "accounts.context_processors", "accounts.zone_middleware",
@@ -42,7 +42,8 @@ LAYERS = [
         "webmail.forms", "webmail.links", "webmail.http", "webmail.folder_changes",
         "webmail.outbox", "webmail.delivery", "webmail.tasks", "webmail.snooze",
         "webmail.woken", "webmail.schedule", "webmail.pending", "webmail.send_checks",
-        "webmail.filters", "webmail.filter_forms", "webmail.filter_folders",
+        "webmail.filters", "webmail.filter_forms", "webmail.filter_folders", "webmail.events",
+        "webmail.push",
         "accounts", "accounts.actions", "accounts.sessions", "accounts.backends",
         "accounts.confirmations",
     ]),

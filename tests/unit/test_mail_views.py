@@ -111,8 +111,10 @@ def test_carol_cannot_reach_alices_folders(alice, client, fake_server):
 def test_every_page_reports_its_imap_cost(alice):
     timing = alice.get("/mail/")["Server-Timing"]
     found = re.fullmatch(
-        r'imap;desc="\d+ IMAP commands";dur=([\d.]+), app;desc="server";dur=([\d.]+)', timing)
+        r'imap;desc="\d+ IMAP commands";dur=([\d.]+), app;desc="server";dur=([\d.]+), '
+        r'cpu;desc="CPU";dur=([\d.]+)', timing)
     assert found and float(found.group(1)) <= float(found.group(2))
+    assert 0 < float(found.group(3))
 
 
 def test_a_message_opens_from_its_url(alice):

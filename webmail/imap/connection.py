@@ -12,9 +12,10 @@ import time
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exceptions
 
-from . import adapter, hooks, parse, structure, wall
+from . import adapter, hooks, parse, slots, structure, wall
 from .errors import AuthFailed, MailError, MailServerUnavailable, ServerRefused
 from .state import MailboxCache
+from .vouch import Vouch
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ CHANGES_FOLDERS = frozenset({"create_folder", "rename_folder", "delete_folder",
 # Commands after which the selected folder is no longer as SELECT described it.
 CHANGES_FOLDER = frozenset({"add_flags", "remove_flags", "set_flags", "move", "copy",
                             "expunge", "uid_expunge", "append", "delete_messages"})
+# Every command (by name, or a raw command by its label) that changes the account's mail.
+CHANGES_ANY = CHANGES_FOLDER | CHANGES_FOLDERS | {"store_answered"}
 
 
 class Listener:
@@ -40,6 +43,9 @@ class Listener:
     def closed(self):
         """The connection was logged out."""
 
+    def needs_folder(self, name, label):
+        """Before a command: the selected folder must really be selected for it."""
+
     def command_starting(self, name):
         """Before each attempt of a command; what it returns is given to command_done."""
 
@@ -54,24 +60,46 @@ class Connection:
     """One account's link to its IMAP server: login, the commands, close.
 
     cache is the account's MailboxCache (made at login); commands and imap_seconds count
-    what this request has cost (begin_request starts the count again)."""
+    what this request has cost (begin_request starts the count again). gate bounds the
+    connections per account (slots.py): a slot is taken before the socket opens and let go
+    when the connection closes."""
 
-    def __init__(self, config, timeout=15, listener=None):
+    def __init__(self, config, timeout=15, listener=None, gate=None):
         self.config = config
         self.timeout = timeout
         self.listener = listener or Listener()
+        self.gate = gate or slots.UNBOUNDED
+        self.slot = None
         self.commands = 0
         self.imap_seconds = 0.0
         self.cache = None
+        self.vouch = None
         self._client = None
         self._credentials = None
+        self._capabilities = None  # the server's, as the last login here saw them
 
     def begin_request(self):
         self.commands = 0
         self.imap_seconds = 0.0
 
     # --- the link ------------------------------------------------------------------------
-    def _connect(self):
+    def _connect(self, user):
+        """A new socket to the server, with a slot of user's account (taken here unless
+        this connection holds one already)."""
+        if self.slot is None:
+            self.slot = self.gate.acquire(self.config.host, self.config.port, user)
+        try:
+            return self._open()
+        except MailServerUnavailable:
+            self._release_slot()
+            raise
+
+    def _release_slot(self):
+        slot, self.slot = self.slot, None
+        if slot is not None:
+            slot.release()
+
+    def _open(self):
         security = self.config.security
         context = ssl.create_default_context() if security in ("ssl", "starttls") else None
         try:
@@ -87,15 +115,25 @@ class Connection:
         client.normalise_times = False
         return client
 
-    def login(self, username, password, act_as=None):
+    def login(self, username, password, act_as=None, lazy=False):
         """Connect and log in; raises AuthFailed or MailServerUnavailable.
 
         With act_as, username and password are a service login that acts for the user
         act_as (AUTHENTICATE PLAIN with act_as as authorization identity, RFC 4616): the
-        session is act_as's mailbox, and its cache is act_as's."""
+        session is act_as's mailbox, and its cache is act_as's.
+
+        lazy: keep the login for the first command and connect then (the pool's sessions,
+        whose password the user's own login checked already): a page that the shared cache
+        answers whole, under a watcher's vouch, opens no connection at all."""
         method = wall.login_method(username, password, act_as)
-        client = self._connect()
+        if lazy:
+            self._credentials = (username, password, act_as)
+            self._made_for(act_as or username)
+            self.listener.logged_in()
+            return
+        client = self._connect(act_as or username)
         started = time.monotonic()
+        logged_in = False
         try:
             if method == "login":
                 client.login(username, password)
@@ -112,12 +150,23 @@ class Connection:
         except NETWORK_ERRORS as exc:
             self._quietly_close(client)
             raise MailServerUnavailable(f"{type(exc).__name__}") from None
+        else:
+            logged_in = True
         finally:
             self._count("login", time.monotonic() - started)
+            if not logged_in:
+                self._release_slot()
         self._client = client
         self._credentials = (username, password, act_as)
-        self.cache = MailboxCache(self.config.host, self.config.port, act_as or username)
+        cache = self._made_for(act_as or username)
+        self._capabilities = frozenset(client.capabilities())
+        cache.keep_capabilities(self._capabilities)
         self.listener.logged_in()
+
+    def _made_for(self, owner):
+        cache = self.cache = MailboxCache(self.config.host, self.config.port, owner)
+        self.vouch = Vouch(cache.account)
+        return cache
 
     @property
     def connected(self):
@@ -132,6 +181,7 @@ class Connection:
                 client.logout()
             except (imap_exceptions.IMAPClientError, *NETWORK_ERRORS):
                 self._quietly_close(client)
+        self._release_slot()
 
     @staticmethod
     def _quietly_close(client):
@@ -158,7 +208,13 @@ class Connection:
         return self._client
 
     def has(self, capability):
-        """True when the server announced the capability (after login)."""
+        """True when the server announced the capability (after login). Before a lazy
+        session connects, the capabilities its server showed the account's last login
+        answer (kept in the shared cache), so asking costs no connection."""
+        if self._client is None and self._capabilities is None and self.cache is not None:
+            self._capabilities = self.cache.capabilities()
+        if self._client is None and self._capabilities is not None:
+            return capability.upper().encode() in self._capabilities
         return self._wire().has_capability(capability)
 
     @property
@@ -172,6 +228,7 @@ class Connection:
         label names the command in the metrics where the method's name does not."""
         wall.check_command(name, args, kwargs)
         args = wall.protect_criteria(name, args)
+        self.listener.needs_folder(name, label)
         for attempt in (1, 2):
             if self._client is None:
                 self._reconnect()
@@ -205,11 +262,32 @@ class Connection:
                 raise ServerRefused(parse.to_text(str(exc))) from None
             finally:
                 self._count(label or name, time.monotonic() - started)
-                if (name in CHANGES_FOLDER or name in CHANGES_FOLDERS) and self.cache is not None:
+                if self.cache is not None and self.vouch is not None and {
+                        name, label} & CHANGES_ANY:
                     # After the change, so that a folder list read while it ran (another
                     # tab's poll) does not stay cached with the counts from before it.
                     self.cache.forget_folders()
+                    # Nor may a watcher's vouch stand for a state from before it.
+                    self.vouch.changed()
         raise MailServerUnavailable(name)
+
+    def listen(self, name, **kwargs):
+        """One imapclient method of listening (idle, idle_check, idle_done, noop, socket)
+        on the live link, counted, never retried: a link re-made in the middle of IDLE
+        would no longer be listening, so a broken one raises MailServerUnavailable and the
+        listener starts again (webmail/imap/watch.py)."""
+        if self._client is None:
+            raise MailServerUnavailable("not connected")
+        started = time.monotonic()
+        try:
+            return getattr(self._client, name)(**kwargs)
+        except (*NETWORK_ERRORS, imap_exceptions.IMAPClientError) as exc:
+            self._quietly_close(self._client)
+            self._client = None
+            raise MailServerUnavailable(f"{type(exc).__name__} while listening") from None
+        finally:
+            if name != "socket":
+                self._count(name, time.monotonic() - started)
 
     def _fetch(self, messages, data, modifiers=None):
         """UID FETCH, answered as imapclient's fetch() answers ({uid: {item: value}}), but

@@ -19,6 +19,11 @@ ANSWERED_IDS = 25  # Message-IDs asked about at most, in one SEARCH, by answers_
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]{1,250}>")
 
 
+def _newest_first(hit):
+    """The sort key of a (date, folder, uid) hit; sorted reverse, newest first."""
+    return (hit[0] or NO_DATE, hit[2])
+
+
 class Conversations:
     def __init__(self, conn, ordering, flags):
         self.conn = conn
@@ -95,19 +100,37 @@ class Conversations:
                 return group
         return [uid]
 
+    def folder_hits(self, name, criteria, attachment=False):
+        """One folder's hits of a search across folders, newest first: (date, folder, uid),
+        at most EVERYWHERE_LIMIT of them."""
+        uids = self.ordering.sorted_uids(name, "date", reverse=True, criteria=criteria)
+        uids = uids[:EVERYWHERE_LIMIT]
+        if attachment:
+            uids = self.ordering.with_attachments(name, uids)
+        if not uids:
+            return []
+        dates = self.conn.call("fetch", uids, ["INTERNALDATE"])
+        hits = [(parse.as_aware(dates.get(uid, {}).get(b"INTERNALDATE")), name, uid)
+                for uid in uids]
+        hits.sort(key=_newest_first, reverse=True)
+        return hits
+
     def search_everywhere(self, folders, criteria, page=1, per_page=50, attachment=False):
         """Search several folders; one page of hits, newest first, each with its folder."""
         hits: list = []
         for name in folders:
-            uids = self.ordering.sorted_uids(name, "date", reverse=True, criteria=criteria)
-            uids = uids[:EVERYWHERE_LIMIT]
-            if attachment:
-                uids = self.ordering.with_attachments(name, uids)
-            if uids:
-                dates = self.conn.call("fetch", uids, ["INTERNALDATE"])
-                hits.extend((parse.as_aware(dates.get(uid, {}).get(b"INTERNALDATE")), name, uid)
-                            for uid in uids)
-        hits.sort(key=lambda hit: (hit[0] or NO_DATE, hit[2]), reverse=True)
+            hits.extend(self.folder_hits(name, criteria, attachment))
+        return self.hits_page(hits, page, per_page)
+
+    def search_folder(self, name, criteria, per_page=50, attachment=False):
+        """The first page of one folder's hits of a search across folders, each row with
+        its folder (total: all its hits): merged with the other folders' first pages, in
+        the order of hits_page(), they make the first page of search_everywhere()."""
+        return self.hits_page(self.folder_hits(name, criteria, attachment), 1, per_page)
+
+    def hits_page(self, hits, page, per_page):
+        """One page of (date, folder, uid) hits, newest first, as a MessagePage."""
+        hits = sorted(hits, key=_newest_first, reverse=True)
         pages = max(1, math.ceil(len(hits) / per_page))
         page = min(max(1, page), pages)
         window = hits[(page - 1) * per_page: page * per_page]

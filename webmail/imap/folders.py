@@ -33,14 +33,16 @@ class Folders:
         once and another client's within that time; the open folder's counts are polled
         more often by the page. fresh asks the server whatever the cache holds (a poll does,
         where LIST-STATUS makes that one command)."""
-        cache = self.conn.cache
+        cache, vouch = self.conn.cache, self.conn.vouch
+        # The epoch is read before the server is asked: a change heard meanwhile is another.
+        epoch = vouch.everything() if vouch is not None else None
         if cache is not None and not fresh:
-            found = cache.folders()
+            found = cache.folders(epoch)
             if found is not None:
                 return found
         folders = self._list()
         if cache is not None:
-            cache.keep_folders(folders)
+            cache.keep_folders(folders, epoch)
         return folders
 
     def _list(self):
@@ -109,8 +111,8 @@ class Folders:
         except ServerRefused:
             raise MailboxNotFound(mailbox) from None
         total, unread = int(status.get(b"MESSAGES", 0)), int(status.get(b"UNSEEN", 0))
-        cache = self.conn.cache
-        listed = cache.folders() if cache is not None else None
+        cache, vouch = self.conn.cache, self.conn.vouch
+        listed = cache.folders(vouch and vouch.everything()) if cache is not None else None
         known = next((f for f in listed or () if f.name == mailbox), None)
         if known is not None and (known.total, known.unread) != (total, unread):
             # Another client changed the folder: the cached folder list is behind.

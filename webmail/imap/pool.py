@@ -3,6 +3,9 @@
 Sessions are keyed by (Django session key, account); one request at a time holds a
 MailSession (it is removed from the pool while checked out), idle ones are closed after
 IMAP_POOL_IDLE_SECONDS, and the pool never holds more than IMAP_POOL_MAX of them.
+
+With a gate (slots.Slots), the sessions it makes hold a slot of their account while
+connected, and an idle one is closed when another process waits for a slot of its account.
 """
 import threading
 import time
@@ -14,13 +17,40 @@ from .session import MailSession
 
 
 class SessionPool:
-    def __init__(self, max_size=64, idle_seconds=300, factory=MailSession, clock=time.monotonic):
+    def __init__(self, max_size=64, idle_seconds=300, factory=MailSession, clock=time.monotonic,
+                 gate=None):
         self.max_size = max_size
         self.idle_seconds = idle_seconds
         self.factory = factory
         self.clock = clock
+        self.gate = gate
         self._lock = threading.Lock()
         self._idle = OrderedDict()  # key -> list of (session, last_used), oldest first
+        if gate is not None:
+            gate.listen(self.give_up_idle)
+
+    def new_session(self, config, timeout=15):
+        """A MailSession not logged in yet, bounded by the pool's gate."""
+        if self.gate is None:
+            return self.factory(config, timeout=timeout)
+        return self.factory(config, timeout=timeout, gate=self.gate)
+
+    def give_up_idle(self, account):
+        """Close one idle session whose connection holds a slot of account (another
+        process waits for one)."""
+        found = None
+        with self._lock:
+            for key, entries in self._idle.items():
+                for i, (session, _last_used) in enumerate(entries):
+                    if session.slot is not None and session.slot.account == account:
+                        found = entries.pop(i)[0]
+                        break
+                if found is not None:
+                    if not entries:
+                        del self._idle[key]
+                    break
+        if found is not None:
+            found.close()
 
     def _take(self, key):
         """An idle, unexpired session for key, or None; expired ones are closed."""
@@ -47,6 +77,10 @@ class SessionPool:
         self._give_back(key, session)
 
     def _give_back(self, key, session):
+        if self.gate is not None and session.slot is not None and \
+                self.gate.wanted(session.slot.account):
+            session.close()  # another process waits for this account's slot
+            return
         evicted = []
         with self._lock:
             self._idle.setdefault(key, []).append((session, self.clock()))
@@ -77,8 +111,9 @@ class SessionPool:
         """
         session = self._take(key)
         if session is None:
-            session = self.factory(config, timeout=timeout)
-            session.login(username, password, act_as=act_as)
+            session = self.new_session(config, timeout=timeout)
+            # Connected at its first command: a page the shared cache answers opens none.
+            session.login(username, password, act_as=act_as, lazy=True)
         session.begin_request()
         try:
             yield session

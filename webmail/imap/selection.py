@@ -6,7 +6,7 @@ the last NOOP said; it hears from the Connection of every command that could cha
 """
 import dataclasses
 
-from . import parse
+from . import hooks, parse
 from .connection import CHANGES_FOLDER, Listener
 from .errors import MailboxNotFound, ServerRefused
 from .state import FolderState
@@ -17,6 +17,11 @@ NOTICES = ("EXISTS", "EXPUNGE", "FETCH", "VANISHED", "RECENT")
 # What a server says of the selected folder's changes; anything else is "odd".
 CHANGE_NOTICES = frozenset({b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT", b"VANISHED",
                             b"FLAGS"})
+# Commands (by name, or a raw command by its label) about the selected folder's messages:
+# before one, a folder whose state a watcher vouched for is selected on the wire.
+ON_SELECTED = frozenset({"fetch", "search", "sort", "thread", "add_flags", "remove_flags",
+                         "set_flags", "copy", "move", "expunge", "uid_expunge",
+                         "delete_messages", "store_answered", "esearch", "esearch_all"})
 
 
 class Selection(Listener):
@@ -42,10 +47,17 @@ class Selection(Listener):
         self._uids = None  # (folder, state, UIDs) as restat found them
         self._looked = None  # what this request's last NOOP said, until Heron changes mail
         self._reselect = None  # the folder to select again after a reconnect
+        # (folder, FolderState) taken under a watcher's vouch in this request, not selected
+        # on the wire: it is, before the first command that needs it (needs_folder).
+        self.vouched = None
+        self._known_validity = {}  # folder -> UIDVALIDITY, from the wire or a vouch
 
     def begin_request(self):
         """What an earlier request learnt of the selected folder is to be confirmed again."""
         self.state = None
+        self.vouched = None
+        if self.conn.vouch is not None:
+            self.conn.vouch.begin_request()
         self._fresh = False
         self._uids = None
         self._looked = None
@@ -70,6 +82,15 @@ class Selection(Listener):
 
     def closed(self):
         self.folder = None
+
+    def needs_folder(self, name, label):
+        if self.vouched is not None and (name in ON_SELECTED or label in ON_SELECTED):
+            mailbox, state = self.vouched
+            self.vouched = None
+            if self._select(mailbox) != state:
+                # The server changed the folder after the watcher last vouched for it, and
+                # before it reported so (its notices come with a short delay).
+                hooks.cache_lookup("vouch-overtaken", True)
 
     def command_starting(self, name):
         kept = self.current
@@ -102,6 +123,28 @@ class Selection(Listener):
             self.select(mailbox)
 
     def select(self, mailbox):
+        """The folder's FolderState for this request, from the wire (_select) or, while a
+        change watcher vouches that nothing changed since a frontend last confirmed it, from
+        the shared cache with no command at all (webmail/imap/vouch.py). A state confirmed
+        on the wire is kept for the next request under the watcher's token."""
+        vouch = self.conn.vouch
+        if vouch is None:
+            return self._select(mailbox)
+        if self.vouched is not None and self.vouched[0] == mailbox:
+            return self.vouched[1]
+        if self.state is not None and self.folder == mailbox and self._fresh:
+            return self._select(mailbox)
+        trusted = vouch.trusted(mailbox)
+        if trusted is not None:
+            self.vouched = (mailbox, trusted)
+            self.state = trusted
+            self._known_validity[mailbox] = trusted.uidvalidity
+            return trusted
+        state = self._select(mailbox)
+        vouch.keep(mailbox, state)
+        return state
+
+    def _select(self, mailbox):
         """Make mailbox the selected folder; returns its FolderState (UIDVALIDITY, UIDNEXT,
         EXISTS and, with CONDSTORE enabled once per connection, HIGHESTMODSEQ), which is
         also the mailbox cache's revalidation.
@@ -153,7 +196,7 @@ class Selection(Listener):
         self.folder = mailbox
         self.state = FolderState.from_select(info)
         self.current = (mailbox, self.state)
-        self._validity[mailbox] = self.state.uidvalidity
+        self._validity[mailbox] = self._known_validity[mailbox] = self.state.uidvalidity
         return self.state
 
     def leave(self, mailbox):
@@ -244,7 +287,7 @@ class Selection(Listener):
         """A cache key for what Heron made of one message (its body as shown), valid as
         long as the message is: it names the folder's UIDVALIDITY, which this connection
         learnt when it selected the folder to fetch the message. None before that."""
-        validity = self._validity.get(mailbox)
+        validity = self._known_validity.get(mailbox)
         if not validity or self.conn.cache is None:
             return None
         return self.conn.cache.rendered_key(mailbox, validity, uid, variant)

@@ -56,10 +56,10 @@ class MailSession:
     a pooled session survives what the server did while it sat idle.
     """
 
-    def __init__(self, config, timeout=15):
+    def __init__(self, config, timeout=15, gate=None):
         self.config = config
         self.timeout = timeout
-        conn = self._conn = Connection(config, timeout)
+        conn = self._conn = Connection(config, timeout, gate=gate)
         sel = self._selection = Selection(conn)
         flags = self._flags = Flags(conn, sel)
         folders = self._folders = Folders(conn, sel)
@@ -89,6 +89,11 @@ class MailSession:
     @property
     def connected(self):
         return self._conn.connected
+
+    @property
+    def slot(self):
+        """The slot of its account this session's connection holds (slots.py), or None."""
+        return self._conn.slot
 
     # The connection.
     login = _of("_conn", Connection.login)
@@ -137,6 +142,7 @@ class MailSession:
     conversation_page = _of("_conversations", Conversations.conversation_page)
     thread_of = _of("_conversations", Conversations.thread_of)
     search_everywhere = _of("_conversations", Conversations.search_everywhere)
+    search_folder = _of("_conversations", Conversations.search_folder)
     answers_in = _of("_conversations", Conversations.answers_in)
     # Following messages that move.
     move_tracked = _of("_tracking", Tracking.move_tracked)

@@ -47,13 +47,15 @@ from .types import Address, Mailbox, MessageSummary, Outline, Part
 SORTED_SECONDS = 6 * 3600
 SORTED_BLOCK = 1000
 FOLDER_LIST_SECONDS = 30
+FOLDER_LIST_VOUCHED_SECONDS = 3600
 SUMMARY_SECONDS = 7 * 24 * 3600
 OUTLINE_SECONDS = 24 * 3600
 FLAGS_SECONDS = 24 * 3600
+CAPABILITIES_SECONDS = 24 * 3600
 # The version of each key family's value shape, named in its keys: bumped when the
 # shape changes, so that two releases never misread each other's values. "body" is the
 # shape of webmail/mail.py's shown bodies, whose keys rendered_key() makes.
-SHAPES = {"folders": 1, "sorted": 1, "summary": 2, "outline": 3, "flags": 1, "body": 1}
+SHAPES = {"folders": 2, "sorted": 1, "summary": 2, "outline": 3, "flags": 1, "body": 1}
 
 
 @dataclass(frozen=True)
@@ -99,19 +101,38 @@ class MailboxCache:
     def _folders_key(self):
         return f"heron:folders:v{SHAPES['folders']}:{self.account}"
 
-    def folders(self):
-        """The cached folder list as Mailbox objects, or None."""
-        found = read(cache.get(self._folders_key), [_MAILBOX],
-                     lambda value: [Mailbox(**fields) for fields in value])
+    def folders(self, epoch=None):
+        """The cached folder list as Mailbox objects, or None. A list kept under a change
+        watcher's epoch (keep_folders) holds as long as that watcher listens to every folder
+        under the same epoch (epoch, from Vouch.everything()): it drops the list at any
+        change it hears. Any other list holds FOLDER_LIST_SECONDS."""
+        found = read(cache.get(self._folders_key), {"epoch": str, "list": [_MAILBOX]},
+                     lambda value: value)
+        if found is not None and found["epoch"] and found["epoch"] != epoch:
+            found = None
         hooks.cache_lookup("folder-list", found is not None)
-        return found
+        return found and [Mailbox(**fields) for fields in found["list"]]
 
-    def keep_folders(self, folders):
-        cache.set(self._folders_key, [{name: getattr(f, name) for name in _MAILBOX}
-                                      for f in folders], FOLDER_LIST_SECONDS)
+    def keep_folders(self, folders, epoch=None):
+        cache.set(self._folders_key, {
+            "epoch": epoch or "",
+            "list": [{name: getattr(f, name) for name in _MAILBOX} for f in folders],
+        }, FOLDER_LIST_VOUCHED_SECONDS if epoch else FOLDER_LIST_SECONDS)
 
     def forget_folders(self):
         cache.delete(self._folders_key)
+
+    # --- what the server can do -------------------------------------------------------------
+    def capabilities(self):
+        """The capabilities the account's last login saw (bytes, upper case), or None."""
+        found = read(cache.get(f"heron:caps:v1:{self.account}"), [str],
+                     lambda value: frozenset(item.encode() for item in value))
+        return found
+
+    def keep_capabilities(self, capabilities):
+        key = f"heron:caps:v1:{self.account}"
+        cache.set(key, sorted(item.decode("ascii", "replace").upper() for item in capabilities),
+                  CAPABILITIES_SECONDS)
 
     def rendered_key(self, mailbox, uidvalidity, uid, variant):
         """The key of a message's body as shown (variant: which part, images or not)."""

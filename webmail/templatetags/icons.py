@@ -1,3 +1,5 @@
+from functools import lru_cache
+
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
@@ -11,10 +13,13 @@ DIRECTIONAL = frozenset({
 
 
 @register.simple_tag
+@lru_cache(maxsize=256)
 def icon(name, css_class=""):
     """An icon from static/icons/sprite.svg, hidden from assistive technology.
 
-    The control around it carries the accessible name (its text or aria-label).
+    The control around it carries the accessible name (its text or aria-label). Kept per
+    (name, class): the sprite's URL is the same for every request of a process, and a page
+    draws dozens of icons.
     """
     classes = " ".join(filter(None, [
         "icon", "icon-directional" if name in DIRECTIONAL else "", css_class]))

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import preferences
 
+from .. import events
 from ..forms import FolderPageForm, SearchForm
 from ..http import api_login_required
 from ..imap import navigation
@@ -33,6 +34,7 @@ def messages(request):
     """One page of a folder, its conversations (threads=1) or a search (q=, filters)."""
     query = FolderPageForm(request.GET).query()
     search = SearchForm(request.GET).query()
+    events.present(request.user.username, query["mailbox"])
     with mail_for(request) as mail:
         folders = mail.list_mailboxes() if search.active and search.everywhere else []
         page = list_page(mail, folders, query, search, preferences.shown(request.user)["per_page"])

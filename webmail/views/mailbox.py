@@ -7,11 +7,20 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts import preferences
 
-from .. import woken
+from .. import events, woken
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..imap.navigation import current_folder
 from ..links import message_link
-from ..listing import list_page, preferred_order, remembered_order, with_own_answers
+from ..listing import (
+    folder_results,
+    list_page,
+    preferred_order,
+    remembered_order,
+    searched_folders,
+    streams,
+    with_own_answers,
+    without_stream,
+)
 from ..mail import mail_for, quota_for, shown_bodies
 
 
@@ -26,18 +35,45 @@ def mailbox(request):
     query = remembered_order(request.session, query, request.GET)
     search_form = SearchForm(request.GET)
     search = search_form.query()
+    streamed = streams(search, request.GET) and not request.headers.get("HX-Request")
+    # The change watcher listens for users with a folder open (webmail/push.py).
+    events.present(request.user.username, query["mailbox"])
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
-        page = list_page(mail, folders, query, search, prefs["per_page"])
+        page = list_page(mail, folders, query, search, prefs["per_page"], streamed)
         page, snoozed = woken.on_top(mail, request.user, page, query, search)
         quota = quota_for(request, mail)
     current = current_folder(folders, query["mailbox"])
     context = {"folders": folders, "page": page, "current": current, "query": query,
                "search": search, "search_form": search_form, "quota": quota,
-               "mailbox": query["mailbox"], "snoozed": snoozed}
+               "mailbox": query["mailbox"], "snoozed": snoozed,
+               "streaming": searched_folders(folders) if streamed else None,
+               "stream_query": without_stream(request.GET)}
     if request.headers.get("HX-Request"):
         return render(request, "webmail/_message_list.html", context)
     return render(request, "webmail/mailbox.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def search_folder(request):
+    """One folder's first page of hits of a search of all folders (folder=, and the search's
+    fields), as rows for the streamed search page; 404 for a folder it does not search."""
+    query = FolderPageForm(request.GET).query()
+    search = SearchForm(request.GET).query()
+    if not (search.active and search.everywhere):
+        raise Http404("not a search of all folders")
+    with mail_for(request) as mail:
+        folders = mail.list_mailboxes()
+        prefs = preferences.shown(request.user)
+        page = folder_results(mail, folders, request.GET.get("folder", ""), search,
+                              prefs["per_page"])
+    if page is None:
+        raise Http404("no such folder")
+    return render(request, "webmail/_search_folder.html", {
+        "page": page, "query": query, "current": current_folder(folders, query["mailbox"]),
+        "prefs": prefs})
 
 
 @never_cache
