@@ -6,11 +6,14 @@ nginx and PHP-FPM: `bash deploy/peer/roundcube.sh up` starts it on 127.0.0.1:583
 that script). Heron is one gunicorn worker with deploy/gunicorn.conf.py, started here on
 a free loopback port (PEER_HERON_PORT picks one) unless PEER_HERON_URL names a running one.
 
-Both log in as the bench account of PEER_SIZE messages (bench/mailboxes.py; default
-100,000), are warmed (PEER_WARMUP rounds, unmeasured), then measured in rounds: in each
-round every request below is made once, Roundcube's and Heron's of a pair one after the
-other, who goes first alternating from round to round. PEER_RUNS rounds (default 30), but
-no longer than PEER_SECONDS (default 120) once PEER_MIN_RUNS are done.
+Both caches are emptied first (Roundcube's memcached and the cache tables of its database;
+Heron's `heron:*` keys in Redis, as big_bench's cold runs do), so that every run starts
+alike and "first open" is a first open. Both log in as the bench account of PEER_SIZE
+messages (bench/mailboxes.py; default the largest of BENCH_SIZES, 100,000), are warmed
+(PEER_WARMUP rounds, unmeasured), then measured in rounds: in each round every request
+below is made once, Roundcube's and Heron's of a pair one after the other, who goes first
+alternating from round to round. PEER_RUNS rounds (default 30), but no longer than
+PEER_SECONDS (default 120) once PEER_MIN_RUNS are done.
 
 Pairs, what each browser asks for:
 * list: Roundcube's list XHR (`_action=list&_remote=1`, with its X-Roundcube-Request
@@ -37,6 +40,8 @@ import json
 import math
 import os
 import re
+import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -47,20 +52,23 @@ from pathlib import Path
 
 import mailboxes
 import requests
-from big_bench import SERVER_TIMING, Client
+from big_bench import SERVER_TIMING, Client, empty_cache
 from http_bench import free_port, start_gunicorn, worker_pid
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_JSON = ROOT / "bench" / "results" / "peer.json"
 TABLE = ROOT / "bench" / "results" / "table.md"
-SIZE = int(os.environ.get("PEER_SIZE", "100000"))
+# The largest mailbox `make bench` made (BENCH_SIZES), unless PEER_SIZE says.
+SIZE = int(os.environ.get("PEER_SIZE") or max(mailboxes.sizes_from(
+    os.environ.get("BENCH_SIZES") or ",".join(map(str, mailboxes.SIZES)))))
 RUNS = int(os.environ.get("PEER_RUNS", "30"))
 MIN_RUNS = int(os.environ.get("PEER_MIN_RUNS", "8"))
 WARMUP = int(os.environ.get("PEER_WARMUP", "3"))
 SECONDS = float(os.environ.get("PEER_SECONDS", "120"))
 MESSAGES = int(os.environ.get("PEER_MESSAGES", "5"))
 RC_URL = os.environ.get("PEER_ROUNDCUBE_URL", "http://127.0.0.1:58301/")
-PHP_FPM_PID = ROOT / ".stack" / "peer" / "php-fpm.pid"
+RC_MEMCACHED = ("127.0.0.1", int(os.environ.get("PEER_MEMCACHED_PORT", "58303")))
+PEER = ROOT / ".stack" / "peer"  # where deploy/peer/roundcube.sh keeps Roundcube's state
 TIMEOUT = 120
 FRAME = re.compile(r'class="mail-frame"[^>]* src="([^"]+)"')
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
@@ -97,6 +105,17 @@ def children(master):
         except (OSError, ValueError):
             continue
     return found
+
+
+def empty_roundcube_cache():
+    """Flush Roundcube's memcached (IMAP cache, sessions) and its messages cache."""
+    with socket.create_connection(RC_MEMCACHED, timeout=10) as conn:
+        conn.sendall(b"flush_all\r\n")
+        if not conn.recv(64).startswith(b"OK"):
+            sys.exit("Roundcube's memcached did not flush")
+    with sqlite3.connect(PEER / "db" / "roundcube.db", timeout=30) as db:
+        for table in ("cache_index", "cache_thread", "cache_messages"):
+            db.execute(f"DELETE FROM {table}")  # noqa: S608 (names from this list)
 
 
 def timed(http, url, check, headers=None):
@@ -174,13 +193,16 @@ class Heron:
             ms += self.get(html.unescape(frame.group(1)))[0]
         return ms
 
-    def messages(self, pages):
-        """Messages marked read (url, uid) on the first pages of INBOX, newest first."""
+    def messages(self, wanted):
+        """Messages marked read (url, uid) from the top of INBOX, newest first: wanted of
+        them, or what the first 20 pages hold."""
         found = []
-        for page in range(1, pages + 1):
+        for page in range(1, 21):
             listing = self.get(f"/api/messages/?mailbox=INBOX&page={page}")[1].json()
             found += [(m["url"], m["uid"]) for m in listing["messages"]
                       if "\\Seen" in m["flags"]]
+            if len(found) >= wanted or page >= listing["pages"]:
+                break
         return found
 
 
@@ -199,7 +221,7 @@ def summary(times, cpu, imap, server):
 
 def run(rc, heron, rc_pids, heron_pids):
     """Warm both, then the measured rounds; returns {name: (times, cpu times)}."""
-    seen = heron.messages(3)
+    seen = heron.messages(MESSAGES + WARMUP + RUNS)
     warm, fresh = seen[:MESSAGES], seen[MESSAGES:]
     if len(fresh) < WARMUP + RUNS:
         sys.exit(f"only {len(seen)} read messages on INBOX's first pages")
@@ -298,9 +320,11 @@ def measure(heron_base, heron_master):
         requests.get(RC_URL, timeout=5)
     except requests.RequestException:
         sys.exit(f"Roundcube does not answer on {RC_URL}: bash deploy/peer/roundcube.sh up")
+    empty_roundcube_cache()
+    empty_cache()
     rc = Roundcube(RC_URL, user, mailboxes.PASSWORD)
     heron = Heron(heron_base, SIZE)
-    php_master = int(PHP_FPM_PID.read_text()) if PHP_FPM_PID.exists() else None
+    php_master = int((PEER / "php-fpm.pid").read_text())
     rc_workers = children(php_master) if php_master else []
     heron_workers = [worker_pid(heron_master)] if heron_master else []
     total = heron.get("/api/messages/?mailbox=INBOX&page=1")[1].json()["total"]
