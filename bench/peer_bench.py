@@ -30,6 +30,10 @@ Pairs, what each browser asks for:
 Only messages already marked read are opened, so neither client changes the mailbox under
 the other's cache.
 
+Beside the pairs, the same rounds time what Roundcube's list costs on the IMAP side alone,
+as a new client: connect, LOGIN, SELECT INBOX, GETQUOTAROOT, LOGOUT (Heron keeps its
+connection, with INBOX selected, between requests).
+
 Time is what the client waits on loopback for the whole response, body included. CPU is
 the user+system time the servers' processes (Roundcube's PHP-FPM workers, Heron's gunicorn
 worker; not nginx, Dovecot or memcached) spent per request. Writes bench/results/peer.json
@@ -118,6 +122,23 @@ def empty_roundcube_cache():
             db.execute(f"DELETE FROM {table}")  # noqa: S608 (names from this list)
 
 
+def imap_session(user):
+    """ms of what Roundcube's list asks of Dovecot besides its cache: a new connection,
+    LOGIN, SELECT INBOX, GETQUOTAROOT, LOGOUT."""
+    from imapclient import IMAPClient
+
+    begin = time.perf_counter()
+    conn = IMAPClient(os.environ["IMAP_HOST"], port=int(os.environ["IMAP_PORT"]),
+                      ssl=os.environ.get("IMAP_SECURITY") == "ssl", timeout=TIMEOUT)
+    if os.environ.get("IMAP_SECURITY") == "starttls":
+        conn.starttls()
+    conn.login(user, mailboxes.PASSWORD)
+    conn.select_folder("INBOX")
+    conn.get_quota_root("INBOX")
+    conn.logout()
+    return (time.perf_counter() - begin) * 1000
+
+
 def timed(http, url, check, headers=None):
     """(ms, response) of one GET, its body read; exits when check(response) fails."""
     begin = time.perf_counter()
@@ -133,7 +154,7 @@ class Roundcube:
     """One browser logged in to Roundcube."""
 
     def __init__(self, base, user, password):
-        self.base, self.http = base, requests.Session()
+        self.base, self.user, self.http = base, user, requests.Session()
         page = self.http.get(f"{base}?_task=login", timeout=TIMEOUT)
         found = re.search(r'name="_token" value="([^"]+)"', page.text)
         if found is None:
@@ -266,6 +287,7 @@ def run(rc, heron, rc_pids, heron_pids):
              [("heron_pane", lambda: heron.with_frame(url, {"HX-Request": "true"}))], rc_first)
         both(measured, [("rc_first", lambda: rc.show(first_uid))],
              [("heron_first", lambda: heron.with_frame(first_url))], rc_first)
+        one(measured and "imap_session", lambda: [], lambda: imap_session(rc.user))
         rounds += measured
     return {name: summary(*values) for name, values in samples.items()}, rounds
 
@@ -298,8 +320,13 @@ def table(results):
                      f"({rc['cpu_ms']:g}) | {heron['median_ms']:g} / {heron['p90_ms']:g} "
                      f"({heron['cpu_ms']:g}) | {row['ratio']:g}x | {target} | "
                      f"{heron.get('server_ms', '?')} ({heron.get('imap_commands', '?')}) |")
-    lines += ["", "<!-- /peer bench -->"]
+    lines += ["", IMAP_NOTE.format(**results["imap_session"]), "", "<!-- /peer bench -->"]
     return "\n".join(lines) + "\n"
+
+
+IMAP_NOTE = ("Of Roundcube's list, on the IMAP side alone (a new connection, LOGIN, SELECT "
+             "INBOX, GETQUOTAROOT, LOGOUT, timed in the same rounds): {median_ms:g} / "
+             "{p90_ms:g} ms.")
 
 
 def write_table(section):
@@ -339,7 +366,7 @@ def measure(heron_base, heron_master):
                       "met": None if target is None else ratio >= target}
     return {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "account": user, "messages": total, "rounds": rounds, "versions": versions(),
-            "roundcube_url": RC_URL,
+            "roundcube_url": RC_URL, "imap_session": stats["imap_session"],
             "settings": {"runs": RUNS, "min_runs": MIN_RUNS, "warmup": WARMUP,
                          "seconds": SECONDS, "messages_opened": MESSAGES},
             "pairs": pairs}
@@ -374,6 +401,7 @@ def main():
             if row["target"] else ""
         print(f"{row['label']:28} {rc['median_ms']:>7} / {rc['p90_ms']:<7}"
               f"{heron['median_ms']:>7} / {heron['p90_ms']:<7}{row['ratio']:>6}x  {target}")
+    print(IMAP_NOTE.format(**results["imap_session"]))
     OUT_JSON.parent.mkdir(exist_ok=True)
     OUT_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     write_table(table(results))
