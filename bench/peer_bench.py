@@ -233,7 +233,7 @@ def summary(times, cpu, imap, server):
     ordered = sorted(times)
     found = {"n": len(ordered), "median_ms": round(statistics.median(ordered), 1),
              "p90_ms": round(ordered[math.ceil(0.9 * len(ordered)) - 1], 1),
-             "cpu_ms": round(statistics.fmean(cpu), 1)}
+             "cpu_ms": round(statistics.fmean(cpu), 1) if cpu else None}
     if imap:
         found.update(imap_commands=statistics.median(imap),
                      server_ms=round(statistics.median(server), 1))
@@ -255,7 +255,8 @@ def run(rc, heron, rc_pids, heron_pids):
         if name:
             times, cpu, imap, server = samples.setdefault(name, ([], [], [], []))
             times.append(ms)
-            cpu.append(cpu_ms(pids()) - before)
+            if pids():
+                cpu.append(cpu_ms(pids()) - before)
             if heron.calls:
                 imap.append(sum(commands for commands, _ in heron.calls))
                 server.append(sum(spent for _, spent in heron.calls))
@@ -317,8 +318,8 @@ def table(results):
         target = f"≥ {row['target']}x: {'met' if row['met'] else 'not met'}" \
             if row["target"] else ""
         lines.append(f"| {row['label']} | {rc['median_ms']:g} / {rc['p90_ms']:g} "
-                     f"({rc['cpu_ms']:g}) | {heron['median_ms']:g} / {heron['p90_ms']:g} "
-                     f"({heron['cpu_ms']:g}) | {row['ratio']:g}x | {target} | "
+                     f"({rc['cpu_ms']}) | {heron['median_ms']:g} / {heron['p90_ms']:g} "
+                     f"({heron['cpu_ms']}) | {row['ratio']:g}x | {target} | "
                      f"{heron.get('server_ms', '?')} ({heron.get('imap_commands', '?')}) |")
     lines += ["", IMAP_NOTE.format(**results["imap_session"]), "", "<!-- /peer bench -->"]
     return "\n".join(lines) + "\n"
@@ -343,16 +344,13 @@ def write_table(section):
 
 def measure(heron_base, heron_master):
     user = mailboxes.account(SIZE)
-    try:
-        requests.get(RC_URL, timeout=5)
-    except requests.RequestException:
-        sys.exit(f"Roundcube does not answer on {RC_URL}: bash deploy/peer/roundcube.sh up")
-    empty_roundcube_cache()
+    if (PEER / "db" / "roundcube.db").exists():  # the Roundcube of roundcube.sh
+        empty_roundcube_cache()
     empty_cache()
     rc = Roundcube(RC_URL, user, mailboxes.PASSWORD)
     heron = Heron(heron_base, SIZE)
-    php_master = int((PEER / "php-fpm.pid").read_text())
-    rc_workers = children(php_master) if php_master else []
+    php_fpm = PEER / "php-fpm.pid"  # Roundcube's CPU is known when it runs here
+    rc_workers = children(int(php_fpm.read_text())) if php_fpm.exists() else []
     heron_workers = [worker_pid(heron_master)] if heron_master else []
     total = heron.get("/api/messages/?mailbox=INBOX&page=1")[1].json()["total"]
     print(f"{user}: {total:,} messages; Roundcube {RC_URL}, Heron {heron_base}; "
@@ -376,6 +374,10 @@ def main():
     if mailboxes.read_marker(SIZE) is None:
         sys.exit(f"no bench mailbox of {SIZE} messages: run bench/mailboxes.py first")
     mailboxes.ensure_users([SIZE])  # up.sh may have rewritten Dovecot's passwd-file since
+    try:
+        requests.get(RC_URL, timeout=5)
+    except requests.RequestException:
+        sys.exit(f"Roundcube does not answer on {RC_URL}: bash deploy/peer/roundcube.sh up")
     started = time.monotonic()
     if os.environ.get("PEER_HERON_URL"):
         results = measure(os.environ["PEER_HERON_URL"].rstrip("/"), None)
