@@ -5,7 +5,13 @@
 #     (bench/mailboxes.py; kept in .stack/, a few minutes the first time), then every view
 #     cold and warm on each (bench/big_bench.py → bench/results.json, bench/results/table.md,
 #     bench/results/latency.png).
-# BENCH_SIZES=1000,10000 limits the sizes; BENCH_KEEP_STACK=1 leaves the stack running.
+#  3. side by side with Roundcube on the largest of those mailboxes: Debian's roundcube-core
+#     in its best cache configuration, installed and started by deploy/peer/roundcube.sh
+#     (about a minute to install the first time), requests alternating with Heron's
+#     (bench/peer_bench.py → bench/results/peer.json and a section of table.md; 1–2 min).
+#     BENCH_PEERS=0 skips it.
+# BENCH_SIZES=1000,10000 limits the sizes; BENCH_KEEP_STACK=1 leaves the stack (and
+# Roundcube) running.
 # Bounded: BENCH_REQUESTS per page, BENCH_COLD and BENCH_WARM runs per view, at most
 # BENCH_VIEW_SECONDS of warm runs per view.
 set -uo pipefail
@@ -27,6 +33,13 @@ if [ $status = 0 ]; then
     "$PY" bench/mailboxes.py && "$PY" bench/big_bench.py
     status=$?
     echo "big mailboxes: $((SECONDS - started)) s"
+fi
+if [ $status = 0 ] && [ "${BENCH_PEERS:-1}" != 0 ]; then
+    started=$SECONDS
+    bash deploy/peer/roundcube.sh up && "$PY" bench/peer_bench.py
+    status=$?
+    [ "${BENCH_KEEP_STACK:-0}" = 1 ] || bash deploy/peer/roundcube.sh down
+    echo "side by side with Roundcube: $((SECONDS - started)) s"
 fi
 [ "${BENCH_KEEP_STACK:-0}" = 1 ] || bash deploy/stack/down.sh
 exit $status

@@ -25,6 +25,8 @@ done
 bash "$ROOT/deploy/cluster/down.sh" || true  # the cluster's frontends use everything below
 bash "$ROOT/deploy/workers.sh" down || true   # so do the task-queue workers
 bash "$ROOT/deploy/watchers.sh" down || true  # and the change watchers
+# Roundcube of `make bench`'s side-by-side step, when BENCH_KEEP_STACK=1 left it running.
+[[ ! -d "$STACK/peer" ]] || bash "$ROOT/deploy/peer/roundcube.sh" down || true
 
 say() { printf '%-10s %s\n' "$1" "$2"; }
 
