@@ -68,7 +68,9 @@ def forget(sender, request, user, **kwargs):
     session_key = request.session.session_key if request is not None else None
     if session_key:
         UserSession.objects.filter(session_key=session_key).delete()
-    if user is not None:
+    # The watcher stops listening only when the user's last session ends: another
+    # browser of theirs still wants its pushes.
+    if user is not None and not UserSession.objects.filter(user=user).exists():
         try:
             events.forget(user.get_username())
         except RedisError as error:

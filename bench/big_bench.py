@@ -119,10 +119,18 @@ class Client:
                 float(found.group(4) or -1))
 
 
+# What the change watcher and the event stream keep (who is active, the watcher's vouch) is
+# not a cache of mail: a cold view empties what Heron knows of the mailbox, not the fact
+# that a watcher listens (deleting that would make it hang up and call again).
+NOT_MAIL_STATE = re.compile(rb"heron:(\d+:)?heron:(vouch|events):|heron:events:")
+
+
 def empty_cache():
-    """Delete Heron's cache keys (KEY_PREFIX heron), not its sessions (heron-s)."""
+    """Delete Heron's cache keys (KEY_PREFIX heron), not its sessions (heron-s), nor the
+    change watcher's vouch and the users' presence (NOT_MAIL_STATE)."""
     store = redis.Redis.from_url(os.environ["REDIS_URL"])
-    keys = list(store.scan_iter(match="heron:*", count=1000))
+    keys = [key for key in store.scan_iter(match="heron:*", count=1000)
+            if not NOT_MAIL_STATE.match(key)]
     for start in range(0, len(keys), 1000):
         store.delete(*keys[start:start + 1000])
 

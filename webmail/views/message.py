@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts import contacts, preferences
 from accounts.models import TrustedSender
 
-from .. import woken
+from .. import events, woken
 from ..forms import MessageViewForm
 from ..http import safe_next
 from ..imap import navigation
@@ -63,6 +63,7 @@ def message(request, uid):
     """One message: headers, body (text here, HTML in a sandboxed frame), attachments."""
     query = _view_query(request)
     mark_read = preferences.effective(request.user, "mark_read") == "now"
+    events.present(request.user.username, query["mailbox"])
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         # The folder's list, which the prev/next links need, also vouches that the
