@@ -46,8 +46,10 @@ def _reachable(alias):
 
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
+        # The database cache's stand-in model (make run's shared cache) has no label.
         if pinned.get() or wrote.get() or (
-                model is not None and model._meta.label_lower in PRIMARY_ONLY):
+                model is not None
+                and getattr(model._meta, "label_lower", None) in PRIMARY_ONLY):
             return "default"
         candidates = healthy_replicas()
         random.shuffle(candidates)
