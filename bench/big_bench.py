@@ -380,17 +380,20 @@ def plot(results, path):
     from matplotlib import pyplot
 
     sizes = sorted(results["sizes"], key=int)
-    figure, axes = pyplot.subplots(1, 2, figsize=(12, 5), sharey=True)
-    for ax, kind in zip(axes, ("warm", "cold")):
+    figure, axes = pyplot.subplots(1, 3, figsize=(17, 5))
+    panels = (("warm", "median_ms", "warm: median time per view"),
+              ("cold", "median_ms", "cold: median time per view"),
+              ("warm", "cpu_median_ms", "warm: the worker's CPU per view"))
+    for ax, (kind, figure_name, title) in zip(axes, panels):
         for label, _ in VIEWS:
-            ax.plot([int(s) for s in sizes],
-                    [results["sizes"][s]["views"][label][kind]["median_ms"] for s in sizes],
-                    marker="o", label=label)
-        ax.set(xscale="log", yscale="log", xlabel="messages in the mailbox",
-               title=f"{kind}: median time per view")
+            values = [results["sizes"][s]["views"][label][kind].get(figure_name) for s in sizes]
+            commands = results["sizes"][sizes[-1]]["views"][label][kind]["imap_commands"]
+            ax.plot([int(s) for s in sizes], [v if v and v > 0 else None for v in values],
+                    marker="o", label=f"{label} ({commands:g} IMAP)")
+        ax.set(xscale="log", yscale="log", xlabel="messages in the mailbox", title=title)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("milliseconds (log scale)")
-    axes[1].legend(fontsize="small", loc="upper left")
+    axes[0].legend(fontsize="small", loc="upper left")  # the warm IMAP commands
     figure.tight_layout()
     figure.savefig(path, dpi=100)
 
