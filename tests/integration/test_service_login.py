@@ -95,9 +95,10 @@ def test_the_service_login_opens_danas_mail_on_the_other_dovecot(service, other_
 
 def test_a_wrong_service_password_is_refused(service, settings, caplog):
     settings.HERON_SERVICE_PASSWORD = WRONG
+    # The pool's sessions log in at their first command.
     with pytest.raises(AuthFailed) as refused:
-        with mail.service_mail(ALICE):
-            pass
+        with mail.service_mail(ALICE) as session:
+            session.list_mailboxes()
     shown = f"{refused.value} {refused.value.user_message} {caplog.text}"
     assert WRONG not in shown and service[1] not in shown
 
