@@ -1,8 +1,20 @@
 """Links to a message's pages, for the views and the API that point at them."""
+from functools import lru_cache
 from urllib.parse import unquote
 
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import urlencode
+
+# A stand-in UID: a message's path is reversed once with it, then filled in (reverse() cost
+# a fifth of a millisecond, fifty times on a list page). Parts (uid, section) are reversed
+# each time: a section is checked by the URL pattern there.
+_UID = 918273645
+
+
+@lru_cache(maxsize=64)
+def _path_pattern(name, prefix, urlconf):
+    path = reverse(f"webmail:{name}", args=[_UID])
+    return path if path.count(str(_UID)) == 1 else None
 
 
 def message_link(name, uid, mailbox, **extra):
@@ -10,7 +22,14 @@ def message_link(name, uid, mailbox, **extra):
     (uid, section) pair for a part. extra goes into the query string after the folder,
     such as at=, the message's place in the folder's list, which spares reading it all."""
     args = [uid] if not isinstance(uid, (list, tuple)) else list(uid)
-    return f"{reverse(f'webmail:{name}', args=args)}?{urlencode({'mailbox': mailbox, **extra})}"
+    pattern = None
+    if len(args) == 1 and type(uid) is int and 0 <= uid < 10**10:  # the uid converter's range
+        pattern = _path_pattern(name, get_script_prefix(), get_urlconf())
+    if pattern is not None:
+        path = pattern.replace(str(_UID), str(uid))
+    else:
+        path = reverse(f"webmail:{name}", args=args)
+    return f"{path}?{urlencode({'mailbox': mailbox, **extra})}"
 
 
 # A mailto: URL longer than this is not followed (a browser would not open it either).
