@@ -31,11 +31,7 @@ start_watcher() {
         return 0
     fi
     (
-        mkdir -p "$CLUSTER"
-        if [[ ! -s "$CLUSTER/secret_key" ]]; then
-            (umask 077 && "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))' \
-                >"$CLUSTER/secret_key")
-        fi
+        ensure_secret_key
         frontend_env
         export HERON_FRONTEND_NAME="$name"
         exec nohup setsid bash "$0" loop "$n" "$count"

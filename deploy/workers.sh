@@ -23,11 +23,7 @@ worker_pidfile() { echo "$WORKERS/worker-$1.pid"; }
 worker_alive() { pid_matches "$(worker_pidfile "$1")" "heron_worker"; }
 
 worker_env() {
-    mkdir -p "$CLUSTER"
-    if [[ ! -s "$CLUSTER/secret_key" ]]; then
-        (umask 077 && "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))' \
-            >"$CLUSTER/secret_key")
-    fi
+    ensure_secret_key
     frontend_env
     export HERON_SEND_LEASE_SECONDS="${HERON_SEND_LEASE_SECONDS:-8}"
     export HERON_QUEUE_TICK_SECONDS="${HERON_QUEUE_TICK_SECONDS:-2}"

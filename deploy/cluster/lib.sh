@@ -52,6 +52,16 @@ with urllib.request.urlopen(sys.argv[1], timeout=2) as response:
 PY
 }
 
+# ensure_secret_key: one SECRET_KEY for every frontend, worker and watcher, made once: a
+# session, a CSRF token or a primary-pin cookie signed by one must be valid on the others.
+ensure_secret_key() {
+    mkdir -p "$CLUSTER"
+    if [[ ! -s "$CLUSTER/secret_key" ]]; then
+        (umask 077 && "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))' \
+            >"$CLUSTER/secret_key")
+    fi
+}
+
 # The settings every frontend runs with: the stack's, plus production-like ones.
 frontend_env() {
     [[ -f "$STACK/env" ]] || die cluster "" "$STACK/env is missing: start the stack first (make services)"

@@ -26,12 +26,7 @@ command -v nginx >/dev/null 2>&1 || die nginx "" "nginx is not installed (make s
 [[ -f "$STACK/env" ]] || die cluster "" "$STACK/env is missing: start the stack first (make services)"
 
 mkdir -p "$CLUSTER" "$NGINX_DIR/temp"
-# One SECRET_KEY for every frontend, made once: a session, a CSRF token or a primary-pin
-# cookie signed by one frontend must be valid on the others.
-if [[ ! -s "$CLUSTER/secret_key" ]]; then
-    (umask 077 && "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))' \
-        >"$CLUSTER/secret_key")
-fi
+ensure_secret_key
 
 # ------------------------------------------------------- database + static --
 
