@@ -421,9 +421,11 @@
     // to look and the timed poll rests; while it is down, the poll carries on.
     var streaming = false, missed = null;
     setInterval(function () { if (!streaming) poll(); }, checkSeconds * 1000);
+    // A tab shown again looks once whether or not the stream is open: a browser may have
+    // let a hidden tab's stream lapse, and one request is cheap.
     document.addEventListener("visibilitychange", function () {
       if (document.hidden) return;
-      if (!streaming || missed !== null) poll(missed === true);
+      poll(missed === true);
       missed = null;
     });
     if (list.dataset.events && window.EventSource) {
