@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from webmail import mail
+from webmail import events, mail
 from webmail.db_router import _down_until
 
 
@@ -25,6 +25,7 @@ def _fresh_state(settings):
         caches[alias].clear()
     mail.POOL.clear()
     _down_until.clear()
+    events._told.clear()  # what this process told of presence, as the cache is emptied
     yield
     mail.POOL.clear()
 

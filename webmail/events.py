@@ -112,10 +112,23 @@ def _unmember(member):
     return None
 
 
+# (username, folder) -> when this process last told present() of it: a page view then
+# costs no cache read at all. Bounded; cleared whole when full.
+_told: dict = {}
+TOLD_MAX = 10_000
+
+
 def present(username: str, folder: str | None) -> None:
     """username is active now with folder open (None: no folder in particular). One cache
-    read a call, a write at most every PRESENT_EVERY seconds per user and folder."""
+    read a call, a write at most every PRESENT_EVERY seconds per user and folder; and in
+    this process not even the read while it told the same within PRESENT_EVERY seconds."""
     now = time.time()
+    told = _told.get((username, folder))
+    if told is not None and now - told < PRESENT_EVERY:
+        return
+    if len(_told) >= TOLD_MAX:
+        _told.clear()
+    _told[(username, folder)] = now
     seen = cache.get(_seen_key(username))
     seen = seen if type(seen) is dict else {}
     slot = "" if folder is None else "/" + folder
@@ -160,6 +173,8 @@ def active_users(within_seconds: float = 900) -> list[tuple[str, str | None]]:
 
 def forget(username: str) -> None:
     """username logged out: no longer active, whatever they had open."""
+    for key in [key for key in list(_told) if key[0] == username]:
+        _told.pop(key, None)
     cache.delete(_seen_key(username))
     if settings.REDIS_URL:
         client = _redis()
