@@ -97,6 +97,21 @@ def test_a_warm_list_page_and_a_warm_open_cost_no_imap_command(watched):
     opened = vouched_page(client, f"/mail/message/{uid}/?mailbox={folder}")
     assert opened.status_code == 200 and b"First" in opened.content
     assert imap_commands(opened) == 0
+    frame = vouched_page(client, f"/mail/message/{uid}/body/?mailbox={folder}")
+    assert frame.status_code == 200 and imap_commands(frame) == 0
+
+
+def test_a_message_expunged_elsewhere_is_gone_from_its_frame(watched):
+    client, account, conn, folder, key, _stop = watched
+    uid = client.get(f"/api/messages/?mailbox={folder}").json()["messages"][0]["uid"]
+    body = f"/mail/message/{uid}/body/?mailbox={folder}"
+    assert vouched_page(client, body).status_code == 200
+    before = cache.get(key)
+    conn.select_folder(folder)
+    conn.delete_messages([uid])
+    conn.expunge()
+    wait_for(lambda: cache.get(key) != before, "the watcher to hear of the expunge")
+    assert client.get(body).status_code == 404
 
 
 def test_another_clients_changes_show_on_the_next_page(watched):

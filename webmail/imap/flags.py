@@ -97,7 +97,12 @@ class Flags:
         if fresh:
             cache.keep_flags(mailbox, state, fresh)
         found = {**current, **fresh}
-        doubtful = [uid for uid in found if uid not in vouched] if confirm else []
+        # Under a change watcher's vouch on a QRESYNC server, flags kept at the folder's
+        # state do say the message is there: such a server raises HIGHESTMODSEQ at every
+        # expunge (it must name expunged messages by mod-sequence, RFC 7162 3.2.10), which
+        # makes those flags stale, and the watcher has heard of nothing since.
+        trusted = self.sel.vouched is not None and self.conn.has("QRESYNC")
+        doubtful = [uid for uid in found if uid not in vouched] if confirm and not trusted else []
         if doubtful:
             confirmed = self._fetch(doubtful)
             cache.keep_flags(mailbox, state, confirmed)
