@@ -55,3 +55,13 @@ def test_another_users_page_never_shows_parts_kept_for_alice(alice):
     page = carol.get("/mail/").content.decode()
     assert "alice@heron.test" not in page and 'data-folder="Projects"' not in page
     assert "carol@heron.test" in page
+
+
+def test_the_kept_message_toolbar_follows_the_messages_flags(alice, fake_server):
+    def toolbar():
+        page = alice.get("/mail/message/119/", {"mailbox": "INBOX"}).content.decode()
+        return page[page.index('class="message-actions'):page.index("</form>", page.index(
+            'class="message-actions'))]
+    assert 'value="flag"' in toolbar()
+    fake_server.folder("alice@heron.test", "INBOX").messages[119].flags.add("\\Flagged")
+    assert 'value="unflag"' in toolbar() and 'value="flag"' not in toolbar()

@@ -11,7 +11,10 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def snooze_choices(context):
     """The Snooze menu's presets, the picker's bounds and the zone they are in, for the
-    page's user (worked out once a request); None when snoozing is off."""
+    page's user (worked out once a request); None when snoozing is off. Inside a kept part
+    (webmail/templatetags/kept.py), the ones the page worked out, handed in by name."""
+    if "kept_snooze_choices" in context:
+        return context["kept_snooze_choices"]
     request = context.get("request")
     if request is None or not request.user.is_authenticated or not snooze.available():
         return None
