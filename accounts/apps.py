@@ -6,5 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and mail domains"
 
     def ready(self):
-        # Connects the receivers that record sessions at login and forget them at logout.
-        from . import checks, sessions  # noqa: F401
+        # Connects the receivers that record sessions at login and forget them at logout,
+        # and those that drop a kept user when the user is saved or deleted.
+        from . import backends, checks, sessions  # noqa: F401
