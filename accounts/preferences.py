@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import JSONField, OuterRef, Subquery, Value
 
-from webmail.cachejson import read
+from webmail.cachejson import keep_as_written, read
 
 from . import preference_fields
 from .domains import domain_of
@@ -118,13 +118,8 @@ def _user_json(preferences):
 
 
 def store(user, preferences):
-    """After a write of the user's row: the kept copy is dropped at once (a write rolled
-    back leaves the row as the database has it), and once the write commits the row as
-    written is kept (not read back: a replica may lag; and a read between the two, of the
-    row before the write, is overwritten)."""
-    key, value = _user_key(user), _user_json(preferences)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.set(key, value, USER_SECONDS))
+    """Keep the user's row as just written (webmail.cachejson.keep_as_written)."""
+    keep_as_written(cache, _user_key(user), _user_json(preferences), USER_SECONDS)
 
 
 def forget_domain_defaults(domain):

@@ -48,7 +48,8 @@ LAYERS = [
     ]),
     ("support", [
         "webmail.metrics", "webmail.params", "webmail.db_router", "webmail.logs",
-        "webmail.models", "webmail.session_store", "webmail.zones", "webmail.dates",
+        "webmail.models", "webmail.vacation_summary", "webmail.session_store",
+        "webmail.zones", "webmail.dates",
         "accounts.models", "accounts.vault", "accounts.domains", "accounts.identities",
         "accounts.contacts", "accounts.senders", "accounts.trust", "accounts.client",
         "accounts.throttle",

@@ -1,10 +1,17 @@
-"""The user of a session is kept in the shared cache (accounts/backends.py): a kept user must
-never outlive a change to the row, and an admin's password hash is never kept."""
+"""What every page reads of the database is kept in the shared cache: the session's user
+(accounts/backends.py), the vacation banner's summary and the default identity. A kept row
+must never outlive a change to it, and an admin's password hash is never kept."""
+from datetime import date
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from accounts import identities
 from accounts.backends import ImapBackend, _user_key
+from accounts.models import Identity
+from webmail.sieve.rules import Vacation
+from webmail.vacation_summary import remember_vacation, vacation_banner
 
 pytestmark = pytest.mark.django_db
 ALICE = "alice@heron.test"
@@ -40,3 +47,22 @@ def test_a_user_with_a_password_of_their_own_is_not_kept():
     admin = get_user_model().objects.create_user("admin", password="admin-pw-1234")
     assert ImapBackend().get_user(admin.pk) == admin
     assert cache.get(_user_key(admin.pk)) is None
+
+
+def test_the_kept_vacation_banner_follows_the_saved_reply(alice):
+    user = get_user_model().objects.get(username=ALICE)
+    assert vacation_banner(user) is None
+    remember_vacation(user, Vacation(enabled=True, first_day=date(2020, 1, 1),
+                                     last_day=date(2999, 1, 1), subject="Away",
+                                     message="Back soon", addresses=(), days=7))
+    assert vacation_banner(user).last_day == date(2999, 1, 1)
+    remember_vacation(user, None)
+    assert vacation_banner(user) is None
+
+
+def test_the_kept_default_identity_follows_a_new_default(alice):
+    user = get_user_model().objects.get(username=ALICE)
+    assert identities.default_sender(user)["email"] == ALICE
+    other = identities.save(user, Identity(email="alias@heron.test", name="Al"))
+    identities.set_default(user, other)
+    assert identities.default_sender(user) == {"name": "Al", "email": "alias@heron.test"}
