@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.utils.safestring import SafeData, SafeString
 
 from accounts import vault
-from accounts.domains import MailServers, servers_for
+from accounts.domains import MailServers, servers_for, user_servers
 
 from . import metrics
 from .cachejson import read
@@ -56,7 +56,7 @@ def account_for(request):
         if password is None or not request.session.session_key:
             raise AuthFailed("the credential vault cannot be opened")
         username = request.user.username
-        account = Account(username, password, servers_for(username))
+        account = Account(username, password, user_servers(request.user))
         request._heron_account = account
     return account
 
