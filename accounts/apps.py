@@ -7,5 +7,5 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Connects the receivers that record sessions at login and forget them at logout,
-        # and those that drop a kept user or default identity when either changes.
-        from . import backends, checks, identities, sessions  # noqa: F401
+        # and those that drop a kept user, default identity or trusted senders at a change.
+        from . import backends, checks, identities, sessions, trust  # noqa: F401

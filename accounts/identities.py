@@ -18,7 +18,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext
 
-from webmail.cachejson import read
+from webmail.cachejson import drop_until_committed, read
 
 from . import senders
 from .domains import domain_of
@@ -150,11 +150,7 @@ def default_sender(user):
 
 
 def _forget_default(user_id):
-    # Now, and again once the change commits: a read between the two may have kept the
-    # rows as they were before it.
-    key = _default_key(user_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    drop_until_committed(cache, _default_key(user_id))
 
 
 @receiver(post_save, sender=Identity, dispatch_uid="accounts.identities.saved")

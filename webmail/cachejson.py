@@ -152,6 +152,14 @@ def keep_as_written(store, key, value, seconds):
     transaction.on_commit(lambda: store.set(key, value, seconds))
 
 
+def drop_until_committed(store, key):
+    """After a change to the rows what store keeps under key was read from: the kept copy
+    is dropped now, and again once the change commits (a read between the two may have kept
+    the rows as they were before it)."""
+    store.delete(key)
+    transaction.on_commit(lambda: store.delete(key))
+
+
 def read(value, shape, build=None):
     """build(value) if value has shape, else None: how a reader takes a cached value.
 

@@ -1,15 +1,16 @@
 """What every page reads of the database is kept in the shared cache: the session's user
-(accounts/backends.py), the vacation banner's summary and the default identity. A kept row
-must never outlive a change to it, and an admin's password hash is never kept."""
+(accounts/backends.py), the vacation banner's summary, the default identity and the trusted
+senders. A kept row must never outlive a change to it, and an admin's password hash is
+never kept."""
 from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from accounts import identities
+from accounts import identities, trust
 from accounts.backends import ImapBackend, _user_key
-from accounts.models import Identity
+from accounts.models import Identity, TrustedSender
 from webmail.sieve.rules import Vacation
 from webmail.vacation_summary import remember_vacation, vacation_banner
 
@@ -66,3 +67,14 @@ def test_the_kept_default_identity_follows_a_new_default(alice):
     other = identities.save(user, Identity(email="alias@heron.test", name="Al"))
     identities.set_default(user, other)
     assert identities.default_sender(user) == {"name": "Al", "email": "alias@heron.test"}
+
+
+def test_kept_trusted_senders_follow_each_change(alice):
+    user = get_user_model().objects.get(username=ALICE)
+    assert not trust.is_trusted(user, "Sender@X.test")
+    TrustedSender.objects.create(user=user, email="sender@x.test")
+    assert trust.is_trusted(user, "Sender@X.test")
+    carol = get_user_model().objects.create_user("carol@heron.test")
+    assert not trust.is_trusted(carol, "sender@x.test")
+    trust.forget_all(user)
+    assert not trust.is_trusted(user, "sender@x.test")
