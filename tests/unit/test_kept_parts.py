@@ -65,3 +65,14 @@ def test_the_kept_message_toolbar_follows_the_messages_flags(alice, fake_server)
     assert 'value="flag"' in toolbar()
     fake_server.folder("alice@heron.test", "INBOX").messages[119].flags.add("\\Flagged")
     assert 'value="unflag"' in toolbar() and 'value="flag"' not in toolbar()
+
+
+def test_the_kept_search_form_shows_each_requests_own_search(alice):
+    page = alice.get("/mail/", {"q": "heron report", "unread": "on"}).content.decode()
+    assert 'value="heron report"' in page and 'name="unread" value="on" checked' in page
+    page = alice.get("/mail/", {"q": "other words"}).content.decode()
+    assert 'value="other words"' in page and "heron report" not in page
+    assert 'name="unread" value="on" checked' not in page
+    carol = Client()
+    log_in(carol, "carol@heron.test")
+    assert "heron report" not in carol.get("/mail/").content.decode()

@@ -7,8 +7,9 @@ processor's values), so the part can show nothing but those values. The values, 
 part is (template and line) and the page's language, time zone, day and URL prefix are the
 memo's key: a part kept for a key is exactly the part any request with the same key would
 draw. It cannot go stale (a changed count or name is another key) and cannot show one user
-what another user's values did not already equal. A value that cannot be part of a key (a
-list is taken as a tuple, a dict as a frozen dict) is drawn, not kept.
+what another user's values did not already equal. A list is taken as a tuple, a dict as a
+frozen dict, a value with a heron_kept_key() method (a bound form) by what that returns; a
+part with a value that still cannot be part of a key is drawn, not kept.
 
 The request's CSRF token is the one thing a kept part shows that is not in its key: the
 part is drawn with a stand-in token, swapped for the request's own on the way out.
@@ -36,7 +37,22 @@ class FrozenDict(dict):
         return hash(tuple(sorted(self.items())))
 
 
+class _ByKey:
+    """A value whose heron_kept_key() stands for it in a key (a bound form: its data)."""
+
+    def __init__(self, value):
+        self.value, self.key = value, value.heron_kept_key()
+
+    def __eq__(self, other):
+        return isinstance(other, _ByKey) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+
 def _frozen(value):
+    if callable(getattr(type(value), "heron_kept_key", None)):
+        return _ByKey(value)
     if isinstance(value, dict):
         return FrozenDict((key, _frozen(item)) for key, item in value.items())
     if isinstance(value, list):
@@ -65,7 +81,9 @@ class KeepNode(template.Node):
 
     def draw(self, context, values, token):
         # context.new() keeps the engine and autoescaping, and none of the page's values.
-        return self.nodelist.render(context.new({**dict(values), "csrf_token": token}))
+        values = {name: value.value if isinstance(value, _ByKey) else value
+                  for name, value in values}
+        return self.nodelist.render(context.new({**values, "csrf_token": token}))
 
     # A node is its place in a template: the same place in a template loaded again (the
     # development server reloads them) is the same part.
