@@ -4,9 +4,12 @@ up on another user's page."""
 import re
 
 import pytest
+from django.contrib.auth import get_user_model as user_model
 from django.test import Client
 
 from accounts.preferences import choose
+from contacts.known import sender_card
+from contacts.models import Card
 from tests.unit.conftest import log_in
 from webmail.templatetags import kept
 
@@ -76,3 +79,19 @@ def test_the_kept_search_form_shows_each_requests_own_search(alice):
     carol = Client()
     log_in(carol, "carol@heron.test")
     assert "heron report" not in carol.get("/mail/").content.decode()
+
+
+def test_the_kept_sender_card_follows_the_address_book(alice):
+    def sender_part():
+        page = alice.get("/mail/message/6/", {"mailbox": "INBOX"}).content.decode()
+        return page[page.index("<dt>From</dt>"):page.index("</dd>", page.index("<dt>From"))]
+    assert "Add to contacts" in sender_part()
+    alice.post("/contacts/new/", {"full_name": "Sender 6", "email": ["s6@x.test"],
+                                  "email_label": [""]})
+    card = Card.objects.get()
+    assert f'href="/contacts/{card.pk}/"' in sender_part()
+    card.delete()
+    assert "Add to contacts" in sender_part()
+    carol = Client()
+    log_in(carol, "carol@heron.test")
+    assert not sender_card(user_model().objects.get(username="carol@heron.test"), "s6@x.test")
