@@ -14,7 +14,7 @@ from webmail.cachejson import read
 from webmail.imap.errors import AuthFailed, UnsafeInput
 from webmail.imap.session import MailSession
 
-from . import throttle
+from . import readahead, throttle
 from .client import client_ip
 from .domains import servers_for
 
@@ -75,10 +75,14 @@ class ImapBackend:
             key = _user_key(int(user_id))
         except (TypeError, ValueError):
             return None
-        kept = read(cache.get(key), _USER_SHAPE, _user_from_json)
+        found, ahead = readahead.fetch(int(user_id), key)
+        kept = read(found, _USER_SHAPE, _user_from_json)
         if kept is not None:
+            readahead.attach(kept, ahead)
             return kept
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        if user is not None:
+            readahead.attach(user, ahead)
         # Only mail accounts (no password of their own) are kept: an admin's password hash
         # stays in the database.
         if user is not None and not user.has_usable_password():

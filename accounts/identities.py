@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 
 from webmail.cachejson import drop_until_committed, read
 
-from . import senders
+from . import readahead, senders
 from .domains import domain_of
 from .models import Domain, Identity
 
@@ -134,6 +134,7 @@ DEFAULT_SHAPE = 1  # the version of the kept value's shape, named in its key
 _DEFAULT = {"name": str, "email": str}
 
 
+@readahead.register
 def _default_key(user_id):
     return f"default-identity:v{DEFAULT_SHAPE}:{user_id}"
 
@@ -141,7 +142,7 @@ def _default_key(user_id):
 def default_sender(user):
     """{"name", "email"} of the default identity: one query at most."""
     key = _default_key(user.pk)
-    kept = read(cache.get(key), _DEFAULT)
+    kept = read(readahead.take(user, key), _DEFAULT)
     if kept is None:
         default = default_identity(user)
         kept = {"name": default.name, "email": default.email}

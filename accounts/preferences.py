@@ -7,10 +7,12 @@ import hashlib
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import JSONField, OuterRef, Subquery, Value
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
-from webmail.cachejson import keep_as_written, read
+from webmail.cachejson import drop_until_committed, keep_as_written, read
 
-from . import preference_fields
+from . import preference_fields, readahead
 from .domains import domain_of
 from .models import Domain, Preferences
 
@@ -87,7 +89,12 @@ _DOMAIN_SHAPE = {"defaults": (None, dict), "locks": (None, list)}
 
 
 def _user_key(user):
-    return f"user-prefs:v{SHAPE}:{user.pk}"
+    return _user_id_key(user.pk)
+
+
+@readahead.register
+def _user_id_key(user_id):
+    return f"user-prefs:v{SHAPE}:{user_id}"
 
 
 def _domain_key(domain):
@@ -97,9 +104,8 @@ def _domain_key(domain):
 
 def _read(user):
     user_key, domain_key = _user_key(user), _domain_key(domain_of(user.username))
-    kept = cache.get_many([user_key, domain_key])
-    own = read(kept.get(user_key), _USER_SHAPE)
-    domain = read(kept.get(domain_key), _DOMAIN_SHAPE)
+    own = read(readahead.take(user, user_key), _USER_SHAPE)
+    domain = read(cache.get(domain_key), _DOMAIN_SHAPE)
     if own is not None and domain is not None:
         found = Preferences(pk=own["pk"], user_id=user.pk, chosen=own["chosen"],
                             list_share=own["list_share"], time_zone=own["time_zone"])
@@ -120,6 +126,13 @@ def _user_json(preferences):
 def store(user, preferences):
     """Keep the user's row as just written (webmail.cachejson.keep_as_written)."""
     keep_as_written(cache, _user_key(user), _user_json(preferences), USER_SECONDS)
+
+
+@receiver(post_save, sender=Preferences, dispatch_uid="accounts.preferences.saved")
+@receiver(post_delete, sender=Preferences, dispatch_uid="accounts.preferences.deleted")
+def _row_changed(sender, instance, **kwargs):
+    # A row saved whole (not by this module's updates, which keep it as written).
+    drop_until_committed(cache, _user_id_key(instance.user_id))
 
 
 def forget_domain_defaults(domain):

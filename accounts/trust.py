@@ -6,6 +6,7 @@ from django.dispatch import receiver
 
 from webmail.cachejson import drop_until_committed, read
 
+from . import readahead
 from .models import TrustedSender
 
 # Each message opened asks whether its sender is trusted: the user's trusted addresses are
@@ -14,6 +15,7 @@ TRUSTED_SECONDS = 3600
 TRUSTED_SHAPE = 1  # the version of the kept list's shape, named in its key
 
 
+@readahead.register
 def _trusted_key(user_id):
     return f"trusted-senders:v{TRUSTED_SHAPE}:{user_id}"
 
@@ -21,7 +23,7 @@ def _trusted_key(user_id):
 def is_trusted(user, email):
     """Whether the user chose to always show remote images from this address."""
     key = _trusted_key(user.pk)
-    kept = read(cache.get(key), [str])
+    kept = read(readahead.take(user, key), [str])
     if kept is None:
         kept = sorted({each.lower() for each in TrustedSender.objects.filter(
             user=user).values_list("email", flat=True)})

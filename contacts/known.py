@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts import readahead
 from webmail.cachejson import read
 
 from .models import AddressBook, Card
@@ -28,13 +29,14 @@ class Known:
     full_name: str
 
 
+@readahead.register
 def _generation_key(user_id):
     return f"contacts-generation:v{KNOWN_SHAPE}:{user_id}"
 
 
-def _generation(user_id):
-    key = _generation_key(user_id)
-    found = cache.get(key)
+def _generation(user):
+    key = _generation_key(user.pk)
+    found = readahead.take(user, key)
     if not isinstance(found, int):
         # A generation lost from the cache starts again where no kept answer can be.
         cache.add(key, time.time_ns() // 1000, None)
@@ -48,7 +50,7 @@ def sender_card(user, email):
     if not email:
         return None
     digest = hashlib.sha256(email.encode()).hexdigest()[:24]
-    key = f"sender-card:v{KNOWN_SHAPE}:{user.pk}:{_generation(user.pk)}:{digest}"
+    key = f"sender-card:v{KNOWN_SHAPE}:{user.pk}:{_generation(user)}:{digest}"
     kept = read(cache.get(key), _ANSWER)
     if kept is None:
         card = (Card.objects.filter(book__user=user, deleted=False, emails__email=email)

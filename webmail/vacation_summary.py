@@ -7,6 +7,8 @@ from datetime import date
 from django.core.cache import cache
 from django.utils import timezone
 
+from accounts import readahead
+
 from .cachejson import keep_as_written, read
 from .models import VacationSummary
 
@@ -16,7 +18,12 @@ _VACATION = {"on": bool, "first_day": (None, str), "last_day": (None, str)}
 
 
 def _vacation_key(user):
-    return f"vacation-summary:v{VACATION_SHAPE}:{user.pk}"
+    return _vacation_id_key(user.pk)
+
+
+@readahead.register
+def _vacation_id_key(user_id):
+    return f"vacation-summary:v{VACATION_SHAPE}:{user_id}"
 
 
 def _vacation_json(on, first_day, last_day):
@@ -38,7 +45,7 @@ def vacation_banner(user):
     """The VacationSummary of a user whose vacation reply answers today, else None. One
     query at most (the summary is kept in the shared cache); no ManageSieve."""
     key = _vacation_key(user)
-    kept = read(cache.get(key), _VACATION)
+    kept = read(readahead.take(user, key), _VACATION)
     if kept is None:
         found = VacationSummary.objects.filter(user=user, enabled=True).first()
         kept = (_vacation_json(True, found.first_day, found.last_day) if found

@@ -54,7 +54,7 @@ LAYERS = [
         "accounts.contacts", "accounts.senders", "accounts.trust", "accounts.client",
         "accounts.throttle",
         "accounts.browsers", "accounts.forms", "accounts.preferences",
-        "accounts.preference_fields",
+        "accounts.preference_fields", "accounts.readahead",
         "attachments", "attachments.*",
         "contacts", "contacts.*",
     ]),

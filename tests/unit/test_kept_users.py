@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from accounts import identities, trust
+from accounts import identities, preferences, trust
 from accounts.backends import ImapBackend, _user_key
 from accounts.models import Identity, TrustedSender
 from webmail.sieve.rules import Vacation
@@ -78,3 +78,17 @@ def test_kept_trusted_senders_follow_each_change(alice):
     assert not trust.is_trusted(carol, "sender@x.test")
     trust.forget_all(user)
     assert not trust.is_trusted(user, "sender@x.test")
+
+
+def test_what_every_page_reads_of_its_user_comes_in_one_round_trip(alice, monkeypatch):
+    alice.get("/mail/")
+    pk = get_user_model().objects.get(username=ALICE).pk
+    user = ImapBackend().get_user(pk)
+    asked = []
+    get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *args: asked.append(key) or get(key, *args))
+    preferences.shown(user)
+    identities.default_sender(user)
+    vacation_banner(user)
+    trust.is_trusted(user, "someone@x.test")
+    assert not [key for key in asked if key.endswith(f":{pk}")]
