@@ -20,6 +20,7 @@ from . import preference_fields, sessions
 from .domains import domain_of, forget_domain, servers_for
 from .forms import DomainPreferencesForm
 from .models import Contact, Domain, Identity, LoginEvent, UserSession
+from .preferences import forget_domain_defaults
 
 admin.site.site_header = "Heron administration"
 admin.site.site_title = "Heron admin"
@@ -37,6 +38,7 @@ def _refresh_lookups(*names):
     def refresh():
         for name in names:
             forget_domain(name)
+            forget_domain_defaults(name)
             forget_server(name)
             servers_for(f"@{name}")
 

@@ -3,13 +3,18 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
 
 from webmail import mail
+from webmail.cachejson import read
 from webmail.imap.errors import AuthFailed, UnsafeInput
 
-from . import throttle
+from . import readahead, throttle
 from .client import client_ip
 from .domains import servers_for
 
@@ -63,7 +68,59 @@ class ImapBackend:
         return user if user.is_active else None
 
     def get_user(self, user_id):
-        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        """The active user of a session: every request asks, so the row is kept in the
+        shared cache a minute at most, and dropped whenever the user is saved or deleted
+        (an is_active change takes effect on the next request)."""
+        try:
+            key = _user_key(int(user_id))
+        except (TypeError, ValueError):
+            return None
+        found, ahead = readahead.fetch(int(user_id), key)
+        kept = read(found, _USER_SHAPE, _user_from_json)
+        if kept is not None:
+            readahead.attach(kept, ahead)
+            return kept
+        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        if user is not None:
+            readahead.attach(user, ahead)
+        # Only mail accounts (no password of their own) are kept: an admin's password hash
+        # stays in the database.
+        if user is not None and not user.has_usable_password():
+            cache.set(key, _user_json(user), USER_SECONDS)
+        return user
+
+
+USER_SECONDS = 60
+USER_SHAPE = 1  # the version of the kept user's shape, named in its key
+_USER_TEXT = ("username", "email", "password", "first_name", "last_name")
+_USER_FLAGS = ("is_active", "is_staff", "is_superuser")
+_USER_SHAPE = {"id": int, "last_login": (None, str), "date_joined": str,
+               **dict.fromkeys(_USER_TEXT, str), **dict.fromkeys(_USER_FLAGS, bool)}
+
+
+def _user_key(pk):
+    return f"auth-user:v{USER_SHAPE}:{pk}"
+
+
+def _user_json(user):
+    return {"id": user.pk, "last_login": user.last_login and user.last_login.isoformat(),
+            "date_joined": user.date_joined.isoformat(),
+            **{name: getattr(user, name) for name in _USER_TEXT + _USER_FLAGS}}
+
+
+def _user_from_json(value):
+    if not value["is_active"]:
+        raise ValueError("not active")  # never kept so; read as a miss
+    user = get_user_model()(**{**value, "last_login": value["last_login"] and parse_datetime(
+        value["last_login"]), "date_joined": parse_datetime(value["date_joined"])})
+    user._state.adding, user._state.db = False, "default"
+    return user
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="accounts.backends.saved")
+@receiver(post_delete, sender=get_user_model(), dispatch_uid="accounts.backends.deleted")
+def _forget_user(sender, instance, **kwargs):
+    cache.delete(_user_key(instance.pk))
 
     async def aget_user(self, user_id):
         """get_user for request.auser(), which async views (the event stream) use."""

@@ -30,11 +30,11 @@ def _name_prompt(request):
     if (user is None or not user.is_authenticated or not request.path.startswith("/mail/")
             or request.path.startswith("/mail/compose/") or request.session.get(NAME_STATE)):
         return {}
-    default = identities.default_identity(user)  # one query, not one per question
-    if default.name.strip():
+    default = identities.default_sender(user)  # kept in the shared cache
+    if default["name"].strip():
         request.session[NAME_STATE] = "named"
         return {}
-    return {"ask_name": default.email}
+    return {"ask_name": default["email"]}
 
 
 def screen(request):

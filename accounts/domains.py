@@ -47,6 +47,15 @@ def servers_for(address):
     return _defaults() if found == _NO_ROW else found
 
 
+def user_servers(user):
+    """servers_for the user's login, looked up once per user object (once per request:
+    the middleware's check that the domain is active and the mail views both ask)."""
+    found = getattr(user, "_heron_servers", None)
+    if found is None:
+        found = user._heron_servers = servers_for(user.get_username())
+    return found
+
+
 def _cache_key(domain):
     return f"domain-servers:v{SHAPE}:{domain or '-'}"
 

@@ -11,11 +11,16 @@ identity can be saved and chosen for a draft, but not sent from.
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext
 
-from . import senders
+from webmail.cachejson import drop_until_committed, read
+
+from . import readahead, senders
 from .domains import domain_of
 from .models import Domain, Identity
 
@@ -121,6 +126,40 @@ def default_identity(user):
     return next((identity for identity in found if identity.is_default), found[0])
 
 
+# The name and address of the default identity, which the mail pages read (the prompt for
+# a name) until it has a name: kept in the shared cache, dropped at every change to one of
+# the user's identities (saved or deleted, and the default moved: _forget_default).
+DEFAULT_SECONDS = 3600
+DEFAULT_SHAPE = 1  # the version of the kept value's shape, named in its key
+_DEFAULT = {"name": str, "email": str}
+
+
+@readahead.register
+def _default_key(user_id):
+    return f"default-identity:v{DEFAULT_SHAPE}:{user_id}"
+
+
+def default_sender(user):
+    """{"name", "email"} of the default identity: one query at most."""
+    key = _default_key(user.pk)
+    kept = read(readahead.take(user, key), _DEFAULT)
+    if kept is None:
+        default = default_identity(user)
+        kept = {"name": default.name, "email": default.email}
+        cache.set(key, kept, DEFAULT_SECONDS)
+    return kept
+
+
+def _forget_default(user_id):
+    drop_until_committed(cache, _default_key(user_id))
+
+
+@receiver(post_save, sender=Identity, dispatch_uid="accounts.identities.saved")
+@receiver(post_delete, sender=Identity, dispatch_uid="accounts.identities.deleted")
+def _identity_changed(sender, instance, **kwargs):
+    _forget_default(instance.user_id)
+
+
 def name_default(user, name):
     """Give the default identity a display name."""
     identity = default_identity(user)
@@ -171,6 +210,7 @@ def save(user, identity):
             Identity.objects.filter(user=user, is_default=True).exclude(pk=identity.pk).update(
                 is_default=False)
         identity.save()
+        _forget_default(user.pk)
     return identity
 
 
@@ -184,6 +224,7 @@ def set_default(user, identity):
         Identity.objects.filter(user=user, is_default=True).exclude(pk=identity.pk).update(
             is_default=False)
         Identity.objects.filter(user=user, pk=identity.pk).update(is_default=True)
+        _forget_default(user.pk)
     identity.is_default = True
 
 
@@ -204,3 +245,4 @@ def delete(user, identity):
         Identity.objects.filter(user=user, pk=identity.pk).delete()
         if not any(each.is_default for each in rest):
             Identity.objects.filter(pk=rest[0].pk).update(is_default=True)
+        _forget_default(user.pk)

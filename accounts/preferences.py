@@ -2,10 +2,17 @@
 the user sees the same choice, resolved against the defaults and locks of the user's
 domain (Domain admin): a locked setting takes the domain's value; else the user's own
 choice; else the domain's default; else Heron's (accounts/preference_fields.py)."""
+import hashlib
+
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import JSONField, OuterRef, Subquery, Value
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
-from . import preference_fields
+from webmail.cachejson import drop_until_committed, keep_as_written, read
+
+from . import preference_fields, readahead
 from .domains import domain_of
 from .models import Domain, Preferences
 
@@ -70,7 +77,70 @@ def _domain_value(field):
                     output_field=JSONField())
 
 
+# Every page reads the user's row and the domain's defaults and locks: both are kept in the
+# shared cache, read in one round trip. The user's entry is rewritten on each of the user's
+# writes (choose, keep_list_share, remember_zone: store()); the domain's is dropped when
+# the Domain admin saves (forget_domain_defaults) and lives a minute at most besides.
+USER_SECONDS = 600
+DOMAIN_SECONDS = 60
+SHAPE = 1  # the version of the cached values' shape, named in their keys
+_USER_SHAPE = {"pk": int, "chosen": dict, "list_share": int, "time_zone": str}
+_DOMAIN_SHAPE = {"defaults": (None, dict), "locks": (None, list)}
+
+
+def _user_key(user):
+    return _user_id_key(user.pk)
+
+
+@readahead.register
+def _user_id_key(user_id):
+    return f"user-prefs:v{SHAPE}:{user_id}"
+
+
+def _domain_key(domain):
+    digest = hashlib.sha256(domain.encode()).hexdigest()[:24]
+    return f"domain-prefs:v{SHAPE}:{digest}"
+
+
 def _read(user):
+    user_key, domain_key = _user_key(user), _domain_key(domain_of(user.username))
+    own = read(readahead.take(user, user_key), _USER_SHAPE)
+    domain = read(cache.get(domain_key), _DOMAIN_SHAPE)
+    if own is not None and domain is not None:
+        found = Preferences(pk=own["pk"], user_id=user.pk, chosen=own["chosen"],
+                            list_share=own["list_share"], time_zone=own["time_zone"])
+        found.domain_defaults, found.domain_locks = domain["defaults"], domain["locks"]
+        return found
+    found = _read_row(user)
+    cache.set(user_key, _user_json(found), USER_SECONDS)
+    cache.set(domain_key, {"defaults": found.domain_defaults, "locks": found.domain_locks},
+              DOMAIN_SECONDS)
+    return found
+
+
+def _user_json(preferences):
+    return {"pk": preferences.pk, "chosen": preferences.chosen,
+            "list_share": preferences.list_share, "time_zone": preferences.time_zone}
+
+
+def store(user, preferences):
+    """Keep the user's row as just written (webmail.cachejson.keep_as_written)."""
+    keep_as_written(cache, _user_key(user), _user_json(preferences), USER_SECONDS)
+
+
+@receiver(post_save, sender=Preferences, dispatch_uid="accounts.preferences.saved")
+@receiver(post_delete, sender=Preferences, dispatch_uid="accounts.preferences.deleted")
+def _row_changed(sender, instance, **kwargs):
+    # A row saved whole (not by this module's updates, which keep it as written).
+    drop_until_committed(cache, _user_id_key(instance.user_id))
+
+
+def forget_domain_defaults(domain):
+    """Drop the kept defaults and locks of a mail domain (its admin changed them)."""
+    cache.delete(_domain_key(domain))
+
+
+def _read_row(user):
     annotated = (Preferences.objects.filter(user=user)
                  .annotate(domain_name=Value(domain_of(user.username)))
                  .annotate(domain_defaults=_domain_value("preference_defaults"),
@@ -117,6 +187,7 @@ def choose(user, values):
             chosen[name] = value
     Preferences.objects.filter(pk=preferences.pk).update(chosen=chosen)
     preferences.chosen = chosen
+    store(user, preferences)
     user._heron_shown = None
     return refused
 
@@ -127,4 +198,6 @@ def keep_list_share(user, share):
     share = min(max(int(share), low), high)
     preferences = preferences_for(user)
     Preferences.objects.filter(pk=preferences.pk).update(list_share=share)
+    preferences.list_share = share
+    store(user, preferences)
     return share

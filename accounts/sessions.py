@@ -29,7 +29,7 @@ from webmail.http import wants_json
 
 from . import actions
 from .client import client_ip
-from .domains import servers_for
+from .domains import user_servers
 from .models import UserSession
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def domain_is_active(user):
     outage and shows its clear page.
     """
     try:
-        return servers_for(user.get_username()).active
+        return user_servers(user).active
     except (DatabaseError, RedisError) as error:
         log.warning("mail domain not checked: %s", type(error).__name__)
         return True

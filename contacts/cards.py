@@ -11,7 +11,7 @@ from django.db.models import F, Q, Value
 
 from accounts.contacts import label
 
-from . import vcards
+from . import known, vcards
 from .models import Card, CardEmail, CardPhone, Group
 
 
@@ -76,6 +76,7 @@ def save(book, data, card=None, *, component=None, from_server=False):
     CardPhone.objects.bulk_create(
         [CardPhone(card=card, number=number[:100], label=tag[:100])
          for number, tag in data.phones])
+    known.forget_senders(book.user_id)  # its addresses changed
     return card
 
 

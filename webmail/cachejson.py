@@ -31,6 +31,7 @@ import pickle
 
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.db import transaction
 from django_redis.serializers.base import BaseSerializer
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,23 @@ class SessionSerializer(BaseSerializer):
         if value[:1] == b"\x80":  # a pickle's first opcode (PROTO); JSON never starts so
             return _data_pickle(value)
         return loads(value)
+
+
+def keep_as_written(store, key, value, seconds):
+    """After a write to the database of what store keeps under key: the kept copy is
+    dropped at once (a write rolled back leaves what the database has), and once the write
+    commits value is kept as written (not read back: a replica may lag; a read between the
+    two, of the row before the write, is overwritten)."""
+    store.delete(key)
+    transaction.on_commit(lambda: store.set(key, value, seconds))
+
+
+def drop_until_committed(store, key):
+    """After a change to the rows what store keeps under key was read from: the kept copy
+    is dropped now, and again once the change commits (a read between the two may have kept
+    the rows as they were before it)."""
+    store.delete(key)
+    transaction.on_commit(lambda: store.delete(key))
 
 
 def read(value, shape, build=None):

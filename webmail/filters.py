@@ -23,11 +23,11 @@ from accounts import identities
 
 from . import filter_folders
 from .mail import account_for, mail_for
-from .models import VacationSummary
 from .sieve import script as sieve_script
 from .sieve.client import CHECK_NAME, SieveServer, check_script_name, open_sieve
 from .sieve.errors import SieveError, SieveRefused, SieveTooLarge
 from .sieve.rules import Rule, Vacation
+from .vacation_summary import remember_vacation
 
 OWN_SCRIPT = "heron"
 
@@ -332,26 +332,6 @@ def blank_vacation(user):
 def utc_offset():
     """The user's present offset from UTC as Sieve's date extension writes it ("+0100")."""
     return timezone.localtime().strftime("%z") or "+0000"
-
-
-def remember_vacation(user, vacation):
-    """Keep what the mail pages' banner needs of the active script's vacation reply."""
-    on = vacation is not None and vacation.enabled
-    VacationSummary.objects.update_or_create(user=user, defaults={
-        "enabled": on, "first_day": vacation.first_day if on else None,
-        "last_day": vacation.last_day if on else None})
-
-
-def vacation_banner(user):
-    """The VacationSummary of a user whose vacation reply answers today, else None. One
-    query; no ManageSieve."""
-    summary = VacationSummary.objects.filter(user=user, enabled=True).first()
-    today = timezone.localdate()
-    if summary is None or (summary.first_day and summary.first_day > today) or (
-            summary.last_day and summary.last_day < today):
-        return None
-    return summary
-
 
 
 def switched(items, index, enabled):

@@ -192,6 +192,12 @@ class SearchForm(forms.Form):
             since=data.get("since"), until=data.get("until"),
             everywhere=data.get("where") == "everywhere")
 
+    def heron_kept_key(self):
+        """What the form shows is its data's, so its data stands for it in the key of a kept
+        part of a page (webmail/templatetags/kept.py)."""
+        return type(self).__name__, tuple(sorted(
+            (name, tuple(self.data.getlist(name))) for name in self.data))
+
     @property
     def kept(self):
         """(name, value) of each search field the request filled: what another form of the

@@ -1,4 +1,5 @@
 """From a request to a logged-in MailSession: the vault, the user's servers and the pool."""
+import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -8,7 +9,7 @@ from django.core.cache import cache
 from django.utils.safestring import SafeData, SafeString
 
 from accounts import vault
-from accounts.domains import MailServers, servers_for
+from accounts.domains import MailServers, servers_for, user_servers
 
 from . import metrics
 from .cachejson import read
@@ -62,7 +63,7 @@ def account_for(request):
         if password is None or not request.session.session_key:
             raise AuthFailed("the credential vault cannot be opened")
         username = request.user.username
-        account = Account(username, password, servers_for(username))
+        account = Account(username, password, user_servers(request.user))
         request._heron_account = account
     return account
 
@@ -159,16 +160,18 @@ def service_mail(username):
 
 
 QUOTA_SECONDS = 300
-QUOTA_SHAPE = 1  # the version of the cached value's shape, named in its key
+QUOTA_SHAPE = 2  # the version of the cached value's shape, named in its key (2: digested)
 
 
 def quota_for(request, mail):
     """The account's quota, asked of the server at most every QUOTA_SECONDS.
 
     Every folder page shows it; the shared cache spares one GETQUOTAROOT per page view.
-    The key names the account, so no user sees another's figures.
+    The key names the account (a digest: no address in a key), so no user sees another's
+    figures.
     """
-    key = f"quota:v{QUOTA_SHAPE}:{request.user.username}"
+    digest = hashlib.sha256(request.user.username.encode()).hexdigest()[:24]
+    key = f"quota:v{QUOTA_SHAPE}:{digest}"
     found = read(cache.get(key), ({"used_kb": int, "limit_kb": int}, False),
                  lambda value: value and Quota(**value))
     metrics.cache_lookup("quota", found is not None)

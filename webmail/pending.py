@@ -16,9 +16,12 @@ from django.db import DatabaseError
 from django.db.models import Count, Q
 from redis.exceptions import RedisError
 
+from accounts import readahead
+
 from .models import HeldMessage, Snooze
 
 KEY = "pending:v1:{}"
+readahead.register(KEY.format)
 QUIET_SECONDS = 300
 NOTHING = {"scheduled": 0, "untold": 0, "snoozed": 0, "woken": 0}
 Held, Snoozed = HeldMessage.State, Snooze.State
@@ -40,7 +43,7 @@ def figures(user):
 def _read(user):
     key = KEY.format(user.pk)
     try:
-        if cache.get(key):
+        if readahead.take(user, key):
             return dict(NOTHING)
     except RedisError:
         pass  # read them: the page draws without the shared cache

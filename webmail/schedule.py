@@ -18,7 +18,7 @@ from django.utils import dateformat
 from django.utils.translation import gettext
 
 from accounts.models import Preferences
-from accounts.preferences import effective, preferences_for
+from accounts.preferences import effective, preferences_for, store
 
 from .zones import ZONE_COOKIE, zone_named
 
@@ -50,9 +50,11 @@ def zone_for(request):
 
 def remember_zone(user, name):
     """Keep the zone the browser posted, when it is one."""
-    if zone_named(name) is not None:
-        Preferences.objects.filter(pk=preferences_for(user).pk).exclude(
-            time_zone=name).update(time_zone=name)
+    preferences = preferences_for(user)
+    if zone_named(name) is not None and preferences.time_zone != name:
+        Preferences.objects.filter(pk=preferences.pk).update(time_zone=name)
+        preferences.time_zone = name
+        store(user, preferences)
 
 
 def shown(moment, zone, now=None):

@@ -3,7 +3,7 @@
 from django import template
 
 from contacts.forms import LABEL_CHOICES
-from contacts.models import Card
+from contacts.known import sender_card
 
 register = template.Library()
 
@@ -13,10 +13,7 @@ def contact_for(context, email):
     request = context.get("request")
     if request is None or not request.user.is_authenticated or not email:
         return None
-    # One query on the path of every message opened: the user's cards, not the book first.
-    return (Card.objects.filter(book__user=request.user, deleted=False,
-                                emails__email=email.strip().lower()[:254])
-            .order_by("id").first())
+    return sender_card(request.user, email)  # kept in the shared cache
 
 
 @register.filter

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts import domains
 from accounts.models import Domain
-from webmail import filter_folders, filters
+from webmail import filter_folders, filters, vacation_summary
 from webmail.imap.types import ServerConfig
 from webmail.sieve.rules import Action, Condition, RawBlock, Rule, Vacation
 
@@ -88,15 +88,15 @@ def test_the_banner_shows_only_between_the_first_and_the_last_day():
     today = timezone.localdate()
 
     def on(first, last, enabled=True):
-        filters.remember_vacation(user, Vacation(enabled, first, last, "s", "m", (), 7))
-        return filters.vacation_banner(user) is not None
+        vacation_summary.remember_vacation(user, Vacation(enabled, first, last, "s", "m", (), 7))
+        return vacation_summary.vacation_banner(user) is not None
     assert on(None, None)
     assert on(today, today)
     assert not on(today + timedelta(days=1), None)
     assert not on(None, today - timedelta(days=1))
     assert not on(None, None, enabled=False)
-    filters.remember_vacation(user, None)
-    assert filters.vacation_banner(user) is None
+    vacation_summary.remember_vacation(user, None)
+    assert vacation_summary.vacation_banner(user) is None
 
 
 def test_the_version_is_the_sha256_of_the_text():

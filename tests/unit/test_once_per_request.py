@@ -1,11 +1,12 @@
 """A request opens the vault and resolves the user's servers once, however often it speaks
-to the mail servers (the send view: IMAP for the draft and Sent, SMTP for the message)."""
+to the mail servers (the send view: IMAP for the draft and Sent, SMTP for the message) and
+with the middleware's check that the user's domain is active."""
 import re
 import uuid
 
 import pytest
 
-from accounts import vault
+from accounts import domains, vault
 from webmail import mail, smtp
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def counted(monkeypatch):
     calls = {"vault": 0, "servers": 0}
-    open_vault, servers_for = vault.open_vault, mail.servers_for
+    open_vault, servers_for = vault.open_vault, domains.servers_for
 
     def counting_vault(request):
         calls["vault"] += 1
@@ -25,7 +26,7 @@ def counted(monkeypatch):
         return servers_for(address)
 
     monkeypatch.setattr(vault, "open_vault", counting_vault)
-    monkeypatch.setattr(mail, "servers_for", counting_servers)
+    monkeypatch.setattr(domains, "servers_for", counting_servers)
     return calls
 
 

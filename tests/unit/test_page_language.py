@@ -77,7 +77,7 @@ def test_the_language_costs_no_extra_preferences_read(alice):
         response = alice.get("/mail/", follow=True)
     assert _html_lang(response)[0] == "de"
     reads = [q["sql"] for q in queries if 'FROM "accounts_preferences"' in q["sql"]]
-    assert len(reads) == 1
+    assert len(reads) <= 1  # none while the shared cache keeps them
 
 
 def test_the_page_links_the_catalog_of_its_language(client):

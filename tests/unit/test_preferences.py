@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from accounts import preferences
@@ -160,11 +161,27 @@ def test_reading_preferences_costs_one_query(alice, django_assert_num_queries):
     domain(preference_defaults={"per_page": 25})
     someone = user()
     preferences.shown(someone)  # made on first use
+    cache.clear()
     again = user()
     with django_assert_num_queries(1):
         assert preferences.effective(again, "per_page") == 25
         assert preferences.effective(again, "theme") == "system"
         preferences.preferences_for(again)
+    later = user()
+    with django_assert_num_queries(0):  # kept in the shared cache for the next request
+        assert preferences.effective(later, "per_page") == 25
+
+
+def test_kept_preferences_follow_the_users_choice_and_the_domains_defaults(alice):
+    domain(preference_defaults={"per_page": 25})
+    preferences.forget_domain_defaults("heron.test")  # what the Domain admin's save does
+    assert preferences.effective(user(), "per_page") == 25
+    preferences.choose(user(), {"per_page": 100})
+    assert preferences.effective(user(), "per_page") == 100
+    preferences.choose(user(), {"per_page": 25})
+    Domain.objects.filter(name="heron.test").update(preference_defaults={"per_page": 50})
+    preferences.forget_domain_defaults("heron.test")
+    assert preferences.effective(user(), "per_page") == 50
 
 
 def test_the_domain_admin_sets_defaults_and_locks(admin_client):

@@ -4,8 +4,8 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from ..filter_forms import ACTIONS, FIELDS, REGEX_OPS, SIZE_OPS, TEXT_OPS
-from ..filters import vacation_banner
 from ..sieve.rules import Rule
+from ..vacation_summary import vacation_banner
 
 register = template.Library()
 _OPS = dict(TEXT_OPS + REGEX_OPS + SIZE_OPS)

@@ -1,7 +1,10 @@
 """What the templates need of snoozing (webmail/snooze.py): the Snooze menu's times in the
 user's zone, the "Snoozed on" note of a list row, and the folder list's Snoozed entry."""
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from webmail import pending, schedule, snooze
 
@@ -11,17 +14,27 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def snooze_choices(context):
     """The Snooze menu's presets, the picker's bounds and the zone they are in, for the
-    page's user (worked out once a request); None when snoozing is off."""
+    page's user (worked out once a request); None when snoozing is off. Inside a kept part
+    (webmail/templatetags/kept.py), the ones the page worked out, handed in by name."""
+    if "kept_snooze_choices" in context:
+        return context["kept_snooze_choices"]
     request = context.get("request")
     if request is None or not request.user.is_authenticated or not snooze.available():
         return None
     choices = getattr(request, "_heron_snooze_choices", None)
     if choices is None:
-        now, zone = timezone.now(), schedule.zone_for(request)
-        choices = request._heron_snooze_choices = {
-            "presets": snooze.presets(now, zone), "bounds": schedule.picker_bounds(now, zone),
-            "zone": zone.key}
+        minute = timezone.now().replace(second=0, microsecond=0)
+        choices = request._heron_snooze_choices = dict(_choices(
+            minute, schedule.zone_for(request).key, translation.get_language()))
     return choices
+
+
+@lru_cache(maxsize=256)
+def _choices(minute, zone_name, language):
+    # The same for every request of a minute, zone and language (the presets' names).
+    zone = ZoneInfo(zone_name)
+    return {"presets": tuple(snooze.presets(minute, zone)),
+            "bounds": schedule.picker_bounds(minute, zone), "zone": zone_name}
 
 
 @register.filter

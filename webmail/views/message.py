@@ -7,7 +7,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts import contacts, preferences
+from accounts import contacts, preferences, trust
 from accounts.models import TrustedSender
 
 from .. import events, woken
@@ -26,8 +26,8 @@ def _allows_remote(request, query, sender):
         return policy == "always"
     if query["images"]:
         return True
-    return policy == "trusted" and bool(sender.email) and TrustedSender.objects.filter(
-        user=request.user, email__iexact=sender.email).exists()
+    return policy == "trusted" and bool(sender.email) and trust.is_trusted(request.user,
+                                                                         sender.email)
 
 
 def _view_query(request):

@@ -1,0 +1,129 @@
+"""Parts of a page drawn once per process for the values they show, then shown again.
+
+    {% keep folders=folders current=current.name %} ... {% endkeep %}
+
+draws what it encloses from the named values only (no request, no user, no context
+processor's values), so the part can show nothing but those values. The values, where the
+part is (template and line) and the page's language, time zone, day and URL prefix are the
+memo's key: a part kept for a key is exactly the part any request with the same key would
+draw. It cannot go stale (a changed count or name is another key) and cannot show one user
+what another user's values did not already equal. A list is taken as a tuple, a dict as a
+frozen dict, a value with a heron_kept_key() method (a bound form) by what that returns; a
+part with a value that still cannot be part of a key is drawn, not kept.
+
+The request's CSRF token is the one thing a kept part shows that is not in its key: the
+part is drawn with a stand-in token, swapped for the request's own on the way out.
+"""
+from functools import lru_cache
+
+from django import template
+from django.template.base import token_kwargs
+from django.urls import get_script_prefix
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+# Parts kept per process (least recently shown dropped first); most are 1-10 kB.
+KEPT_PARTS = 4096
+# Stands for the request's CSRF token in a kept part: letters only, so no escaping
+# changes it, and long enough never to occur in what a part shows.
+TOKEN_STAND_IN = "keptcsrftokenstandinQx7Zr2Lw9Vb4"
+
+
+class FrozenDict(dict):
+    """A dict that can be part of a key: only read once made."""
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items())))
+
+
+class _ByKey:
+    """A value whose heron_kept_key() stands for it in a key (a bound form: its data)."""
+
+    def __init__(self, value):
+        self.value, self.key = value, value.heron_kept_key()
+
+    def __eq__(self, other):
+        return isinstance(other, _ByKey) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+
+def _frozen(value):
+    if callable(getattr(type(value), "heron_kept_key", None)):
+        return _ByKey(value)
+    if isinstance(value, dict):
+        return FrozenDict((key, _frozen(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+class KeepNode(template.Node):
+    def __init__(self, site, values, nodelist):
+        self.site, self.values, self.nodelist = site, values, nodelist
+
+    def render(self, context):
+        values = tuple(sorted((name, _frozen(value.resolve(context)))
+                              for name, value in self.values.items()))
+        token = context.get("csrf_token")
+        token = "" if token is None else str(token)
+        if not token or token == "NOTPROVIDED":  # no token to draw: nothing to swap in
+            return self.draw(context, values, token)
+        key = (self, translation.get_language(), str(timezone.get_current_timezone()),
+               timezone.localdate(), get_script_prefix(), values)
+        try:
+            part = _kept_part(key, context)
+        except TypeError:  # a value that cannot be part of a key
+            part = self.draw(context, values, TOKEN_STAND_IN)
+        return mark_safe(part.replace(TOKEN_STAND_IN, token))
+
+    def draw(self, context, values, token):
+        # context.new() keeps the engine and autoescaping, and none of the page's values.
+        values = {name: value.value if isinstance(value, _ByKey) else value
+                  for name, value in values}
+        return self.nodelist.render(context.new({**values, "csrf_token": token}))
+
+    # A node is its place in a template: the same place in a template loaded again (the
+    # development server reloads them) is the same part.
+    def __eq__(self, other):
+        return isinstance(other, KeepNode) and self.site == other.site
+
+    def __hash__(self):
+        return hash(self.site)
+
+
+class _Along:
+    """Hands the page's context to the memo without being part of its key."""
+
+    def __init__(self, context):
+        self.context = context
+
+    def __eq__(self, other):
+        return isinstance(other, _Along)
+
+    def __hash__(self):
+        return 0
+
+
+@lru_cache(maxsize=KEPT_PARTS)
+def _kept(key, along):
+    return key[0].draw(along.context, key[-1], TOKEN_STAND_IN)
+
+
+def _kept_part(key, context):
+    return _kept(key, _Along(context))
+
+
+@register.tag
+def keep(parser, token):
+    """{% keep name=value ... %}…{% endkeep %}: see the module's docstring."""
+    bits = token.split_contents()[1:]
+    values = token_kwargs(bits, parser)
+    if bits:
+        raise template.TemplateSyntaxError("keep takes only name=value arguments")
+    nodelist = parser.parse(("endkeep",))
+    parser.delete_first_token()
+    site = (parser.origin.name if parser.origin else "", token.lineno, token.contents)
+    return KeepNode(site, values, nodelist)
