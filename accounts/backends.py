@@ -1,6 +1,7 @@
 """Authentication against the user's IMAP server: the mail account is the Heron account."""
 import logging
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
@@ -89,6 +90,10 @@ class ImapBackend:
             cache.set(key, _user_json(user), USER_SECONDS)
         return user
 
+    async def aget_user(self, user_id):
+        """get_user for request.auser(), which async views (the event stream) use."""
+        return await sync_to_async(self.get_user)(user_id)
+
 
 USER_SECONDS = 60
 USER_SHAPE = 1  # the version of the kept user's shape, named in its key
@@ -121,10 +126,6 @@ def _user_from_json(value):
 @receiver(post_delete, sender=get_user_model(), dispatch_uid="accounts.backends.deleted")
 def _forget_user(sender, instance, **kwargs):
     cache.delete(_user_key(instance.pk))
-
-    async def aget_user(self, user_id):
-        """get_user for request.auser(), which async views (the event stream) use."""
-        return await get_user_model().objects.filter(pk=user_id, is_active=True).afirst()
 
 
 class ThrottledModelBackend(ModelBackend):
