@@ -1,5 +1,6 @@
 """webmail/events.py without Redis: the sequence in the cache, presence, listen() polling."""
 import asyncio
+import concurrent.futures
 
 import pytest
 from django.core.cache import cache
@@ -89,6 +90,14 @@ def test_logging_out_forgets_the_user(alice):
     assert events.active_users() == []
 
 
+def run_apart(coroutine):
+    """asyncio.run(coroutine) in a thread of its own: in the whole suite the browser tests'
+    Playwright has left an event loop running in the main thread, where asyncio.run()
+    refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def _take(iterator, count, limit=5.0):
     """The first count items (heartbeats dropped) of iterator, within limit seconds."""
     taken = []
@@ -111,14 +120,14 @@ def test_a_listener_hears_what_is_published_for_its_account_only():
         events.publish(CAROL, {"folder": "INBOX", "kind": "new"})
         events.publish(ALICE, {"folder": "Sent", "kind": "flags"})
         return await _take(stream, 1)
-    [change] = asyncio.run(scenario())
+    [change] = run_apart(scenario())
     assert change == events.Change(1, {"folder": "Sent", "kind": "flags"})
 
 
 def test_a_listener_that_comes_back_hears_what_it_missed():
     for kind in ("new", "flags", "gone"):
         events.publish(ALICE, {"folder": "INBOX", "kind": kind})
-    changes = asyncio.run(_take(events.listen(ALICE, since=1), 2))
+    changes = run_apart(_take(events.listen(ALICE, since=1), 2))
     assert [c.event["kind"] for c in changes] == ["flags", "gone"]
     assert [c.seq for c in changes] == [2, 3]
 
@@ -126,13 +135,13 @@ def test_a_listener_that_comes_back_hears_what_it_missed():
 def test_a_listener_that_missed_more_than_is_kept_is_told_to_start_afresh():
     for _ in range(events.KEEP_EVENTS + 3):
         events.publish(ALICE, {"folder": "INBOX", "kind": "new"})
-    [change] = asyncio.run(_take(events.listen(ALICE, since=1), 1))
+    [change] = run_apart(_take(events.listen(ALICE, since=1), 1))
     assert change == events.Change(events.KEEP_EVENTS + 3, events.RESET)
 
 
 def test_a_listener_ahead_of_a_sequence_that_started_again_starts_afresh():
     events.publish(ALICE, {"folder": "INBOX", "kind": "new"})
-    [change] = asyncio.run(_take(events.listen(ALICE, since=40), 1))
+    [change] = run_apart(_take(events.listen(ALICE, since=40), 1))
     assert change == events.Change(1, events.RESET)
 
 
@@ -144,4 +153,4 @@ def test_a_quiet_listener_yields_heartbeats(monkeypatch):
         got = [await asyncio.wait_for(anext(stream), 2) for _ in range(3)]
         await stream.aclose()
         return got
-    assert asyncio.run(scenario()) == [None, None, None]  # listening, then two quiet spells
+    assert run_apart(scenario()) == [None, None, None]  # listening, then two quiet spells
