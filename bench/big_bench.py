@@ -179,6 +179,7 @@ class Delivery:
         self.count = 0
 
     def __call__(self):
+        heard = vouches()
         self.forget_last()
         self.count += 1
         when = datetime.now(timezone.utc)
@@ -188,6 +189,8 @@ class Delivery:
                    "Delivered while the bench measures.\r\n").encode()
         answer = self.conn.append("INBOX", message)
         self.last = int(re.search(rb"APPENDUID \d+ (\d+)", answer).group(1))
+        if heard:
+            await_watcher(heard)
 
     def forget_last(self):
         if self.last is not None:
@@ -199,6 +202,30 @@ class Delivery:
     def close(self):
         self.forget_last()
         self.conn.logout()
+
+
+def vouches():
+    """What the change watchers vouch for now (their records, raw), {} with no watcher."""
+    store = redis.Redis.from_url(os.environ["REDIS_URL"])
+    return {key: store.get(key) for key in store.scan_iter(match="heron:*vouch:*", count=1000)}
+
+
+def await_watcher(before, seconds=5.0, quiet=0.3):
+    """Wait until a watcher reports the change just made (a record moves on) and then stays
+    quiet for `quiet` seconds: the page measured next is what a user sees once the change
+    is pushed, not a page served in the server's notification delay (~0.5 s in Dovecot),
+    when Heron does not know of it yet."""
+    deadline = time.monotonic() + seconds
+    while vouches() == before:
+        if time.monotonic() > deadline:
+            sys.exit("no change watcher reported the delivery within 5 s")
+        time.sleep(0.01)
+    last, still = vouches(), time.monotonic()
+    while time.monotonic() - still < quiet and time.monotonic() < deadline:
+        time.sleep(0.02)
+        now = vouches()
+        if now != last:
+            last, still = now, time.monotonic()
 
 
 def measure_view(base, size, warm, path, before=lambda: None):
