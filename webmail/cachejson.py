@@ -178,6 +178,9 @@ def read(value, shape, build=None):
         return None
 
 
+_INT_ONLY = {int}
+
+
 def _conform(value, shape):
     if isinstance(shape, tuple):
         for choice in shape:
@@ -190,7 +193,7 @@ def _conform(value, shape):
     if isinstance(shape, list):
         if type(value) is not list:
             raise Unreadable("not a list")
-        if shape[0] is int and all(type(item) is int for item in value):
+        if shape[0] is int and set(map(type, value)) <= _INT_ONLY:  # C speed: 100k UIDs
             return
         for item in value:
             _conform(item, shape[0])
