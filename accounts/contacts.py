@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from webmail.recently import Recently
+
 from .identities import own_addresses
 from .models import Contact
 
@@ -17,6 +19,7 @@ MAX_CONTACTS = 5_000  # per user; the least recently seen go first
 MAX_PER_CALL = 500  # a message to thousands of recipients should not stall sending or reading
 MAX_LIMIT = 50
 HEARD_SECONDS = 24 * 3600  # a sender opened again within a day is not counted again
+_heard = Recently(HEARD_SECONDS)  # what this process counted: no cache round trip again
 
 
 def _name_and_email(item):
@@ -54,7 +57,7 @@ def heard_from(user, sender):
     if parsed is None:
         return
     digest = hashlib.sha256(f"{user.pk}:{parsed[1]}".encode()).hexdigest()[:24]
-    if cache.add(f"heron:heard:{digest}", 1, HEARD_SECONDS):
+    if not _heard.seen(digest) and cache.add(f"heron:heard:{digest}", 1, HEARD_SECONDS):
         remember(user, [sender])
 
 

@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 
 from webmail import events, mail
 from webmail.http import wants_json
+from webmail.recently import Recently
 
 from . import actions
 from .client import client_ip
@@ -35,6 +36,8 @@ from .models import UserSession
 log = logging.getLogger(__name__)
 
 SEEN_EVERY = timedelta(minutes=5)
+# The sessions this process noted lately: most pages then skip even the cache's "not yet?".
+_touched = Recently(SEEN_EVERY.total_seconds())
 
 
 def _seen_key(session_key):
@@ -86,7 +89,8 @@ def touch(request):
     "sign out everywhere" reaches it too.
     """
     session_key = request.session.session_key
-    if not cache.add(_seen_key(session_key), 1, SEEN_EVERY.total_seconds()):
+    if _touched.seen(session_key) or \
+            not cache.add(_seen_key(session_key), 1, SEEN_EVERY.total_seconds()):
         return
     now = timezone.now()
     if not UserSession.objects.filter(session_key=session_key).update(last_seen=now):

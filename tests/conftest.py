@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from webmail import events, mail
+from webmail import events, mail, recently
 from webmail.db_router import _down_until
 
 
@@ -26,6 +26,7 @@ def _fresh_state(settings):
     mail.POOL.clear()
     _down_until.clear()
     events._told.clear()  # what this process told of presence, as the cache is emptied
+    recently.forget_everything()  # and what it marked lately in it
     yield
     mail.POOL.clear()
 

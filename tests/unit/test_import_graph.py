@@ -50,7 +50,7 @@ LAYERS = [
     ("support", [
         "webmail.metrics", "webmail.params", "webmail.db_router", "webmail.logs",
         "webmail.models", "webmail.vacation_summary", "webmail.session_store",
-        "webmail.zones", "webmail.dates",
+        "webmail.zones", "webmail.dates", "webmail.recently",
         "accounts.models", "accounts.vault", "accounts.domains", "accounts.identities",
         "accounts.contacts", "accounts.senders", "accounts.trust", "accounts.client",
         "accounts.throttle",

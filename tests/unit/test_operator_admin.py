@@ -47,6 +47,7 @@ def session_key(client):
 def as_if_minutes_passed(client):
     """Drop the note that the client's session was seen lately (see sessions.touch)."""
     cache.delete(sessions._seen_key(session_key(client)))
+    sessions._touched.forget(session_key(client))
 
 
 def user_row(page, username):
