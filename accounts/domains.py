@@ -8,6 +8,7 @@ from webmail import metrics
 from webmail.cachejson import read
 from webmail.imap.types import ServerConfig
 
+from . import readahead
 from .models import Domain
 
 CACHE_SECONDS = 60
@@ -33,13 +34,14 @@ def domain_of(address):
 _NO_ROW = "default"
 
 
-def servers_for(address):
+def servers_for(address, user=None):
     """The IMAP, SMTP and ManageSieve servers for a login address (the Domain row cached
     briefly, shared by frontends; without a row, this process's defaults from the
-    environment)."""
+    environment). user: the user of that login, whose read-ahead may hold the row."""
     domain = domain_of(address)
     key = _cache_key(domain)
-    found = read(cache.get(key), _SHAPE, _from_json)
+    kept = readahead.take(user, key) if user is not None else cache.get(key)
+    found = read(kept, _SHAPE, _from_json)
     metrics.cache_lookup("domain-servers", found is not None)
     if found is None:
         found = _lookup(domain)
@@ -52,10 +54,11 @@ def user_servers(user):
     the middleware's check that the domain is active and the mail views both ask)."""
     found = getattr(user, "_heron_servers", None)
     if found is None:
-        found = user._heron_servers = servers_for(user.get_username())
+        found = user._heron_servers = servers_for(user.get_username(), user)
     return found
 
 
+@readahead.register_domain
 def _cache_key(domain):
     return f"domain-servers:v{SHAPE}:{domain or '-'}"
 

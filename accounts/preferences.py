@@ -97,6 +97,7 @@ def _user_id_key(user_id):
     return f"user-prefs:v{SHAPE}:{user_id}"
 
 
+@readahead.register_domain
 def _domain_key(domain):
     digest = hashlib.sha256(domain.encode()).hexdigest()[:24]
     return f"domain-prefs:v{SHAPE}:{digest}"
@@ -105,7 +106,7 @@ def _domain_key(domain):
 def _read(user):
     user_key, domain_key = _user_key(user), _domain_key(domain_of(user.username))
     own = read(readahead.take(user, user_key), _USER_SHAPE)
-    domain = read(cache.get(domain_key), _DOMAIN_SHAPE)
+    domain = read(readahead.take(user, domain_key), _DOMAIN_SHAPE)
     if own is not None and domain is not None:
         found = Preferences(pk=own["pk"], user_id=user.pk, chosen=own["chosen"],
                             list_share=own["list_share"], time_zone=own["time_zone"])

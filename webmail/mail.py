@@ -68,6 +68,9 @@ def account_for(request):
     return account
 
 
+MAX_GUESS = 1000  # only a digest of it is read, but a long one is no folder anyway
+
+
 @contextmanager
 def mail_for(request):
     """The request user's MailSession for the block; raises AuthFailed if the vault is shut.
@@ -79,6 +82,10 @@ def mail_for(request):
     try:
         with POOL.session(_key(request), account.servers.imap, account.username,
                           account.password, timeout=settings.IMAP_TIMEOUT) as session:
+            if request.method == "GET":
+                # Most pages name their folder (the inbox when none): its state can come
+                # with the first read of the shared cache.
+                session.expect(str(request.GET.get("mailbox") or "INBOX")[:MAX_GUESS])
             yield session
     finally:
         if session is not None:

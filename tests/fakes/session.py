@@ -120,6 +120,10 @@ class FakeMailSession:
         self._commands = 0
         self._imap_seconds = 0.0
 
+    def expect(self, mailbox):
+        """A hint of what the request reads (the shared cache's round trips): no fake
+        behaviour hangs on it."""
+
     def has(self, capability):
         return capability.upper() in self.server.capabilities
 

@@ -21,9 +21,9 @@ def counted(monkeypatch):
         calls["vault"] += 1
         return open_vault(request)
 
-    def counting_servers(address):
+    def counting_servers(address, user=None):
         calls["servers"] += 1
-        return servers_for(address)
+        return servers_for(address, user)
 
     monkeypatch.setattr(vault, "open_vault", counting_vault)
     monkeypatch.setattr(domains, "servers_for", counting_servers)

@@ -29,6 +29,7 @@ class Flags:
         if not uids:
             return []
         state, cache = self.sel.state, self.conn.cache
+        cache.read_along(mailbox, state, uids, ("summary", "flags"))
         found = cache.summaries(mailbox, state, uids) if state is not None else {}
         missing = [uid for uid in uids if uid not in found]
         flags = {}

@@ -57,6 +57,7 @@ class Reading:
             return []
         self.sel.select(mailbox)
         state = self.sel.state
+        self.conn.cache.read_along(mailbox, state, uids, ("outline", "flags"))
         outlines = self.conn.cache.outlines(mailbox, state, uids) if state is not None else {}
         missing = [uid for uid in uids if uid not in outlines]
         flags = {}

@@ -58,6 +58,8 @@ class Selection(Listener):
         self.vouched = None
         if self.conn.vouch is not None:
             self.conn.vouch.begin_request()
+        if self.conn.cache is not None:
+            self.conn.cache.begin_request()
         self._fresh = False
         self._uids = None
         self._looked = None

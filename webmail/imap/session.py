@@ -76,6 +76,13 @@ class MailSession:
         self._conn.begin_request()
         self._selection.begin_request()
 
+    def expect(self, mailbox):
+        """This request is about mailbox: its confirmed state and the folder list come
+        from the shared cache in the round trip that reads the watcher's vouch."""
+        conn = self._conn
+        if conn.vouch is not None and conn.cache is not None:
+            conn.vouch.expect(mailbox, conn.cache.folders_key)
+
     @property
     def commands(self):
         """IMAP commands sent in this request, for Server-Timing and tests."""

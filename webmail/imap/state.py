@@ -90,6 +90,37 @@ class MailboxCache:
 
     def __init__(self, host, port, username):
         self.account = _digest(host, port, username.lower())
+        self._along = {}  # key -> value read ahead in this request (read_along), taken once
+
+    def begin_request(self):
+        """Nothing read ahead for an earlier request is taken in this one."""
+        self._along = {}
+
+    def read_along(self, mailbox, state, uids, kinds):
+        """Read what the request will ask next of these messages (kinds: "summary",
+        "outline", "flags") in one round trip; summaries(), outlines() and flags() then
+        take it from there. A key written meanwhile (keep_*) is read again."""
+        if state is None or not uids:
+            return
+        keys = [self._key(kind, mailbox, state, uid) for kind in kinds
+                if kind != "flags" or state.modseq is not None for uid in uids]
+        found = cache.get_many(keys)
+        self._along = {key: found.get(key) for key in keys}
+
+    def _read_many(self, keys, shape, build):
+        """{what keys names: build(it, value)} of the values found of that shape."""
+        found = {key: self._along.pop(key) for key in keys if key in self._along}
+        rest = [key for key in keys if key not in found]
+        if rest:
+            found.update(cache.get_many(rest))
+        taken = {keys[key]: read(value, shape, lambda value, key=key: build(keys[key], value))
+                 for key, value in found.items()}
+        return {name: value for name, value in taken.items() if value is not None}
+
+    def _set_many(self, values, seconds):
+        for key in values:
+            self._along.pop(key, None)
+        cache.set_many(values, seconds)
 
     def _key(self, kind, mailbox, state, *rest):
         validity = state if isinstance(state, int) else state.uidvalidity
@@ -98,15 +129,16 @@ class MailboxCache:
 
     # --- the folder list with its counts ---------------------------------------------------
     @property
-    def _folders_key(self):
+    def folders_key(self):
         return f"heron:folders:v{SHAPES['folders']}:{self.account}"
 
-    def folders(self, epoch=None):
+    def folders(self, epoch=None, take=None):
         """The cached folder list as Mailbox objects, or None. A list kept under a change
         watcher's epoch (keep_folders) holds as long as that watcher listens to every folder
         under the same epoch (epoch, from Vouch.everything()): it drops the list at any
-        change it hears. Any other list holds FOLDER_LIST_SECONDS."""
-        found = read(cache.get(self._folders_key), {"epoch": str, "list": [_MAILBOX]},
+        change it hears. Any other list holds FOLDER_LIST_SECONDS. take reads the key (a
+        Vouch's, when the list came along with its record)."""
+        found = read((take or cache.get)(self.folders_key), {"epoch": str, "list": [_MAILBOX]},
                      lambda value: value)
         if found is not None and found["epoch"] and found["epoch"] != epoch:
             found = None
@@ -114,13 +146,13 @@ class MailboxCache:
         return found and [Mailbox(**fields) for fields in found["list"]]
 
     def keep_folders(self, folders, epoch=None):
-        cache.set(self._folders_key, {
+        cache.set(self.folders_key, {
             "epoch": epoch or "",
             "list": [{name: getattr(f, name) for name in _MAILBOX} for f in folders],
         }, FOLDER_LIST_VOUCHED_SECONDS if epoch else FOLDER_LIST_SECONDS)
 
     def forget_folders(self):
-        cache.delete(self._folders_key)
+        cache.delete(self.folders_key)
 
     # --- what the server can do -------------------------------------------------------------
     def capabilities(self):
@@ -234,24 +266,24 @@ class MailboxCache:
     def summaries(self, mailbox, state, uids):
         """{uid: MessageSummary} of those cached, flags None (flags() has them)."""
         keys = {self._key("summary", mailbox, state, uid): uid for uid in uids}
-        found = _read_many(keys, _LISTED, lambda uid, value: _summary(uid, value, None))
+        found = self._read_many(keys, _LISTED, lambda uid, value: _summary(uid, value, None))
         hooks.cache_lookups("mailbox-summary", len(found), len(keys) - len(found))
         return found
 
     def keep_summaries(self, mailbox, state, summaries):
-        cache.set_many({self._key("summary", mailbox, state, s.uid):
+        self._set_many({self._key("summary", mailbox, state, s.uid):
                         {**_as_json(s), "p": s.snippet} for s in summaries}, SUMMARY_SECONDS)
 
     # --- what never changes of a message -----------------------------------------------
     def outlines(self, mailbox, state, uids):
         """{uid: Outline} of those cached."""
         keys = {self._key("outline", mailbox, state, uid): uid for uid in uids}
-        found = _read_many(keys, _OUTLINE, _outline)
+        found = self._read_many(keys, _OUTLINE, _outline)
         hooks.cache_lookups("message-outline", len(found), len(keys) - len(found))
         return found
 
     def keep_outlines(self, mailbox, state, outlines):
-        cache.set_many({self._key("outline", mailbox, state, o.summary.uid):
+        self._set_many({self._key("outline", mailbox, state, o.summary.uid):
                         _outline_json(o) for o in outlines}, OUTLINE_SECONDS)
 
     # --- flags -------------------------------------------------------------------------
@@ -261,7 +293,7 @@ class MailboxCache:
         if state.modseq is None or not uids:
             return {}
         keys = {self._key("flags", mailbox, state, uid): uid for uid in uids}
-        found = _read_many(keys, _FLAGS, lambda uid, value: (value["m"], tuple(value["f"])))
+        found = self._read_many(keys, _FLAGS, lambda uid, value: (value["m"], tuple(value["f"])))
         current = sum(1 for modseq, _flags in found.values() if modseq >= state.modseq)
         hooks.cache_lookups("mailbox-flags", current, len(keys) - current)
         return found
@@ -270,17 +302,9 @@ class MailboxCache:
         """Keep {uid: flags} as read at the state's HIGHESTMODSEQ (a change made after it
         may be in them too: then CHANGEDSINCE reports it again, which is harmless)."""
         if state.modseq is not None and flags:
-            cache.set_many({self._key("flags", mailbox, state, uid):
+            self._set_many({self._key("flags", mailbox, state, uid):
                             {"m": state.modseq, "f": list(value)}
                             for uid, value in flags.items()}, FLAGS_SECONDS)
-
-
-def _read_many(keys, shape, build):
-    """{what keys names: build(it, value)} of the values found of that shape."""
-    found = cache.get_many(list(keys))
-    taken = {keys[key]: read(value, shape, lambda value, key=key: build(keys[key], value))
-             for key, value in found.items()}
-    return {name: value for name, value in taken.items() if value is not None}
 
 
 def searchable(state, criteria):

@@ -88,18 +88,39 @@ class Vouch:
         self.account = account
         self._tokens = {}  # mailbox -> the token read before this request asked the server
         self._read = None  # (the watcher's record, the own-change count) of this request
+        self._along = ()  # keys to read with the record: what the request will ask next
+        self._ahead = {}  # their values, taken once
 
     def begin_request(self):
         self._tokens = {}
         self._read = None
+        self._along = ()
+        self._ahead = {}
+
+    def expect(self, mailbox, *keys):
+        """The request will want mailbox's confirmed state and these keys of the shared
+        cache: they come in the same round trip as the watcher's record (a wrong guess
+        costs a key in that read, nothing more)."""
+        self._along = (_confirmed_key(self.account, mailbox), *keys)
+
+    def take(self, key):
+        """The value under key as it came along with the record (once), else read now."""
+        if key in self._ahead:
+            return self._ahead.pop(key)
+        return cache.get(key)
 
     def _record_and_changed(self, *more):
         """The watcher's record, the own-change count and the values of the keys more, in
-        one read of the shared cache; the record and count once per request."""
-        if self._read is not None and not more:
-            return self._read
+        one read of the shared cache; the record and count once per request. Keys that
+        came along with the record are taken from that read: one snapshot."""
+        if self._read is not None:
+            if all(key in self._ahead for key in more):
+                return (*self._read, *(self._ahead.pop(key) for key in more))
         record_k, changed_k = record_key(self.account), _changed_key(self.account)
-        found = cache.get_many([record_k, changed_k, *more])
+        along = [key for key in self._along if key not in more]
+        self._along = ()
+        found = cache.get_many([record_k, changed_k, *more, *along])
+        self._ahead = {key: found.get(key) for key in along}
         changed = found.get(changed_k) or 0
         self._read = (read(found.get(record_k), _RECORD, lambda value: value),
                       changed if isinstance(changed, int) else 0)
@@ -143,6 +164,7 @@ class Vouch:
         """Heron changed the account's mail itself: no confirmed state holds any longer."""
         self._tokens = {}
         self._read = None
+        self._ahead = {}
         key = _changed_key(self.account)
         cache.add(key, 0, CHANGED_SECONDS)
         try:
