@@ -28,6 +28,7 @@ is read while it sends a message with a 25 MB attachment to the first stack user
 
 Writes bench/results.json, bench/results/table.md and bench/results/latency.png.
 """
+import hashlib
 import html
 import json
 import math
@@ -177,9 +178,14 @@ class Delivery:
         self.conn.select_folder("INBOX")
         self.last = None
         self.count = 0
+        self.waited = 0  # deliveries a watcher was seen to report
+        # The account's name in Heron's cache keys (webmail/imap/state.py, MailboxCache).
+        self.account = hashlib.sha256("\x00".join(
+            (os.environ["IMAP_HOST"], os.environ["IMAP_PORT"], self.user.lower())
+        ).encode()).hexdigest()[:24]
 
     def __call__(self):
-        heard = vouches()
+        heard = vouches(self.account)
         self.forget_last()
         self.count += 1
         when = datetime.now(timezone.utc)
@@ -190,7 +196,8 @@ class Delivery:
         answer = self.conn.append("INBOX", message)
         self.last = int(re.search(rb"APPENDUID \d+ (\d+)", answer).group(1))
         if heard:
-            await_watcher(heard)
+            await_watcher(self.account, heard)
+            self.waited += 1
 
     def forget_last(self):
         if self.last is not None:
@@ -204,26 +211,28 @@ class Delivery:
         self.conn.logout()
 
 
-def vouches():
-    """What the change watchers vouch for now (their records, raw), {} with no watcher."""
+def vouches(account):
+    """What a change watcher vouches for of account now (its record, raw), {} when none
+    does (no watcher, or the record was just emptied with the cache)."""
     store = redis.Redis.from_url(os.environ["REDIS_URL"])
-    return {key: store.get(key) for key in store.scan_iter(match="heron:*vouch:*", count=1000)}
+    return {key: store.get(key)
+            for key in store.scan_iter(match=f"*heron:vouch:*:{account}", count=1000)}
 
 
-def await_watcher(before, seconds=5.0, quiet=0.3):
+def await_watcher(account, before, seconds=5.0, quiet=0.3):
     """Wait until a watcher reports the change just made (a record moves on) and then stays
     quiet for `quiet` seconds: the page measured next is what a user sees once the change
     is pushed, not a page served in the server's notification delay (~0.5 s in Dovecot),
     when Heron does not know of it yet."""
     deadline = time.monotonic() + seconds
-    while vouches() == before:
+    while vouches(account) == before:
         if time.monotonic() > deadline:
             sys.exit("no change watcher reported the delivery within 5 s")
         time.sleep(0.01)
-    last, still = vouches(), time.monotonic()
+    last, still = vouches(account), time.monotonic()
     while time.monotonic() - still < quiet and time.monotonic() < deadline:
         time.sleep(0.02)
-        now = vouches()
+        now = vouches(account)
         if now != last:
             last, still = now, time.monotonic()
 
@@ -275,7 +284,10 @@ def measure_size(base, size):
               f"{c['median_ms']:>9} / {c['p90_ms']:<7} {c['imap_commands']:>5}", flush=True)
     delivery.close()
     warm.log_out()
-    return {"targets": found, "views": views, "mailbox": mailboxes.read_marker(size)}
+    print(f"  deliveries: {delivery.count}, {delivery.waited} awaited until a watcher "
+          "reported them", flush=True)
+    return {"targets": found, "views": views, "mailbox": mailboxes.read_marker(size),
+            "deliveries": {"made": delivery.count, "reported": delivery.waited}}
 
 
 def measure_download(base, master):
