@@ -88,8 +88,9 @@ class Vouch:
         self.account = account
         self._tokens = {}  # mailbox -> the token read before this request asked the server
         self._read = None  # (the watcher's record, the own-change count) of this request
-        self._along = ()  # keys to read with the record: what the request will ask next
-        self._ahead = {}  # their values, taken once
+        # keys to read with the record: what the request will ask next
+        self._along: tuple[str, ...] = ()
+        self._ahead: dict[str, object] = {}  # their values, taken once
 
     def begin_request(self):
         self._tokens = {}
