@@ -28,7 +28,6 @@ is read while it sends a message with a 25 MB attachment to the first stack user
 
 Writes bench/results.json, bench/results/table.md and bench/results/latency.png.
 """
-import hashlib
 import html
 import json
 import math
@@ -171,6 +170,8 @@ class Delivery:
 
     def __init__(self, size):
         from imapclient import IMAPClient
+        sys.path.insert(0, str(ROOT))
+        from webmail.imap.state import MailboxCache
         self.conn = IMAPClient(os.environ["IMAP_HOST"], port=int(os.environ["IMAP_PORT"]),
                                ssl=False, timeout=TIMEOUT)
         self.user = mailboxes.account(size)
@@ -179,10 +180,8 @@ class Delivery:
         self.last = None
         self.count = 0
         self.waited = 0  # deliveries a watcher was seen to report
-        # The account's name in Heron's cache keys (webmail/imap/state.py, MailboxCache).
-        self.account = hashlib.sha256("\x00".join(
-            (os.environ["IMAP_HOST"], os.environ["IMAP_PORT"], self.user.lower())
-        ).encode()).hexdigest()[:24]
+        self.account = MailboxCache(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]),
+                                    self.user).account  # its name in Heron's cache keys
 
     def __call__(self):
         heard = vouches(self.account)

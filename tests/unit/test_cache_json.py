@@ -21,7 +21,7 @@ from tests.helpers import make_summaries
 from webmail import cachejson
 from webmail import mail as mail_module
 from webmail.cachejson import JSONSerializer, NotData, SessionSerializer
-from webmail.imap import state
+from webmail.imap import readahead, state
 from webmail.imap.state import FolderState, MailboxCache
 from webmail.imap.types import (
     Address,
@@ -80,7 +80,7 @@ class JsonCache:
 @pytest.fixture
 def shared(monkeypatch):
     kept = JsonCache()
-    for module in (state, mail_module, domains):
+    for module in (state, readahead, mail_module, domains):
         monkeypatch.setattr(module, "cache", kept)
     return kept
 

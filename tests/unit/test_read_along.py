@@ -9,13 +9,6 @@ from webmail.imap.state import FolderState, MailboxCache
 STATE = FolderState(7, 101, 100, 555)
 
 
-@pytest.fixture(autouse=True)
-def clean():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def counted(monkeypatch):
     reads = []

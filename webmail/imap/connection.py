@@ -165,7 +165,7 @@ class Connection:
 
     def _made_for(self, owner):
         cache = self.cache = MailboxCache(self.config.host, self.config.port, owner)
-        self.vouch = Vouch(cache.account)
+        self.vouch = Vouch(cache.account, cache.ahead)
         return cache
 
     @property

@@ -37,7 +37,7 @@ class Folders:
         # The epoch is read before the server is asked: a change heard meanwhile is another.
         epoch = vouch.everything() if vouch is not None else None
         if cache is not None and not fresh:
-            found = cache.folders(epoch, vouch.take if vouch is not None else None)
+            found = cache.folders(epoch)
             if found is not None:
                 return found
         folders = self._list()

@@ -41,6 +41,7 @@ from django.core.cache import cache
 from webmail.cachejson import read
 
 from . import hooks
+from .readahead import ReadAhead
 from .search import depends_on_flags
 from .types import Address, Mailbox, MessageSummary, Outline, Part
 
@@ -90,11 +91,13 @@ class MailboxCache:
 
     def __init__(self, host, port, username):
         self.account = _digest(host, port, username.lower())
-        self._along = {}  # key -> value read ahead in this request (read_along), taken once
+        # What this request read ahead: here (read_along) and with the watcher's record
+        # (the account's Vouch shares it).
+        self.ahead = ReadAhead()
 
     def begin_request(self):
         """Nothing read ahead for an earlier request is taken in this one."""
-        self._along = {}
+        self.ahead.clear()
 
     def read_along(self, mailbox, state, uids, kinds):
         """Read what the request will ask next of these messages (kinds: "summary",
@@ -104,22 +107,17 @@ class MailboxCache:
             return
         keys = [self._key(kind, mailbox, state, uid) for kind in kinds
                 if kind != "flags" or state.modseq is not None for uid in uids]
-        found = cache.get_many(keys)
-        self._along = {key: found.get(key) for key in keys}
+        self.ahead.hold(keys, cache.get_many(keys))
 
     def _read_many(self, keys, shape, build):
         """{what keys names: build(it, value)} of the values found of that shape."""
-        found = {key: self._along.pop(key) for key in keys if key in self._along}
-        rest = [key for key in keys if key not in found]
-        if rest:
-            found.update(cache.get_many(rest))
+        found = self.ahead.take_many(list(keys))
         taken = {keys[key]: read(value, shape, lambda value, key=key: build(keys[key], value))
                  for key, value in found.items()}
         return {name: value for name, value in taken.items() if value is not None}
 
     def _set_many(self, values, seconds):
-        for key in values:
-            self._along.pop(key, None)
+        self.ahead.drop(values)
         cache.set_many(values, seconds)
 
     def _key(self, kind, mailbox, state, *rest):
@@ -132,13 +130,12 @@ class MailboxCache:
     def folders_key(self):
         return f"heron:folders:v{SHAPES['folders']}:{self.account}"
 
-    def folders(self, epoch=None, take=None):
+    def folders(self, epoch=None):
         """The cached folder list as Mailbox objects, or None. A list kept under a change
         watcher's epoch (keep_folders) holds as long as that watcher listens to every folder
         under the same epoch (epoch, from Vouch.everything()): it drops the list at any
-        change it hears. Any other list holds FOLDER_LIST_SECONDS. take reads the key (a
-        Vouch's, when the list came along with its record)."""
-        found = read((take or cache.get)(self.folders_key), {"epoch": str, "list": [_MAILBOX]},
+        change it hears. Any other list holds FOLDER_LIST_SECONDS."""
+        found = read(self.ahead.take(self.folders_key), {"epoch": str, "list": [_MAILBOX]},
                      lambda value: value)
         if found is not None and found["epoch"] and found["epoch"] != epoch:
             found = None
@@ -146,12 +143,14 @@ class MailboxCache:
         return found and [Mailbox(**fields) for fields in found["list"]]
 
     def keep_folders(self, folders, epoch=None):
+        self.ahead.drop([self.folders_key])
         cache.set(self.folders_key, {
             "epoch": epoch or "",
             "list": [{name: getattr(f, name) for name in _MAILBOX} for f in folders],
         }, FOLDER_LIST_VOUCHED_SECONDS if epoch else FOLDER_LIST_SECONDS)
 
     def forget_folders(self):
+        self.ahead.drop([self.folders_key])
         cache.delete(self.folders_key)
 
     # --- what the server can do -------------------------------------------------------------

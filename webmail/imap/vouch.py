@@ -33,6 +33,7 @@ from django.core.cache import cache
 from webmail.cachejson import read
 
 from . import hooks
+from .readahead import ReadAhead
 from .state import FolderState
 
 VOUCH_SECONDS = 3
@@ -84,19 +85,20 @@ def _state(value):
 class Vouch:
     """One account's side of the watcher's promise, as a frontend reads it."""
 
-    def __init__(self, account):
+    def __init__(self, account, ahead=None):
         self.account = account
         self._tokens = {}  # mailbox -> the token read before this request asked the server
         self._read = None  # (the watcher's record, the own-change count) of this request
-        # keys to read with the record: what the request will ask next
+        # keys to read with the record: what the request will ask next (expect)
         self._along: tuple[str, ...] = ()
-        self._ahead: dict[str, object] = {}  # their values, taken once
+        # where their values are held for the request: the account's MailboxCache's, which
+        # empties it as a request begins
+        self._ahead = ahead if ahead is not None else ReadAhead()
 
     def begin_request(self):
         self._tokens = {}
         self._read = None
         self._along = ()
-        self._ahead = {}
 
     def expect(self, mailbox, *keys):
         """The request will want mailbox's confirmed state and these keys of the shared
@@ -104,24 +106,17 @@ class Vouch:
         costs a key in that read, nothing more)."""
         self._along = (_confirmed_key(self.account, mailbox), *keys)
 
-    def take(self, key):
-        """The value under key as it came along with the record (once), else read now."""
-        if key in self._ahead:
-            return self._ahead.pop(key)
-        return cache.get(key)
-
     def _record_and_changed(self, *more):
         """The watcher's record, the own-change count and the values of the keys more, in
         one read of the shared cache; the record and count once per request. Keys that
         came along with the record are taken from that read: one snapshot."""
-        if self._read is not None:
-            if all(key in self._ahead for key in more):
-                return (*self._read, *(self._ahead.pop(key) for key in more))
+        if self._read is not None and self._ahead.holds(more):
+            return (*self._read, *(self._ahead.take(key) for key in more))
         record_k, changed_k = record_key(self.account), _changed_key(self.account)
         along = [key for key in self._along if key not in more]
         self._along = ()
         found = cache.get_many([record_k, changed_k, *more, *along])
-        self._ahead = {key: found.get(key) for key in along}
+        self._ahead.hold(along, found)
         changed = found.get(changed_k) or 0
         self._read = (read(found.get(record_k), _RECORD, lambda value: value),
                       changed if isinstance(changed, int) else 0)
@@ -165,7 +160,7 @@ class Vouch:
         """Heron changed the account's mail itself: no confirmed state holds any longer."""
         self._tokens = {}
         self._read = None
-        self._ahead = {}
+        self._ahead.clear()
         key = _changed_key(self.account)
         cache.add(key, 0, CHANGED_SECONDS)
         try:
