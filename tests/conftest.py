@@ -4,6 +4,7 @@ import pytest
 
 from webmail import events, mail, recently
 from webmail.db_router import _down_until
+from webmail.imap import pagememo
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,7 @@ def _fresh_state(settings):
     _down_until.clear()
     events._told.clear()  # what this process told of presence, as the cache is emptied
     recently.forget_everything()  # and what it marked lately in it
+    pagememo.forget_everything()  # and the pages it put together
     yield
     mail.POOL.clear()
 

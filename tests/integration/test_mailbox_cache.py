@@ -238,3 +238,36 @@ def test_a_message_opened_from_the_list_reads_only_its_place_in_the_order(
     wrong = heron.get(f"/mail/message/{uids[2]}/?mailbox={folder}&at=3").content.decode()
     assert f"/mail/message/{uids[3]}/" in wrong and f"/mail/message/{uids[1]}/" in wrong
     assert heron.get(f"/mail/message/{uids[2]}/?mailbox={folder}&at=99").status_code == 200
+
+
+def page_lookups(result):
+    return REGISTRY.get_sample_value(
+        "heron_cache_lookups_total", {"use": "mailbox-page", "result": result}) or 0.0
+
+
+def test_an_unchanged_page_is_shown_again_and_any_change_puts_it_together_anew(
+        heron, scratch, account):
+    """A page of a plain list is kept in the process for the folder's whole state
+    (webmail/imap/pagememo.py): shown again while nothing changed, never after a change
+    of a flag, an arrival or an expunge by another client."""
+    conn, folder, append = scratch
+    first = append(mf.message(subject="Kept row", days=1))
+    append(mf.message(subject="Other row", days=0))
+    assert set(listing(heron, folder)[0]) == {"Kept row", "Other row"}
+    hits = page_lookups("hit")
+    shown, _ = listing(heron, folder)
+    if account.kind == "demo":  # no CONDSTORE: a flag change would not change the state
+        assert page_lookups("hit") == hits
+        return
+    assert page_lookups("hit") == hits + 1 and set(shown) == {"Kept row", "Other row"}
+
+    conn.select_folder(folder)
+    conn.add_flags([first], [b"\\Flagged"])
+    shown, _ = listing(heron, folder)
+    assert "\\Flagged" in shown["Kept row"]["flags"]
+    append(mf.message(subject="New row", days=2))
+    assert set(listing(heron, folder)[0]) == {"Kept row", "Other row", "New row"}
+    conn.delete_messages([first])
+    conn.expunge()
+    assert set(listing(heron, folder)[0]) == {"Other row", "New row"}
+    assert page_lookups("hit") == hits + 1  # each page after a change was a miss

@@ -5,7 +5,7 @@ import bisect
 import math
 import unicodedata
 
-from . import parse, search, structure
+from . import pagememo, parse, search, structure
 from .state import searchable
 from .threads import base_subject
 from .types import MessagePage
@@ -179,28 +179,50 @@ class Ordering:
         """
         criteria = search.criteria(query) if query is not None and query.active else None
         attachment = query is not None and query.attachment
-        if criteria is None and not attachment and self.sel.condstore:
-            # (without CONDSTORE each select is a SELECT: one is enough.)
-            # A plain list: only the part of the kept order that the page shows is read.
+        # A page of a plain list on a CONDSTORE server is kept in the process for the
+        # folder's whole state (pagememo). (Without CONDSTORE each select is a SELECT: one
+        # is enough, and a page can not be kept. Whether the server has it is known once
+        # connected: a pooled session logs in on its first command.)
+        plain = criteria is None and not attachment
+        if plain and self.sel.condstore:
+            # Only the part of the kept order that the page shows is read.
             self.sel.select(mailbox)
             order = _order(self._key(sort), reverse)
+            kept = pagememo.get(self._memo_key(mailbox, self.sel.state, order, page, per_page))
+            if kept is not None:
+                return kept
+            at = self.sel.state
             found = self.conn.cache.sorted_window(
-                mailbox, self.sel.state, order, page, per_page
-            ) if self.sel.state is not None else None
+                mailbox, at, order, page, per_page) if at is not None else None
             if found is not None:
-                window, total, page = found
-                return MessagePage(mailbox=mailbox,
-                                   messages=tuple(self.flags.summaries(mailbox, window)),
-                                   page=page, pages=max(1, math.ceil(total / per_page)),
-                                   total=total, offset=(page - 1) * per_page)
+                window, total, shown = found
+                return self._kept(at, (order, page, per_page), window, MessagePage(
+                    mailbox=mailbox, messages=tuple(self.flags.summaries(mailbox, window)),
+                    page=shown, pages=max(1, math.ceil(total / per_page)), total=total,
+                    offset=(shown - 1) * per_page))
         uids = self.sorted_uids(mailbox, sort, reverse, criteria)
+        at = self.sel.state  # the state the list was made at
         if attachment:
             uids = self.with_attachments(mailbox, uids)
         total = len(uids)
         pages = max(1, math.ceil(total / per_page))
-        page = min(max(1, page), pages)
-        window = uids[(page - 1) * per_page: page * per_page]
-        return MessagePage(mailbox=mailbox, messages=tuple(self.flags.summaries(mailbox, window)),
-                           page=page, pages=pages, total=total,
-                           offset=(page - 1) * per_page
+        shown = min(max(1, page), pages)
+        window = uids[(shown - 1) * per_page: shown * per_page]
+        made = MessagePage(mailbox=mailbox, messages=tuple(self.flags.summaries(mailbox, window)),
+                           page=shown, pages=pages, total=total,
+                           offset=(shown - 1) * per_page
                            if criteria is None and not attachment else None)
+        if not (plain and self.sel.condstore):
+            return made
+        return self._kept(at, (_order(self._key(sort), reverse), page, per_page), window, made)
+
+    def _memo_key(self, mailbox, state, order, page, per_page):
+        return pagememo.key(self.conn.cache.account, mailbox, state, order, page, per_page)
+
+    def _kept(self, at, asked, window, made):
+        """made, kept for the state at (the one its list was made at) and what was asked
+        (order, page, per page): only if no message of the window was left out as gone,
+        and the folder's state is still that one."""
+        if len(made.messages) == len(window) and at is not None and at == self.sel.state:
+            pagememo.keep(self._memo_key(made.mailbox, at, *asked), made)
+        return made

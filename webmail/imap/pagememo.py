@@ -1,0 +1,63 @@
+"""Pages of a folder this process already put together, shown again while the folder is
+exactly as it was.
+
+A page of a plain sorted list (no search) is a function of the folder's whole state on a
+server with CONDSTORE: UIDVALIDITY, UIDNEXT and the message count fix which messages are
+listed and in what order (the kept order, webmail/imap/state.py), and HIGHESTMODSEQ moves
+with any change of any message's flags (RFC 7162: every change of metadata gets a new,
+higher mod-sequence). What a row shows besides flags never changes for a UID. So a page
+put together for (account, folder, FolderState, order, page, page size) is the page any
+later request would put together for the same key, from any frontend: kept here, it
+cannot be stale that the shared cache would not be, and it spares reading and decoding
+the hundred keys of its summaries and flags.
+
+Without CONDSTORE a flag change leaves the state as it was: nothing is kept then. The
+account is in the key, so one user's page is never another's. Bounded: least recently
+shown pages go first.
+"""
+import threading
+from collections import OrderedDict
+
+from . import hooks
+
+# Pages kept per process: 50 rows of about 1 kB each.
+PAGES_KEPT = 256
+
+_pages: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def key(account, mailbox, state, order, page, per_page):
+    """The memo's key, or None where the state does not tell a flag change (no
+    CONDSTORE, or no state)."""
+    if state is None or state.modseq is None:
+        return None
+    return (account, mailbox, state, order, page, per_page)
+
+
+def get(page_key):
+    """The kept page (a MessagePage), or None."""
+    if page_key is None:
+        return None
+    with _lock:
+        page = _pages.get(page_key)
+        if page is not None:
+            _pages.move_to_end(page_key)
+    hooks.cache_lookup("mailbox-page", page is not None)
+    return page
+
+
+def keep(page_key, page):
+    if page_key is None:
+        return
+    with _lock:
+        _pages[page_key] = page
+        _pages.move_to_end(page_key)
+        while len(_pages) > PAGES_KEPT:
+            _pages.popitem(last=False)
+
+
+def forget_everything():
+    """Every page forgotten (tests, after emptying the shared cache)."""
+    with _lock:
+        _pages.clear()
