@@ -74,6 +74,11 @@ class HeldFigures:
         messages can be held at all."""
         return bool(self.scheduled) or outbox.available()
 
+    def heron_kept_key(self):
+        """What a kept part (webmail/templatetags/kept.py) may show of these figures: the
+        folder list's Scheduled entry. The failures are told in notices, never kept."""
+        return (self.shown_in_folders, self.scheduled)
+
     @cached_property
     def failures(self):
         """The untold failures as Failure notices; reading them tells them."""

@@ -2,10 +2,12 @@
 part must follow every value it shows, carry the request's own CSRF token, and never show
 up on another user's page."""
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model as user_model
 from django.test import Client
+from django.utils import timezone
 
 from accounts.preferences import choose
 from contacts.known import sender_card
@@ -95,3 +97,56 @@ def test_the_kept_sender_card_follows_the_address_book(alice):
     carol = Client()
     log_in(carol, "carol@heron.test")
     assert not sender_card(user_model().objects.get(username="carol@heron.test"), "s6@x.test")
+
+
+def without_tokens(page):
+    return TOKENS.sub("", re.sub(r'"X-CSRFToken": "[^"]+"', "", page))
+
+
+@pytest.mark.parametrize("query", [
+    {}, {"page": "2"}, {"mailbox": "Sent"}, {"mailbox": "Trash"}, {"threads": "on"},
+    {"sort": "from", "order": "asc"}, {"q": "Message 7"},
+    {"q": "Message", "where": "everywhere"}, {"mailbox": "INBOX", "page": "3"}])
+@pytest.mark.parametrize("fragment", [False, True])
+def test_the_page_kept_whole_is_the_page_drawn_afresh(alice, query, fragment):
+    """The mail page keeps its top bar, folder list and message list whole: what it shows
+    from memos must be, byte for byte, what drawing everything again shows."""
+    headers = {"HTTP_HX_REQUEST": "true"} if fragment else {}
+    first = alice.get("/mail/", query, **headers).content.decode()
+    again = alice.get("/mail/", query, **headers).content.decode()  # from the memos
+    kept._kept.cache_clear()
+    from webmail.templatetags import rows
+    rows._kept_row.cache_clear()
+    afresh = alice.get("/mail/", query, **headers).content.decode()
+    assert without_tokens(first) == without_tokens(again) == without_tokens(afresh)
+
+
+def test_the_kept_list_offers_every_folder_to_move_to(alice):
+    alice.get("/mail/")
+    page = alice.get("/mail/").content.decode()
+    mover = page[page.index('id="move-target"'):page.index("</select>", page.index(
+        'id="move-target"'))]
+    for folder in ("INBOX", "Sent", "Trash", "Projects", "Projects/Heron"):
+        assert f'<option value="{folder}">' in mover
+
+
+def test_the_kept_list_pages_keep_the_requests_own_query(alice):
+    page = alice.get("/mail/", {"mailbox": "INBOX", "page": "2", "sort": "subject"}) \
+        .content.decode()
+    assert 'href="?mailbox=INBOX&amp;page=1&amp;sort=subject"' in page
+    assert 'href="?mailbox=INBOX&amp;page=3&amp;sort=subject"' in page
+    page = alice.get("/mail/", {"mailbox": "INBOX", "page": "2"}).content.decode()
+    assert 'href="?mailbox=INBOX&amp;page=3"' in page
+    assert 'href="?mailbox=INBOX&amp;page=3&amp;sort=subject"' not in page
+
+
+def test_the_kept_lists_snooze_times_follow_the_clock(alice, service_server, monkeypatch):
+    """The Snooze menu's times are worked out for each request, outside the kept list."""
+    def bounds():
+        page = alice.get("/mail/").content.decode()
+        return re.search(r'id="list-snooze-at" name="until_local" min="([^"]+)"', page).group(1)
+    before = bounds()
+    assert bounds() == before
+    now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: now() + timedelta(hours=5))
+    assert bounds() != before

@@ -1,4 +1,5 @@
 from django import template
+from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -66,9 +67,10 @@ def names(addresses):
 
 
 @register.simple_tag
-def page_query(request, number):
-    """The current list's query string with another page number."""
-    params = request.GET.copy()
+def page_query(full_path, number):
+    """The current list's query string (from the request's full path) with another page
+    number."""
+    params = QueryDict(full_path.partition("?")[2], mutable=True)
     params["page"] = number
     return params.urlencode()
 

@@ -46,7 +46,10 @@ def snoozed_on(notes, uid):
 @register.simple_tag(takes_context=True)
 def snoozed_link(context):
     """The folder list's Snoozed entry: {"count": snoozes waiting, "shown": whether to
-    offer it (something is waiting, or snoozing is on)}."""
+    offer it (something is waiting, or snoozing is on)}. Inside a kept part, the one the
+    page worked out, handed in by name."""
+    if "kept_snoozed_nav" in context:
+        return context["kept_snoozed_nav"]
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return {"count": 0, "shown": False}
