@@ -316,6 +316,10 @@ SMTP_TRUSTED_RELAY = env_bool("SMTP_TRUSTED_RELAY", False)
 IMAP_POOL_IDLE_SECONDS = env_int("IMAP_POOL_IDLE_SECONDS", 300)
 # How many change watchers (manage.py watch --shard N) share the active users.
 HERON_WATCH_SHARDS = env_int("HERON_WATCH_SHARDS", 1)
+# How long a folder's state confirmed under a watcher's vouch is taken without asking the
+# server again (webmail/imap/vouch.py): the longest a change the server tells late, or
+# never, can stay unseen. One NOOP per open folder at most this often.
+HERON_VOUCH_TRUST_SECONDS = env_int("HERON_VOUCH_TRUST_SECONDS", 5)
 IMAP_POOL_MAX = env_int("IMAP_POOL_MAX", 64)
 # The IMAP connections of one account that all worker processes of one frontend hold
 # together (webmail/imap/slots.py; 0: no bound). A request that finds them all busy waits

@@ -2,6 +2,7 @@
 import pytest
 from django.core.cache import cache
 
+from webmail.imap import vouch
 from webmail.imap.state import FolderState, MailboxCache
 from webmail.imap.types import Mailbox
 from webmail.imap.vouch import Vouch, Voucher, record_key
@@ -119,3 +120,22 @@ def test_the_folder_list_kept_under_a_watcher_lasts_while_its_epoch_does():
     assert kept.folders(Vouch(ACCOUNT).everything()) == folders
     voucher.bump(None)
     assert kept.folders(Vouch(ACCOUNT).everything()) is None
+
+
+def test_a_confirmed_state_is_trusted_only_for_the_trust_seconds(monkeypatch, settings):
+    """A change the server tells late, or never, stays unseen at most that long: then the
+    next request asks the server again, and its answer is trusted anew."""
+    settings.HERON_VOUCH_TRUST_SECONDS = 5
+    Voucher(ACCOUNT).start(everything=True)
+    now = [1_000_000.0]
+    monkeypatch.setattr(vouch.time, "time", lambda: now[0])
+    assert confirmed_then_trusted() == STATE
+    now[0] += 4.9
+    assert Vouch(ACCOUNT).trusted("INBOX") == STATE
+    now[0] += 0.2
+    asking = Vouch(ACCOUNT)
+    assert asking.trusted("INBOX") is None
+    asking.keep("INBOX", STATE)  # the server answered: trusted again from now
+    assert Vouch(ACCOUNT).trusted("INBOX") == STATE
+    now[0] -= 60  # a clock set back: a confirmation "from the future" is not trusted
+    assert Vouch(ACCOUNT).trusted("INBOX") is None

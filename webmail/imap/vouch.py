@@ -19,15 +19,21 @@ that dies stops vouching within that time, and frontends then ask the server as 
 
 A frontend that confirms a folder's state with the server (SELECT, NOOP, ESEARCH) keeps
 that state with the token the record gave just before it asked (`confirmed`); a later
-request whose token for the folder is still the same takes the state with no command. A
+request whose token for the folder is still the same takes the state with no command,
+for TRUST_SECONDS (HERON_VOUCH_TRUST_SECONDS) after it was confirmed: then one request asks
+again. A server may tell a change late (Dovecot told one 11 s late while another session
+searched 100,000 messages) or, through a fault of its own, never: this bounds how long a
+page can miss it. A
 change Heron makes itself counts in a third key (`changed`), part of every token, so the
 page after the user's own move or flag never waits for the watcher to report it.
 
 What is kept names the account and folder by digests only, and expires.
 """
 import hashlib
+import time
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 
 from webmail.cachejson import read
@@ -40,10 +46,12 @@ VOUCH_SECONDS = 3
 CONFIRMED_SECONDS = 24 * 3600
 CHANGED_SECONDS = 24 * 3600
 SHAPE = 1
+CONFIRMED_SHAPE = 2  # the confirmed state's value, with the time it was confirmed (v2)
+TRUST_SECONDS = 5
 
 # seqs is a dict of folder digests, checked where it is read (_token).
 _RECORD = {"epoch": str, "all": bool, "idle": str, "seqs": dict}
-_CONFIRMED = {"state": [int], "token": str}
+_CONFIRMED = {"state": [int], "token": str, "at": int}
 
 
 def folder_digest(mailbox):
@@ -55,7 +63,7 @@ def record_key(account):
 
 
 def _confirmed_key(account, mailbox):
-    return f"heron:confirmed:v{SHAPE}:{account}:{folder_digest(mailbox)}"
+    return f"heron:confirmed:v{CONFIRMED_SHAPE}:{account}:{folder_digest(mailbox)}"
 
 
 def _changed_key(account):
@@ -80,6 +88,10 @@ def _state(value):
     if len(state) != 4:
         return None
     return FolderState(state[0], state[1], state[2], state[3] if state[3] >= 0 else None)
+
+
+def _trust_seconds():
+    return getattr(settings, "HERON_VOUCH_TRUST_SECONDS", TRUST_SECONDS)
 
 
 class Vouch:
@@ -141,7 +153,8 @@ class Vouch:
         if token is None:
             return None
         confirmed = read(confirmed, _CONFIRMED, lambda value: value)
-        state = _state(confirmed) if confirmed and confirmed["token"] == token else None
+        state = _state(confirmed) if confirmed and confirmed["token"] == token \
+            and 0 <= time.time() * 1000 - confirmed["at"] < _trust_seconds() * 1000 else None
         hooks.cache_lookup("vouched", state is not None)
         return state
 
@@ -154,7 +167,7 @@ class Vouch:
         modseq = state.modseq if state.modseq is not None else -1
         cache.set(_confirmed_key(self.account, mailbox),
                   {"state": [state.uidvalidity, state.uidnext, state.exists, modseq],
-                   "token": token}, CONFIRMED_SECONDS)
+                   "token": token, "at": int(time.time() * 1000)}, CONFIRMED_SECONDS)
 
     def changed(self):
         """Heron changed the account's mail itself: no confirmed state holds any longer."""
