@@ -271,3 +271,29 @@ def test_an_unchanged_page_is_shown_again_and_any_change_puts_it_together_anew(
     conn.expunge()
     assert set(listing(heron, folder)[0]) == {"Other row", "New row"}
     assert page_lookups("hit") == hits + 1  # each page after a change was a miss
+
+
+def test_a_messages_neighbours_are_kept_until_the_folder_changes(heron, scratch, account):
+    """Prev/next of a message opened from the list are kept for the folder's state like a
+    page (pagememo): read once, and read again after another client's arrival moves the
+    message's neighbours."""
+    conn, folder, append = scratch
+    uids = [append(mf.message(subject=f"Step {n}", days=n), flags=[b"\\Seen"])
+            for n in range(3)]
+    listed = heron.get(f"/api/messages/?mailbox={folder}").json()["messages"]
+    newest = listed[0]["url"]  # no newer neighbour, the next one is uids[1]
+    heron.get(newest)
+    hits = REGISTRY.get_sample_value(
+        "heron_cache_lookups_total", {"use": "mailbox-around", "result": "hit"}) or 0.0
+    page = heron.get(newest).content.decode()
+    assert f"/mail/message/{uids[1]}/" in page and 'rel="prev"' not in page
+    kept = REGISTRY.get_sample_value(
+        "heron_cache_lookups_total", {"use": "mailbox-around", "result": "hit"}) or 0.0
+    if account.kind == "demo":  # no CONDSTORE: no place in the list is kept
+        assert kept == hits
+        return
+    assert "at=0" in newest and kept == hits + 1
+    arrived = append(mf.message(subject="Step 3", days=3), flags=[b"\\Seen"])
+    heron.get(f"/api/messages/?mailbox={folder}")  # the list that links at=1 for it now
+    page = heron.get(f"/mail/message/{uids[2]}/?mailbox={folder}&at=1").content.decode()
+    assert f"/mail/message/{arrived}/" in page and f"/mail/message/{uids[1]}/" in page

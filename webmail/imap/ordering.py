@@ -75,7 +75,14 @@ class Ordering:
         if self.sel.state is None:
             return None
         order = _order(self._key(sort), reverse)
-        near = self.conn.cache.sorted_around(mailbox, self.sel.state, order, index)
+        at = self.sel.state
+        # Kept in the process for the folder's state, as a page is (pagememo).
+        memo_key = pagememo.key(self.conn.cache.account, mailbox, at, order, "around", index)
+        near = pagememo.get(memo_key, "mailbox-around")
+        if near is None:
+            near = self.conn.cache.sorted_around(mailbox, at, order, index)
+            if near is not None and at == self.sel.state:
+                pagememo.keep(memo_key, tuple(near))
         if near is None or near[1] != uid:
             return None
         return near[0], near[2]

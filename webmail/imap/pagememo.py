@@ -1,5 +1,5 @@
 """Pages of a folder this process already put together, shown again while the folder is
-exactly as it was.
+exactly as it was; and, on the same terms, a message's neighbours in the list.
 
 A page of a plain sorted list (no search) is a function of the folder's whole state on a
 server with CONDSTORE: UIDVALIDITY, UIDNEXT and the message count fix which messages are
@@ -20,30 +20,31 @@ from collections import OrderedDict
 
 from . import hooks
 
-# Pages kept per process: 50 rows of about 1 kB each.
+# Pages kept per process: 50 rows of about 1 kB each (neighbours are three numbers).
 PAGES_KEPT = 256
 
 _pages: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 
 
-def key(account, mailbox, state, order, page, per_page):
-    """The memo's key, or None where the state does not tell a flag change (no
-    CONDSTORE, or no state)."""
+def key(account, mailbox, state, *what):
+    """The memo's key for what (the order, page and page size of a page; the order and
+    index of a message's neighbours), or None where the state does not tell a flag change
+    (no CONDSTORE, or no state)."""
     if state is None or state.modseq is None:
         return None
-    return (account, mailbox, state, order, page, per_page)
+    return (account, mailbox, state, *what)
 
 
-def get(page_key):
-    """The kept page (a MessagePage), or None."""
+def get(page_key, use="mailbox-page"):
+    """The kept value (a MessagePage, or neighbours), or None."""
     if page_key is None:
         return None
     with _lock:
         page = _pages.get(page_key)
         if page is not None:
             _pages.move_to_end(page_key)
-    hooks.cache_lookup("mailbox-page", page is not None)
+    hooks.cache_lookup(use, page is not None)
     return page
 
 
