@@ -1,8 +1,10 @@
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from django import forms
 from django.core.exceptions import BadRequest
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +43,19 @@ class FolderField(forms.CharField):
         super().__init__(validators=[check_folder_name], **kwargs)
 
 
+# Queries worked out in this process, per form and request data (query_of).
+KEPT_QUERIES = 2048
+_KEPT_QUERY_CHARACTERS = 500
+
+
+@lru_cache(maxsize=KEPT_QUERIES)
+def _kept_query(form_class, items):
+    data = QueryDict(mutable=True)
+    for name, values in items:
+        data.setlist(name, list(values))
+    return form_class(data).query()
+
+
 class FolderPageForm(forms.Form):
     """Which folder, page and order a list shows; bad values fall back to the defaults,
     except a folder name that is not one (a clear 400: the request was made up)."""
@@ -50,6 +65,19 @@ class FolderPageForm(forms.Form):
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
     order = forms.ChoiceField(required=False, choices=[("desc", "desc"), ("asc", "asc")])
     threads = forms.BooleanField(required=False)
+
+    @classmethod
+    def query_of(cls, data):
+        """cls(data).query(), kept per process for the same data: the form reads nothing
+        else, so the same data always gives the same query (about 0.3 ms of a page). A
+        copy each time, as views add to it; a BadRequest is raised each time. Data longer
+        than a link's query string is worked out, not kept."""
+        items = tuple((name, tuple(data.getlist(name)) if hasattr(data, "getlist")
+                       else (data[name],)) for name in sorted(data))
+        if sum(len(name) + sum(map(len, values)) for name, values in items) \
+                > _KEPT_QUERY_CHARACTERS:
+            return cls(data).query()
+        return dict(_kept_query(cls, items))
 
     def query(self):
         data = self.cleaned_data if self.is_valid() else {}

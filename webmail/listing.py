@@ -16,8 +16,8 @@ def preferred_order(prefs, query, data):
     Mailbox) when the request names no sort."""
     if "sort" in data:
         return query
-    again = FolderPageForm({"sort": prefs["sort"], "order": prefs["order"],
-                            "threads": "on" if prefs["conversations"] else ""}).query()
+    again = FolderPageForm.query_of({"sort": prefs["sort"], "order": prefs["order"],
+                                     "threads": "on" if prefs["conversations"] else ""})
     return {**query, **{key: again[key] for key in ("sort", "order", "reverse", "threads")}}
 
 

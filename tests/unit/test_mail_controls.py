@@ -144,3 +144,28 @@ def test_notices_are_drawn_by_their_kind(alice):
     alice.post("/mail/actions/undo/", {"next": "/mail/"}, follow=True)
     again = alice.post("/mail/actions/undo/", {"next": "/mail/"}, follow=True).content.decode()
     assert notice_classes(again) == [("notice-info", "info")]
+
+
+def test_a_kept_folder_query_is_the_forms_own_and_a_copy_each_time():
+    """FolderPageForm.query_of keeps queries per process: the same answer as the form, a
+    copy a view may change, and a bad folder name refused each time."""
+    from django.core.exceptions import BadRequest
+    from django.http import QueryDict
+
+    from webmail.forms import FolderPageForm, MessageViewForm
+
+    for text in ("mailbox=Sent&page=3&sort=from&order=asc", "page=-4&sort=nonsense", "",
+                 "mailbox=INBOX&view=text&at=7&images=1"):
+        data = QueryDict(text)
+        for form in (FolderPageForm, MessageViewForm):
+            assert form.query_of(data) == form(data).query()
+    kept = MessageViewForm.query_of(QueryDict("mailbox=INBOX&view=text"))
+    kept["view"] = "html"
+    assert MessageViewForm.query_of(QueryDict("mailbox=INBOX&view=text"))["view"] == "text"
+    assert FolderPageForm.query_of({"sort": "size", "order": "asc", "threads": ""}) == \
+        FolderPageForm({"sort": "size", "order": "asc", "threads": ""}).query()
+    for _ in range(2):
+        with pytest.raises(BadRequest):
+            FolderPageForm.query_of(QueryDict("mailbox=a%00b"))
+    long = QueryDict("mailbox=" + "x" * 600)
+    assert FolderPageForm.query_of(long) == FolderPageForm(long).query()

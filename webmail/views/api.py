@@ -32,7 +32,7 @@ def mailboxes(request):
 @require_GET
 def messages(request):
     """One page of a folder, its conversations (threads=1) or a search (q=, filters)."""
-    query = FolderPageForm(request.GET).query()
+    query = FolderPageForm.query_of(request.GET)
     search = SearchForm(request.GET).query()
     events.present(request.user.username, query["mailbox"])
     with mail_for(request) as mail:
@@ -66,7 +66,7 @@ def poll(request):
     has LIST-STATUS one command brings every folder's counts (the page updates all the
     unread badges, and the cached folder list is renewed); elsewhere one STATUS of the
     open folder."""
-    mailbox = FolderPageForm(request.GET).query()["mailbox"]
+    mailbox = FolderPageForm.query_of(request.GET)["mailbox"]
     with mail_for(request) as mail:
         news = navigation.poll(mail, mailbox)
     answer = {"mailbox": mailbox, "total": news.total, "unread": news.unread,

@@ -31,7 +31,7 @@ from ..mail import mail_for, quota_for, shown_bodies
 def mailbox(request):
     """The three-pane mail page; with HX-Request only the message list fragment."""
     prefs = preferences.shown(request.user)
-    query = preferred_order(prefs, FolderPageForm(request.GET).query(), request.GET)
+    query = preferred_order(prefs, FolderPageForm.query_of(request.GET), request.GET)
     query = remembered_order(request.session, query, request.GET)
     search_form = SearchForm(request.GET)
     search = search_form.query()
@@ -60,7 +60,7 @@ def mailbox(request):
 def search_folder(request):
     """One folder's first page of hits of a search of all folders (folder=, and the search's
     fields), as rows for the streamed search page; 404 for a folder it does not search."""
-    query = FolderPageForm(request.GET).query()
+    query = FolderPageForm.query_of(request.GET)
     search = SearchForm(request.GET).query()
     if not (search.active and search.everywhere):
         raise Http404("not a search of all folders")
@@ -81,7 +81,7 @@ def search_folder(request):
 @require_GET
 def thread(request, uid):
     """A conversation read together: every message, oldest first, the newest open."""
-    query = MessageViewForm(request.GET).query()
+    query = MessageViewForm.query_of(request.GET)
     with mail_for(request) as mail:
         folders = mail.list_mailboxes()
         uids = mail.thread_of(query["mailbox"], uid)

@@ -32,7 +32,7 @@ def _allows_remote(request, query, sender):
 
 def _view_query(request):
     """The message query, showing HTML or text as the user prefers unless the link says."""
-    query = MessageViewForm(request.GET).query()
+    query = MessageViewForm.query_of(request.GET)
     if not request.GET.get("view"):
         query["view"] = preferences.effective(request.user, "prefer")
     return query

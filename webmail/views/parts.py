@@ -37,7 +37,7 @@ def _fallback_name(part):
 @require_GET
 def part(request, uid, section):
     """One attachment: a download, or (?inline=1) an image or PDF shown in the browser."""
-    mailbox = MessageViewForm(request.GET).query()["mailbox"]
+    mailbox = MessageViewForm.query_of(request.GET)["mailbox"]
     with mail_for(request) as mail:
         parts, single = mail.parts(mailbox, uid)
     found = next((p for p in parts if p.section == section), None)
@@ -57,7 +57,7 @@ def part(request, uid, section):
 @require_GET
 def all_parts(request, uid):
     """Every attachment of a message in one zip, built while it streams."""
-    mailbox = MessageViewForm(request.GET).query()["mailbox"]
+    mailbox = MessageViewForm.query_of(request.GET)["mailbox"]
     with mail_for(request) as mail:
         shown = mail.message(mailbox, uid, mark_read=False, max_body=0)
     if not shown.attachments:
@@ -78,7 +78,7 @@ def all_parts(request, uid):
 @require_GET
 def raw(request, uid):
     """The message source: ?download=1 as an .eml file, else as plain text to read."""
-    mailbox = MessageViewForm(request.GET).query()["mailbox"]
+    mailbox = MessageViewForm.query_of(request.GET)["mailbox"]
     with mail_for(request) as mail:
         found = mail.summaries(mailbox, [uid], confirm=True)
     if not found:
