@@ -207,8 +207,10 @@ class Ordering:
                     mailbox=mailbox, messages=tuple(self.flags.summaries(mailbox, window)),
                     page=shown, pages=max(1, math.ceil(total / per_page)), total=total,
                     offset=(shown - 1) * per_page))
+        # A page is kept only if the folder's state did not move while it was made: the
+        # list may be brought up to the state it started from, not the one it ends at.
+        at = self.sel.state
         uids = self.sorted_uids(mailbox, sort, reverse, criteria)
-        at = self.sel.state  # the state the list was made at
         if attachment:
             uids = self.with_attachments(mailbox, uids)
         total = len(uids)
@@ -227,9 +229,9 @@ class Ordering:
         return pagememo.key(self.conn.cache.account, mailbox, state, order, page, per_page)
 
     def _kept(self, at, asked, window, made):
-        """made, kept for the state at (the one its list was made at) and what was asked
-        (order, page, per page): only if no message of the window was left out as gone,
-        and the folder's state is still that one."""
+        """made, kept for the state at (the one the folder had when its making began) and
+        what was asked (order, page, per page): only if no message of the window was left
+        out as gone, and the folder's state is still that one."""
         if len(made.messages) == len(window) and at is not None and at == self.sel.state:
             pagememo.keep(self._memo_key(made.mailbox, at, *asked), made)
         return made
