@@ -48,7 +48,7 @@ from .types import Address, Mailbox, MessageSummary, Outline, Part
 SORTED_SECONDS = 6 * 3600
 SORTED_BLOCK = 1000
 FOLDER_LIST_SECONDS = 30
-FOLDER_LIST_VOUCHED_SECONDS = 3600
+FOLDER_LIST_VOUCHED_SECONDS = 60
 SUMMARY_SECONDS = 7 * 24 * 3600
 OUTLINE_SECONDS = 24 * 3600
 FLAGS_SECONDS = 24 * 3600
@@ -132,9 +132,11 @@ class MailboxCache:
 
     def folders(self, epoch=None):
         """The cached folder list as Mailbox objects, or None. A list kept under a change
-        watcher's epoch (keep_folders) holds as long as that watcher listens to every folder
-        under the same epoch (epoch, from Vouch.everything()): it drops the list at any
-        change it hears. Any other list holds FOLDER_LIST_SECONDS."""
+        watcher's epoch (keep_folders) holds while that watcher listens to every folder
+        under the same epoch (epoch, from Vouch.everything()), which drops the list at any
+        change it hears, and FOLDER_LIST_VOUCHED_SECONDS at most: the counts show a change
+        the server tells late, or never, within that time. Any other list holds
+        FOLDER_LIST_SECONDS."""
         found = read(self.ahead.take(self.folders_key), {"epoch": str, "list": [_MAILBOX]},
                      lambda value: value)
         if found is not None and found["epoch"] and found["epoch"] != epoch:

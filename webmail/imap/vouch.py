@@ -20,17 +20,17 @@ that dies stops vouching within that time, and frontends then ask the server as 
 A frontend that confirms a folder's state with the server (SELECT, NOOP, ESEARCH) keeps
 that state with the token the record gave just before it asked (`confirmed`); a later
 request whose token for the folder is still the same takes the state with no command,
-for TRUST_SECONDS (HERON_VOUCH_TRUST_SECONDS) after it was confirmed: then one request asks
-again. A server may tell a change late (Dovecot told one 11 s late while another session
-searched 100,000 messages) or, through a fault of its own, never: this bounds how long a
-page can miss it. A
+for TRUST_SECONDS (HERON_VOUCH_TRUST_SECONDS) after it was confirmed (the key's lifetime,
+on the shared cache's own clock, so frontends' clocks need not agree): then one request
+asks again. A server may tell a change late (Dovecot told one 11 s late while another
+session searched 100,000 messages) or, through a fault of its own, never: this bounds how
+long a page can miss it. A
 change Heron makes itself counts in a third key (`changed`), part of every token, so the
 page after the user's own move or flag never waits for the watcher to report it.
 
 What is kept names the account and folder by digests only, and expires.
 """
 import hashlib
-import time
 import uuid
 
 from django.conf import settings
@@ -43,15 +43,16 @@ from .readahead import ReadAhead
 from .state import FolderState
 
 VOUCH_SECONDS = 3
-CONFIRMED_SECONDS = 24 * 3600
 CHANGED_SECONDS = 24 * 3600
 SHAPE = 1
-CONFIRMED_SHAPE = 2  # the confirmed state's value, with the time it was confirmed (v2)
+# The confirmed state's key: v2 lives TRUST_SECONDS (v1 lived a day), so a release that
+# trusts a state that long never reads one kept by a release that did not.
+CONFIRMED_SHAPE = 2
 TRUST_SECONDS = 5
 
 # seqs is a dict of folder digests, checked where it is read (_token).
 _RECORD = {"epoch": str, "all": bool, "idle": str, "seqs": dict}
-_CONFIRMED = {"state": [int], "token": str, "at": int}
+_CONFIRMED = {"state": [int], "token": str}
 
 
 def folder_digest(mailbox):
@@ -153,8 +154,7 @@ class Vouch:
         if token is None:
             return None
         confirmed = read(confirmed, _CONFIRMED, lambda value: value)
-        state = _state(confirmed) if confirmed and confirmed["token"] == token \
-            and 0 <= time.time() * 1000 - confirmed["at"] < _trust_seconds() * 1000 else None
+        state = _state(confirmed) if confirmed and confirmed["token"] == token else None
         hooks.cache_lookup("vouched", state is not None)
         return state
 
@@ -167,7 +167,7 @@ class Vouch:
         modseq = state.modseq if state.modseq is not None else -1
         cache.set(_confirmed_key(self.account, mailbox),
                   {"state": [state.uidvalidity, state.uidnext, state.exists, modseq],
-                   "token": token, "at": int(time.time() * 1000)}, CONFIRMED_SECONDS)
+                   "token": token}, _trust_seconds())
 
     def changed(self):
         """Heron changed the account's mail itself: no confirmed state holds any longer."""
