@@ -31,7 +31,7 @@ def test_the_kept_folder_list_marks_the_folder_shown(alice):
     page = alice.get("/mail/", {"mailbox": "INBOX"}).content.decode()
     assert "aria-current" in folder_link(page, "INBOX")
     assert "aria-current" not in folder_link(page, "Sent")
-    assert kept._kept.cache_info().currsize
+    assert kept.kept_count()
 
 
 def test_a_kept_part_follows_the_language(alice, django_user_model):
@@ -114,7 +114,7 @@ def test_the_page_kept_whole_is_the_page_drawn_afresh(alice, query, fragment):
     headers = {"HTTP_HX_REQUEST": "true"} if fragment else {}
     first = alice.get("/mail/", query, **headers).content.decode()
     again = alice.get("/mail/", query, **headers).content.decode()  # from the memos
-    kept._kept.cache_clear()
+    kept.forget_everything()
     from webmail.templatetags import rows
     rows._kept_row.cache_clear()
     afresh = alice.get("/mail/", query, **headers).content.decode()
@@ -150,3 +150,26 @@ def test_the_kept_lists_snooze_times_follow_the_clock(alice, service_server, mon
     now = timezone.now
     monkeypatch.setattr(timezone, "now", lambda: now() + timedelta(hours=5))
     assert bounds() != before
+
+
+def test_a_kept_part_holds_no_requests_context(alice):
+    """What is kept is each part's key and the text drawn: not the context of the request
+    that drew it (its request, session, message body), which must not outlive it."""
+    from django.http import HttpRequest
+    from django.template import Context
+
+    def within(value):
+        yield value
+        if isinstance(value, (tuple, list)):
+            for item in value:
+                yield from within(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from within(item)
+
+    alice.get("/mail/message/6/", {"mailbox": "INBOX"})
+    alice.get("/mail/")
+    assert kept.kept_count()
+    for key, part in list(kept._parts.items()):
+        assert isinstance(part, str)
+        assert not any(isinstance(thing, (HttpRequest, Context)) for thing in within(key))

@@ -67,10 +67,10 @@ def names(addresses):
 
 
 @register.simple_tag
-def page_query(full_path, number):
-    """The current list's query string (from the request's full path) with another page
+def page_query(query, number):
+    """The current list's query string (query: request.GET.urlencode()) with another page
     number."""
-    params = QueryDict(full_path.partition("?")[2], mutable=True)
+    params = QueryDict(query, mutable=True)
     params["page"] = number
     return params.urlencode()
 

@@ -14,7 +14,8 @@ part with a value that still cannot be part of a key is drawn, not kept.
 The request's CSRF token is the one thing a kept part shows that is not in its key: the
 part is drawn with a stand-in token, swapped for the request's own on the way out.
 """
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 
 from django import template
 from django.template.base import token_kwargs
@@ -94,26 +95,36 @@ class KeepNode(template.Node):
         return hash(self.site)
 
 
-class _Along:
-    """Hands the page's context to the memo without being part of its key."""
-
-    def __init__(self, context):
-        self.context = context
-
-    def __eq__(self, other):
-        return isinstance(other, _Along)
-
-    def __hash__(self):
-        return 0
-
-
-@lru_cache(maxsize=KEPT_PARTS)
-def _kept(key, along):
-    return key[0].draw(along.context, key[-1], TOKEN_STAND_IN)
+# key -> the part drawn, least recently shown first. Only the key and the drawn text are
+# kept: no request's context outlives its request.
+_parts: OrderedDict = OrderedDict()
+_lock = threading.Lock()
 
 
 def _kept_part(key, context):
-    return _kept(key, _Along(context))
+    """The part kept for key, drawn now (from context) if none is; TypeError for a key
+    that cannot be one."""
+    with _lock:
+        part = _parts.get(key)
+        if part is not None:
+            _parts.move_to_end(key)
+            return part
+    part = key[0].draw(context, key[-1], TOKEN_STAND_IN)
+    with _lock:
+        _parts[key] = part
+        while len(_parts) > KEPT_PARTS:
+            _parts.popitem(last=False)
+    return part
+
+
+def kept_count():
+    return len(_parts)
+
+
+def forget_everything():
+    """Every kept part forgotten (tests)."""
+    with _lock:
+        _parts.clear()
 
 
 @register.tag
