@@ -61,7 +61,7 @@ LAYERS = [
     ]),
     ("core", [
         "webmail.imap", "webmail.imap.*", "webmail.mime", "webmail.mime.*", "webmail.smtp",
-        "webmail.cachejson", "webmail.sieve", "webmail.sieve.*",
+        "webmail.cachejson", "webmail.memo", "webmail.sieve", "webmail.sieve.*",
     ]),
 ]
 

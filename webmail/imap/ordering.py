@@ -187,9 +187,11 @@ class Ordering:
         criteria = search.criteria(query) if query is not None and query.active else None
         attachment = query is not None and query.attachment
         # A page of a plain list on a CONDSTORE server is kept in the process for the
-        # folder's whole state (pagememo). (Without CONDSTORE each select is a SELECT: one
-        # is enough, and a page can not be kept. Whether the server has it is known once
-        # connected: a pooled session logs in on its first command.)
+        # folder's whole state (pagememo), and only if that state did not move while the
+        # page was made: the list may be brought up to the state it started from, not the
+        # one it ends at. (Without CONDSTORE each select is a SELECT: one is enough, and a
+        # page can not be kept. Whether the server has it is known once connected: a
+        # pooled session logs in on its first command.)
         plain = criteria is None and not attachment
         if plain and self.sel.condstore:
             # Only the part of the kept order that the page shows is read.
@@ -207,8 +209,6 @@ class Ordering:
                     mailbox=mailbox, messages=tuple(self.flags.summaries(mailbox, window)),
                     page=shown, pages=max(1, math.ceil(total / per_page)), total=total,
                     offset=(shown - 1) * per_page))
-        # A page is kept only if the folder's state did not move while it was made: the
-        # list may be brought up to the state it started from, not the one it ends at.
         at = self.sel.state
         uids = self.sorted_uids(mailbox, sort, reverse, criteria)
         if attachment:
@@ -219,8 +219,7 @@ class Ordering:
         window = uids[(shown - 1) * per_page: shown * per_page]
         made = MessagePage(mailbox=mailbox, messages=tuple(self.flags.summaries(mailbox, window)),
                            page=shown, pages=pages, total=total,
-                           offset=(shown - 1) * per_page
-                           if criteria is None and not attachment else None)
+                           offset=(shown - 1) * per_page if plain else None)
         if not (plain and self.sel.condstore):
             return made
         return self._kept(at, (_order(self._key(sort), reverse), page, per_page), window, made)

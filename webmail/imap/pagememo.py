@@ -15,16 +15,14 @@ Without CONDSTORE a flag change leaves the state as it was: nothing is kept then
 account is in the key, so one user's page is never another's. Bounded: least recently
 shown pages go first.
 """
-import threading
-from collections import OrderedDict
+from webmail.memo import Memo
 
 from . import hooks
 
 # Pages kept per process: 50 rows of about 1 kB each (neighbours are three numbers).
 PAGES_KEPT = 256
 
-_pages: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+_pages = Memo(PAGES_KEPT)
 
 
 def key(account, mailbox, state, *what):
@@ -40,25 +38,16 @@ def get(page_key, use="mailbox-page"):
     """The kept value (a MessagePage, or neighbours), or None."""
     if page_key is None:
         return None
-    with _lock:
-        page = _pages.get(page_key)
-        if page is not None:
-            _pages.move_to_end(page_key)
+    page = _pages.get(page_key)
     hooks.cache_lookup(use, page is not None)
     return page
 
 
 def keep(page_key, page):
-    if page_key is None:
-        return
-    with _lock:
-        _pages[page_key] = page
-        _pages.move_to_end(page_key)
-        while len(_pages) > PAGES_KEPT:
-            _pages.popitem(last=False)
+    if page_key is not None:
+        _pages.put(page_key, page)
 
 
 def forget_everything():
     """Every page forgotten (tests, after emptying the shared cache)."""
-    with _lock:
-        _pages.clear()
+    _pages.clear()

@@ -19,14 +19,14 @@ that dies stops vouching within that time, and frontends then ask the server as 
 
 A frontend that confirms a folder's state with the server (SELECT, NOOP, ESEARCH) keeps
 that state with the token the record gave just before it asked (`confirmed`); a later
-request whose token for the folder is still the same takes the state with no command,
-for TRUST_SECONDS (HERON_VOUCH_TRUST_SECONDS) after it was confirmed (the key's lifetime,
-on the shared cache's own clock, so frontends' clocks need not agree): then one request
-asks again. A server may tell a change late (Dovecot told one 11 s late while another
-session searched 100,000 messages) or, through a fault of its own, never: this bounds how
-long a page can miss it. A
+request whose token for the folder is still the same takes the state with no command. A
 change Heron makes itself counts in a third key (`changed`), part of every token, so the
 page after the user's own move or flag never waits for the watcher to report it.
+
+A confirmed state lives HERON_VOUCH_TRUST_SECONDS in the shared cache (on its clock, so the
+frontends' clocks need not agree); then one request asks again. A server may tell a change
+late (Dovecot told one 11 s late while another session searched 100,000 messages) or,
+through a fault of its own, never: this bounds how long a page can miss it.
 
 What is kept names the account and folder by digests only, and expires.
 """
@@ -45,10 +45,9 @@ from .state import FolderState
 VOUCH_SECONDS = 3
 CHANGED_SECONDS = 24 * 3600
 SHAPE = 1
-# The confirmed state's key: v2 lives TRUST_SECONDS (v1 lived a day), so a release that
-# trusts a state that long never reads one kept by a release that did not.
+# The confirmed state's key: v2 lives HERON_VOUCH_TRUST_SECONDS (v1 lived a day), so a
+# release that trusts a state that long never reads one kept by a release that did not.
 CONFIRMED_SHAPE = 2
-TRUST_SECONDS = 5
 
 # seqs is a dict of folder digests, checked where it is read (_token).
 _RECORD = {"epoch": str, "all": bool, "idle": str, "seqs": dict}
@@ -89,10 +88,6 @@ def _state(value):
     if len(state) != 4:
         return None
     return FolderState(state[0], state[1], state[2], state[3] if state[3] >= 0 else None)
-
-
-def _trust_seconds():
-    return getattr(settings, "HERON_VOUCH_TRUST_SECONDS", TRUST_SECONDS)
 
 
 class Vouch:
@@ -167,7 +162,7 @@ class Vouch:
         modseq = state.modseq if state.modseq is not None else -1
         cache.set(_confirmed_key(self.account, mailbox),
                   {"state": [state.uidvalidity, state.uidnext, state.exists, modseq],
-                   "token": token}, _trust_seconds())
+                   "token": token}, settings.HERON_VOUCH_TRUST_SECONDS)
 
     def changed(self):
         """Heron changed the account's mail itself: no confirmed state holds any longer."""

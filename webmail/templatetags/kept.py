@@ -14,14 +14,13 @@ part with a value that still cannot be part of a key is drawn, not kept.
 The request's CSRF token is the one thing a kept part shows that is not in its key: the
 part is drawn with a stand-in token, swapped for the request's own on the way out.
 """
-import threading
-from collections import OrderedDict
-
 from django import template
 from django.template.base import token_kwargs
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+
+from webmail.memo import Memo
 
 register = template.Library()
 # Parts kept per process (least recently shown dropped first); most are 1-10 kB.
@@ -95,25 +94,18 @@ class KeepNode(template.Node):
         return hash(self.site)
 
 
-# key -> the part drawn, least recently shown first. Only the key and the drawn text are
-# kept: no request's context outlives its request.
-_parts: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+# key -> the part drawn. Only the key and the drawn text are kept: no request's context
+# outlives its request.
+_parts = Memo(KEPT_PARTS)
 
 
 def _kept_part(key, context):
     """The part kept for key, drawn now (from context) if none is; TypeError for a key
     that cannot be one."""
-    with _lock:
-        part = _parts.get(key)
-        if part is not None:
-            _parts.move_to_end(key)
-            return part
-    part = key[0].draw(context, key[-1], TOKEN_STAND_IN)
-    with _lock:
-        _parts[key] = part
-        while len(_parts) > KEPT_PARTS:
-            _parts.popitem(last=False)
+    part = _parts.get(key)
+    if part is None:
+        part = key[0].draw(context, key[-1], TOKEN_STAND_IN)
+        _parts.put(key, part)
     return part
 
 
@@ -123,8 +115,7 @@ def kept_count():
 
 def forget_everything():
     """Every kept part forgotten (tests)."""
-    with _lock:
-        _parts.clear()
+    _parts.clear()
 
 
 @register.tag
