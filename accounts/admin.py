@@ -11,6 +11,7 @@ from django.db.models.functions import Lower, StrIndex, Substr
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -19,7 +20,7 @@ from contacts.davserver import CardDavServer, forget_server, validate_server_url
 from . import preference_fields, sessions
 from .domains import domain_of, forget_domain, servers_for
 from .forms import DomainPreferencesForm
-from .models import Contact, Domain, Identity, LoginEvent, UserSession
+from .models import Contact, Domain, Identity, LoginEvent, Route, UserSession
 from .preferences import forget_domain_defaults
 
 admin.site.site_header = "Heron administration"
@@ -102,6 +103,24 @@ class DomainAdmin(admin.ModelAdmin):
         names = list(queryset.values_list("name", flat=True))
         super().delete_queryset(request, queryset)
         _refresh_lookups(*names)
+
+
+@admin.register(Route)
+class RouteAdmin(admin.ModelAdmin):
+    """Single users, or the users a pattern names, served by other servers than their
+    domain's: saved, the route is taken by every frontend from its next request."""
+
+    list_display = ("pattern", "imap_host", "imap_port", "imap_security", "smtp_host",
+                    "sieve_host", "note")
+    list_filter = ("imap_security",)
+    search_fields = ("pattern", "imap_host", "smtp_host", "note")
+    fieldsets = [
+        (None, {"fields": ["pattern", "note"]}),
+        ("IMAP", {"fields": ["imap_host", "imap_port", "imap_security"]}),
+        ("SMTP", {"fields": ["smtp_host", "smtp_port", "smtp_security"]}),
+        ("ManageSieve", {"fields": ["sieve_host", "sieve_port", "sieve_security",
+                                    "sieve_folder_encoding"]}),
+    ]
 
 
 # --- Users and their sessions ----------------------------------------------------------
@@ -189,12 +208,33 @@ class OperatorUserAdmin(UserAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or obj.has_usable_password():
             return fieldsets
-        # An account of the mail server: its password lives there.
+        # An account of the mail server: its password lives there, its mail on the servers
+        # the Route and Domain tables name.
         return [(name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
-                for name, options in fieldsets]
+                for name, options in fieldsets] + [
+            ("Mail servers", {"fields": ["mail_servers"]})]
+
+    @admin.display(description="servers and routing")
+    def mail_servers(self, user):
+        address = user.username.strip().lower()
+        servers = servers_for(address, backend=True)
+        route = Route.objects.filter(pattern=servers.route).first() if servers.route else None
+        if route is not None:
+            link = reverse("admin:accounts_route_change", args=[route.pk])
+            how = format_html('by the route <a href="{}">{}</a>', link, route.pattern)
+        elif Domain.objects.filter(name=domain_of(address)).exists():
+            how = format_html("by the domain {}", domain_of(address))
+        else:
+            how = "the server defaults (no route or domain names this login)"
+        sieve = servers.sieve
+        return format_html(
+            "IMAP {}:{} ({}) · SMTP {}:{} ({}) · ManageSieve {} — {}",
+            servers.imap.host, servers.imap.port, servers.imap.security,
+            servers.smtp.host, servers.smtp.port, servers.smtp.security,
+            f"{sieve.host}:{sieve.port}" if sieve else "none", how)
 
     def get_readonly_fields(self, request, obj=None):
-        fields = ["last_login", "date_joined"]
+        fields = ["last_login", "date_joined", "mail_servers"]
         if obj is not None:
             # The username is the mail address the account logs in with.
             fields.append("username")

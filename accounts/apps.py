@@ -8,5 +8,13 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Connects the receivers that record sessions at login and forget them at logout,
         # and those that drop a kept user, preferences, default identity or trusted senders
-        # at a change.
-        from . import backends, checks, identities, preferences, sessions, trust  # noqa: F401
+        # or route at a change.
+        from . import (  # noqa: F401
+            backends,
+            checks,
+            identities,
+            preferences,
+            routes,
+            sessions,
+            trust,
+        )

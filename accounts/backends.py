@@ -17,7 +17,7 @@ from webmail.imap.errors import AuthFailed, UnsafeInput
 
 from . import readahead, throttle
 from .client import client_ip
-from .domains import domain_of, servers_for
+from .domains import servers_for
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +80,12 @@ class ImapBackend:
         kept = read(found, _USER_SHAPE, _user_from_json)
         if kept is not None:
             readahead.attach(kept, ahead)
-            readahead.learn(kept.pk, domain_of(kept.username))
+            readahead.learn(kept.pk, normalise(kept.username))
             return kept
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
         if user is not None:
             readahead.attach(user, ahead)
-            readahead.learn(user.pk, domain_of(user.username))
+            readahead.learn(user.pk, normalise(user.username))
         # Only mail accounts (no password of their own) are kept: an admin's password hash
         # stays in the database.
         if user is not None and not user.has_usable_password():

@@ -1,5 +1,6 @@
-"""Which mail servers serve an address: the Domain table, else the environment's defaults."""
-from dataclasses import dataclass
+"""Which mail servers serve an address: the Route table, then the Domain table, else the
+environment's defaults."""
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.cache import cache
@@ -8,7 +9,7 @@ from webmail import metrics
 from webmail.cachejson import read
 from webmail.imap.types import ServerConfig
 
-from . import readahead
+from . import readahead, routes
 from .models import Domain
 
 CACHE_SECONDS = 60
@@ -23,6 +24,7 @@ class MailServers:
     # The ManageSieve server (filters and vacation); None: the domain has none.
     sieve: ServerConfig | None = None
     sieve_folders: str = "utf-8"  # how its scripts name folders: "utf-8" or "utf-7"
+    route: str = ""  # the Route pattern that chose these servers; "": the domain or defaults
 
 
 def domain_of(address):
@@ -34,10 +36,12 @@ def domain_of(address):
 _NO_ROW = "default"
 
 
-def servers_for(address, user=None):
-    """The IMAP, SMTP and ManageSieve servers for a login address (the Domain row cached
-    briefly, shared by frontends; without a row, this process's defaults from the
-    environment). user: the user of that login, whose read-ahead may hold the row."""
+def servers_for(address, user=None, *, backend=False):
+    """The IMAP, SMTP and ManageSieve servers for a login address: its Route (by login or
+    pattern), else its Domain row, else this process's defaults from the environment; all
+    cached briefly, shared by frontends. user: the user of that login, whose read-ahead may
+    hold the rows. Heron's own IMAP connections go to IMAP_PROXY_HOST when one is set;
+    backend=True: the server behind it (what the proxy is told)."""
     domain = domain_of(address)
     key = _cache_key(domain)
     kept = readahead.take(user, key) if user is not None else cache.get(key)
@@ -46,7 +50,18 @@ def servers_for(address, user=None):
     if found is None:
         found = _lookup(domain)
         cache.set(key, _as_json(found), CACHE_SECONDS)
-    return _defaults() if found == _NO_ROW else found
+    servers = _defaults() if found == _NO_ROW else found
+    route = routes.route_for(address, user) if not address.startswith("@") else None
+    if route is not None:
+        servers = replace(servers, imap=route.imap, smtp=route.smtp or servers.smtp,
+                          sieve=route.sieve,
+                          sieve_folders=route.sieve_folders or servers.sieve_folders,
+                          route=route.pattern)
+    if settings.IMAP_PROXY_HOST and not backend:
+        servers = replace(servers, imap=ServerConfig(
+            settings.IMAP_PROXY_HOST, settings.IMAP_PROXY_PORT, settings.IMAP_PROXY_SECURITY,
+            mailbox_host=servers.imap.host, mailbox_port=servers.imap.port))
+    return servers
 
 
 def user_servers(user):

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .routing import validate_host, validate_route_pattern
 from .senders import validate_allowed_senders
 
 SECURITY_CHOICES = [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None (loopback only)")]
@@ -74,6 +75,50 @@ class Domain(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Route(models.Model):
+    """Where one user's mail lives, or the mail of the users a pattern names, ahead of their
+    Domain: for a mailbox moved to another server, or a domain split over several."""
+
+    pattern = models.CharField(
+        max_length=254, unique=True, validators=[validate_route_pattern],
+        help_text=_("A login (frank@example.org), or a pattern where * stands for any "
+                    "characters and ? for one (a*@example.org, *@sales.example.org). An "
+                    "exact login wins over a pattern, and a longer pattern over a shorter."))
+    imap_host = models.CharField(max_length=253, validators=[validate_host])
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_security = models.CharField(max_length=10, choices=SECURITY_CHOICES, default="ssl")
+    smtp_host = models.CharField(
+        max_length=253, blank=True, validators=[validate_host],
+        help_text=_("Blank: the SMTP server of the user's domain."))
+    smtp_port = models.PositiveIntegerField(default=587)
+    smtp_security = models.CharField(max_length=10, choices=SECURITY_CHOICES,
+                                     default="starttls")
+    sieve_host = models.CharField(
+        _("ManageSieve host"), max_length=253, blank=True, validators=[validate_host],
+        help_text=_("Blank: the IMAP host above (filters live with the mailbox)."))
+    sieve_port = models.PositiveIntegerField(
+        _("ManageSieve port"), default=4190,
+        help_text=_("0: no ManageSieve server; Filters says filters are not available."))
+    sieve_security = models.CharField(_("ManageSieve security"), max_length=20,
+                                      choices=SIEVE_SECURITY_CHOICES,
+                                      default="starttls-if-offered")
+    sieve_folder_encoding = models.CharField(
+        _("Folder names in Sieve scripts"), max_length=8, blank=True,
+        choices=SIEVE_FOLDER_CHOICES, help_text=_("Blank: as the user's domain says."))
+    note = models.CharField(max_length=200, blank=True,
+                            help_text=_("For operators, e.g. why and until when."))
+
+    class Meta:
+        ordering = ["pattern"]
+
+    def save(self, *args, **kwargs):
+        self.pattern = self.pattern.strip().lower()
+        super().save(*args, **kwargs)
+
+    def __str__(self):
+        return self.pattern
 
 
 class LoginEvent(models.Model):

@@ -140,7 +140,9 @@ def service_account(username):
     # mailbox): Heron acts only for its own users.
     if not get_user_model().objects.filter(username=username, is_active=True).exists():
         raise AuthFailed("not an active Heron user")
-    servers = servers_for(username)
+    # Past any IMAP proxy, to the user's own server: nginx's mail proxy passes on no
+    # authorization identity, so the service login could only log in as itself there.
+    servers = servers_for(username, backend=True)
     if not servers.active:
         raise AuthFailed("the user's mail domain is disabled")
     return Account(settings.HERON_SERVICE_USER, settings.HERON_SERVICE_PASSWORD, servers,

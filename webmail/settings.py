@@ -299,6 +299,18 @@ _SECURITY = ("ssl", "starttls", "none")
 IMAP_HOST = env_str("IMAP_HOST", "127.0.0.1")
 IMAP_PORT = env_int("IMAP_PORT", 1143)
 IMAP_SECURITY = env_choice("IMAP_SECURITY", _SECURITY, "none")
+# An IMAP proxy every user's IMAP connection goes through (nginx's mail module, a Dovecot
+# proxy), which then routes by login. Empty: Heron connects to the server that the Route
+# and Domain tables (or the defaults above) name. docs/deploy.md, "Behind an IMAP proxy".
+IMAP_PROXY_HOST = env_str("IMAP_PROXY_HOST")
+IMAP_PROXY_PORT = env_int("IMAP_PROXY_PORT", 143)
+IMAP_PROXY_SECURITY = env_choice("IMAP_PROXY_SECURITY", _SECURITY, "none")
+# The endpoint nginx's mail proxy asks where a login's server is (auth_http,
+# accounts/mailproxy.py): it answers only a request that carries this secret (nginx:
+# auth_http_header X-Heron-Proxy-Secret ...) from an address of HERON_MAIL_PROXY_ALLOW.
+# Empty secret: the endpoint is off (404).
+HERON_MAIL_PROXY_SECRET = env_str("HERON_MAIL_PROXY_SECRET")
+HERON_MAIL_PROXY_ALLOW = env_networks("HERON_MAIL_PROXY_ALLOW", ("127.0.0.1/32", "::1/128"))
 SMTP_HOST = env_str("SMTP_HOST", "127.0.0.1")
 SMTP_PORT = env_int("SMTP_PORT", 1025)
 SMTP_SECURITY = env_choice("SMTP_SECURITY", _SECURITY, "none")

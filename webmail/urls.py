@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
+from accounts import mailproxy
+
 from . import health, language, metrics
 from .params import MAX_UID
 from .views import (
@@ -109,4 +111,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("mail-proxy/auth", mailproxy.auth, name="mail-proxy-auth"),
 ]

@@ -87,7 +87,8 @@ class Connection:
         """A new socket to the server, with a slot of user's account (taken here unless
         this connection holds one already)."""
         if self.slot is None:
-            self.slot = self.gate.acquire(self.config.host, self.config.port, user)
+            host, port = self.config.mailbox_server
+            self.slot = self.gate.acquire(host, port, user)
         try:
             return self._open()
         except MailServerUnavailable:
@@ -141,8 +142,12 @@ class Connection:
                 client.plain_login(username, password, authorization_identity=act_as)
             else:
                 raise imap_exceptions.LoginError("the server cannot take this login name")
-        except imap_exceptions.LoginError:
+        except imap_exceptions.LoginError as exc:
             self._quietly_close(client)
+            if "socket error" in str(exc):
+                # The connection ended instead of an answer: an IMAP proxy (nginx) does so
+                # when it cannot reach or route to the server behind it.
+                raise MailServerUnavailable("the connection closed during login") from None
             raise AuthFailed("the server refused the login") from None
         except imap_exceptions.IMAPClientError as exc:
             self._quietly_close(client)
@@ -164,7 +169,8 @@ class Connection:
         self.listener.logged_in()
 
     def _made_for(self, owner):
-        cache = self.cache = MailboxCache(self.config.host, self.config.port, owner)
+        host, port = self.config.mailbox_server
+        cache = self.cache = MailboxCache(host, port, owner)
         self.vouch = Vouch(cache.account, cache.ahead)
         return cache
 

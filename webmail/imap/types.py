@@ -8,6 +8,16 @@ class ServerConfig:
     host: str
     port: int
     security: str  # "ssl", "starttls" or "none"
+    # When host is a proxy (IMAP_PROXY_HOST), the server behind it that holds the mailbox:
+    # the caches and the bound on connections are that server's, whichever way Heron
+    # reaches it (a worker's service login goes there directly).
+    mailbox_host: str = ""
+    mailbox_port: int = 0
+
+    @property
+    def mailbox_server(self) -> tuple[str, int]:
+        """(host, port) of the server that holds the mailbox."""
+        return (self.mailbox_host or self.host, self.mailbox_port or self.port)
 
 
 @dataclass(frozen=True)
