@@ -102,6 +102,7 @@ if [[ -d "$STACK" ]]; then
     stop_pidfile smtp "$STACK/smtp/smtp.pid" smtp_server.py
     stop_pidfile cyrus-smtp "$STACK/cyrus-smtp/smtp.pid" smtp_server.py
     bash "$ROOT/deploy/stack/radicale.sh" down || true
+    bash "$ROOT/deploy/stack/mailproxy.sh" down || true
 
     stop_dovecot dovecot2 "$STACK/dovecot2"
     stop_dovecot dovecot "$STACK/dovecot"

@@ -1,5 +1,6 @@
-# Shell helpers shared by deploy/stack/up.sh and deploy/cluster/lib.sh (sourced, not
-# run). The sourcing script sets HELPERS_NAME (how errors are signed) and TIMEOUT.
+# Shell helpers shared by deploy/stack/*.sh and deploy/cluster/lib.sh (sourced, not
+# run). The sourcing script sets HELPERS_NAME (how errors are signed), TIMEOUT, and STACK
+# (where apt_install writes apt.log).
 
 say() { printf '%-10s %s\n' "$1" "$2"; }
 
@@ -59,3 +60,14 @@ sieve_ok() {
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# apt_install PACKAGE...: install from the current package lists, and after
+# one `apt-get update` if that fails (stale lists). Waits for a held apt lock.
+apt_install() {
+    say packages "installing: $*"
+    export DEBIAN_FRONTEND=noninteractive
+    local apt=(apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends "$@")
+    if ! "${apt[@]}" >"$STACK/apt.log" 2>&1; then
+        apt-get -o DPkg::Lock::Timeout=120 update >>"$STACK/apt.log" 2>&1 || true
+        "${apt[@]}" >>"$STACK/apt.log" 2>&1 || die packages "$STACK/apt.log" "apt-get install failed"
+    fi
+}

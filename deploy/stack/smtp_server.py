@@ -2,7 +2,10 @@
 """SMTP submission server for the local stack (loopback only).
 
 * AUTH PLAIN / LOGIN (allowed without TLS: loopback only); credentials are
-  checked by logging into the stack's IMAP server (--imap-port).
+  checked by logging into the stack's IMAP server (--imap-port). A user of the
+  local domain whose mailbox lives on another server (--more-imap-port: the
+  second Dovecot, behind the stack's IMAP proxy) is checked there when the
+  first refuses the login.
   PLAIN may carry an authorization identity (RFC 4616), as Heron's service
   login does to act for a user: it is checked by an IMAP PLAIN login with the
   same authorization identity (a Dovecot master user), and the session is then
@@ -99,15 +102,26 @@ class StackController(Controller):
 
 
 class ImapAuthenticator:
-    """aiosmtpd authenticator that validates credentials against IMAP."""
+    """aiosmtpd authenticator that validates credentials against IMAP: the first
+    server's, then, for a user of the local domain, each of the more_ports in turn."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, domain: str, more_ports: tuple[int, ...] = ()):
         self.host = host
         self.port = port
+        self.domain = domain.lower()
+        self.more_ports = more_ports
 
     def check(self, username: str, password: str, authzid: str = "") -> bool:
+        ports = [self.port]
+        # Only the local domain's users may live elsewhere: the other servers' own users
+        # (other.test) do not send through this one.
+        if (authzid or username).lower().endswith(f"@{self.domain}"):
+            ports.extend(self.more_ports)
+        return any(self.check_on(port, username, password, authzid) for port in ports)
+
+    def check_on(self, port: int, username: str, password: str, authzid: str) -> bool:
         try:
-            with IMAPClient(self.host, port=self.port, ssl=False, timeout=10) as client:
+            with IMAPClient(self.host, port=port, ssl=False, timeout=10) as client:
                 # the with-block logs out
                 if authzid:
                     client.plain_login(username, password, authorization_identity=authzid)
@@ -117,7 +131,7 @@ class ImapAuthenticator:
         except IMAPClient.Error:
             return False
         except OSError as exc:
-            log.error("IMAP server unreachable for auth check: %s", exc)
+            log.error("IMAP server on port %d unreachable for auth check: %s", port, exc)
             return False
 
     def __call__(self, server, session, envelope, mechanism, auth_data):
@@ -253,6 +267,9 @@ def main() -> int:
     ap.add_argument("--lmtp-host", default="127.0.0.1")
     ap.add_argument("--lmtp-port", type=int, default=51024)
     ap.add_argument("--domain", default="heron.test")
+    ap.add_argument("--more-imap-port", type=int, action="append", default=[], metavar="PORT",
+                    help="another IMAP server on --imap-host holding some --domain users, where "
+                         "their logins are checked (repeatable)")
     ap.add_argument("--passwd-file", help="Dovecot passwd-file, used to reject unknown users early")
     ap.add_argument("--pidfile")
     ap.add_argument("--slow-seconds", type=float,
@@ -271,7 +288,8 @@ def main() -> int:
         hostname=args.host,
         port=args.port,
         server_hostname=f"smtp.{args.domain}",
-        authenticator=ImapAuthenticator(args.imap_host, args.imap_port),
+        authenticator=ImapAuthenticator(args.imap_host, args.imap_port, args.domain,
+                                        tuple(args.more_imap_port)),
         # AUTH is enforced per command above: unauthenticated local delivery is allowed.
         auth_required=False,
         auth_require_tls=False,

@@ -2,8 +2,9 @@
 # Start Heron's local service stack (PostgreSQL primary + replica, Redis,
 # moto S3, Dovecot IMAP/LMTP with Sieve and ManageSieve (Pigeonhole), SMTP
 # submission delivering over LMTP, Cyrus IMAP/LMTP with its ManageSieve daemon
-# and an SMTP server of its own, a second Dovecot for a second mail domain, and
-# Radicale for CardDAV). Run from the repo root:
+# and an SMTP server of its own, a second Dovecot for a second mail domain (and
+# a heron.test user), nginx's mail module as an IMAP proxy in front of both
+# Dovecots, and Radicale for CardDAV). Run from the repo root:
 #
 #     bash deploy/stack/up.sh
 #
@@ -46,6 +47,9 @@ USERS=("alice@heron.test:alice-pw-1" "bob@heron.test:bob-pw-1" "carol@heron.test
 DOVECOT2_PORT=51243
 MAIL_DOMAIN2=other.test
 USERS2=("dana@other.test:dana-pw-1" "erin@other.test:erin-pw-1")
+# Users of $MAIL_DOMAIN whose mailbox lives on the second Dovecot: Heron reaches them through
+# the IMAP proxy (deploy/stack/mailproxy.sh), which asks Heron where each login lives.
+USERS_ON2=("frank@heron.test:frank-pw-1")
 # Only tests/cluster/test_imap_slots.py logs in as this one, so it alone counts the
 # connections Dovecot sees for it (under the second Dovecot's default limit of 10).
 BOUNDED_USER2="busy@other.test:busy-pw-1"
@@ -86,21 +90,11 @@ ensure_packages() {
     # Full-text search: a Xapian index per folder, kept at delivery and on APPEND.
     [[ -f /usr/lib/dovecot/modules/lib21_fts_xapian_plugin.so ]] || missing+=(dovecot-fts-xapian)
     command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+    # nginx's mail module, for the IMAP proxy (deploy/stack/mailproxy.sh)
+    [[ -f /usr/lib/nginx/modules/ngx_mail_module.so ]] || missing+=(libnginx-mod-mail)
     command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
     ((${#missing[@]} == 0)) && return 0
     apt_install "${missing[@]}"
-}
-
-# apt_install PACKAGE...: install from the current package lists, and after
-# one `apt-get update` if that fails (stale lists). Waits for a held apt lock.
-apt_install() {
-    say packages "installing: $*"
-    export DEBIAN_FRONTEND=noninteractive
-    local apt=(apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends "$@")
-    if ! "${apt[@]}" >"$STACK/apt.log" 2>&1; then
-        apt-get -o DPkg::Lock::Timeout=120 update >>"$STACK/apt.log" 2>&1 || true
-        "${apt[@]}" >>"$STACK/apt.log" 2>&1 || die packages "$STACK/apt.log" "apt-get install failed"
-    fi
 }
 
 mkdir -p "$STACK"
@@ -522,8 +516,10 @@ if ! pid_alive "$SM/smtp.pid"; then
     fi
     rm -f "$SM/smtp.pid"
     # HERON_STACK_SMTP_SLOW_SECONDS (default 5) is read from this environment at start.
+    # The users of USERS_ON2 log in on the second Dovecot (mail to them is not taken).
     nohup setsid "$PYTHON" "$HERE/smtp_server.py" \
         --port "$SMTP_PORT" --imap-port "$IMAP_PORT" --lmtp-port "$LMTP_PORT" \
+        --more-imap-port "$DOVECOT2_PORT" \
         --domain "$MAIL_DOMAIN" --passwd-file "$DV_USERS" --pidfile "$SM/smtp.pid" \
         >>"$SM/smtp.log" 2>&1 </dev/null &
 fi
@@ -759,7 +755,8 @@ say cyrus-smtp "submission on 127.0.0.1:$CYRUS_SMTP_PORT (logins checked on Cyru
 
 # A second, minimal Dovecot (IMAP only) serving $MAIL_DOMAIN2, so one Heron is
 # tested against two mail domains on two servers: its users exist only here,
-# and the first Dovecot's users only there. Its own instance name, base_dir,
+# and the first Dovecot's users only there. The users of USERS_ON2 ($MAIL_DOMAIN
+# users living here) exist only here too. Its own instance name, base_dir,
 # state, passwd-file and maildirs, all under $DV2.
 DV2="$STACK/dovecot2"
 DV2_CONF="$DV2/dovecot.conf"
@@ -768,7 +765,7 @@ mkdir -p "$DV2/run" "$DV2/state" "$DV2/mail" "$DV2/home"
 chown mail:mail "$DV2/mail" "$DV2/home"
 
 {
-    for entry in "${USERS2[@]}" "$BOUNDED_USER2"; do
+    for entry in "${USERS2[@]}" "$BOUNDED_USER2" "${USERS_ON2[@]}"; do
         echo "${entry%%:*}:{PLAIN}${entry#*:}::::::"
     done
 } >"$DV2_USERS.tmp"
@@ -882,7 +879,7 @@ wait_until dovecot2 "$DV2/dovecot.log" dovecot2_ok
 
 # A few messages of its own, none of which the first server has. As in
 # seed.py, a user whose INBOX already holds mail is left alone.
-"$PYTHON" - "$DOVECOT2_PORT" "$MAIL_DOMAIN2" "${USERS2[@]}" <<'PY' >"$DV2/seed.log" 2>&1 || die dovecot2 "$DV2/seed.log" "seeding mail failed"
+"$PYTHON" - "$DOVECOT2_PORT" "${USERS2[@]}" "${USERS_ON2[@]}" <<'PY' >"$DV2/seed.log" 2>&1 || die dovecot2 "$DV2/seed.log" "seeding mail failed"
 import sys
 import time
 from email.message import EmailMessage
@@ -890,12 +887,13 @@ from email.utils import formatdate, make_msgid
 
 from imapclient import IMAPClient
 
-port, domain, entries = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-subjects = [f"Welcome to {domain}", f"Your {domain} mailbox is ready",
-            f"Notes from the {domain} team meeting"]
+port, entries = int(sys.argv[1]), sys.argv[2:]
 lines = []
 for entry in entries:
     user, _, password = entry.partition(":")
+    domain = user.rpartition("@")[2]
+    subjects = [f"Welcome to {domain}", f"Your {domain} mailbox is ready",
+                f"Notes from the {domain} team meeting"]
     with IMAPClient("127.0.0.1", port=port, ssl=False, timeout=30) as client:
         client.login(user, password)
         if client.select_folder("INBOX", readonly=True)[b"EXISTS"]:
@@ -914,6 +912,13 @@ for entry in entries:
 print("; ".join(lines))
 PY
 say dovecot2 "IMAP on 127.0.0.1:$DOVECOT2_PORT for $MAIL_DOMAIN2 (config $DV2_CONF; $(tail -n 1 "$DV2/seed.log"))"
+
+# ------------------------------------------------------------- mailproxy --
+# nginx's mail module as an IMAP proxy in front of both Dovecots (deploy/stack/mailproxy.sh),
+# asking Heron where each login lives (HERON_MAILPROXY_AUTH_URL, else a Heron on :8000).
+MAILPROXY_PORT=51144
+MAILPROXY_SECRET_FILE="$STACK/mailproxy/secret"
+bash "$HERE/mailproxy.sh" up --port "$MAILPROXY_PORT" --secret-file "$MAILPROXY_SECRET_FILE"
 
 # -------------------------------------------------------------------- env --
 
@@ -948,6 +953,9 @@ export DOVECOT2_IMAP_SECURITY=none
 export DOVECOT2_MAIL_DOMAIN=$MAIL_DOMAIN2
 export STACK_USERS2="${USERS2[*]}"
 export STACK_BOUNDED_USER2=$BOUNDED_USER2
+export STACK_USERS_ON2="${USERS_ON2[*]}"
+export HERON_STACK_MAILPROXY_PORT=$MAILPROXY_PORT
+export HERON_STACK_MAILPROXY_SECRET_FILE=$MAILPROXY_SECRET_FILE
 export HERON_SERVICE_USER=$SERVICE_USER
 export HERON_SERVICE_PASSWORD=$SERVICE_PASSWORD
 EOF
