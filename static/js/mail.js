@@ -473,3 +473,15 @@
     });
   }
 })();
+
+// "Show all folders": the folder tree shows only subscribed folders until the user asks
+// for all; the choice is remembered in this browser (the tree itself is CSS: :has()).
+(function () {
+  var box = document.getElementById("show-all-folders");
+  if (!box) return;
+  var key = box.getAttribute("data-remember");
+  try { box.checked = window.localStorage.getItem(key) === "1"; } catch (e) { /* private mode */ }
+  box.addEventListener("change", function () {
+    try { window.localStorage.setItem(key, box.checked ? "1" : "0"); } catch (e) { /* private mode */ }
+  });
+})();

@@ -132,10 +132,15 @@ class FakeMailSession:
 
     # --- folders ---------------------------------------------------------------------
     def list_mailboxes(self, fresh=False):
-        folders = self._use().folders
+        account = self._use()
+        folders = account.folders
         listing = [((), DELIMITER.encode(), name) for name in folders]
+        # As a server with NAMESPACE, LIST-EXTENDED and LIST-MYRIGHTS answers: the spec's
+        # "namespaces" ([(prefix, section)]) and "rights" ({name: MYRIGHTS}).
         return parse.build_mailboxes(listing, {name: (f.unread, len(f.messages))
-                                               for name, f in folders.items()})
+                                               for name, f in folders.items()},
+                                     account.spec.get("namespaces", ()),
+                                     account.spec.get("rights"), set(account.subscribed))
 
     def delimiter(self):
         self._use()

@@ -68,14 +68,21 @@ class Catenate:
         return [self.mailbox, *self.flags, *(p for p in self.pieces if isinstance(p, str))]
 
 
+class FolderName(str):
+    """A folder name among raw_untagged's arguments: sent encoded and quoted as imapclient
+    sends folder names."""
+
+
 def raw_untagged(client, command, args, response_name, uid=True):
     """The untagged `response_name` lines of a command imapclient has no method for
-    (LIST … RETURN (STATUS …), ESEARCH, STORE with an answer). args may be a Catenate
-    (command APPEND): see append_catenate().
+    (LIST … RETURN (STATUS …), ESEARCH, STORE with an answer, MYRIGHTS). args may be a
+    Catenate (command APPEND): see append_catenate().
 
     Missing: a public way to send an arbitrary command and read its untagged answer."""
     if isinstance(args, Catenate):
         return append_catenate(client, args)
+    args = [client._normalise_folder(str(arg)) if isinstance(arg, FolderName) else arg
+            for arg in args]
     return client._raw_command_untagged(command, args, response_name=response_name, uid=uid)
 
 

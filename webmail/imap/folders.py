@@ -7,6 +7,7 @@ from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.response_parser import parse_response
 
 from . import parse
+from .adapter import FolderName
 from .errors import MailboxNotFound, NoSuchFolderRole, ServerRefused
 from .types import Quota
 
@@ -15,6 +16,12 @@ log = logging.getLogger(__name__)
 # first message is snoozed (webmail/snooze.py).
 CREATABLE_ROLES = {"archive": "Archive", "junk": "Junk", "drafts": "Drafts", "sent": "Sent",
                    "snoozed": "Snoozed"}
+# What the folder list asks along with each folder, where the server can answer it.
+_RETURN_OPTIONS = [(b"SUBSCRIBED", "LIST-EXTENDED"), (b"SPECIAL-USE", "SPECIAL-USE"),
+                   (b"MYRIGHTS", "LIST-MYRIGHTS")]
+# Folders of other users or shared whose rights are asked one by one (a server without
+# LIST-MYRIGHTS): beyond this many, the server alone decides what may be done.
+MAX_RIGHTS_ASKED = 50
 
 
 class Folders:
@@ -50,10 +57,60 @@ class Folders:
             # STATUS of the folder this connection has selected is answered from what it
             # has seen; NOOP first so that its counts include what arrived since.
             self.sel.noop()
+        namespaces = self.namespaces()
         if self.conn.has("LIST-STATUS"):
-            return self._list_with_status()
+            return self._list_with_status(namespaces)
         listing = self.conn.call("list_folders")
-        return parse.build_mailboxes(listing, self._counted(listing, {}))
+        return parse.build_mailboxes(listing, self._counted(listing, {}), namespaces,
+                                     self._rights(listing, {}, namespaces))
+
+    def namespaces(self):
+        """(prefix, section) of other users' and shared folders, from NAMESPACE (RFC 2342):
+        asked once, then kept for the account."""
+        if not self.conn.has("NAMESPACE"):
+            return []
+        cache = self.conn.cache
+        found = cache.namespaces() if cache is not None else None
+        if found is None:
+            try:
+                found = parse.sections_of(self.conn.call("namespace"))
+            except (ServerRefused, ValueError, TypeError):
+                found = []
+            if cache is not None:
+                cache.keep_namespaces(found)
+        return found
+
+    def _rights(self, listing, rights, namespaces):
+        """rights ({name: MYRIGHTS}) with the rights on each folder of another user or
+        shared that has none yet (RFC 4314; a server without ACL grants all it does). The
+        user's own folders are the user's to do with as they please."""
+        if not self.conn.has("ACL") or not namespaces:
+            return rights
+        prefixes = tuple(prefix for prefix, _section in namespaces)
+        asked = 0
+        for _flags, _delimiter, raw in listing:
+            name = parse.to_text(raw)
+            if name in rights or not name.startswith(prefixes) or asked >= MAX_RIGHTS_ASKED:
+                continue
+            asked += 1
+            try:
+                self.conn.call("raw_untagged", b"MYRIGHTS", [FolderName(name)],
+                               response_name="MYRIGHTS", uid=False, label="myrights")
+            except ServerRefused:
+                continue  # listed but not ours to see: rights unknown, the server decides
+            rights.update(self._read_rights())
+        return rights
+
+    def _read_rights(self):
+        """{name: rights} of the MYRIGHTS answers the last command brought."""
+        found = {}
+        for line in self.conn.untagged("MYRIGHTS"):
+            try:
+                name, rights = parse_response([line])[:2]
+            except (imap_exceptions.ProtocolError, ValueError):
+                continue
+            found[self._folder_name(name)] = parse.to_text(rights).lower()
+        return found
 
     def _counted(self, listing, counts):
         """counts ({name: (unread, total)}) with a STATUS for each listed folder that can
@@ -69,13 +126,18 @@ class Folders:
             counts[parse.to_text(name)] = (status.get(b"UNSEEN", 0), status.get(b"MESSAGES", 0))
         return counts
 
-    def _list_with_status(self):
+    def _list_with_status(self, namespaces):
         """Every folder with its counts in one command: LIST-STATUS (RFC 5819), where
-        otherwise each folder costs a STATUS of its own."""
+        otherwise each folder costs a STATUS of its own; with LIST-EXTENDED (RFC 5258) it
+        also says which are subscribed, with SPECIAL-USE their roles (a Cyrus Murder's
+        frontend leaves them out of a plain LIST) and with LIST-MYRIGHTS (RFC 8440) the
+        user's rights on each."""
+        wanted = [word for word, capability in _RETURN_OPTIONS if self.conn.has(capability)]
         lines = self.conn.call("raw_untagged", b"LIST", [
-            b'""', b'"*"', b"RETURN", b"(STATUS", b"(MESSAGES", b"UNSEEN))"],
-            response_name="LIST", uid=False, label="list_status")
+            b'""', b'"*"', b"RETURN", b"(" + b" ".join([*wanted, b"STATUS"]),
+            b"(MESSAGES", b"UNSEEN))"], response_name="LIST", uid=False, label="list_status")
         statuses = self.conn.untagged("STATUS")
+        rights = self._read_rights()
         try:
             listing = self.conn.folder_list(lines)
             parsed = parse_response(statuses)
@@ -91,7 +153,13 @@ class Folders:
                                                int(status.get(b"MESSAGES", 0)))
         # A server may leave out the selected folder (RFC 5819): that one is asked alone.
         counts = self._counted(listing, counts)
-        return parse.build_mailboxes(listing, counts)
+        subscribed = None
+        if b"SUBSCRIBED" in wanted:
+            subscribed = {parse.to_text(name) for flags, _d, name in listing
+                          if b"\\subscribed" in {f.lower() for f in flags if isinstance(f, bytes)}}
+        return parse.build_mailboxes(listing, counts, namespaces,
+                                     self._rights(listing, rights, namespaces),
+                                     subscribed or None)
 
     def _folder_name(self, raw):
         """A folder name as a server response gives it, as list_folders() would."""

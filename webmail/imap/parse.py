@@ -115,21 +115,32 @@ def role_for(flags, name, delimiter):
     return ""
 
 
-def build_mailboxes(listing, counts):
+SECTIONS = ("", "other", "shared")  # the user's own folders first
+
+
+def build_mailboxes(listing, counts, namespaces=(), rights=None, subscribed=None):
     """Turn LIST results and STATUS counts into the ordered folder tree.
 
     listing: (flags, delimiter, name) tuples as imapclient returns them.
     counts: name -> (unread, total).
-    Special folders come first in ROLE_ORDER (one of each role), then the rest as a tree,
-    each level sorted by name, children right after their parent.
+    namespaces: (prefix, section) of other users' ("other") and shared ("shared") folders,
+    from NAMESPACE; rights: name -> MYRIGHTS, where known; subscribed: the subscribed
+    names, or None when the server did not say (all count as subscribed). A folder counts
+    as subscribed when one inside it is (the tree shows the path to it).
+    The user's own special folders come first in ROLE_ORDER (one of each role), then the
+    rest of the user's own as a tree, each level sorted by name, children right after their
+    parent; then other users' folders, then shared ones, as trees of their own.
     """
     entries = {}
     taken_roles = set()
     for flags, delimiter, name in listing:
         name = to_text(name)
         delimiter = to_text(delimiter) if delimiter else ""
+        section, prefix = _section_of(name, namespaces)
+        if section and name + delimiter == prefix:
+            continue  # the section's own root: the tree shows it as a heading
         lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
-        role = role_for(flags, name, delimiter)
+        role = "" if section else role_for(flags, name, delimiter)
         if role in taken_roles:
             role = ""
         if role:
@@ -137,15 +148,30 @@ def build_mailboxes(listing, counts):
         parts = name.split(delimiter) if delimiter else [name]
         entries[name] = {
             "name": name, "delimiter": delimiter, "role": role, "parts": parts,
+            "section": section, "prefix": prefix,
             "selectable": not ({b"\\noselect", b"\\nonexistent"} & lowered),
         }
+
+    if subscribed is not None:
+        # A folder that holds a subscribed one shows in the tree too, as its path.
+        subscribed = set(subscribed)
+        for name in list(subscribed):
+            entry = entries.get(name)
+            for cut in range(1, len(entry["parts"]) if entry else 0):
+                subscribed.add(entry["delimiter"].join(entry["parts"][:cut]))
 
     def mailbox(entry, depth, parent):
         unread, total = counts.get(entry["name"], (0, 0))
         display = "Inbox" if entry["role"] == "inbox" else entry["parts"][-1]
+        if entry["section"] and not parent:
+            # At the top of its section: the path below the prefix ("hal/Projects") says
+            # whose folder it is.
+            display = entry["name"][len(entry["prefix"]):] or display
         return Mailbox(name=entry["name"], display_name=display, delimiter=entry["delimiter"],
                        role=entry["role"], depth=depth, selectable=entry["selectable"],
-                       unread=unread, total=total, parent=parent)
+                       unread=unread, total=total, parent=parent, section=entry["section"],
+                       subscribed=subscribed is None or entry["name"] in subscribed,
+                       rights=(rights or {}).get(entry["name"]))
 
     special = sorted((e for e in entries.values() if e["role"]),
                      key=lambda e: ROLE_ORDER.index(e["role"]))
@@ -153,7 +179,7 @@ def build_mailboxes(listing, counts):
     special_names = {entry["name"] for entry in special}
 
     # Build the tree of the rest; a child whose parent is missing hangs at the nearest
-    # listed ancestor (or at the top), so no folder is ever hidden.
+    # listed ancestor (or at the top of its section), so no folder is ever hidden.
     children: dict = {}
     for entry in entries.values():
         if entry["name"] in special_names:
@@ -164,15 +190,37 @@ def build_mailboxes(listing, counts):
             if candidate in entries and candidate not in special_names:
                 parent = candidate
                 break
-        children.setdefault(parent, []).append(entry)
+        children.setdefault((entry["section"], parent), []).append(entry)
 
-    def walk(parent, depth):
-        for entry in sorted(children.get(parent, ()), key=lambda e: name_sort_key(e["parts"][-1])):
+    def walk(section, parent, depth):
+        for entry in sorted(children.get((section, parent), ()),
+                            key=lambda e: name_sort_key(e["parts"][-1])):
             result.append(mailbox(entry, depth, parent))
-            walk(entry["name"], depth + 1)
+            walk(section, entry["name"], depth + 1)
 
-    walk("", 0)
+    for section in SECTIONS:
+        walk(section, "", 0)
     return result
+
+
+def _section_of(name, namespaces):
+    """(section, prefix) of a folder name: ("", "") for the user's own."""
+    for prefix, section in namespaces:
+        if prefix and (name.startswith(prefix) or name == prefix[:-1]):
+            return section, prefix
+    return "", ""
+
+
+def sections_of(namespace):
+    """(prefix, section) pairs of a NAMESPACE answer (imapclient's Namespace: personal,
+    other, shared; each a tuple of (prefix, delimiter) or None)."""
+    found = []
+    for section, spaces in (("other", namespace.other), ("shared", namespace.shared)):
+        for prefix, _delimiter in spaces or ():
+            prefix = to_text(prefix)
+            if prefix:
+                found.append((prefix, section))
+    return found
 
 
 def name_sort_key(name):

@@ -56,7 +56,7 @@ CAPABILITIES_SECONDS = 24 * 3600
 # The version of each key family's value shape, named in its keys: bumped when the
 # shape changes, so that two releases never misread each other's values. "body" is the
 # shape of webmail/mail.py's shown bodies, whose keys rendered_key() makes.
-SHAPES = {"folders": 2, "sorted": 1, "summary": 2, "outline": 3, "flags": 1, "body": 1}
+SHAPES = {"folders": 3, "sorted": 1, "summary": 2, "outline": 3, "flags": 1, "body": 1}
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,15 @@ class MailboxCache:
     def keep_capabilities(self, capabilities):
         key = f"heron:caps:v1:{self.account}"
         cache.set(key, sorted(item.decode("ascii", "replace").upper() for item in capabilities),
+                  CAPABILITIES_SECONDS)
+
+    def namespaces(self):
+        """(prefix, section) pairs the account's NAMESPACE answered (folders.py), or None."""
+        return read(cache.get(f"heron:namespaces:v1:{self.account}"), [[str]],
+                    lambda value: [(prefix, section) for prefix, section in value])
+
+    def keep_namespaces(self, found):
+        cache.set(f"heron:namespaces:v1:{self.account}", [list(pair) for pair in found],
                   CAPABILITIES_SECONDS)
 
     def rendered_key(self, mailbox, uidvalidity, uid, variant):
@@ -371,7 +380,8 @@ def _outline(uid, value):
 # The shapes of the values (webmail.cachejson.read): a key family's SHAPES number is
 # bumped with any change here.
 _MAILBOX = {"name": str, "display_name": str, "delimiter": str, "role": str, "depth": int,
-            "selectable": bool, "unread": int, "total": int, "parent": str}
+            "selectable": bool, "unread": int, "total": int, "parent": str, "section": str,
+            "subscribed": bool, "rights": (None, str)}
 _AT = [(int, None)]
 _SORTED = ({"at": _AT, "n": int, "uids": [int]}, {"at": _AT, "n": int})
 _BLOCK = {"at": _AT, "u": [int]}

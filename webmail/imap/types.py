@@ -31,6 +31,49 @@ class Mailbox:
     unread: int = 0
     total: int = 0
     parent: str = ""
+    # "": the user's own folders; "other": other users' folders shared with the user;
+    # "shared": shared folders (the server's NAMESPACE sections, RFC 2342).
+    section: str = ""
+    # Subscribed (RFC 3501 SUBSCRIBE), or holding a folder that is: the folder tree shows it
+    # unless the user asks for all folders.
+    subscribed: bool = True
+    # The user's rights on the folder (MYRIGHTS, RFC 4314); None: not known, all taken.
+    rights: str | None = None
+
+    def may(self, right):
+        """Whether the user has the RFC 4314 right (a letter) here. A server of the older
+        RFC 2086 says "d" for t, e and x, and "c" for k."""
+        if self.rights is None or right in self.rights:
+            return True
+        return (right in "tex" and "d" in self.rights) or (right == "k" and "c" in self.rights)
+
+    # What the page offers, by the rights it takes (RFC 4314, section 4).
+    @property
+    def may_remove(self):
+        """Messages may leave the folder (delete, move): flag them \\Deleted and expunge."""
+        return self.may("t") and self.may("e")
+
+    @property
+    def may_mark_read(self):
+        return self.may("s")
+
+    @property
+    def may_flag(self):
+        return self.may("w")
+
+    @property
+    def may_insert(self):
+        """Messages may be moved, copied or saved into the folder."""
+        return self.may("i")
+
+    @property
+    def may_create_inside(self):
+        return self.may("k")
+
+    @property
+    def may_delete(self):
+        """The folder itself may be deleted or renamed."""
+        return self.may("x")
 
 
 @dataclass(frozen=True)

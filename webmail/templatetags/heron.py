@@ -90,3 +90,12 @@ def people(addresses):
     """Addresses as "Name <email>, …" for the header block (escaped by the template)."""
     return ", ".join(f"{a.name} <{a.email}>" if a.name and a.email else (a.name or a.email)
                      for a in addresses or ())
+
+
+@register.simple_tag
+def hidden_folders(folders, current=None):
+    """Names of the folders the tree hides until the user asks for all: neither subscribed
+    (nor holding a subscribed folder), nor special, nor the one open."""
+    return {folder.name for folder in folders
+            if not folder.subscribed and not folder.role
+            and not (current and folder.name == current.name)}
