@@ -44,6 +44,16 @@ def test_a_second_request_reuses_the_logged_in_connection(server, clock):
     assert server.logins == 1
 
 
+def test_a_user_whose_server_changed_gets_a_connection_to_the_new_one(server, clock):
+    pool = pool_for(server, clock)
+    with pool.session("s1:alice", CONFIG, "alice", "a") as first:
+        pass
+    moved = ServerConfig("127.0.0.2", 1, "none")
+    with pool.session("s1:alice", moved, "alice", "a") as second:
+        assert second is not first and second.config == moved
+    assert not first.connected
+
+
 def test_two_users_never_share_a_connection(server, clock):
     pool = pool_for(server, clock)
     with pool.session("s1:alice", CONFIG, "alice", "a") as alice:

@@ -110,6 +110,11 @@ class SessionPool:
         A session that raised a network error is closed instead of returned.
         """
         session = self._take(key)
+        if session is not None and session.config != config:
+            # The user's server changed (an operator saved a Route or Domain): the
+            # connection to the old one goes, however recently it was used.
+            session.close()
+            session = None
         if session is None:
             session = self.new_session(config, timeout=timeout)
             # Connected at its first command: a page the shared cache answers opens none.
