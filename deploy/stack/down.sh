@@ -27,6 +27,8 @@ bash "$ROOT/deploy/workers.sh" down || true   # so do the task-queue workers
 bash "$ROOT/deploy/watchers.sh" down || true  # and the change watchers
 # Roundcube of `make bench`'s side-by-side step, when BENCH_KEEP_STACK=1 left it running.
 [[ ! -d "$STACK/peer" ]] || bash "$ROOT/deploy/peer/roundcube.sh" down || true
+# The Cyrus Murder that tests/integration/test_murder.py starts (deploy/stack/murder.sh).
+[[ ! -d "$STACK/murder" ]] || bash "$ROOT/deploy/stack/murder.sh" down || true
 
 say() { printf '%-10s %s\n' "$1" "$2"; }
 

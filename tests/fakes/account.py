@@ -2,7 +2,7 @@
 server does it."""
 import itertools
 
-from webmail.imap.errors import MailboxNotFound, ServerRefused
+from webmail.imap.errors import MailboxElsewhere, MailboxNotFound, ServerRefused
 from webmail.imap.types import MessageSummary
 
 from .messages import Stored, written_for
@@ -51,7 +51,9 @@ class Folder:
 
 class Account:
     """What one user's IMAP account holds. spec: {"password": …, "folders": {name: [a
-    MessageSummary or a message's bytes, …]}, "quota": a Quota (optional)}."""
+    MessageSummary or a message's bytes, …]}, "quota": a Quota (optional), "elsewhere":
+    {name: server} (optional): folders the server refers to another server, as a Murder
+    frontend's [REFERRAL] does}."""
 
     def __init__(self, spec):
         self.spec = spec
@@ -59,14 +61,21 @@ class Account:
                         for name, messages in spec.get("folders", {}).items()}
         self.folders.setdefault("INBOX", Folder("INBOX"))
         self.subscribed = set(self.folders)
+        self.elsewhere = dict(spec.get("elsewhere", {}))
+
+    def _referred(self, name, command):
+        if name in self.elsewhere:
+            raise MailboxElsewhere(f"{command} referred to {self.elsewhere[name]}")
 
     def folder(self, name):
+        self._referred(name, "select_folder")
         if name not in self.folders:
             raise MailboxNotFound(name)
         return self.folders[name]
 
     def target(self, name):
         """A folder messages go to: a missing one is refused, as [TRYCREATE] is."""
+        self._referred(name, "move")
         if name not in self.folders:
             raise ServerRefused(f"[TRYCREATE] Mailbox doesn't exist: {name}")
         return self.folders[name]

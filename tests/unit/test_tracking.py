@@ -4,6 +4,7 @@ by its Message-ID before it is trusted. A scripted connection stands for the ser
 folders hold {UID: Message-ID}, and it answers MOVE with COPYUID only under UIDPLUS."""
 import pytest
 
+from webmail.imap import parse
 from webmail.imap.errors import MailboxNotFound, Untrackable
 from webmail.imap.organise import Organise
 from webmail.imap.tracking import Tracking
@@ -15,10 +16,17 @@ class Wire:
         self.capabilities = capabilities
         self.selected = None
         self.code = None
+        self.expunged = 0  # EXPUNGE lines the last MOVE sent, not yet asked for
         self.sent = []
 
     def has(self, capability):
         return capability in self.capabilities
+
+    def untagged(self, name):
+        if name != "EXPUNGE":
+            return []
+        lines, self.expunged = [b"1"] * self.expunged, 0
+        return lines
 
     def response_code(self, name):
         code, self.code = self.code, None
@@ -31,6 +39,8 @@ class Wire:
             return {uid: {b"BODY[HEADER.FIELDS (MESSAGE-ID)]": (
                 f"Message-ID: {box[uid]}\r\n\r\n" if box[uid] else "\r\n").encode()}
                 for uid in args[0] if uid in box}
+        if name == "search" and args[0][0] == "UID":  # what a MOVE left behind
+            return [uid for uid in parse.expand_uid_set(args[0][1]) if uid in box]
         if name == "search":
             wanted = args[0][2]
             return [uid for uid, found in box.items() if wanted in found]  # a substring
@@ -42,6 +52,7 @@ class Wire:
                     new = max(into, default=100) + 1
                     into[new] = box.pop(uid) if name == "move" else box[uid]
                     pairs.append((uid, new))
+            self.expunged = len(pairs) if name == "move" else 0
             if "UIDPLUS" in self.capabilities and pairs:
                 self.code = " ".join(("7", ",".join(str(p[0]) for p in pairs),
                                       ",".join(str(p[1]) for p in pairs))).encode()

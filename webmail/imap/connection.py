@@ -5,6 +5,7 @@ What a command does to the selected folder's known state is not this module's id
 tells its listener (selection.Selection) before and after each command and lets it judge.
 """
 import logging
+import re
 import socket
 import ssl
 import time
@@ -13,7 +14,7 @@ from imapclient import IMAPClient
 from imapclient import exceptions as imap_exceptions
 
 from . import adapter, hooks, parse, slots, structure, wall
-from .errors import AuthFailed, MailError, MailServerUnavailable, ServerRefused
+from .errors import AuthFailed, MailboxElsewhere, MailError, MailServerUnavailable, ServerRefused
 from .state import MailboxCache
 from .vouch import Vouch
 
@@ -28,6 +29,20 @@ CHANGES_FOLDER = frozenset({"add_flags", "remove_flags", "set_flags", "move", "c
                             "expunge", "uid_expunge", "append", "delete_messages"})
 # Every command (by name, or a raw command by its label) that changes the account's mail.
 CHANGES_ANY = CHANGES_FOLDER | CHANGES_FOLDERS | {"store_answered"}
+# A refusal that names another server for the mailbox (RFC 2193); its URL's server part.
+REFERRAL = re.compile(r"\[REFERRAL\b(?:\s+\w+://(?:[^@/\]\s]*@)?([^/\]\s]*))?", re.IGNORECASE)
+
+
+def refusal(name, text):
+    """The error for a NO or BAD answer to the command `name`: MailboxElsewhere for a
+    referral to another server (a Cyrus Murder frontend sends one only after RLIST or RLSUB,
+    which Heron never sends; a server may send one all the same), which Heron does not
+    follow: its routing chose this server. Its log line names the server, not the URL,
+    which holds the mailbox's name."""
+    referred = REFERRAL.search(text)
+    if referred:
+        return MailboxElsewhere(f"{name} referred to {referred.group(1) or 'another server'}")
+    return ServerRefused(text)
 
 
 class Listener:
@@ -265,7 +280,7 @@ class Connection:
                 self._client = None
                 raise MailServerUnavailable(f"unreadable answer to {name}: {exc}") from None
             except imap_exceptions.IMAPClientError as exc:
-                raise ServerRefused(parse.to_text(str(exc))) from None
+                raise refusal(name, parse.to_text(str(exc))) from None
             finally:
                 self._count(label or name, time.monotonic() - started)
                 if self.cache is not None and self.vouch is not None and {

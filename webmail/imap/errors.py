@@ -43,6 +43,16 @@ class ServerRefused(MailError):
                              if detail else _("The mail server refused the request."))
 
 
+class MailboxElsewhere(ServerRefused):
+    """The server keeps the folder on another server and refers Heron there ([REFERRAL],
+    RFC 2193). Heron follows no referral: the user is told so, never shown the URL."""
+
+    def __init__(self, detail=""):
+        super().__init__(detail)
+        self.user_message = _("That folder is kept on another mail server, which Heron "
+                              "cannot open from here.")
+
+
 class NoSuchFolderRole(MailError):
     """An action needs a special folder (Trash, Junk, Archive) that the account lacks."""
 

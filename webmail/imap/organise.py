@@ -1,8 +1,11 @@
 """Organising mail: flags, move, copy, delete, empty.
 
 Server differences stay here: MOVE or COPY + \\Deleted + (UID) EXPUNGE, UIDPLUS for undo.
+A MOVE the server answered OK is finished here when it left the messages in the source (a
+Cyrus Murder frontend does so between two backends: there MOVE acts as COPY).
 """
 import logging
+from dataclasses import dataclass
 
 from . import parse
 from .errors import ServerRefused
@@ -10,6 +13,30 @@ from .types import ActionResult
 
 log = logging.getLogger(__name__)
 SETTABLE_FLAGS = {"\\Seen", "\\Flagged", "\\Answered", "$Forwarded", "$Junk", "$NotJunk"}
+
+
+@dataclass(frozen=True)
+class Copied:
+    """What a COPYUID response code (RFC 4315) says: the copies' UIDs in the target, in
+    the answer's order, and {source UID: copy's UID} when it names the sources too (a
+    Cyrus Murder frontend's answer to a MOVE between backends names only the copies)."""
+
+    pairs: dict
+    targets: tuple
+
+
+def copied(data):
+    """A COPYUID response code's data ("validity sources targets", or "validity targets")
+    as Copied; nothing copied for a missing or unreadable one."""
+    try:
+        fields = parse.to_text(data).split()
+        targets = parse.expand_uid_set(fields[-1]) if len(fields) in (2, 3) else []
+        sources = parse.expand_uid_set(fields[1]) if len(fields) == 3 else []
+    except (ValueError, AttributeError):
+        return Copied({}, ())
+    if sources and len(sources) != len(targets):
+        return Copied({}, ())
+    return Copied(dict(zip(sources, targets)), tuple(targets))
 
 
 class Organise:
@@ -36,7 +63,7 @@ class Organise:
         self.sel.select(mailbox)
         self._clear_copyuid()
         self.conn.call("copy", list(uids), target)
-        return ActionResult(len(uids), target, tuple(self._copyuid().values()))
+        return ActionResult(len(uids), target, self._copyuid().targets)
 
     def move(self, mailbox, uids, target):
         """Move messages (MOVE, or COPY then delete); undo_uids as for copy()."""
@@ -44,19 +71,29 @@ class Organise:
             return ActionResult(0, target)
         if mailbox == target:
             return ActionResult(0, target)
-        return ActionResult(len(uids), target, tuple(self.moved(mailbox, uids, target).values()))
+        return ActionResult(len(uids), target, self._move(mailbox, uids, target).targets)
 
     def moved(self, mailbox, uids, target):
         """Move messages as move() does; returns {source UID: UID in target} of those the
         server's COPYUID names ({} from a server without UIDPLUS)."""
+        return self._move(mailbox, uids, target).pairs
+
+    def _move(self, mailbox, uids, target):
+        """Move messages; Copied as the server's COPYUID says."""
         self.sel.select(mailbox)
         self._clear_copyuid()
+        self._removed()  # notices kept from before the move are not the move's
         if self.conn.has("MOVE") and self._try_move(uids, target):
-            return self._copyuid()
+            done = self._copyuid()
+            left = self._left_behind(uids)
+            if left:
+                log.info("MOVE left %d message(s) in the source; deleting them", len(left))
+                self.expunge(left)
+            return done
         self.conn.call("copy", list(uids), target)
-        pairs = self._copyuid()
+        done = self._copyuid()
         self.expunge(list(uids))
-        return pairs
+        return done
 
     def _try_move(self, uids, target):
         """MOVE, or False when the server refused it (pymap announces MOVE but refuses it
@@ -67,6 +104,29 @@ class Organise:
             log.info("MOVE refused; falling back to COPY and delete")
             return False
         return True
+
+    def _left_behind(self, uids):
+        """Of uids, those still in the source after a MOVE the server answered OK.
+
+        A MOVE reports each message it takes away (EXPUNGE, or VANISHED under QRESYNC):
+        when those account for all of uids, nothing was left and nothing more is asked.
+        Otherwise (a Cyrus Murder frontend moving between backends copies and reports
+        nothing; a UID asked for may have been gone already) one UID SEARCH tells."""
+        wanted = set(uids)
+        vanished, expunged = self._removed()
+        if len(wanted & vanished) + expunged >= len(wanted):
+            return []
+        return sorted(self.conn.call("search", ["UID", parse.uid_ranges(sorted(wanted))],
+                                     label="search_left_behind"))
+
+    def _removed(self):
+        """(UIDs reported VANISHED, how many EXPUNGE lines) of what the server said since
+        the last look, then forgotten (a Selection's state is stale after a move anyway)."""
+        vanished: set[int] = set()
+        for line in self.conn.untagged("VANISHED"):
+            text = parse.to_text(line).upper().replace("(EARLIER)", "").split()
+            vanished.update(parse.expand_uid_set(text[-1]) if text else ())
+        return vanished, len(self.conn.untagged("EXPUNGE"))
 
     def expunge(self, uids):
         self.conn.call("add_flags", uids, [b"\\Deleted"], silent=True)
@@ -101,12 +161,5 @@ class Organise:
         self.conn.response_code("COPYUID")
 
     def _copyuid(self):
-        """{source UID: destination UID} from the server's COPYUID answer (RFC 4315), in
-        the answer's order; {} without one."""
-        data = self.conn.response_code("COPYUID")
-        try:
-            _validity, sources, targets = parse.to_text(data).split()
-            sources, targets = parse.expand_uid_set(sources), parse.expand_uid_set(targets)
-        except (ValueError, AttributeError):
-            return {}
-        return dict(zip(sources, targets)) if len(sources) == len(targets) else {}
+        """The server's COPYUID answer as Copied (nothing without one)."""
+        return copied(self.conn.response_code("COPYUID"))

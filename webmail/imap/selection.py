@@ -8,7 +8,7 @@ import dataclasses
 
 from . import hooks, parse
 from .connection import CHANGES_FOLDER, Listener
-from .errors import MailboxNotFound, ServerRefused
+from .errors import MailboxElsewhere, MailboxNotFound, MailServerUnavailable, ServerRefused
 from .state import FolderState
 
 # Commands that change only flags, of messages in the selected folder.
@@ -190,9 +190,12 @@ class Selection(Listener):
                     return state
         try:
             info = self.conn.call("select_folder", mailbox, readonly=False)
+        except MailboxElsewhere:
+            self.folder = self.current = self.state = None
+            raise
         except ServerRefused:
             self.folder = self.current = self.state = None
-            raise MailboxNotFound(mailbox) from None
+            raise self._refused(mailbox) from None
         self._forget_notices()
         self._fresh = True
         self.folder = mailbox
@@ -200,6 +203,21 @@ class Selection(Listener):
         self.current = (mailbox, self.state)
         self._validity[mailbox] = self._known_validity[mailbox] = self.state.uidvalidity
         return self.state
+
+    def _refused(self, mailbox):
+        """The error for a refused SELECT: MailboxNotFound, unless the account's INBOX, which
+        every account has, cannot be opened either (one STATUS asks, on this path only).
+        Then the server is passing through a change and the folder is back in a moment: a
+        Cyrus Murder moving a user to another backend says "Mailbox does not exist" of every
+        folder of the user for about two seconds."""
+        if mailbox.upper() != "INBOX":
+            try:
+                self.conn.call("folder_status", "INBOX", ["MESSAGES"], label="status_inbox")
+            except ServerRefused:
+                pass
+            else:
+                return MailboxNotFound(mailbox)
+        return MailServerUnavailable("SELECT refused, and the INBOX is not there either")
 
     def leave(self, mailbox):
         """Have mailbox no longer selected (before it is renamed)."""
