@@ -288,8 +288,8 @@ say s3 "ready on http://127.0.0.1:$S3_PORT (bucket $S3_BUCKET)"
 DV="$STACK/dovecot"
 DV_CONF="$DV/dovecot.conf"
 DV_USERS="$DV/users"
-mkdir -p "$DV/run" "$DV/state" "$DV/mail" "$DV/home"
-chown mail:mail "$DV/mail" "$DV/home"
+mkdir -p "$DV/run" "$DV/state" "$DV/mail" "$DV/home" "$DV/acl"
+chown mail:mail "$DV/mail" "$DV/home" "$DV/acl"
 MAIL_UID="$(id -u mail)"
 MAIL_GID="$(id -g mail)"
 
@@ -386,11 +386,28 @@ namespace inbox {
   }
 }
 
-mail_plugins = \$mail_plugins quota$FTS_PLUGINS
+# Folders users share with each other (RFC 4314 ACLs, set by SETACL from any client): each
+# user sees the folders others share with them under Shared/<owner>/ (NAMESPACE's "other
+# users"), and only those.
+namespace shared {
+  type = shared
+  separator = /
+  prefix = Shared/%%u/
+  location = maildir:$DV/mail/%%d/%%n:LAYOUT=fs:INDEXPVT=~/shared/%%u
+  subscriptions = no
+  list = children
+}
+
+mail_plugins = \$mail_plugins quota acl$FTS_PLUGINS
 plugin {
   quota = count:User quota
   quota_rule = *:storage=1G
   quota_vsizes = yes
+
+  # ACLs in a dovecot-acl file per folder; who shares with whom in one dictionary, so that
+  # the shared namespace lists a user only what was shared with them.
+  acl = vfile
+  acl_shared_dict = file:$DV/acl/shared-mailboxes.db
 
   # Full-text search (docs/deploy.md, "Full-text search"): a Xapian index per folder,
   # kept up to date as mail is delivered (LMTP) or appended (IMAP). Loaded only when
@@ -466,7 +483,7 @@ service indexer-worker {
 }
 
 protocol imap {
-  mail_plugins = \$mail_plugins imap_quota
+  mail_plugins = \$mail_plugins imap_quota imap_acl
   mail_max_userip_connections = 100
 }
 protocol lmtp {

@@ -46,6 +46,18 @@ def test_a_sections_own_root_is_a_heading_not_a_folder():
     assert found[1].display_name == "hal" and found[2].depth == 1
 
 
+def test_an_owner_node_left_without_shared_folders_is_left_out():
+    dovecot = [("Shared/", "other")]
+    found = tree("INBOX", "Shared", "Shared/alice@heron.test", "Shared/bob@heron.test",
+                 "Shared/bob@heron.test/Plans", namespaces=dovecot,
+                 flags={"Shared": (b"\\NonExistent",),
+                        "Shared/alice@heron.test": (b"\\NonExistent",),
+                        "Shared/bob@heron.test": (b"\\NonExistent",)})
+    assert [(f.name, f.display_name, f.selectable) for f in found] == [
+        ("INBOX", "Inbox", True), ("Shared/bob@heron.test", "bob@heron.test", False),
+        ("Shared/bob@heron.test/Plans", "Plans", True)]
+
+
 def test_without_namespaces_every_folder_is_the_users_own():
     found = tree("INBOX", "Other Users/hal/Projects")
     assert {f.section for f in found} == {""}

@@ -152,8 +152,9 @@ def test_list_status_gives_every_folder_its_counts_and_asks_for_those_left_out()
 
     conn.call = call
     conn.untagged = lambda name: [b"Caf&AOk- (MESSAGES 3 UNSEEN 2)",
-                                  b'"Projects/Two words" (MESSAGES 7 UNSEEN 0)']
-    folders = {f.name: (f.unread, f.total) for f in Folders(conn, sel)._list_with_status()}
+                                  b'"Projects/Two words" (MESSAGES 7 UNSEEN 0)'
+                                  ] if name == "STATUS" else []
+    folders = {f.name: (f.unread, f.total) for f in Folders(conn, sel)._list_with_status([])}
     assert folders["Café"] == (2, 3) and folders["Projects/Two words"] == (0, 7)
     assert folders["INBOX"] == (1, 4), "the folder the server left out is asked alone"
     assert asked == [("folder_status", "INBOX")]

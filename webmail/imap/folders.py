@@ -48,7 +48,9 @@ class Folders:
             if found is not None:
                 return found
         folders = self._list()
-        if cache is not None:
+        if cache is not None and any(folder.role == "inbox" for folder in folders):
+            # A list without the Inbox is a server caught mid-change (a Murder's frontend
+            # while a user's mailboxes move between backends): shown, never kept.
             cache.keep_folders(folders, epoch)
         return folders
 
@@ -94,20 +96,23 @@ class Folders:
                 continue
             asked += 1
             try:
-                self.conn.call("raw_untagged", b"MYRIGHTS", [FolderName(name)],
-                               response_name="MYRIGHTS", uid=False, label="myrights")
+                lines = self.conn.call("raw_untagged", b"MYRIGHTS", [FolderName(name)],
+                                       response_name="MYRIGHTS", uid=False, label="myrights")
             except ServerRefused:
                 continue  # listed but not ours to see: rights unknown, the server decides
-            rights.update(self._read_rights())
+            rights.update(self._read_rights(lines))
         return rights
 
-    def _read_rights(self):
-        """{name: rights} of the MYRIGHTS answers the last command brought."""
+    def _read_rights(self, lines=None):
+        """{name: rights} of MYRIGHTS answers: lines, else those the last command brought
+        along (LIST ... RETURN (MYRIGHTS))."""
         found = {}
-        for line in self.conn.untagged("MYRIGHTS"):
+        for line in self.conn.untagged("MYRIGHTS") if lines is None else lines:
             try:
                 name, rights = parse_response([line])[:2]
             except (imap_exceptions.ProtocolError, ValueError):
+                continue
+            if not isinstance(rights, (bytes, str)):
                 continue
             found[self._folder_name(name)] = parse.to_text(rights).lower()
         return found

@@ -152,13 +152,20 @@ def build_mailboxes(listing, counts, namespaces=(), rights=None, subscribed=None
             "selectable": not ({b"\\noselect", b"\\nonexistent"} & lowered),
         }
 
+    # An owner's node that holds nothing shared any more (Dovecot lists it for a while after
+    # a share ends) is no folder of anyone's: left out.
+    holders = {entry["delimiter"].join(entry["parts"][:cut])
+               for entry in entries.values() for cut in range(1, len(entry["parts"]))}
+    for name in [name for name, entry in entries.items()
+                 if entry["section"] and not entry["selectable"] and name not in holders]:
+        del entries[name]
+
     if subscribed is not None:
         # A folder that holds a subscribed one shows in the tree too, as its path.
         subscribed = set(subscribed)
-        for name in list(subscribed):
-            entry = entries.get(name)
-            for cut in range(1, len(entry["parts"]) if entry else 0):
-                subscribed.add(entry["delimiter"].join(entry["parts"][:cut]))
+        for name in [name for name in subscribed if name in entries]:
+            parts, delimiter = entries[name]["parts"], entries[name]["delimiter"]
+            subscribed.update(delimiter.join(parts[:cut]) for cut in range(1, len(parts)))
 
     def mailbox(entry, depth, parent):
         unread, total = counts.get(entry["name"], (0, 0))
