@@ -6,7 +6,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from webmail import mail, metrics
-from webmail.imap.errors import MailServerUnavailable
+from webmail.imap.errors import LoginElsewhere, MailServerUnavailable
 
 from . import throttle, vault
 from .backends import ImapBackend, normalise
@@ -51,6 +51,11 @@ def log_in(request, username, password):
     try:
         user = ImapBackend().authenticate(request, username=username, password=password,
                                           imap=True)
+    except LoginElsewhere as referred:
+        attempt.unanswered()
+        log.warning("login failed: the mail server referred it to another server")
+        _record(request, username, LoginEvent.Outcome.SERVER_UNAVAILABLE)
+        raise LoginRefused(str(referred.user_message)) from None
     except MailServerUnavailable:
         attempt.unanswered()
         log.warning("login failed: mail server unreachable for %s", username)

@@ -53,6 +53,8 @@ USERS_ON2=("frank@heron.test:frank-pw-1")
 # Only tests/cluster/test_imap_slots.py logs in as this one, so it alone counts the
 # connections Dovecot sees for it (under the second Dovecot's default limit of 10).
 BOUNDED_USER2="busy@other.test:busy-pw-1"
+# Known to the first Dovecot only as moved away (see "passwd-file" below).
+MOVED_USER="moved@heron.test:moved-pw-1"
 # The service login that workers use to act for a user who may be logged out (SASL PLAIN
 # with the user as authorization identity): a master user on both Dovecots, a proxyserver
 # on Cyrus. Its password is made once per stack (see "service login" below).
@@ -299,6 +301,10 @@ MAIL_GID="$(id -g mail)"
     for entry in "${USERS[@]}"; do
         echo "${entry%%:*}:{PLAIN}${entry#*:}::::::"
     done
+    # A mailbox that moved to the second Dovecot: its right password gets a login referral
+    # (RFC 2221, "NO [REFERRAL imap://...]"; Dovecot makes it of nologin with host and port)
+    # instead of a session, as a server does for an account it no longer holds.
+    echo "${MOVED_USER%%:*}:{PLAIN}${MOVED_USER#*:}::::::nologin=y host=127.0.0.1 port=$DOVECOT2_PORT"
 } >"$DV_USERS.tmp"
 chown root:dovecot "$DV_USERS.tmp"
 chmod 640 "$DV_USERS.tmp"
@@ -970,6 +976,7 @@ export DOVECOT2_IMAP_SECURITY=none
 export DOVECOT2_MAIL_DOMAIN=$MAIL_DOMAIN2
 export STACK_USERS2="${USERS2[*]}"
 export STACK_BOUNDED_USER2=$BOUNDED_USER2
+export STACK_MOVED_USER=$MOVED_USER
 export STACK_USERS_ON2="${USERS_ON2[*]}"
 export HERON_STACK_MAILPROXY_PORT=$MAILPROXY_PORT
 export HERON_STACK_MAILPROXY_SECRET_FILE=$MAILPROXY_SECRET_FILE

@@ -1,4 +1,6 @@
 """Logging in against the stack's Dovecot, with sessions in the stack's Redis."""
+import os
+
 import pytest
 import redis
 from django.conf import settings
@@ -31,6 +33,22 @@ def test_a_dead_imap_server_is_named_on_the_login_page(client, stack_users, use_
     response = log_in(client, ALICE, stack_users[ALICE])
     assert response.status_code == 200
     assert "mail server cannot be reached" in response.content.decode()
+
+
+def test_a_login_the_server_refers_elsewhere_says_so(client):
+    """The stack's first Dovecot answers moved@heron.test's right password with a login
+    referral (RFC 2221) to the second. Heron sends no password where a server points it,
+    so it follows none, but says what happened (an operator then adds a Route), without
+    the referral's address; a wrong password is still a wrong password."""
+
+    user, password = os.environ["STACK_MOVED_USER"].split(":", 1)
+    response = log_in(client, user, password)
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "your mailbox is kept on another server" in text
+    assert "Wrong email address or password." not in text and "127.0.0.1" not in text
+    wrong = log_in(client, user, "not-" + password).content.decode()
+    assert "Wrong email address or password." in wrong
 
 
 def test_the_session_store_in_redis_holds_no_password(client, stack_users):

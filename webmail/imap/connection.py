@@ -14,7 +14,14 @@ from imapclient import IMAPClient
 from imapclient import exceptions as imap_exceptions
 
 from . import adapter, hooks, parse, slots, structure, wall
-from .errors import AuthFailed, MailboxElsewhere, MailError, MailServerUnavailable, ServerRefused
+from .errors import (
+    AuthFailed,
+    LoginElsewhere,
+    MailboxElsewhere,
+    MailError,
+    MailServerUnavailable,
+    ServerRefused,
+)
 from .state import MailboxCache
 from .vouch import Vouch
 
@@ -159,6 +166,8 @@ class Connection:
                 raise imap_exceptions.LoginError("the server cannot take this login name")
         except imap_exceptions.LoginError as exc:
             self._quietly_close(client)
+            if "[REFERRAL " in str(exc).upper():
+                raise LoginElsewhere("the server referred the login elsewhere") from None
             if "socket error" in str(exc):
                 # The connection ended instead of an answer: an IMAP proxy (nginx) does so
                 # when it cannot reach or route to the server behind it.

@@ -21,6 +21,15 @@ class MailServerUnavailable(MailError):
     user_message = _("The mail server cannot be reached right now. Please try again in a moment.")
 
 
+class LoginElsewhere(MailServerUnavailable):
+    """The server refused the login with a referral to another server ([REFERRAL] on
+    LOGIN, RFC 2221): the account lives elsewhere. Heron sends no password to a server
+    another server names; an operator routes the login there (a Route in admin)."""
+
+    user_message = _("This mail server says your mailbox is kept on another server. Ask "
+                     "your administrator to send your login there.")
+
+
 class MailboxNotFound(MailError):
     """The folder does not exist (or is not selectable)."""
 
