@@ -1,10 +1,11 @@
 """Where a login's mail server is, for nginx's mail proxy (its auth_http protocol).
 
 One routing table serves webmail and desktop clients alike: nginx asks this endpoint for
-each login it proxies (IMAP or SMTP) and connects to the server the Route and Domain
-tables name for it, the same server Heron itself uses. nginx hands the login's password
-along; Heron never reads it: the server behind the proxy checks it, and its refusal reaches
-the client as the server worded it.
+each IMAP login it proxies and connects to the server the Route and Domain tables name for
+it, the same server Heron itself uses. nginx hands the login's password along; Heron never
+reads it: the server behind the proxy checks it, and its refusal reaches the client as the
+server worded it. SMTP is not answered: nginx's SMTP proxy leaves the password to this
+endpoint (it passes the login on by XCLIENT), which never checks one.
 
 Only nginx may ask: the request must carry HERON_MAIL_PROXY_SECRET (nginx's
 auth_http_header) and come from an address of HERON_MAIL_PROXY_ALLOW. Without a secret set
@@ -19,6 +20,7 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from .client import client_ip
 from .domains import servers_for
@@ -28,9 +30,13 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Heron-Proxy-Secret"
 REFUSED = "Invalid login or password"
 TRY_LATER = "Temporary server problem, try again later"
-_PROTOCOLS = {"imap": "imap", "smtp": "smtp"}
+_METHODS = {"plain", "login"}  # nginx hands the password on as the client sent it
+# After this many attempts of one client connection, a refusal carries no Auth-Wait: nginx
+# then closes the connection rather than keep it for another try.
+MAX_ATTEMPTS = 10
 
 
+@csrf_exempt  # nginx's GET carries no token; the secret and the allow-list stand for it
 @never_cache
 def auth(request):
     secret = settings.HERON_MAIL_PROXY_SECRET
@@ -42,19 +48,24 @@ def auth(request):
     if not (hmac.compare_digest(sent, secret.encode()) and _allowed(client_ip(request))):
         return HttpResponseForbidden("Not a mail proxy of this site.\n",
                                      content_type="text/plain")
+    wait = 3 if _attempt(request) < MAX_ATTEMPTS else None
     login = _login(request.headers.get("Auth-User", ""))
-    protocol = _PROTOCOLS.get(request.headers.get("Auth-Protocol", "").lower())
-    if login is None or protocol is None:
-        return _answer(REFUSED, wait=3)
+    if (login is None or request.headers.get("Auth-Protocol", "").lower() != "imap"
+            or request.headers.get("Auth-Method", "").lower() not in _METHODS):
+        return _answer(REFUSED, wait=wait)
     servers = servers_for(login, backend=True)
     if not servers.active:
-        return _answer(REFUSED, wait=3)
-    server = servers.imap if protocol == "imap" else servers.smtp
+        return _answer(REFUSED, wait=wait)
+    server = servers.imap
+    if server.security == "ssl":
+        log.warning("mail proxy: the IMAP server %s:%s speaks only TLS, which nginx's mail "
+                    "proxy cannot", server.host, server.port)
+        return _answer(TRY_LATER, wait=wait and 5)
     address = _address_of(server.host, server.port)
     if address is None:
-        log.warning("mail proxy: the %s server %s:%s has no address", protocol, server.host,
+        log.warning("mail proxy: the IMAP server %s:%s has no address", server.host,
                     server.port)
-        return _answer(TRY_LATER, wait=5)
+        return _answer(TRY_LATER, wait=wait and 5)
     response = _answer("OK")
     response["Auth-Server"] = address
     response["Auth-Port"] = str(server.port)
@@ -67,6 +78,13 @@ def _answer(status, wait=None):
     if wait is not None:
         response["Auth-Wait"] = str(wait)
     return response
+
+
+def _attempt(request):
+    try:
+        return int(request.headers.get("Auth-Login-Attempt", "1"))
+    except ValueError:
+        return MAX_ATTEMPTS
 
 
 def _allowed(address):

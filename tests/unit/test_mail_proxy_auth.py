@@ -57,9 +57,31 @@ def test_a_login_with_raw_utf8_bytes_is_read_as_utf8(proxy):
     assert ask(proxy, "j%C3%BCrgen@heron.test")["Auth-Port"] == "51244"
 
 
-def test_smtp_logins_are_sent_to_the_smtp_server(proxy):
+def test_smtp_logins_are_refused_as_nginx_would_let_them_in_without_a_password(proxy):
+    # nginx's SMTP proxy leaves the password to auth_http and passes the login on by
+    # XCLIENT: an OK here would let any password send as anyone.
     answer = ask(proxy, "alice@heron.test", protocol="smtp")
-    assert (answer["Auth-Status"], answer["Auth-Port"]) == ("OK", "51587")
+    assert answer["Auth-Status"] == "Invalid login or password" and "Auth-Server" not in answer
+
+
+def test_a_login_method_whose_password_nginx_cannot_hand_on_is_refused(proxy):
+    answer = ask(proxy, "alice@heron.test", HTTP_AUTH_METHOD="cram-md5")
+    assert answer["Auth-Status"] == "Invalid login or password" and "Auth-Server" not in answer
+    assert ask(proxy, "alice@heron.test", HTTP_AUTH_METHOD="login")["Auth-Status"] == "OK"
+
+
+def test_a_server_that_speaks_only_tls_is_a_temporary_problem_not_a_plain_connection(proxy):
+    Route.objects.create(pattern="ivy@heron.test", imap_host="127.0.0.1", imap_port=993,
+                         imap_security="ssl")
+    answer = ask(proxy, "ivy@heron.test")
+    assert answer["Auth-Status"].startswith("Temporary") and "Auth-Server" not in answer
+
+
+def test_after_ten_attempts_a_refusal_asks_nginx_to_close_not_to_wait(proxy):
+    early = ask(proxy, "", HTTP_AUTH_LOGIN_ATTEMPT="2")
+    late = ask(proxy, "", HTTP_AUTH_LOGIN_ATTEMPT="10")
+    assert early["Auth-Wait"] == "3" and "Auth-Wait" not in late
+    assert late["Auth-Status"] == "Invalid login or password"
 
 
 def test_a_host_name_is_answered_as_an_ip_address(proxy):
@@ -79,7 +101,8 @@ def test_a_server_without_an_address_is_a_temporary_problem(proxy):
 @pytest.mark.parametrize("user,protocol", [("", "imap"), ("alice@heron.test%0d%0aX", "imap"),
                                            ("alice%FF@heron.test", "imap"),
                                            ("alice@heron.test%00", "imap"),
-                                           ("alice@heron.test", "pop3")])
+                                           ("alice@heron.test", "pop3"),
+                                           ("alice@heron.test", "smtp")])
 def test_what_cannot_be_a_login_is_refused(proxy, user, protocol):
     answer = ask(proxy, user, protocol=protocol)
     assert answer["Auth-Status"] == "Invalid login or password" and answer["Auth-Wait"] == "3"
@@ -120,4 +143,4 @@ def test_without_a_secret_set_the_endpoint_does_not_exist(proxy, settings):
 
 def test_only_get_is_answered(proxy):
     answer = proxy.post(URL, HTTP_X_HERON_PROXY_SECRET=SECRET, HTTP_AUTH_USER="a@heron.test")
-    assert answer.status_code in (403, 405) and "Auth-Server" not in answer
+    assert answer.status_code == 405 and "Auth-Server" not in answer
