@@ -11,6 +11,7 @@ from webmail.imap.types import ServerConfig
 
 from . import readahead, routes
 from .models import Domain
+from .routing import SERVER_SHAPE, server_from_json, server_json, sieve_server
 
 CACHE_SECONDS = 60
 SHAPE = 3  # the version of the cached value's shape, named in its key
@@ -78,7 +79,7 @@ def _cache_key(domain):
     return f"domain-servers:v{SHAPE}:{domain or '-'}"
 
 
-_SERVER = {"host": str, "port": int, "security": str}
+_SERVER = SERVER_SHAPE
 _SHAPE = (_NO_ROW, {"imap": _SERVER, "smtp": _SERVER, "sieve": (None, _SERVER),
                     "sieve_folders": str, "active": bool})
 
@@ -86,21 +87,17 @@ _SHAPE = (_NO_ROW, {"imap": _SERVER, "smtp": _SERVER, "sieve": (None, _SERVER),
 def _as_json(found):
     if found == _NO_ROW:
         return found
-    return {"imap": _server_json(found.imap), "smtp": _server_json(found.smtp),
-            "sieve": found.sieve and _server_json(found.sieve),
+    return {"imap": server_json(found.imap), "smtp": server_json(found.smtp),
+            "sieve": server_json(found.sieve),
             "sieve_folders": found.sieve_folders, "active": found.active}
-
-
-def _server_json(server):
-    return {"host": server.host, "port": server.port, "security": server.security}
 
 
 def _from_json(value):
     if value == _NO_ROW:
         return value
-    sieve = value["sieve"] and ServerConfig(**value["sieve"])
-    return MailServers(imap=ServerConfig(**value["imap"]), smtp=ServerConfig(**value["smtp"]),
-                       active=value["active"], sieve=sieve,
+    return MailServers(imap=server_from_json(value["imap"]),
+                       smtp=server_from_json(value["smtp"]), active=value["active"],
+                       sieve=server_from_json(value["sieve"]),
                        sieve_folders=value["sieve_folders"])
 
 
@@ -108,15 +105,10 @@ def _defaults():
     return MailServers(
         imap=ServerConfig(settings.IMAP_HOST, settings.IMAP_PORT, settings.IMAP_SECURITY),
         smtp=ServerConfig(settings.SMTP_HOST, settings.SMTP_PORT, settings.SMTP_SECURITY),
-        sieve=_sieve(settings.MANAGESIEVE_HOST, settings.MANAGESIEVE_PORT,
-                     settings.MANAGESIEVE_SECURITY),
+        sieve=sieve_server(settings.MANAGESIEVE_HOST, settings.MANAGESIEVE_PORT,
+                           settings.MANAGESIEVE_SECURITY),
         sieve_folders=settings.MANAGESIEVE_FOLDER_ENCODING,
     )
-
-
-def _sieve(host, port, security):
-    """The ManageSieve server, or None when the port is 0 (no ManageSieve)."""
-    return ServerConfig(host, port, security) if port else None
 
 
 def _lookup(domain):
@@ -127,7 +119,8 @@ def _lookup(domain):
         imap=ServerConfig(row.imap_host, row.imap_port, row.imap_security),
         smtp=ServerConfig(row.smtp_host, row.smtp_port, row.smtp_security),
         active=row.active,
-        sieve=_sieve(row.sieve_host or row.imap_host, row.sieve_port, row.sieve_security),
+        sieve=sieve_server(row.sieve_host or row.imap_host, row.sieve_port,
+                           row.sieve_security),
         sieve_folders=row.sieve_folder_encoding,
     )
 

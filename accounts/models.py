@@ -113,6 +113,11 @@ class Route(models.Model):
     class Meta:
         ordering = ["pattern"]
 
+    def clean_fields(self, exclude=None):
+        # Before the uniqueness check, which would otherwise pass "Frank@..." beside "frank@...".
+        self.pattern = (self.pattern or "").strip().lower()
+        super().clean_fields(exclude)
+
     def save(self, *args, **kwargs):
         self.pattern = self.pattern.strip().lower()
         super().save(*args, **kwargs)

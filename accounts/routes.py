@@ -20,7 +20,15 @@ from webmail.imap.types import ServerConfig
 
 from . import readahead
 from .models import Route
-from .routing import is_exact, matches, most_specific_first
+from .routing import (
+    SERVER_SHAPE,
+    is_exact,
+    matches,
+    most_specific_first,
+    server_from_json,
+    server_json,
+    sieve_server,
+)
 
 CACHE_SECONDS = 300
 SHAPE = 1  # the version of the cached values' shape, named in their keys
@@ -41,6 +49,7 @@ class Routed:
 def route_for(address, user=None, *, using=None):
     """The route of a login, or None. user: the login's user, whose read-ahead may hold the
     cached values. using: a database to read (and cache) from, past the cache."""
+    address = address.strip().lower()
     if using is None:
         exact = read(_take(user, exact_key(address)), _EXACT_SHAPE, _exact_from_json)
         patterns = read(_take(user, PATTERNS_KEY), [_ROUTE_SHAPE], _patterns_from_json)
@@ -50,17 +59,12 @@ def route_for(address, user=None, *, using=None):
     if exact is None:
         row = _rows(using).filter(pattern=address).first() if is_exact(address) else None
         exact = _NONE if row is None else _row(row)
-        cache.set(exact_key(address), _as_json(exact), CACHE_SECONDS)
+        _keep(exact_key(address), _as_json(exact), using)
     if exact != _NONE:
         return exact
     if patterns is None:
         patterns = _load_patterns(using)
     return next((each for each in patterns if matches(each.pattern, address)), None)
-
-
-def explain(address):
-    """The route of a login read from the primary (for the admin), or None."""
-    return route_for(address, using="default")
 
 
 @readahead.register_address
@@ -85,13 +89,22 @@ def _load_patterns(using):
     rows = [_row(row) for row in wild]
     ordered = {each.pattern: each for each in rows}
     found = [ordered[p] for p in most_specific_first(ordered)]
-    cache.set(PATTERNS_KEY, [_as_json(each) for each in found], CACHE_SECONDS)
+    _keep(PATTERNS_KEY, [_as_json(each) for each in found], using)
     return found
 
 
+def _keep(key, value, using):
+    """A value read from the primary after a change (using) replaces what is cached; one read
+    on a miss, maybe from a lagging replica, only fills an empty key, so it cannot put back
+    what a change's rewrite just replaced."""
+    if using:
+        cache.set(key, value, CACHE_SECONDS)
+    else:
+        cache.add(key, value, CACHE_SECONDS)
+
+
 def _row(row):
-    sieve = (ServerConfig(row.sieve_host or row.imap_host, row.sieve_port, row.sieve_security)
-             if row.sieve_port else None)
+    sieve = sieve_server(row.sieve_host or row.imap_host, row.sieve_port, row.sieve_security)
     smtp = (ServerConfig(row.smtp_host, row.smtp_port, row.smtp_security)
             if row.smtp_host else None)
     return Routed(pattern=row.pattern,
@@ -99,7 +112,7 @@ def _row(row):
                   smtp=smtp, sieve=sieve, sieve_folders=row.sieve_folder_encoding)
 
 
-_SERVER = {"host": str, "port": int, "security": str}
+_SERVER = SERVER_SHAPE
 _ROUTE_SHAPE = {"pattern": str, "imap": _SERVER, "smtp": (None, _SERVER),
                 "sieve": (None, _SERVER), "sieve_folders": str}
 _EXACT_SHAPE = (_NONE, _ROUTE_SHAPE)
@@ -108,19 +121,14 @@ _EXACT_SHAPE = (_NONE, _ROUTE_SHAPE)
 def _as_json(found):
     if found == _NONE:
         return found
-
-    def server(config):
-        return config and {"host": config.host, "port": config.port,
-                           "security": config.security}
-    return {"pattern": found.pattern, "imap": server(found.imap), "smtp": server(found.smtp),
-            "sieve": server(found.sieve), "sieve_folders": found.sieve_folders}
+    return {"pattern": found.pattern, "imap": server_json(found.imap),
+            "smtp": server_json(found.smtp), "sieve": server_json(found.sieve),
+            "sieve_folders": found.sieve_folders}
 
 
 def _from_json(value):
-    def server(data):
-        return data and ServerConfig(**data)
-    return Routed(pattern=value["pattern"], imap=server(value["imap"]),
-                  smtp=server(value["smtp"]), sieve=server(value["sieve"]),
+    return Routed(pattern=value["pattern"], imap=server_from_json(value["imap"]),
+                  smtp=server_from_json(value["smtp"]), sieve=server_from_json(value["sieve"]),
                   sieve_folders=value["sieve_folders"])
 
 
@@ -147,7 +155,8 @@ def _changed(sender, instance, **kwargs):
     names = {instance.pattern, getattr(instance, "_heron_old_pattern", None)} - {None}
 
     def rewrite():
-        _load_patterns("default")
+        if not all(map(is_exact, names)):
+            _load_patterns("default")
         for name in filter(is_exact, names):
             route_for(name, using="default")
 

@@ -1,4 +1,5 @@
-"""Route patterns: which logins a Route (accounts/models.py) names, checked where they enter.
+"""Route patterns: which logins a Route (accounts/models.py) names, checked where they enter;
+and the servers of a Route or Domain as the shared cache keeps them.
 
 A pattern is a login or a shell-style pattern of logins: "*" stands for any characters and
 "?" for one. It holds only the characters of an address (no brackets, which fnmatch would
@@ -9,6 +10,8 @@ from fnmatch import fnmatchcase
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from webmail.imap.types import ServerConfig
 
 _PATTERN = re.compile(r"[a-z0-9!#$%&'+/=^_`{|}~.*?-]+(@[a-z0-9.*?-]+)?")
 # A host name or an IP address (IPv6 without brackets): what a socket connects to.
@@ -41,3 +44,20 @@ def most_specific_first(patterns):
     """Patterns in the order they are tried: more fixed characters first, then by name (so
     the same table always routes the same way)."""
     return sorted(patterns, key=lambda p: (-(len(p) - p.count("*") - p.count("?")), p))
+
+
+SERVER_SHAPE = {"host": str, "port": int, "security": str}
+
+
+def server_json(config):
+    """A server as the shared cache keeps it (None stays None)."""
+    return config and {"host": config.host, "port": config.port, "security": config.security}
+
+
+def server_from_json(data):
+    return data and ServerConfig(**data)
+
+
+def sieve_server(host, port, security):
+    """The ManageSieve server, or None when the port is 0 (no ManageSieve)."""
+    return ServerConfig(host, port, security) if port else None

@@ -92,3 +92,19 @@ def test_what_every_page_reads_of_its_user_comes_in_one_round_trip(alice, monkey
     vacation_banner(user)
     trust.is_trusted(user, "someone@x.test")
     assert not [key for key in asked if key.endswith(f":{pk}")]
+
+
+def test_the_users_servers_and_routes_come_along_in_that_round_trip(alice, monkeypatch):
+    from accounts import routes
+    from accounts.domains import user_servers
+
+    alice.get("/mail/")
+    alice.get("/mail/")  # the process now knows the login, and reads its keys along
+    pk = get_user_model().objects.get(username=ALICE).pk
+    user = ImapBackend().get_user(pk)
+    asked = []
+    get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *args: asked.append(key) or get(key, *args))
+    assert user_servers(user).route == ""
+    assert routes.exact_key(ALICE) not in asked and routes.PATTERNS_KEY not in asked
+    assert not [key for key in asked if key.startswith("domain-servers:")]

@@ -213,6 +213,19 @@ def test_an_operator_adds_a_route_and_sees_it_on_the_users_page(operator, domain
     assert "IMAP imap.heron.test:993 (ssl)" in page and "by the domain heron.test" in page
 
 
+def test_a_pattern_differing_only_in_case_is_refused_as_taken(operator):
+    route("frank@heron.test")
+    page = operator.post("/admin/accounts/route/add/",
+                         {**ROUTE_FORM, "pattern": "FRANK@heron.test"})
+    assert page.status_code == 200 and Route.objects.count() == 1
+    assert "already exists" in page.content.decode()
+
+
+def test_a_login_is_routed_whatever_its_case_or_spaces(domain):
+    route("frank@heron.test")
+    assert routes.route_for(" Frank@Heron.TEST ").pattern == "frank@heron.test"
+
+
 def test_the_route_form_refuses_a_broken_pattern_or_host(operator):
     page = operator.post("/admin/accounts/route/add/", {
         **ROUTE_FORM, "pattern": "frank@heron.test\nX", "imap_host": "imap 2"})
