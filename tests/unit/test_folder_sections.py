@@ -58,6 +58,23 @@ def test_an_owner_node_left_without_shared_folders_is_left_out():
         ("Shared/bob@heron.test/Plans", "Plans", True)]
 
 
+def test_a_drop_box_without_the_read_right_takes_mail_but_cannot_be_opened():
+    found = tree("INBOX", "Other Users/hal/Drop", namespaces=CYRUS,
+                 rights={"Other Users/hal/Drop": "li"})
+    drop = found[-1]
+    assert drop.name == "Other Users/hal/Drop" and drop.selectable and drop.may_insert
+    assert not drop.may_open and found[0].may_open
+
+
+def test_the_folders_holding_the_open_one_show_though_unsubscribed():
+    from webmail.templatetags.heron import hidden_folders
+    found = tree("INBOX", "Old", "Old/2019", "Old/2019/March", "Other",
+                 subscribed={"INBOX"})
+    current = next(f for f in found if f.name == "Old/2019")
+    assert hidden_folders(found, current) == {"Old/2019/March", "Other"}
+    assert hidden_folders(found) == {"Old", "Old/2019", "Old/2019/March", "Other"}
+
+
 def test_without_namespaces_every_folder_is_the_users_own():
     found = tree("INBOX", "Other Users/hal/Projects")
     assert {f.section for f in found} == {""}
@@ -78,6 +95,11 @@ def test_a_folder_holding_a_subscribed_one_counts_as_subscribed():
     ("lrswi", False, True, True, True, False, False),
     ("lrswipkxte", True, True, True, True, True, True),
     ("lrswicd", True, True, True, True, True, True),  # RFC 2086: d = t e x, c = k
+    # RFC 4314 adds d and c as virtual rights when any of t/e/x or k is granted: they
+    # stand for nothing more.
+    ("lrstd", False, True, False, False, False, False),
+    ("lrsxd", False, True, False, False, False, True),
+    ("lrskc", False, True, False, False, True, False),
 ])
 def test_rights_decide_what_a_folder_offers(rights, remove, read, flag, insert, create, delete):
     box = Mailbox(name="x", display_name="x", delimiter="/", role="", depth=0, selectable=True,

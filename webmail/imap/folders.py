@@ -77,7 +77,7 @@ class Folders:
             try:
                 found = parse.sections_of(self.conn.call("namespace"))
             except (ServerRefused, ValueError, TypeError):
-                found = []
+                return []  # asked again next time: a passing refusal is not kept a day
             if cache is not None:
                 cache.keep_namespaces(found)
         return found
@@ -90,10 +90,14 @@ class Folders:
             return rights
         prefixes = tuple(prefix for prefix, _section in namespaces)
         asked = 0
-        for _flags, _delimiter, raw in listing:
+        for flags, _delimiter, raw in listing:
             name = parse.to_text(raw)
-            if name in rights or not name.startswith(prefixes) or asked >= MAX_RIGHTS_ASKED:
+            lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
+            if (name in rights or not name.startswith(prefixes)
+                    or lowered & {b"\\noselect", b"\\nonexistent"}):
                 continue
+            if asked >= MAX_RIGHTS_ASKED:
+                break
             asked += 1
             try:
                 lines = self.conn.call("raw_untagged", b"MYRIGHTS", [FolderName(name)],
@@ -158,6 +162,8 @@ class Folders:
                                                int(status.get(b"MESSAGES", 0)))
         # A server may leave out the selected folder (RFC 5819): that one is asked alone.
         counts = self._counted(listing, counts)
+        # Without LIST-EXTENDED, or when the user subscribes to nothing at all (a server or
+        # account that does not use subscriptions), every folder counts as subscribed.
         subscribed = None
         if b"SUBSCRIBED" in wanted:
             subscribed = {parse.to_text(name) for flags, _d, name in listing

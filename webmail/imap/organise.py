@@ -86,9 +86,13 @@ class Organise:
         if self.conn.has("MOVE") and self._try_move(uids, target):
             done = self._copyuid()
             left = self._left_behind(uids)
-            if left:
+            if left and len(done.targets) >= len(uids):
+                # The server's COPYUID names a copy of each: the originals may go.
                 log.info("MOVE left %d message(s) in the source; deleting them", len(left))
                 self.expunge(left)
+            elif left:
+                log.warning("MOVE left %d message(s) in the source and named no copies of "
+                            "them; they stay", len(left))
             return done
         self.conn.call("copy", list(uids), target)
         done = self._copyuid()
@@ -114,6 +118,8 @@ class Organise:
         nothing; a UID asked for may have been gone already) one UID SEARCH tells."""
         wanted = set(uids)
         vanished, expunged = self._removed()
+        # EXPUNGE names sequence numbers, not UIDs: one another client caused meanwhile
+        # counts as ours too. Then a copy may stay behind; nothing is ever lost.
         if len(wanted & vanished) + expunged >= len(wanted):
             return []
         return sorted(self.conn.call("search", ["UID", parse.uid_ranges(sorted(wanted))],

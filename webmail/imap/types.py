@@ -42,12 +42,22 @@ class Mailbox:
 
     def may(self, right):
         """Whether the user has the RFC 4314 right (a letter) here. A server of the older
-        RFC 2086 says "d" for t, e and x, and "c" for k."""
+        RFC 2086 says "d" for t, e and x, and "c" for k; an RFC 4314 server adds those
+        letters too, as virtual rights a client must not read so: they count only when
+        none of k, x, t, e is there (an RFC 2086 server's answer)."""
         if self.rights is None or right in self.rights:
             return True
+        if any(letter in self.rights for letter in "kxte"):
+            return False
         return (right in "tex" and "d" in self.rights) or (right == "k" and "c" in self.rights)
 
     # What the page offers, by the rights it takes (RFC 4314, section 4).
+    @property
+    def may_open(self):
+        """A folder the tree links to: it exists and the user may read it (a drop box
+        shared with "li" only takes messages)."""
+        return self.selectable and self.may("r")
+
     @property
     def may_remove(self):
         """Messages may leave the folder (delete, move): flag them \\Deleted and expunge."""

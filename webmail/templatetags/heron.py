@@ -95,7 +95,12 @@ def people(addresses):
 @register.simple_tag
 def hidden_folders(folders, current=None):
     """Names of the folders the tree hides until the user asks for all: neither subscribed
-    (nor holding a subscribed folder), nor special, nor the one open."""
+    (nor holding a subscribed folder), nor special, nor the one open or a folder holding it."""
+    parents = {folder.name: folder.parent for folder in folders}
+    shown = set()
+    name = current.name if current else ""
+    while name and name not in shown:
+        shown.add(name)
+        name = parents.get(name, "")
     return {folder.name for folder in folders
-            if not folder.subscribed and not folder.role
-            and not (current and folder.name == current.name)}
+            if not folder.subscribed and not folder.role and folder.name not in shown}
