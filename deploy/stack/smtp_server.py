@@ -105,7 +105,7 @@ class ImapAuthenticator:
     """aiosmtpd authenticator that validates credentials against IMAP: the first
     server's, then, for a user of the local domain, each of the more_ports in turn."""
 
-    def __init__(self, host: str, port: int, domain: str, more_ports: tuple[int, ...] = ()):
+    def __init__(self, host: str, port: int, domain: str = "", more_ports: tuple[int, ...] = ()):
         self.host = host
         self.port = port
         self.domain = domain.lower()
@@ -115,7 +115,7 @@ class ImapAuthenticator:
         ports = [self.port]
         # Only the local domain's users may live elsewhere: the other servers' own users
         # (other.test) do not send through this one.
-        if (authzid or username).lower().endswith(f"@{self.domain}"):
+        if self.domain and (authzid or username).lower().endswith(f"@{self.domain}"):
             ports.extend(self.more_ports)
         return any(self.check_on(port, username, password, authzid) for port in ports)
 

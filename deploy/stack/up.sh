@@ -414,6 +414,9 @@ plugin {
   # the shared namespace lists a user only what was shared with them.
   acl = vfile
   acl_shared_dict = file:$DV/acl/shared-mailboxes.db
+  # Rights are the user's own, also when the service login logs in as the user (a master
+  # user's login is otherwise checked against the master user's rights: none).
+  acl_user = %u
 
   # Full-text search (docs/deploy.md, "Full-text search"): a Xapian index per folder,
   # kept up to date as mail is delivered (LMTP) or appended (IMAP). Loaded only when

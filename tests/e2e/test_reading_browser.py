@@ -17,11 +17,13 @@ BOB = "bob@heron.test"
 
 @pytest.fixture
 def bob_folder():
-    """A scratch folder of Bob's on the stack's Dovecot."""
+    """A scratch folder of Bob's on the stack's Dovecot, subscribed as a mail client makes
+    one (the folder tree shows subscribed folders)."""
     conn = IMAPClient(os.environ["IMAP_HOST"], port=int(os.environ["IMAP_PORT"]), ssl=False)
     conn.login(BOB, stack_password(BOB))
     name = f"HeronE2E-{uuid.uuid4().hex[:8]}"
     conn.create_folder(name)
+    conn.subscribe_folder(name)
     yield conn, name
     conn.select_folder("INBOX")
     conn.delete_folder(name)
@@ -84,6 +86,7 @@ def test_dragging_a_message_onto_a_folder_moves_it(live_server, page, bob_folder
     conn, folder = bob_folder
     target = folder + "-drop"
     conn.create_folder(target)
+    conn.subscribe_folder(target)
     try:
         conn.append(folder, mf.message(subject="Drag me").as_bytes())
         log_in(page, live_server.url)
@@ -160,6 +163,7 @@ def test_the_poll_updates_the_unread_badges_of_other_folders(live_server, page, 
     conn, folder = bob_folder
     other = f"HeronE2E-side-{uuid.uuid4().hex[:6]}"
     conn.create_folder(other)
+    conn.subscribe_folder(other)
     try:
         conn.append(folder, mf.message(subject="Open here").as_bytes(), flags=[b"\\Seen"])
         cache.clear()  # the sidebar lists both folders
