@@ -161,6 +161,17 @@ def test_a_read_only_shared_folder_offers_reading_but_no_deleting_or_moving(gina
     assert 'name="action" value="copy"' in page
 
 
+def test_in_a_folder_without_the_write_right_flags_show_but_cannot_be_changed(
+        gina, shared_server):
+    folder = shared_server.account("gina@heron.test").folder("Other Users/hal/Projects")
+    folder.messages[50].flags.add("\\Flagged")
+    page = gina.get("/mail/", {"mailbox": "Other Users/hal/Projects"}).content.decode()
+    assert 'class="star-toggle"' not in page
+    assert page.count('class="star-shown"') == 1 and 'aria-label="Flagged"' in page
+    inbox = gina.get("/mail/").content.decode()
+    assert inbox.count('class="star-toggle"') == 3
+
+
 def test_a_folder_without_the_insert_right_is_no_move_target(gina):
     page = gina.get("/mail/").content.decode()
     targets = page[page.index('id="move-target"'):]

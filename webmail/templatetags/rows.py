@@ -3,11 +3,12 @@ shows has changed.
 
 A row (templates/webmail/_message_row.html) is drawn from a few values only, handed to it
 in a plain Context (no request, no context processors): the message summary, where it sits
-in the list, the list's folder, sort and view, the user's date and time formats, and the
-page's language, time zone, day and URL prefix. That whole tuple is the memo's key, so a
-row kept for a key is exactly the row that any request with the same key would draw: it
-cannot go stale (a changed flag, subject or position is another key) and cannot show one
-user anything another user's inputs did not already equal. Drawing fifty rows with the
+in the list, the list's folder, sort and view, whether the folder's rights let the user
+flag, the user's date and time formats, and the page's language, time zone, day and URL
+prefix. That whole tuple is the memo's key, so a row kept for a key is exactly the row that
+any request with the same key would draw: it cannot go stale (a changed flag, subject or
+position is another key) and cannot show one user anything another user's inputs did not
+already equal. Drawing fifty rows with the
 template engine was most of the CPU of a list page; a kept row costs a dictionary lookup.
 """
 from functools import lru_cache
@@ -36,7 +37,8 @@ def message_rows(context):
     shared = (translation.get_language(), str(timezone.get_current_timezone()),
               timezone.localdate(), get_script_prefix(), page.mailbox,
               getattr(current, "role", ""), bool(query.get("threads")), query.get("sort"),
-              query.get("order"), prefs.get("date_format"), prefs.get("time_format"))
+              query.get("order"), prefs.get("date_format"), prefs.get("time_format"),
+              getattr(current, "may_flag", True))
     rows = []
     for index, message in enumerate(page.messages):
         at = None if page.offset is None else page.offset + index
@@ -55,8 +57,9 @@ def _kept_row(key):
 
 def _draw_row(key):
     shared, message, at, snoozed_on = key
-    page_mailbox, role, threads, sort, order, date_format, time_format = shared[4:]
+    page_mailbox, role, threads, sort, order, date_format, time_format, may_flag = shared[4:]
     return get_template(ROW_TEMPLATE).template.render(Context({
         "m": message, "page_mailbox": page_mailbox, "role": role, "threads": threads,
         "sort": sort, "order": order, "at": at, "snoozed_on": snoozed_on,
-        "prefs": {"date_format": date_format, "time_format": time_format}}))
+        "prefs": {"date_format": date_format, "time_format": time_format},
+        "may_flag": may_flag}))
