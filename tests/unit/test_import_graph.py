@@ -20,7 +20,8 @@ LAYERS = [
     ("views", [
         "webmail.views", "webmail.views.*", "webmail.urls", "webmail.middleware",
         "webmail.health", "webmail.templatetags", "webmail.templatetags.*",
-        "webmail.apps", "webmail.checks", "webmail.settings", "webmail.wsgi", "webmail.asgi",
+        "webmail.apps", "webmail.checks", "webmail.settings", "webmail.environment",
+        "webmail.wsgi", "webmail.asgi",
         "webmail.context_processors", "webmail.language",
         "accounts.views", "accounts.urls", "accounts.admin", "accounts.apps",
         "accounts.checks", "accounts.context_processors", "accounts.zone_middleware",
