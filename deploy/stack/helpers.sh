@@ -4,6 +4,38 @@
 
 say() { printf '%-10s %s\n' "$1" "$2"; }
 
+# stop_pidfile PART PIDFILE PATTERN: SIGTERM the pid (if its command line
+# matches PATTERN, so a recycled pid is never hit), SIGKILL after 10 s.
+stop_pidfile() {
+    local part="$1" pidfile="$2" pattern="$3" pid
+    if [[ ! -f "$pidfile" ]]; then
+        say "$part" "not running"
+        return 0
+    fi
+    pid="$(cat "$pidfile")"
+    local cmdline=""
+    if kill -0 "$pid" 2>/dev/null; then
+        cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    fi
+    if [[ "$cmdline" != *"$pattern"* ]]; then
+        rm -f "$pidfile"
+        say "$part" "not running (stale pid file)"
+        return 0
+    fi
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -9 "$pid" 2>/dev/null || true
+        say "$part" "killed (pid $pid did not exit on SIGTERM)"
+    else
+        say "$part" "stopped"
+    fi
+    rm -f "$pidfile"
+}
+
 # die PART LOGFILE MESSAGE: print the message plus the tail of the log, exit 1.
 die() {
     local part="$1" log="$2" msg="$3"

@@ -143,25 +143,7 @@ up() {
 }
 
 down() {
-    if ! proxy_alive; then
-        rm -f "$PIDFILE"
-        say mailproxy "not running"
-        return 0
-    fi
-    local pid
-    pid="$(cat "$PIDFILE")"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -9 "$pid" 2>/dev/null || true
-        say mailproxy "killed (pid $pid did not exit on SIGTERM)"
-    else
-        say mailproxy "stopped"
-    fi
-    rm -f "$PIDFILE"
+    stop_pidfile mailproxy "$PIDFILE" "-c $CONF"
 }
 
 "$ACTION"
