@@ -162,9 +162,9 @@ class Flags:
                               label="fetch_changed")
         gone = set()
         for line in self.conn.untagged("VANISHED"):
-            text = parse.to_text(line)
-            if "(EARLIER)" not in text.upper():
+            earlier, uids_gone = parse.vanished(line)
+            if not earlier:
                 self.sel.forget()  # expunged just now, not an answer to CHANGEDSINCE
-            gone.update(parse.expand_uid_set(text.upper().replace("(EARLIER)", "")))
+            gone.update(uids_gone)
         changed = {uid: parse.flag_names(data[uid]) for uid in uids if uid in data}
         return changed, gone

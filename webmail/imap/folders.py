@@ -92,9 +92,7 @@ class Folders:
         asked = 0
         for flags, _delimiter, raw in listing:
             name = parse.to_text(raw)
-            lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
-            if (name in rights or not name.startswith(prefixes)
-                    or lowered & {b"\\noselect", b"\\nonexistent"}):
+            if name in rights or not name.startswith(prefixes) or not parse.selectable(flags):
                 continue
             if asked >= MAX_RIGHTS_ASKED:
                 break
@@ -125,8 +123,7 @@ class Folders:
         """counts ({name: (unread, total)}) with a STATUS for each listed folder that can
         be selected and has none yet."""
         for flags, _delimiter, name in listing:
-            lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
-            if parse.to_text(name) in counts or lowered & {b"\\noselect", b"\\nonexistent"}:
+            if parse.to_text(name) in counts or not parse.selectable(flags):
                 continue
             try:
                 status = self.conn.call("folder_status", name, ["MESSAGES", "UNSEEN"])
@@ -167,7 +164,7 @@ class Folders:
         subscribed = None
         if b"SUBSCRIBED" in wanted:
             subscribed = {parse.to_text(name) for flags, _d, name in listing
-                          if b"\\subscribed" in {f.lower() for f in flags if isinstance(f, bytes)}}
+                          if parse.has_flag(flags, b"\\Subscribed")}
         return parse.build_mailboxes(listing, counts, namespaces,
                                      self._rights(listing, rights, namespaces),
                                      subscribed or None)

@@ -130,8 +130,7 @@ class Organise:
         the last look, then forgotten (a Selection's state is stale after a move anyway)."""
         vanished: set[int] = set()
         for line in self.conn.untagged("VANISHED"):
-            text = parse.to_text(line).upper().replace("(EARLIER)", "").split()
-            vanished.update(parse.expand_uid_set(text[-1]) if text else ())
+            vanished.update(parse.vanished(line)[1])
         return vanished, len(self.conn.untagged("EXPUNGE"))
 
     def expunge(self, uids):

@@ -139,7 +139,6 @@ def build_mailboxes(listing, counts, namespaces=(), rights=None, subscribed=None
         section, prefix = _section_of(name, namespaces)
         if section and name + delimiter == prefix:
             continue  # the section's own root: the tree shows it as a heading
-        lowered = {flag.lower() for flag in flags if isinstance(flag, bytes)}
         role = "" if section else role_for(flags, name, delimiter)
         if role in taken_roles:
             role = ""
@@ -149,13 +148,12 @@ def build_mailboxes(listing, counts, namespaces=(), rights=None, subscribed=None
         entries[name] = {
             "name": name, "delimiter": delimiter, "role": role, "parts": parts,
             "section": section, "prefix": prefix,
-            "selectable": not ({b"\\noselect", b"\\nonexistent"} & lowered),
+            "selectable": selectable(flags),
         }
 
     # An owner's node that holds nothing shared any more (Dovecot lists it for a while after
     # a share ends) is no folder of anyone's: left out.
-    holders = {entry["delimiter"].join(entry["parts"][:cut])
-               for entry in entries.values() for cut in range(1, len(entry["parts"]))}
+    holders = {name for entry in entries.values() for name in _paths_above(entry)}
     for name in [name for name, entry in entries.items()
                  if entry["section"] and not entry["selectable"] and name not in holders]:
         del entries[name]
@@ -164,8 +162,7 @@ def build_mailboxes(listing, counts, namespaces=(), rights=None, subscribed=None
         # A folder that holds a subscribed one shows in the tree too, as its path.
         subscribed = set(subscribed)
         for name in [name for name in subscribed if name in entries]:
-            parts, delimiter = entries[name]["parts"], entries[name]["delimiter"]
-            subscribed.update(delimiter.join(parts[:cut]) for cut in range(1, len(parts)))
+            subscribed.update(_paths_above(entries[name]))
 
     def mailbox(entry, depth, parent):
         unread, total = counts.get(entry["name"], (0, 0))
@@ -191,12 +188,8 @@ def build_mailboxes(listing, counts, namespaces=(), rights=None, subscribed=None
     for entry in entries.values():
         if entry["name"] in special_names:
             continue
-        parent = ""
-        for cut in range(len(entry["parts"]) - 1, 0, -1):
-            candidate = entry["delimiter"].join(entry["parts"][:cut])
-            if candidate in entries and candidate not in special_names:
-                parent = candidate
-                break
+        parent = next((name for name in _paths_above(entry)
+                       if name in entries and name not in special_names), "")
         children.setdefault((entry["section"], parent), []).append(entry)
 
     def walk(section, parent, depth):
@@ -208,6 +201,13 @@ def build_mailboxes(listing, counts, namespaces=(), rights=None, subscribed=None
     for section in SECTIONS:
         walk(section, "", 0)
     return result
+
+
+def _paths_above(entry):
+    """The names of the folders that would hold an entry, nearest first ("a/b/c": "a/b",
+    "a")."""
+    parts, delimiter = entry["parts"], entry["delimiter"]
+    return [delimiter.join(parts[:cut]) for cut in range(len(parts) - 1, 0, -1)]
 
 
 def _section_of(name, namespaces):
@@ -246,6 +246,29 @@ def sort_key_date(envelope_date, internal_date):
 def flag_names(item):
     """The FLAGS of one FETCH answer as text: ("\\Seen", "$Forwarded")."""
     return tuple(to_text(flag) for flag in item.get(b"FLAGS", ()))
+
+
+def selectable(flags):
+    """Whether a LIST answer's flags let the folder be opened (no \\Noselect or
+    \\NonExistent)."""
+    return not {flag.lower() for flag in flags if isinstance(flag, bytes)} & _UNSELECTABLE
+
+
+def has_flag(flags, wanted):
+    """Whether a LIST answer's flags hold wanted (bytes, any case)."""
+    return any(isinstance(flag, bytes) and flag.lower() == wanted.lower() for flag in flags)
+
+
+_UNSELECTABLE = {b"\\noselect", b"\\nonexistent"}
+
+
+def vanished(line):
+    """(earlier, UIDs) of a VANISHED response (RFC 7162): earlier when it answers a
+    CHANGEDSINCE ("(EARLIER)"), not news of an expunge just now."""
+    text = to_text(line).upper()
+    earlier = "(EARLIER)" in text
+    words = text.replace("(EARLIER)", "").split()
+    return earlier, set(expand_uid_set(words[-1])) if words else set()
 
 
 def expand_uid_set(text):
