@@ -105,9 +105,11 @@ http {
     }
 
     # Round robin: consecutive requests land on different frontends. A frontend that
-    # refuses a connection is left out for 5 s, then tried again.
+    # refuses a connection is left out for 5 s, then tried again. Connections to the
+    # frontends are kept and reused (gunicorn's gthread workers keep them for 75 s).
     upstream heron_frontends {
-$upstreams    }
+$upstreams        keepalive 32;
+    }
 
     # The events processes: any of them serves any user's stream (changes come through
     # Redis), so round robin here too.

@@ -162,6 +162,13 @@ def test_a_single_threaded_wsgi_worker_tells_the_browser_not_to_wait(alice):
     assert alice.get("/mail/events").status_code == 204
 
 
+def test_a_gunicorn_worker_never_holds_its_thread_for_a_stream(alice):
+    # gunicorn's gthread workers say wsgi.multithread even with one thread.
+    answer = alice.get("/mail/events", **{"wsgi.multithread": True,
+                                          "SERVER_SOFTWARE": "gunicorn/23.0.0"})
+    assert answer.status_code == 204
+
+
 def test_a_threaded_wsgi_server_streams_in_its_thread(alice):
     response = alice.get("/mail/events", **{"wsgi.multithread": True})
     chunks = iter(response.streaming_content)

@@ -7,9 +7,10 @@ after LIFETIME (the browser reconnects, with Last-Event-ID, within `retry`) or w
 session has ended.
 
 Under WSGI the same stream is served by a thread (runserver, the test server): fine with
-threads to spare, but a single-threaded worker (gunicorn's sync workers) would be held
-for the stream's whole life, so there it answers 204, which tells the browser's
-EventSource to stop: the page's 30 s poll carries on instead.
+threads to spare, but a gunicorn worker has a few threads at most (often one, and its
+sync workers are single-threaded) and would be held for the stream's whole life, so there
+it answers 204, which tells the browser's EventSource to stop: the page's 30 s poll
+carries on instead.
 """
 import asyncio
 import contextlib
@@ -29,6 +30,13 @@ HEARTBEAT = 15.0  # seconds between comments on a quiet stream (and presence ren
 RETRY_MS = 3000
 
 
+def _threads_to_spare(meta):
+    """Whether this WSGI server starts a thread per connection (runserver, the test
+    server), where a stream may hold one; gunicorn's workers have a fixed few."""
+    return bool(meta.get("wsgi.multithread")) and \
+        not meta.get("SERVER_SOFTWARE", "").startswith("gunicorn")
+
+
 def _last_event_id(request):
     value = request.headers.get("Last-Event-ID", "")
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
@@ -40,7 +48,7 @@ async def stream(request):
     if not user.is_authenticated:
         return JsonResponse({"error": "not authenticated"}, status=401)
     folder = folder_param(request.GET, "folder") or None
-    if "wsgi.version" in request.META and not request.META.get("wsgi.multithread"):
+    if "wsgi.version" in request.META and not _threads_to_spare(request.META):
         return HttpResponse(status=204)
     username = user.get_username()
     await sync_to_async(events.present)(username, folder)
