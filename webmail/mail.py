@@ -18,6 +18,7 @@ from .imap.pool import SessionPool
 from .imap.slots import Slots
 from .imap.types import Quota
 from .links import compose_link
+from .memo import Memo
 from .mime.display import Shown, show_body
 
 # The connections of one account this frontend's processes may hold together (slots.py).
@@ -214,10 +215,16 @@ def shown_bodies(mail, messages, allow_remote=False, cid_url_for=None):
         keys[message.uid] = mail.rendered_key(
             message.mailbox, message.uid,
             f"{part}:{int(bool(allow_remote))}:{int(cid_url_for is not None)}")
-    found = cache.get_many([key for key in keys.values() if key])
-    shown = {uid: _shown(found.get(key)) for uid, key in keys.items()}
+    shown = {uid: _bodies_kept.get(key) for uid, key in keys.items() if key}
     shown = {uid: body for uid, body in shown.items() if body is not None}
-    metrics.cache_lookups("rendered-body", len(shown), len(messages) - len(shown))
+    found = cache.get_many([key for uid, key in keys.items() if key and uid not in shown])
+    from_cache = {uid: _shown(found.get(key)) for uid, key in keys.items()
+                  if key and uid not in shown}
+    from_cache = {uid: body for uid, body in from_cache.items() if body is not None}
+    metrics.cache_lookups("rendered-body", len(shown) + len(from_cache),
+                          len(messages) - len(shown) - len(from_cache))
+    _keep_in_process(keys, from_cache)
+    shown.update(from_cache)
     missing = [message for message in messages if message.uid not in shown]
     fresh = {}
     for message in mail.with_bodies(missing):
@@ -226,8 +233,29 @@ def shown_bodies(mail, messages, allow_remote=False, cid_url_for=None):
                                        mailto_url=compose_link)
     cache.set_many({keys[uid]: _shown_json(body) for uid, body in fresh.items() if keys[uid]},
                    RENDERED_SECONDS)
+    _keep_in_process(keys, fresh)
     shown.update(fresh)
     return [shown[message.uid] for message in messages]
+
+
+# Bodies as shown, kept in the process too under the same key: a key names one rendering
+# of one message (UIDVALIDITY and UID never name another), so what is kept here is what
+# the shared cache holds, without reading and decoding it again on each open. Only small
+# ones (most mail): a large body is read from the shared cache each time.
+BODIES_KEPT = 256
+BODY_KEPT_CHARS = 64 * 1024
+_bodies_kept = Memo(BODIES_KEPT)
+
+
+def _keep_in_process(keys, bodies):
+    for uid, body in bodies.items():
+        if keys[uid] and len(body.html) <= BODY_KEPT_CHARS:
+            _bodies_kept.put(keys[uid], body)
+
+
+def forget_kept_bodies():
+    """Every body kept in this process forgotten (tests, after emptying the cache)."""
+    _bodies_kept.clear()
 
 
 # A shown body in the cache; its key's version is state.SHAPES["body"] (rendered_key).

@@ -300,3 +300,27 @@ def test_a_messages_neighbours_are_kept_until_the_folder_changes(heron, scratch,
     heron.get(f"/api/messages/?mailbox={folder}")  # the list that links at=1 for it now
     page = heron.get(f"/mail/message/{uids[2]}/?mailbox={folder}&at=1").content.decode()
     assert f"/mail/message/{arrived}/" in page and f"/mail/message/{uids[1]}/" in page
+
+
+def test_a_message_opened_again_is_kept_until_another_client_flags_it(heron, scratch, account):
+    """A message as opened (outline and flags) is kept for its folder's state like a page
+    (pagememo): the second open reads it from nowhere, and after another client flags it
+    the next open shows the flag."""
+    conn, folder, append = scratch
+    uid = append(mf.message(subject="Kept open"), flags=[b"\\Seen"])
+    page = f"/mail/message/{uid}/?mailbox={folder}"
+
+    def hits():
+        return REGISTRY.get_sample_value(
+            "heron_cache_lookups_total", {"use": "message-memo", "result": "hit"}) or 0.0
+
+    assert "Remove flag" not in heron.get(page).content.decode()
+    before = hits()
+    assert "Remove flag" not in heron.get(page).content.decode()
+    if account.kind == "demo":  # no CONDSTORE: nothing is kept
+        assert hits() == before
+        return
+    assert hits() == before + 1
+    conn.select_folder(folder)
+    conn.add_flags([uid], [b"\\Flagged"])
+    assert "Remove flag" in heron.get(page).content.decode()

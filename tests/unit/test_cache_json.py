@@ -263,9 +263,27 @@ def test_a_quota_or_shown_body_of_another_shape_is_made_again(shared, spoil):
     mail_module.quota_for(request, mail)
     first = mail_module.shown_body(mail, _message())
     shared.spoil(spoil)
+    mail_module.forget_kept_bodies()  # as another process, which kept no body of its own
     assert mail_module.quota_for(request, mail) == Quota(512, 2048)
     assert mail_module.shown_body(mail, _message()) == first
     assert mail.asked == 4, "each was asked of the server again"
+
+
+def test_a_body_shown_again_in_the_same_process_is_read_from_nowhere(shared):
+    mail = _Mail()
+    first = mail_module.shown_body(mail, _message())
+    shared.data.clear()  # neither the shared cache...
+    assert mail_module.shown_body(mail, _message()) == first
+    assert mail.asked == 1, "...nor the server was asked again"
+
+
+def test_a_large_body_is_read_from_the_shared_cache_each_time(shared, monkeypatch):
+    monkeypatch.setattr(mail_module, "BODY_KEPT_CHARS", 5)
+    mail = _Mail()
+    first = mail_module.shown_body(mail, _message())
+    shared.data.clear()
+    assert mail_module.shown_body(mail, _message()) == first
+    assert mail.asked == 2, "not kept in the process: made again"
 
 
 @pytest.mark.django_db

@@ -1,12 +1,14 @@
-"""A page of a plain list is kept in the process for the folder's whole state
-(webmail/imap/pagememo.py): only under the state it was made at. On fakes of the selection
-and the session; the real servers' side is in tests/integration/test_mailbox_cache.py."""
+"""A page of a plain list, and a message as opened, are kept in the process for the
+folder's whole state (webmail/imap/pagememo.py): only under the state they were made at.
+On fakes of the selection and the session; the real servers' side is in
+tests/integration/test_mailbox_cache.py."""
 from dataclasses import dataclass, field
 
 from webmail.imap import pagememo
 from webmail.imap.ordering import Ordering
+from webmail.imap.reading import Reading
 from webmail.imap.state import FolderState
-from webmail.imap.types import Address, MessageSummary
+from webmail.imap.types import Address, Message, MessageSummary
 
 S1 = FolderState(7, 101, 100, 555)
 S2 = FolderState(7, 102, 101, 556)  # a message arrived
@@ -87,3 +89,58 @@ def test_a_page_whose_state_moved_while_it_was_made_is_not_kept():
 def test_nothing_is_kept_without_condstore():
     pagememo.forget_everything()
     assert pagememo.key("acct", "INBOX", FolderState(7, 101, 100, None), "DATE:desc") is None
+
+
+# --- a message as opened ------------------------------------------------------------------
+
+def opened(uid, flags=("\\Seen",), read_now=False):
+    return Message(uid=uid, mailbox="INBOX", subject="s", sender=Address("", "a@x.test"),
+                   to=(), cc=(), reply_to=(), date=None, size=1, flags=flags, body=None,
+                   body_raw=None, body_truncated=False, attachments=(), read_now=read_now)
+
+
+def reading(state, answers):
+    """A Reading on fakes whose messages() gives the next of answers and counts calls."""
+    made = Reading(FakeConn(), FakeSelection(state), None)
+    calls = []
+
+    def messages(self, mailbox, uids, *args):
+        calls.append(uids)
+        return [answers[len(calls) - 1]]
+
+    made.messages = messages.__get__(made)
+    return made, calls
+
+
+def test_a_message_opened_again_at_the_same_state_is_not_read_again():
+    pagememo.forget_everything()
+    mail, calls = reading(S1, [opened(100)])
+    first = mail.message("INBOX", 100, fetch_body=False)
+    assert mail.message("INBOX", 100, fetch_body=False) is first and len(calls) == 1
+
+
+def test_a_message_whose_folder_moved_on_is_read_again_with_its_new_flags():
+    pagememo.forget_everything()
+    mail, calls = reading(S1, [opened(100), opened(100, ("\\Seen", "\\Flagged"))])
+    mail.message("INBOX", 100, fetch_body=False)
+    mail.sel.state = FolderState(7, 101, 100, 556)  # another client flagged it
+    assert mail.message("INBOX", 100, fetch_body=False).flags == ("\\Seen", "\\Flagged")
+    assert len(calls) == 2
+
+
+def test_a_message_this_open_marked_read_is_not_kept():
+    """Its state is gone with the STORE: kept under it, nothing would ever find it; and
+    the message as shown says it was read just now, which the next open must not."""
+    pagememo.forget_everything()
+    mail, calls = reading(S1, [opened(100, read_now=True), opened(100)])
+    mail.message("INBOX", 100, fetch_body=False)
+    assert not mail.message("INBOX", 100, fetch_body=False).read_now
+    assert len(calls) == 2
+
+
+def test_a_message_with_its_body_bytes_is_never_kept():
+    pagememo.forget_everything()
+    mail, calls = reading(S1, [opened(100), opened(100)])
+    mail.message("INBOX", 100)
+    mail.message("INBOX", 100)
+    assert len(calls) == 2

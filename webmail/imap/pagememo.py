@@ -1,5 +1,6 @@
 """Pages of a folder this process already put together, shown again while the folder is
-exactly as it was; and, on the same terms, a message's neighbours in the list.
+exactly as it was; and, on the same terms, a message's neighbours in the list and the
+message itself as opened (outline and flags).
 
 A page of a plain sorted list (no search) is a function of the folder's whole state on a
 server with CONDSTORE: UIDVALIDITY, UIDNEXT and the message count fix which messages are
@@ -21,8 +22,11 @@ from . import hooks
 
 # Pages kept per process: 50 rows of about 1 kB each (neighbours are three numbers).
 PAGES_KEPT = 256
+# Messages as opened (reading.py: outline and flags, no body bytes), 1-5 kB each.
+MESSAGES_KEPT = 1024
 
 _pages = Memo(PAGES_KEPT)
+_messages = Memo(MESSAGES_KEPT)
 
 
 def key(account, mailbox, state, *what):
@@ -34,20 +38,25 @@ def key(account, mailbox, state, *what):
     return (account, mailbox, state, *what)
 
 
+def _memo(page_key):
+    return _messages if page_key[3] == "message" else _pages
+
+
 def get(page_key, use="mailbox-page"):
-    """The kept value (a MessagePage, or neighbours), or None."""
+    """The kept value (a MessagePage, neighbours, a Message), or None."""
     if page_key is None:
         return None
-    page = _pages.get(page_key)
+    page = _memo(page_key).get(page_key)
     hooks.cache_lookup(use, page is not None)
     return page
 
 
 def keep(page_key, page):
     if page_key is not None:
-        _pages.put(page_key, page)
+        _memo(page_key).put(page_key, page)
 
 
 def forget_everything():
-    """Every page forgotten (tests, after emptying the shared cache)."""
+    """Every page and message forgotten (tests, after emptying the shared cache)."""
     _pages.clear()
+    _messages.clear()

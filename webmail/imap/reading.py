@@ -9,7 +9,7 @@ import dataclasses
 from typing import NamedTuple
 
 from ..mime.text import mime_filename
-from . import parse, structure
+from . import pagememo, parse, structure
 from .errors import MessageGone
 from .summary import summary_from
 from .types import Message, Outline
@@ -36,9 +36,22 @@ class Reading:
         a caller that has the body as shown in the cache need not fetch it. listed: see
         messages(). Raises MessageGone when the UID is not in the folder.
         """
+        memo_key = None
+        if not fetch_body:  # (a message with its body's bytes is not kept: too big)
+            self.sel.select(mailbox)
+            memo_key = pagememo.key(self.conn.cache.account, mailbox, self.sel.state,
+                                    "message", uid, prefer, mark_read, max_body)
+            kept = pagememo.get(memo_key, "message-memo")
+            if kept is not None:
+                return kept
         found = self.messages(mailbox, [uid], prefer, mark_read, max_body, fetch_body, listed)
         if not found:
             raise MessageGone(f"{mailbox}/{uid}")
+        # Kept in the process for the folder's state, as a page of the list is (pagememo):
+        # that state fixes the message's flags and that it is there; the rest of it never
+        # changes. Not one this call marked read: the state it was read at is gone.
+        if memo_key is not None and not found[0].read_now and self.sel.state == memo_key[2]:
+            pagememo.keep(memo_key, found[0])
         return found[0]
 
     def messages(self, mailbox, uids, prefer="html", mark_read=True, max_body=BODY_LIMIT,
