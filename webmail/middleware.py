@@ -235,6 +235,17 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "frame-ancestors 'none'")
 
 
+def page_csp_with_styles(hashes):
+    """PAGE_CSP for a page that holds a message body in a srcdoc frame, which takes the
+    page's policy (a srcdoc document has no response of its own): the mail's style
+    attributes, and only the <style> elements whose text has one of these hashes
+    ('sha256-…'), may apply. Scripts stay the page's own."""
+    return PAGE_CSP.replace(
+        "style-src 'self';",
+        f"style-src 'self'; style-src-elem 'self' {' '.join(hashes)}; "
+        "style-src-attr 'unsafe-inline';")
+
+
 class ContentSecurityPolicyMiddleware:
     """Every response gets a strict CSP unless the view set its own (message bodies do)."""
 

@@ -69,6 +69,49 @@ def test_hostile_html_runs_no_script_and_loads_nothing_remote(live_server, page,
     assert link.get_attribute("rel") == "noopener noreferrer"
 
 
+def test_a_message_page_holds_its_body_styled_inert_and_in_one_request(live_server, page,
+                                                                        bob_folder):
+    """The message page writes the body into its frame (srcdoc): no second request, the
+    mail's style rules and attributes apply under the page's policy, its script and
+    handlers do not run, nothing remote loads, and no policy refuses anything else."""
+    conn, folder = bob_folder
+    styled = mf.message(subject="Styled letter", text="Plain version")
+    styled.add_alternative(
+        "<html><head><style>.lead { color: rgb(10, 120, 30); }</style></head><body>"
+        '<p class="lead">Lead paragraph</p>'
+        '<p style="font-weight: 700" title="<style>p{color:red}</style>">Bold words</p>'
+        '<img src="https://track.example.net/o.gif" width="1" height="1" alt="">'
+        "<script>parent.document.title='pwned'</script>"
+        "<img src=x onerror=\"parent.document.title='pwned'\"></body></html>",
+        subtype="html")
+    conn.append(folder, styled.as_bytes(), flags=[b"\\Seen"])
+    requests, refused, dialogs = [], [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+    conn.select_folder(folder, readonly=True)
+    uid = conn.search(["SUBJECT", "Styled letter"])[0]
+    requests.clear()
+    page.goto(f"{live_server.url}/mail/message/{uid}/?mailbox={quote(folder)}")
+    frame_element = page.get_by_title("Message body")
+    loaded = frame_element.element_handle().content_frame()
+    loaded.wait_for_load_state("load")
+    lead = loaded.get_by_text("Lead paragraph")
+    assert lead.evaluate("p => getComputedStyle(p).color") == "rgb(10, 120, 30)"
+    bold = loaded.get_by_text("Bold words")
+    assert bold.evaluate("p => getComputedStyle(p).fontWeight") == "700"
+    assert bold.evaluate("p => getComputedStyle(p).color") != "rgb(255, 0, 0)"
+    assert "/body/" not in " ".join(requests), "the body came with the page"
+    assert [url for url in requests if not url.startswith(live_server.url)] == []
+    assert page.title() != "pwned" and dialogs == []
+    assert refused == [], refused
+    # The frame grew to its content.
+    assert frame_element.evaluate("f => f.getBoundingClientRect().height") > 60
+
+
 def test_select_messages_and_archive_them_from_the_toolbar(live_server, page, bob_folder):
     conn, folder = bob_folder
     for n in range(3):

@@ -1,4 +1,5 @@
 """A fetched message body as something to show: safe HTML for the frame, or text as HTML."""
+import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext
@@ -83,3 +84,18 @@ def left_out(message):
                                "first %(shown)s are listed, the rest are left out.")
                        % {"total": message.parts_total, "shown": len(message.parts)})
     return tuple(notices)
+
+
+# sanitize_html()'s markup, read tag by tag: its text has every "<" escaped, so a "<" there
+# always opens a tag; a tag's attribute values are double-quoted (and may hold "<" and
+# ">"); a <style> element is only ever the sanitizer's own, whose rules have every "<"
+# escaped, so its first "</style>" ends it.
+_STYLE_OR_TAG = re.compile(r'<style>(.*?)</style>|<[^>"]*(?:"[^"]*"[^>"]*)*>', re.DOTALL)
+
+
+def stylesheets(shown):
+    """The text of each <style> element of a shown HTML body, in order: what a page that
+    holds the body in a srcdoc frame lets apply by hash. A "<style>" inside an attribute
+    value is read as the attribute it is."""
+    return [found.group(1) for found in _STYLE_OR_TAG.finditer(shown.html)
+            if found.group(1) is not None]

@@ -1,6 +1,11 @@
+import base64
+import hashlib
+
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -16,6 +21,16 @@ from ..http import safe_next
 from ..imap import navigation
 from ..links import message_link
 from ..mail import mail_for, shown_body
+from ..middleware import page_csp_with_styles
+from ..mime.display import stylesheets
+
+# The frame's own look, under its body; hashed for the page's policy (srcdoc frames).
+FRAME_STYLE = ("body{margin:0;padding:8px;font:15px/1.5 system-ui,sans-serif;color:#1d2430;"
+               "background:#fff;overflow-wrap:anywhere}img{max-width:100%;height:auto}"
+               "pre{white-space:pre-wrap}")
+# A body up to this long rides in the message page (srcdoc); a longer one, or one allowed
+# to load remote images, comes in a frame of its own.
+INLINE_BODY_CHARS = 64 * 1024
 
 
 def _allows_remote(request, query, sender):
@@ -45,6 +60,41 @@ def _cid_url(message):
             return None
         return message_link("part", (message.uid, part.section), message.mailbox, inline=1)
     return url
+
+
+def _frame_policy(allow_remote):
+    """What a message body's document may load and apply: its own styles and images from
+    Heron (and the web, when allowed), nothing else. Sent with the frame's own response,
+    and written in its document too, for the srcdoc frame, which has no response."""
+    remote = " https: http:" if allow_remote else ""
+    return (f"default-src 'none'; img-src 'self' data:{remote}; style-src 'unsafe-inline'; "
+            "font-src 'none'; form-action 'none'; base-uri 'none'")
+
+
+def _frame_document(body, allow_remote):
+    return render_to_string("webmail/body.html", {
+        "body": body, "frame_style": FRAME_STYLE, "frame_policy": _frame_policy(allow_remote)})
+
+
+def _style_hash(text):
+    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def _inline_frame(body, allow_remote, pane):
+    """(the body's document for a srcdoc frame, the page's policy) when the message page
+    can hold its HTML body itself, sparing the browser a second request; else (None, None).
+
+    A srcdoc document takes the policy of the page that holds it. So it is used only where
+    that page is this response: not in the reading pane (its list page's policy came
+    before), not with remote images (the page's own images stay Heron's), not for a long
+    body. The page then lets style attributes apply, and <style> elements by the hash of
+    their text: the frame's own and the sanitizer's stylesheets; its scripts stay its
+    own. The frame stays sandboxed without scripts, and the document carries the frame's
+    policy, which applies on top."""
+    if pane or allow_remote or not body.is_html or len(body.html) > INLINE_BODY_CHARS:
+        return None, None
+    hashes = dict.fromkeys(map(_style_hash, [FRAME_STYLE, *stylesheets(body)]))
+    return _frame_document(body, allow_remote), page_csp_with_styles(list(hashes))
 
 
 def _link_query(query, at, step):
@@ -80,9 +130,10 @@ def message(request, uid):
     mailbox = shown.mailbox
     pane = bool(request.headers.get("HX-Request"))
     template = "webmail/_message_pane.html" if pane else "webmail/message.html"
-    return render(request, template, {"pane": pane,
+    frame_doc, policy = _inline_frame(body, allow, pane)
+    response = render(request, template, {"pane": pane,
         "folders": folders, "message": shown, "body": body, "current": current,
-        "query": query, "images_allowed": allow,
+        "query": query, "images_allowed": allow, "frame_doc": frame_doc,
         "frame_url": message_link("body", uid, mailbox, view=query["view"],
                                   **({"images": "1"} if allow else {})),
         "previous_url": place.previous and message_link(
@@ -92,6 +143,9 @@ def message(request, uid):
         "print_mode": request.resolver_match.url_name == "print",
         "snoozed_on": woken.notes(request.user, mailbox).get(uid),
     })
+    if policy:
+        response["Content-Security-Policy"] = policy
+    return response
 
 
 @never_cache
@@ -106,11 +160,9 @@ def body(request, uid):
                              fetch_body=False)
         allow = _allows_remote(request, query, shown.sender)
         content = shown_body(mail, shown, allow_remote=allow, cid_url=_cid_url(shown))
-    response = render(request, "webmail/body.html", {"body": content})
-    remote = " https: http:" if allow else ""
+    response = HttpResponse(_frame_document(content, allow))
     response["Content-Security-Policy"] = (
-        f"default-src 'none'; img-src 'self' data:{remote}; style-src 'unsafe-inline'; "
-        "font-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'; "
+        f"{_frame_policy(allow)}; frame-ancestors 'self'; "
         "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox")
     response["Referrer-Policy"] = "no-referrer"
     return response

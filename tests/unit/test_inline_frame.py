@@ -1,0 +1,86 @@
+"""The message page holds a short HTML body itself, in a srcdoc frame (webmail/views/
+message.py): escaped into its attribute, under a page policy that lets only the body's
+own styles apply, and only where that page's policy is the one the frame takes."""
+import base64
+import hashlib
+import html
+import re
+
+import pytest
+
+from accounts.models import TrustedSender
+from webmail.views import message as message_view
+
+pytestmark = pytest.mark.django_db
+ALICE = "alice@heron.test"
+HOSTILE = (b"From: Shop <news@shop.test>\r\nTo: alice@heron.test\r\nSubject: Styled\r\n"
+           b"Date: Fri, 09 Jan 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+           b"<style>.lead{color:green}</style><p class=lead>\"quoted\" &amp; "
+           b"\"><script>alert(1)</script><iframe src=//evil.test></iframe></p>"
+           b'<p title="<style>p{color:red}</style>" style="font-weight:bold">x</p>'
+           b'<img src="https://shop.test/pixel.png">\r\n')
+SRCDOC = re.compile(r'<iframe class="mail-frame"[^>]* srcdoc="([^"]*)"')
+
+
+def sha(text):
+    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+@pytest.fixture
+def styled(fake_server):
+    return fake_server.folder(ALICE, "INBOX").append(HOSTILE)
+
+
+def test_the_body_is_escaped_into_the_frame_and_nowhere_else(alice, styled):
+    response = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"})
+    page = response.content.decode()
+    found = SRCDOC.search(page)
+    assert found, "the body rides in the page"
+    document = html.unescape(found.group(1))
+    assert '<p class="lead">' in document and "quoted" in document
+    # Outside the attribute, the page holds none of the mail's markup.
+    outside = page.replace(found.group(0), "")
+    assert "quoted" not in outside and "evil.test" not in outside and "<script>alert" not in page
+    assert page.count("<iframe") == 1
+    assert "/body/" not in page.split('class="mail-frame"')[1].split(">")[0]
+
+
+def test_the_page_lets_only_the_bodys_own_stylesheets_apply(alice, styled):
+    response = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"})
+    policy = response["Content-Security-Policy"]
+    elements = re.search(r"style-src-elem ([^;]*);", policy).group(1).split()
+    assert elements == ["'self'", sha(message_view.FRAME_STYLE), sha(".lead{color:green}")]
+    assert "style-src-attr 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy and "img-src 'self' data:;" in policy
+    document = html.unescape(SRCDOC.search(response.content.decode()).group(1))
+    # The frame's own policy is in its document, first, and applies on top of the page's.
+    meta = re.search(r'<head><meta charset="utf-8"><meta http-equiv="Content-Security-'
+                     r'Policy" content="([^"]*)">', document)
+    assert html.unescape(meta.group(1)) == message_view._frame_policy(False)
+
+
+def test_the_reading_pane_and_remote_images_keep_a_frame_of_their_own(alice, styled):
+    pane = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"}, HTTP_HX_REQUEST="true")
+    assert not SRCDOC.search(pane.content.decode())
+    assert "/body/" in pane.content.decode()
+    TrustedSender.objects.create(user_id=pane.wsgi_request.user.pk, email="news@shop.test")
+    page = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"})
+    assert not SRCDOC.search(page.content.decode())
+    assert "style-src-attr" not in page["Content-Security-Policy"]
+
+
+def test_a_long_body_keeps_a_frame_of_its_own(alice, styled, monkeypatch):
+    monkeypatch.setattr(message_view, "INLINE_BODY_CHARS", 10)
+    page = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"})
+    assert not SRCDOC.search(page.content.decode())
+    assert "style-src-attr" not in page["Content-Security-Policy"]
+
+
+def test_the_frame_of_its_own_carries_the_same_policy_in_its_document(alice, styled):
+    frame = alice.get(f"/mail/message/{styled}/body/", {"mailbox": "INBOX"})
+    header = frame["Content-Security-Policy"]
+    assert header.startswith("default-src 'none'; img-src 'self' data:; ")
+    assert "sandbox allow-same-origin" in header
+    assert '<meta http-equiv="Content-Security-Policy" content="default-src' in \
+        frame.content.decode()
