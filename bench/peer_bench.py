@@ -21,11 +21,12 @@ Pairs, what each browser asks for:
   to redraw the list) and its JSON list (/api/messages/);
 * inbox page: Roundcube's mail page plus its list XHR (the page has no list of its own),
   against Heron's whole mail page;
-* open: Roundcube's message page (`_action=show`) against Heron's message page plus the
-  body frame the page holds for an HTML message; PEER_MESSAGES messages, in turn, each
-  opened before (warm);
+* open: Roundcube's message page (`_action=show`) against Heron's message page, plus
+  the body frame it holds when the body does not come in the page itself (a long one, or
+  one allowed remote images); PEER_MESSAGES messages, in turn, each opened before (warm);
 * reading pane: Roundcube's preview (`_action=preview&_framed=1`) against Heron's pane
-  fragment (HX-Request) plus its body frame;
+  fragment (HX-Request, with the mail page's style nonce as its script sends it), plus
+  its body frame on the same terms;
 * first open: a message neither has opened before, a new one each round.
 Only messages already marked read are opened, so neither client changes the mailbox under
 the other's cache.
@@ -75,6 +76,7 @@ RC_MEMCACHED = ("127.0.0.1", int(os.environ.get("PEER_MEMCACHED_PORT", "58303"))
 PEER = ROOT / ".stack" / "peer"  # where deploy/peer/roundcube.sh keeps Roundcube's state
 TIMEOUT = 120
 FRAME = re.compile(r'class="mail-frame"[^>]* src="([^"]+)"')
+NONCE = re.compile(r'<meta name="heron-style-nonce" content="([^"]+)">')
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 # (key, label, Roundcube's requests, Heron's requests, target ratio or None)
 PAIRS = [
@@ -198,6 +200,11 @@ class Heron:
         self.client.log_in()
         self.base, self.http = base, self.client.http
         self.calls = []  # (IMAP commands, server ms) of each request since cleared
+        # What the mail page's script sends with a reading pane request, as a browser
+        # would: the page's style nonce, which lets the pane hold its body (srcdoc).
+        found = NONCE.search(self.get("/mail/")[1].text)
+        self.pane_headers = {"HX-Request": "true",
+                             **({"X-Heron-Style-Nonce": found.group(1)} if found else {})}
 
     def get(self, path, headers=None):
         ms, response = timed(self.http, self.base + path, lambda r: True, headers)
@@ -287,7 +294,7 @@ def run(rc, heron, rc_pids, heron_pids):
         both(measured, [("rc_show", lambda: rc.show(uid))],
              [("heron_open", lambda: heron.with_frame(url))], rc_first)
         both(measured, [("rc_preview", lambda: rc.preview(uid))],
-             [("heron_pane", lambda: heron.with_frame(url, {"HX-Request": "true"}))], rc_first)
+             [("heron_pane", lambda: heron.with_frame(url, heron.pane_headers))], rc_first)
         both(measured, [("rc_first", lambda: rc.show(first_uid))],
              [("heron_first", lambda: heron.with_frame(first_url))], rc_first)
         one(measured and "imap_session", lambda: [], lambda: imap_session(rc.user))

@@ -1,6 +1,7 @@
 """Request id, primary pinning after writes, Server-Timing, and mail errors as clear pages."""
 import logging
 import re
+import secrets
 import time
 import uuid
 from contextvars import ContextVar
@@ -235,14 +236,31 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "frame-ancestors 'none'")
 
 
-def page_csp_with_styles(hashes):
-    """PAGE_CSP for a page that holds a message body in a srcdoc frame, which takes the
-    page's policy (a srcdoc document has no response of its own): the mail's style
-    attributes, and only the <style> elements whose text has one of these hashes
-    ('sha256-…'), may apply. Scripts stay the page's own."""
+STYLE_NONCE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+
+
+def style_nonce(request):
+    """The nonce this page's policy gives <style> elements, made on first asking.
+
+    A page that holds message bodies in srcdoc frames (the message page, and the mail
+    page whose reading pane does) asks for one: a srcdoc document takes the policy of the
+    page that holds it, so its stylesheets (the frame's own and the sanitizer's) carry the
+    nonce, and that page lets style attributes apply. Scripts and images stay as strict
+    as on every page; the frame stays sandboxed without scripts, and its document carries
+    the frame's own policy, which applies on top."""
+    nonce = getattr(request, "style_nonce", None)
+    if nonce is None:
+        nonce = request.style_nonce = secrets.token_urlsafe(18)
+    return nonce
+
+
+def page_csp(nonce=None):
+    """PAGE_CSP, or with a style nonce (style_nonce) the policy of a page that holds mail."""
+    if nonce is None:
+        return PAGE_CSP
     return PAGE_CSP.replace(
         "style-src 'self';",
-        f"style-src 'self'; style-src-elem 'self' {' '.join(hashes)}; "
+        f"style-src 'self'; style-src-elem 'self' 'nonce-{nonce}'; "
         "style-src-attr 'unsafe-inline';")
 
 
@@ -255,5 +273,5 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if "Content-Security-Policy" not in response and not request.path.startswith("/admin/"):
-            response["Content-Security-Policy"] = PAGE_CSP
+            response["Content-Security-Policy"] = page_csp(getattr(request, "style_nonce", None))
         return response

@@ -29,7 +29,12 @@
       return;
     }
     pane.setAttribute("aria-busy", "true");
-    fetch(link.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+    // The pane's body rides in it (a srcdoc frame) when its stylesheets may carry this
+    // page's style nonce; without one the server sends a frame of its own.
+    var headers = { "HX-Request": "true" };
+    var nonce = document.querySelector('meta[name="heron-style-nonce"]');
+    if (nonce) headers["X-Heron-Style-Nonce"] = nonce.content;
+    fetch(link.href, { headers: headers, credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.text();

@@ -69,12 +69,7 @@ def test_hostile_html_runs_no_script_and_loads_nothing_remote(live_server, page,
     assert link.get_attribute("rel") == "noopener noreferrer"
 
 
-def test_a_message_page_holds_its_body_styled_inert_and_in_one_request(live_server, page,
-                                                                        bob_folder):
-    """The message page writes the body into its frame (srcdoc): no second request, the
-    mail's style rules and attributes apply under the page's policy, its script and
-    handlers do not run, nothing remote loads, and no policy refuses anything else."""
-    conn, folder = bob_folder
+def _styled_letter(conn, folder):
     styled = mf.message(subject="Styled letter", text="Plain version")
     styled.add_alternative(
         "<html><head><style>.lead { color: rgb(10, 120, 30); }</style></head><body>"
@@ -85,18 +80,22 @@ def test_a_message_page_holds_its_body_styled_inert_and_in_one_request(live_serv
         "<img src=x onerror=\"parent.document.title='pwned'\"></body></html>",
         subtype="html")
     conn.append(folder, styled.as_bytes(), flags=[b"\\Seen"])
+    conn.select_folder(folder, readonly=True)
+    return conn.search(["SUBJECT", "Styled letter"])[0]
+
+
+def _watch(page):
     requests, refused, dialogs = [], [], []
     page.on("request", lambda request: requests.append(request.url))
     page.on("console", lambda message: refused.append(message.text)
             if "Content Security Policy" in message.text else None)
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    log_in(page, live_server.url)
-    page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
-    conn.select_folder(folder, readonly=True)
-    uid = conn.search(["SUBJECT", "Styled letter"])[0]
-    requests.clear()
-    page.goto(f"{live_server.url}/mail/message/{uid}/?mailbox={quote(folder)}")
+    return requests, refused, dialogs
+
+
+def _styled_and_inert(page, base, requests, refused, dialogs):
     frame_element = page.get_by_title("Message body")
+    frame_element.wait_for()
     loaded = frame_element.element_handle().content_frame()
     loaded.wait_for_load_state("load")
     lead = loaded.get_by_text("Lead paragraph")
@@ -105,11 +104,40 @@ def test_a_message_page_holds_its_body_styled_inert_and_in_one_request(live_serv
     assert bold.evaluate("p => getComputedStyle(p).fontWeight") == "700"
     assert bold.evaluate("p => getComputedStyle(p).color") != "rgb(255, 0, 0)"
     assert "/body/" not in " ".join(requests), "the body came with the page"
-    assert [url for url in requests if not url.startswith(live_server.url)] == []
+    assert [url for url in requests if not url.startswith(base)] == []
     assert page.title() != "pwned" and dialogs == []
     assert refused == [], refused
     # The frame grew to its content.
     assert frame_element.evaluate("f => f.getBoundingClientRect().height") > 60
+
+
+def test_a_message_page_holds_its_body_styled_inert_and_in_one_request(live_server, page,
+                                                                        bob_folder):
+    """The message page writes the body into its frame (srcdoc): no second request, the
+    mail's style rules and attributes apply under the page's policy, its script and
+    handlers do not run, nothing remote loads, and no policy refuses anything else."""
+    conn, folder = bob_folder
+    uid = _styled_letter(conn, folder)
+    requests, refused, dialogs = _watch(page)
+    log_in(page, live_server.url)
+    requests.clear()
+    page.goto(f"{live_server.url}/mail/message/{uid}/?mailbox={quote(folder)}")
+    _styled_and_inert(page, live_server.url, requests, refused, dialogs)
+
+
+def test_the_reading_pane_holds_its_body_styled_inert_and_in_one_request(live_server, page,
+                                                                         bob_folder):
+    conn, folder = bob_folder
+    _styled_letter(conn, folder)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    requests, refused, dialogs = _watch(page)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/mail/?mailbox={quote(folder)}")
+    requests.clear()
+    page.get_by_role("link", name="Styled letter").click()
+    reading = page.get_by_role("complementary", name="Reading pane")
+    reading.get_by_title("Message body").wait_for()
+    _styled_and_inert(page, live_server.url, requests, refused, dialogs)
 
 
 def test_select_messages_and_archive_them_from_the_toolbar(live_server, page, bob_folder):

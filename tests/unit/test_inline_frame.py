@@ -1,8 +1,6 @@
-"""The message page holds a short HTML body itself, in a srcdoc frame (webmail/views/
-message.py): escaped into its attribute, under a page policy that lets only the body's
-own styles apply, and only where that page's policy is the one the frame takes."""
-import base64
-import hashlib
+"""The message page and the reading pane hold a short HTML body themselves, in a srcdoc
+frame (webmail/views/message.py): escaped into its attribute, under a page policy that
+lets only the body's own stylesheets (by nonce) and style attributes apply."""
 import html
 import re
 
@@ -21,10 +19,6 @@ HOSTILE = (b"From: Shop <news@shop.test>\r\nTo: alice@heron.test\r\nSubject: Sty
            b'<p title="<style>p{color:red}</style>" style="font-weight:bold">x</p>'
            b'<img src="https://shop.test/pixel.png">\r\n')
 SRCDOC = re.compile(r'<iframe class="mail-frame"[^>]* srcdoc="([^"]*)"')
-
-
-def sha(text):
-    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
 @pytest.fixture
@@ -49,21 +43,45 @@ def test_the_body_is_escaped_into_the_frame_and_nowhere_else(alice, styled):
 def test_the_page_lets_only_the_bodys_own_stylesheets_apply(alice, styled):
     response = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"})
     policy = response["Content-Security-Policy"]
-    elements = re.search(r"style-src-elem ([^;]*);", policy).group(1).split()
-    assert elements == ["'self'", sha(message_view.FRAME_STYLE), sha(".lead{color:green}")]
+    nonce = re.search(r"style-src-elem 'self' 'nonce-([A-Za-z0-9_-]+)';", policy).group(1)
     assert "style-src-attr 'unsafe-inline'" in policy
     assert "script-src 'self';" in policy and "img-src 'self' data:;" in policy
     document = html.unescape(SRCDOC.search(response.content.decode()).group(1))
+    # The frame's stylesheet and the mail's carry the nonce; the "<style>" inside the
+    # title attribute is text, and stays so.
+    assert document.count(f'<style nonce="{nonce}">') == 2
+    assert f'<style nonce="{nonce}">.lead{{color:green}}</style>' in document
+    assert 'title="&lt;style&gt;p{color:red}&lt;/style&gt;"' in document
     # The frame's own policy is in its document, first, and applies on top of the page's.
     meta = re.search(r'<head><meta charset="utf-8"><meta http-equiv="Content-Security-'
                      r'Policy" content="([^"]*)">', document)
     assert html.unescape(meta.group(1)) == message_view._frame_policy(False)
+    # Another page gets another nonce.
+    again = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"})
+    assert f"'nonce-{nonce}'" not in again["Content-Security-Policy"]
 
 
-def test_the_reading_pane_and_remote_images_keep_a_frame_of_their_own(alice, styled):
+def test_the_mail_page_gives_its_reading_pane_its_nonce(alice, styled):
+    page = alice.get("/mail/", {"mailbox": "INBOX"})
+    policy = page["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([A-Za-z0-9_-]+)'", policy).group(1)
+    assert f'<meta name="heron-style-nonce" content="{nonce}">' in page.content.decode()
+    pane = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"}, HTTP_HX_REQUEST="true",
+                     HTTP_X_HERON_STYLE_NONCE=nonce)
+    document = html.unescape(SRCDOC.search(pane.content.decode()).group(1))
+    assert f'<style nonce="{nonce}">.lead{{color:green}}</style>' in document
+    # A nonce that is not one (it would go into an attribute) gets a frame of its own.
+    for bad in ('x" onload="alert(1)', "short", ""):
+        pane = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"},
+                         HTTP_HX_REQUEST="true", HTTP_X_HERON_STYLE_NONCE=bad)
+        assert not SRCDOC.search(pane.content.decode()) and "/body/" in pane.content.decode()
+    # Pages that hold no mail keep the strict policy.
+    assert "style-src-attr" not in alice.get("/accounts/settings/")["Content-Security-Policy"]
+
+
+def test_remote_images_keep_a_frame_of_their_own(alice, styled):
     pane = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"}, HTTP_HX_REQUEST="true")
-    assert not SRCDOC.search(pane.content.decode())
-    assert "/body/" in pane.content.decode()
+    assert not SRCDOC.search(pane.content.decode()), "(no nonce said)"
     TrustedSender.objects.create(user_id=pane.wsgi_request.user.pk, email="news@shop.test")
     page = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"})
     assert not SRCDOC.search(page.content.decode())

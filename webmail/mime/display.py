@@ -93,9 +93,10 @@ def left_out(message):
 _STYLE_OR_TAG = re.compile(r'<style>(.*?)</style>|<[^>"]*(?:"[^"]*"[^>"]*)*>', re.DOTALL)
 
 
-def stylesheets(shown):
-    """The text of each <style> element of a shown HTML body, in order: what a page that
-    holds the body in a srcdoc frame lets apply by hash. A "<style>" inside an attribute
-    value is read as the attribute it is."""
-    return [found.group(1) for found in _STYLE_OR_TAG.finditer(shown.html)
-            if found.group(1) is not None]
+def with_style_nonce(markup, nonce):
+    """sanitize_html()'s markup (or a Shown body's) with each of its <style> elements given
+    this nonce: what lets them apply in a srcdoc frame under the page's policy. A "<style>"
+    inside an attribute value is read as the attribute it is, and left alone."""
+    return _STYLE_OR_TAG.sub(
+        lambda found: found.group(0) if found.group(1) is None
+        else f'<style nonce="{nonce}">{found.group(1)}</style>', markup)

@@ -22,6 +22,7 @@ from ..listing import (
     without_stream,
 )
 from ..mail import mail_for, quota_for, shown_bodies
+from ..middleware import style_nonce
 
 
 @never_cache
@@ -51,6 +52,7 @@ def mailbox(request):
                "stream_query": without_stream(request.GET)}
     if request.headers.get("HX-Request"):
         return render(request, "webmail/_message_list.html", context)
+    style_nonce(request)  # its reading pane holds bodies in srcdoc frames (views/message.py)
     return render(request, "webmail/mailbox.html", context)
 
 

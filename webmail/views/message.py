@@ -1,11 +1,11 @@
-import base64
-import hashlib
+import dataclasses
 
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -21,10 +21,10 @@ from ..http import safe_next
 from ..imap import navigation
 from ..links import message_link
 from ..mail import mail_for, shown_body
-from ..middleware import page_csp_with_styles
-from ..mime.display import stylesheets
+from ..middleware import STYLE_NONCE, style_nonce
+from ..mime.display import with_style_nonce
 
-# The frame's own look, under its body; hashed for the page's policy (srcdoc frames).
+# The frame's own look, under its body.
 FRAME_STYLE = ("body{margin:0;padding:8px;font:15px/1.5 system-ui,sans-serif;color:#1d2430;"
                "background:#fff;overflow-wrap:anywhere}img{max-width:100%;height:auto}"
                "pre{white-space:pre-wrap}")
@@ -71,30 +71,33 @@ def _frame_policy(allow_remote):
             "font-src 'none'; form-action 'none'; base-uri 'none'")
 
 
-def _frame_document(body, allow_remote):
+def _frame_document(body, allow_remote, nonce=None):
+    """The body as a document of its own; with a nonce, for a srcdoc frame of a page whose
+    policy gives its <style> elements that nonce (middleware.style_nonce)."""
+    if nonce is not None:
+        body = dataclasses.replace(body, html=SafeString(with_style_nonce(body.html, nonce)))
     return render_to_string("webmail/body.html", {
-        "body": body, "frame_style": FRAME_STYLE, "frame_policy": _frame_policy(allow_remote)})
+        "body": body, "frame_style": FRAME_STYLE, "frame_policy": _frame_policy(allow_remote),
+        "nonce": nonce})
 
 
-def _style_hash(text):
-    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+def _inline_frame(request, body, allow_remote, pane):
+    """The body's document for a srcdoc frame, when the page can hold its HTML body itself
+    and spare the browser a second request; else None (a frame of its own).
 
-
-def _inline_frame(body, allow_remote, pane):
-    """(the body's document for a srcdoc frame, the page's policy) when the message page
-    can hold its HTML body itself, sparing the browser a second request; else (None, None).
-
-    A srcdoc document takes the policy of the page that holds it. So it is used only where
-    that page is this response: not in the reading pane (its list page's policy came
-    before), not with remote images (the page's own images stay Heron's), not for a long
-    body. The page then lets style attributes apply, and <style> elements by the hash of
-    their text: the frame's own and the sanitizer's stylesheets; its scripts stay its
-    own. The frame stays sandboxed without scripts, and the document carries the frame's
-    policy, which applies on top."""
-    if pane or allow_remote or not body.is_html or len(body.html) > INLINE_BODY_CHARS:
-        return None, None
-    hashes = dict.fromkeys(map(_style_hash, [FRAME_STYLE, *stylesheets(body)]))
-    return _frame_document(body, allow_remote), page_csp_with_styles(list(hashes))
+    A srcdoc document takes the policy of the page that holds it: the message page is
+    this response, whose policy gets a style nonce; the reading pane is held by the mail
+    page that asked for it, which says its own nonce (X-Heron-Style-Nonce). Not with
+    remote images (a page's images stay Heron's), nor for a long body."""
+    if allow_remote or not body.is_html or len(body.html) > INLINE_BODY_CHARS:
+        return None
+    if pane:
+        nonce = request.headers.get("X-Heron-Style-Nonce", "")
+        if not STYLE_NONCE.fullmatch(nonce):
+            return None
+    else:
+        nonce = style_nonce(request)
+    return _frame_document(body, allow_remote, nonce)
 
 
 def _link_query(query, at, step):
@@ -130,7 +133,7 @@ def message(request, uid):
     mailbox = shown.mailbox
     pane = bool(request.headers.get("HX-Request"))
     template = "webmail/_message_pane.html" if pane else "webmail/message.html"
-    frame_doc, policy = _inline_frame(body, allow, pane)
+    frame_doc = _inline_frame(request, body, allow, pane)
     response = render(request, template, {"pane": pane,
         "folders": folders, "message": shown, "body": body, "current": current,
         "query": query, "images_allowed": allow, "frame_doc": frame_doc,
@@ -143,8 +146,6 @@ def message(request, uid):
         "print_mode": request.resolver_match.url_name == "print",
         "snoozed_on": woken.notes(request.user, mailbox).get(uid),
     })
-    if policy:
-        response["Content-Security-Policy"] = policy
     return response
 
 
