@@ -68,7 +68,7 @@ def sender_card(user, email):
 # from the shared cache on every request, so an answer kept here is never read after the
 # change that moved it on, on whichever frontend the change was made.
 ANSWERS_KEPT = 4096
-_answers = Memo(ANSWERS_KEPT)
+_answers = Memo(ANSWERS_KEPT, KNOWN_SECONDS)
 
 
 def forget_kept_answers():

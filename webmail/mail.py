@@ -244,7 +244,7 @@ def shown_bodies(mail, messages, allow_remote=False, cid_url_for=None):
 # ones (most mail): a large body is read from the shared cache each time.
 BODIES_KEPT = 256
 BODY_KEPT_CHARS = 64 * 1024
-_bodies_kept = Memo(BODIES_KEPT)
+_bodies_kept = Memo(BODIES_KEPT, RENDERED_SECONDS)
 
 
 def _keep_in_process(keys, bodies):

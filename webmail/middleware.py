@@ -258,9 +258,11 @@ def page_csp(nonce=None):
     """PAGE_CSP, or with a style nonce (style_nonce) the policy of a page that holds mail."""
     if nonce is None:
         return PAGE_CSP
+    # style-src names the nonce too, for browsers without style-src-elem: they apply the
+    # stylesheets (not the style attributes), where they would otherwise apply none.
     return PAGE_CSP.replace(
         "style-src 'self';",
-        f"style-src 'self'; style-src-elem 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' 'nonce-{nonce}'; style-src-elem 'self' 'nonce-{nonce}'; "
         "style-src-attr 'unsafe-inline';")
 
 

@@ -23,6 +23,7 @@ def summary(uid):
 class FakeSelection:
     state: FolderState
     condstore: bool = True
+    vouched: object = None  # (mailbox, state) while a change watcher vouches
 
     def select(self, mailbox):
         pass
@@ -144,3 +145,28 @@ def test_a_message_with_its_body_bytes_is_never_kept():
     mail.message("INBOX", 100)
     mail.message("INBOX", 100)
     assert len(calls) == 2
+
+
+def test_a_message_not_known_to_be_there_is_not_taken_from_the_memo():
+    """Under a watcher's vouch on a server without QRESYNC, a message not listed for the
+    state is confirmed on the wire (flags.flags_of): the memo does not stand in for that."""
+    pagememo.forget_everything()
+    mail, calls = reading(S1, [opened(100), opened(100), opened(100)])
+    mail.message("INBOX", 100, fetch_body=False)  # state from the server: kept
+    mail.sel.vouched = ("INBOX", S1)
+    mail.message("INBOX", 100, fetch_body=False)
+    assert len(calls) == 2
+    mail.message("INBOX", 100, fetch_body=False, listed=[100])
+    assert len(calls) == 2, "listed for this state: the memo holds"
+
+
+def test_a_memo_with_a_lifetime_forgets_a_value_after_it(monkeypatch):
+    from webmail import memo
+    now = [1000.0]
+    monkeypatch.setattr(memo.time, "monotonic", lambda: now[0])
+    kept = memo.Memo(4, seconds=60)
+    kept.put("k", "v")
+    now[0] += 59
+    assert kept.get("k") == "v"
+    now[0] += 2
+    assert kept.get("k") is None and len(kept) == 0

@@ -22,11 +22,13 @@ from . import hooks
 
 # Pages kept per process: 50 rows of about 1 kB each (neighbours are three numbers).
 PAGES_KEPT = 256
-# Messages as opened (reading.py: outline and flags, no body bytes), 1-5 kB each.
+# Messages as opened (reading.py: outline and flags, no body bytes), 1-5 kB each, for an
+# hour at most (a user's mail does not stay in a process long after they left).
 MESSAGES_KEPT = 1024
+MESSAGE_SECONDS = 3600
 
 _pages = Memo(PAGES_KEPT)
-_messages = Memo(MESSAGES_KEPT)
+_messages = Memo(MESSAGES_KEPT, MESSAGE_SECONDS)
 
 
 def key(account, mailbox, state, *what):

@@ -39,8 +39,12 @@ class Reading:
         memo_key = None
         if not fetch_body:  # (a message with its body's bytes is not kept: too big)
             self.sel.select(mailbox)
-            memo_key = pagememo.key(self.conn.cache.account, mailbox, self.sel.state,
-                                    "message", uid, prefer, mark_read, max_body)
+            # Without listed, messages() confirms that the message is there unless the
+            # state says so (flags.flags_of): read from the server this request, or vouched
+            # for on a QRESYNC server. The memo is used on the same terms.
+            if listed is not None or self.sel.vouched is None or self.conn.has("QRESYNC"):
+                memo_key = pagememo.key(self.conn.cache.account, mailbox, self.sel.state,
+                                        "message", uid, prefer, mark_read, max_body)
             kept = pagememo.get(memo_key, "message-memo")
             if kept is not None:
                 return kept

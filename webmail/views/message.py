@@ -109,7 +109,7 @@ def _link_query(query, at, step):
 
 
 @never_cache
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "X-Heron-Style-Nonce")
 @login_required
 @require_GET
 def message(request, uid):
