@@ -28,8 +28,8 @@ from ..mime.display import with_style_nonce
 FRAME_STYLE = ("body{margin:0;padding:8px;font:15px/1.5 system-ui,sans-serif;color:#1d2430;"
                "background:#fff;overflow-wrap:anywhere}img{max-width:100%;height:auto}"
                "pre{white-space:pre-wrap}")
-# A body up to this long rides in the message page (srcdoc); a longer one, or one allowed
-# to load remote images, comes in a frame of its own.
+# A body up to this long rides in the message page or the reading pane (srcdoc); a longer
+# one, or one allowed to load remote images, comes in a frame of its own.
 INLINE_BODY_CHARS = 64 * 1024
 
 
@@ -134,7 +134,7 @@ def message(request, uid):
     pane = bool(request.headers.get("HX-Request"))
     template = "webmail/_message_pane.html" if pane else "webmail/message.html"
     frame_doc = _inline_frame(request, body, allow, pane)
-    response = render(request, template, {"pane": pane,
+    return render(request, template, {"pane": pane,
         "folders": folders, "message": shown, "body": body, "current": current,
         "query": query, "images_allowed": allow, "frame_doc": frame_doc,
         "frame_url": message_link("body", uid, mailbox, view=query["view"],
@@ -146,7 +146,6 @@ def message(request, uid):
         "print_mode": request.resolver_match.url_name == "print",
         "snoozed_on": woken.notes(request.user, mailbox).get(uid),
     })
-    return response
 
 
 @never_cache
