@@ -55,12 +55,12 @@ def sender_card(user, email):
     kept = _answers.get(key)
     if kept is None:
         kept = read(cache.get(key), _ANSWER)
-    if kept is None:
-        card = (Card.objects.filter(book__user=user, deleted=False, emails__email=email)
-                .order_by("id").first())
-        kept = {"pk": card and card.pk, "name": card.full_name if card else ""}
-        cache.set(key, kept, KNOWN_SECONDS)
-    _answers.put(key, kept)
+        if kept is None:
+            card = (Card.objects.filter(book__user=user, deleted=False, emails__email=email)
+                    .order_by("id").first())
+            kept = {"pk": card and card.pk, "name": card.full_name if card else ""}
+            cache.set(key, kept, KNOWN_SECONDS)
+        _answers.put(key, kept)
     return Known(kept["pk"], kept["name"]) if kept["pk"] else None
 
 

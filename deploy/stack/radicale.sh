@@ -163,25 +163,7 @@ up() {
 }
 
 down() {
-    if ! radicale_alive; then
-        rm -f "$PIDFILE"
-        say radicale "not running"
-        return 0
-    fi
-    local pid
-    pid="$(cat "$PIDFILE")"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -9 "$pid" 2>/dev/null || true
-        say radicale "killed (pid $pid did not exit on SIGTERM)"
-    else
-        say radicale "stopped"
-    fi
-    rm -f "$PIDFILE"
+    stop_pidfile radicale "$PIDFILE" "radicale --config $RAD/config"
 }
 
 case "${1:-}" in

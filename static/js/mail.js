@@ -263,10 +263,7 @@
     }
     frame.addEventListener("load", function () { fit(); setTimeout(fit, 300); });
     // A body written into the page (srcdoc) may have loaded before this script ran.
-    try {
-      if (frame.contentDocument && frame.contentDocument.readyState === "complete"
-          && frame.contentDocument.body) fit();
-    } catch (e) { /* not ours to read */ }
+    if (frame.contentDocument && frame.contentDocument.readyState === "complete") fit();
   }
   document.querySelectorAll("iframe.mail-frame").forEach(fitFrame);
 

@@ -102,3 +102,21 @@ def test_the_frame_of_its_own_carries_the_same_policy_in_its_document(alice, sty
     assert "sandbox allow-same-origin" in header
     assert '<meta http-equiv="Content-Security-Policy" content="default-src' in \
         frame.content.decode()
+
+
+def test_the_frame_document_is_made_once_and_given_each_pages_nonce(alice, styled,
+                                                                    monkeypatch):
+    made = []
+    draw = message_view._frame_document
+    monkeypatch.setattr(message_view, "_frames", message_view.Memo(4))
+    monkeypatch.setattr(message_view, "_frame_document",
+                        lambda *args: made.append(args) or draw(*args))
+    nonces = []
+    for _ in range(2):
+        response = alice.get(f"/mail/message/{styled}/", {"mailbox": "INBOX"})
+        nonce = re.search(r"'nonce-([A-Za-z0-9_-]+)'", response["Content-Security-Policy"])[1]
+        document = html.unescape(SRCDOC.search(response.content.decode()).group(1))
+        assert f'<style nonce="{nonce}">.lead{{color:green}}</style>' in document
+        assert message_view.NONCE_STAND_IN not in document
+        nonces.append(nonce)
+    assert len(made) == 1 and nonces[0] != nonces[1]
