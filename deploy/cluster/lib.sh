@@ -39,7 +39,7 @@ pid_matches() {
     [[ -f "$pidfile" ]] || return 1
     pid="$(cat "$pidfile" 2>/dev/null)"
     [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    cmdline="$(cmdline_of "$pid")"
     [[ "$cmdline" == *"$pattern"* ]]
 }
 

@@ -37,7 +37,7 @@ radicale_alive() {
     [[ -f "$PIDFILE" ]] || return 1
     pid="$(cat "$PIDFILE" 2>/dev/null)"
     [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    cmdline="$(cmdline_of "$pid")"
     [[ "$cmdline" == *"radicale --config $RAD/config"* ]]
 }
 
