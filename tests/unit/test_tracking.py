@@ -7,6 +7,7 @@ import pytest
 from webmail.imap import parse
 from webmail.imap.errors import MailboxNotFound, Untrackable
 from webmail.imap.organise import Organise
+from webmail.imap.state import FolderState
 from webmail.imap.tracking import Tracking
 
 
@@ -41,9 +42,11 @@ class Wire:
                 for uid in args[0] if uid in box}
         if name == "search" and args[0][0] == "UID":  # what a MOVE left behind
             return [uid for uid in parse.expand_uid_set(args[0][1]) if uid in box]
-        if name == "search":
-            wanted = args[0][2]
-            return [uid for uid, found in box.items() if wanted in found]  # a substring
+        if name == "search":  # OR HEADER Message-ID <id> <newest, as a sequence set>
+            _or, _header, _field, wanted, newest = args[0]
+            first = int(newest.split(":")[0])
+            return sorted({uid for uid, found in box.items() if wanted in found}  # a substring
+                          | set(sorted(box)[first - 1:]))
         if name in ("move", "copy"):
             into = self.folders[args[1]]
             pairs = []
@@ -68,6 +71,8 @@ class Selected:
         if mailbox not in self.wire.folders:
             raise MailboxNotFound(mailbox)
         self.wire.selected = mailbox
+        return FolderState(uidvalidity=7, uidnext=max(self.wire.folders[mailbox], default=0) + 1,
+                           exists=len(self.wire.folders[mailbox]), modseq=None)
 
 
 def tracking(folders, capabilities=("MOVE", "UIDPLUS")):

@@ -8,7 +8,7 @@ import math
 import re
 from datetime import datetime, timezone
 
-from . import parse, threads
+from . import exact, parse, threads
 from .types import MessagePage
 
 THREAD_FIELDS = ["ENVELOPE", "INTERNALDATE", "BODY.PEEK[HEADER.FIELDS (REFERENCES)]"]
@@ -156,5 +156,8 @@ class Conversations:
         for each in reversed(ids):
             term = ["OR", "HEADER", "In-Reply-To", each, "HEADER", "References", each]
             criteria = ["OR", *term, *criteria] if criteria else term
-        self.ordering.sel.ensure(mailbox)
-        return self.ordering.search_uids(criteria, label="search_answers")
+        state = self.ordering.sel.select(mailbox)
+        wanted = [each.encode() for each in ids]
+        return exact.matching(self.conn, state, criteria, "IN-REPLY-TO REFERENCES",
+                              lambda raw: any(each in raw for each in wanted),
+                              label="search_answers")

@@ -13,7 +13,7 @@ from email import message_from_bytes, policy
 from urllib.parse import quote
 
 from ..mime.headers import bounded_message
-from . import parse, structure
+from . import exact, parse, structure
 from .adapter import Catenate
 from .errors import MailboxNotFound, MessageGone
 from .types import PartRef, SavedDraft
@@ -173,12 +173,18 @@ class Drafts:
         already, when a worker finishes a send another one began)."""
         if not message_id or any(ch in message_id for ch in "\r\n\0"):
             return False
-        self.sel.select(mailbox)
-        return bool(self.conn.call("search", ["HEADER", "Message-ID", message_id]))
+        state = self.sel.select(mailbox)
+        return bool(exact.matching(self.conn, state, ["HEADER", "Message-ID", message_id],
+                                   "MESSAGE-ID",
+                                   lambda raw: parse.header_value(raw) == message_id,
+                                   label="search_message_id"))
 
     def _draft_uids(self, drafts, draft_key):
-        self.sel.select(drafts)
-        return sorted(self.conn.call("search", ["HEADER", DRAFT_HEADER, draft_key]))
+        state = self.sel.select(drafts)
+        return exact.matching(self.conn, state, ["HEADER", DRAFT_HEADER, draft_key],
+                              DRAFT_HEADER.upper(),
+                              lambda raw: parse.header_value(raw) == draft_key,
+                              label="search_draft")
 
 
 def _url(ref):

@@ -7,7 +7,7 @@ followed by its UID, checked against its Message-ID, and found again by its Mess
 when the check fails: after a MOVE the server's COPYUID (UIDPLUS) says where each message
 went; without it the Message-ID is searched for in the target.
 """
-from . import parse
+from . import exact, parse
 from .errors import MailboxNotFound, Untrackable
 
 _ID_FIELD = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
@@ -46,9 +46,9 @@ class Tracking:
         missing = [uid for uid in uids if uid in ids and uid not in pairs]
         if missing:
             taken = set(pairs.values())
-            self.sel.select(target)
+            state = self.sel.select(target)
             for uid in missing:
-                found = [each for each in self._with_id(ids[uid]) if each not in taken]
+                found = [each for each in self._with_id(state, ids[uid]) if each not in taken]
                 if found:
                     pairs[uid] = found[-1]
                     taken.add(found[-1])
@@ -60,7 +60,7 @@ class Tracking:
         (or neither has one), else the newest UID with that Message-ID that no earlier
         entry took, else None. A folder that is gone holds none of them."""
         try:
-            self.sel.select(mailbox)
+            state = self.sel.select(mailbox)
         except MailboxNotFound:
             return [None] * len(wanted)
         known = self._message_ids([uid for uid, _id in wanted if uid])
@@ -69,7 +69,7 @@ class Tracking:
             if uid in known and known[uid] == (message_id or "") and uid not in found:
                 found.append(uid)
                 continue
-            hits = [each for each in self._with_id(message_id) if each not in found]
+            hits = [each for each in self._with_id(state, message_id) if each not in found]
             found.append(hits[-1] if hits else None)
         return found
 
@@ -86,14 +86,12 @@ class Tracking:
             found[uid] = parse.header_value(raw)
         return found
 
-    def _with_id(self, message_id):
-        """UIDs of the selected folder whose Message-ID is message_id, ascending (SEARCH
-        HEADER matches a substring: each hit is checked)."""
+    def _with_id(self, state, message_id):
+        """UIDs of the selected folder (whose FolderState is state) whose Message-ID is
+        message_id, ascending (exact.matching: each candidate is checked)."""
         if not _searchable(message_id):
             return []
-        hits = sorted(self.conn.call("search", ["HEADER", "Message-ID", message_id],
-                                     label="search_message_id"))
-        if not hits:
-            return []
-        ids = self._message_ids(hits)
-        return [uid for uid in hits if ids.get(uid) == message_id]
+        return exact.matching(self.conn, state,
+                              ["HEADER", "Message-ID", message_id], "MESSAGE-ID",
+                              lambda raw: parse.header_value(raw) == message_id,
+                              label="search_message_id")
