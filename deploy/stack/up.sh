@@ -311,9 +311,10 @@ chmod 640 "$DV_USERS.tmp"
 mv "$DV_USERS.tmp" "$DV_USERS"
 write_masters "$DV/masters"
 
-# HERON_STACK_FTS=1: the full-text index for every account (see the plugin block).
-FTS_PLUGINS=""
-[[ "${HERON_STACK_FTS:-}" == 1 ]] && FTS_PLUGINS=" fts fts_xapian"
+# The full-text index for every account (see the plugin block); HERON_STACK_FTS=0 runs
+# the stack's first Dovecot without it, as a server without an index answers.
+FTS_PLUGINS=" fts fts_xapian"
+[[ "${HERON_STACK_FTS:-1}" == 0 ]] && FTS_PLUGINS=""
 
 cat >"$DV_CONF.tmp" <<EOF
 # Written by deploy/stack/up.sh on every run; edit there.
@@ -419,12 +420,11 @@ plugin {
   acl_user = %u
 
   # Full-text search (docs/deploy.md, "Full-text search"): a Xapian index per folder,
-  # kept up to date as mail is delivered (LMTP) or appended (IMAP). Loaded only when
-  # HERON_STACK_FTS=1 (mail_plugins above): this plugin (1.5.5) answers SEARCH HEADER
-  # from its index too, and it indexes no In-Reply-To, References or X-Heron-Draft
-  # header (such a search matches nothing) and Message-ID only as words (a search
-  # matches other messages too), while Heron's draft, sent-copy and answer look-ups
-  # rely on those searches being exact.
+  # kept up to date as mail is delivered (LMTP) or appended (IMAP). This plugin (1.5.5)
+  # answers SEARCH HEADER from its index too: it indexes no In-Reply-To, References or
+  # X-Heron-Draft header (such a search matches nothing) and Message-ID only as words.
+  # Heron's look-ups by those fields check the newest messages themselves
+  # (webmail/imap/exact.py), so they hold with it.
   fts = xapian
   # Terms of 3 to 20 characters are indexed as n-grams, so a search finds a part of a
   # word ("invoic" finds "invoices"); a search word shorter than 3 characters matches
