@@ -2,7 +2,10 @@
 SEARCH HEADER says: a full-text index may answer it with nothing (a field it does not
 index) or with the wrong messages (a Message-ID split into words). A scripted server holds
 {UID: header block} and answers the one SEARCH as a given index would."""
+import pytest
+
 from webmail.imap import exact, parse
+from webmail.imap.errors import UnsafeInput
 from webmail.imap.state import FolderState
 
 
@@ -79,3 +82,12 @@ def test_many_candidates_are_fetched_in_batches():
     server = Server(box, hits=list(range(1, 2501)))
     assert lookup(server, "<m2500@x.test>") == [2500]
     assert [name for name, _args in server.sent].count("fetch") == 3
+
+
+@pytest.mark.parametrize("value", ["<a@x>\r\nA1 LOGOUT", "<a@x>\n", "<a\x00@x>"])
+def test_a_value_that_could_break_the_protocol_is_refused_even_for_an_empty_folder(value):
+    for box in ({}, folder(3)):
+        server = Server(box, hits=[])
+        with pytest.raises(UnsafeInput):
+            lookup(server, value)
+        assert server.sent == []

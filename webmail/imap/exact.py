@@ -14,7 +14,8 @@ kept only when its fetched field matches here. The versions, copies and answers 
 looks for are almost always among the newest; on a server that searches headers itself
 the hits cover older ones too.
 """
-from . import parse
+from . import parse, wall
+from .errors import UnsafeInput
 
 NEWEST = 500  # the latest messages of a folder always read, whatever the server's hits
 _BATCH = 1000  # UIDs per FETCH
@@ -25,6 +26,8 @@ def matching(conn, state, key, fields, accept, label):
     server's hits for the search key `key` (one key, as a list) and the newest NEWEST
     messages, for which accept(raw) is true of the fetched header block of `fields`
     ("NAME OTHER", the block holding those fields as the message has them)."""
+    if not wall.is_safe(key):  # refused even when the folder is empty and nothing is sent
+        raise UnsafeInput(f"refused a {label} value with CR, LF or NUL")
     if not state.exists:
         return []
     newest = f"{max(1, state.exists - NEWEST + 1)}:*"
