@@ -10,6 +10,7 @@ import pytest
 
 from webmail.imap import parse
 from webmail.imap.organise import Copied, Organise, copied
+from webmail.imap.state import FolderState
 from webmail.imap.tracking import Tracking
 
 
@@ -46,8 +47,11 @@ class Server:
             return self._copy(box, sorted(args[0]), self.folders[args[1]], name == "move")
         if name == "search" and args[0][0] == "UID":
             return [uid for uid in parse.expand_uid_set(args[0][1]) if uid in box]
-        if name == "search":
-            return [uid for uid, found in box.items() if args[0][2] in found]
+        if name == "search":  # OR HEADER Message-ID <id> <newest, as a sequence set>
+            _or, _header, _field, wanted, newest = args[0]
+            first = int(newest.split(":")[0])
+            return sorted({uid for uid, found in box.items() if wanted in found}
+                          | set(sorted(box)[first - 1:]))
         if name == "fetch":
             return {uid: {b"BODY[HEADER.FIELDS (MESSAGE-ID)]": f"Message-ID: {box[uid]}\r\n\r\n"
                           .encode()} for uid in args[0] if uid in box}
@@ -87,6 +91,9 @@ class Selected:
 
     def select(self, mailbox):
         self.server.selected = mailbox
+        box = self.server.folders[mailbox]
+        return FolderState(uidvalidity=7, uidnext=max(box, default=0) + 1, exists=len(box),
+                           modseq=None)
 
 
 def organise(moves, folders=None, capabilities=("MOVE", "UIDPLUS")):
