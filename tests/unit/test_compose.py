@@ -514,3 +514,32 @@ def test_an_extra_header_with_a_bad_or_taken_name_is_refused(name):
 def test_an_address_that_cannot_be_sent_to_is_refused_when_building():
     with pytest.raises(AddressError):
         build_message(outgoing(text="x", to=(Address("", "bob smith", "x.org"),)))
+
+
+GMAIL_ID = ("<CAKx6d3Ow+Qj1pZ2mFs8a9yQ_long-message-identifier-0123456789abcdef0123456789"
+            "=rT7@mail.gmail.com>")
+
+
+def test_a_reply_to_a_long_message_id_keeps_it_readable_so_it_threads_everywhere():
+    # Folded as an unstructured field, an id past 78 characters became RFC 2047 encoded
+    # words, which no mail program reads back as an id.
+    references = tuple(f"<part{n}.{n * 7919}@lists.example.org>" for n in range(12))
+    message, raw = sent(outgoing(in_reply_to=GMAIL_ID, references=(*references, GMAIL_ID),
+                                 message_id="<own-0123456789@heron.test>"))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"=?" not in head
+    assert message["In-Reply-To"] == GMAIL_ID
+    assert message["References"].split() == [*references, GMAIL_ID]
+    assert message["Message-ID"] == "<own-0123456789@heron.test>"
+    lines = head.split(b"\r\n")
+    assert all(len(line) <= 998 for line in lines)
+    # Folded between ids: each line that holds more than one id stays within 78.
+    assert all(len(line) <= 78 for line in lines if line.count(b"<") > 1)
+    assert f"In-Reply-To: {GMAIL_ID}".encode() in lines
+
+
+def test_a_message_id_too_long_for_a_line_is_left_out_not_folded_inside():
+    huge = "<" + "a" * 300 + "@x.test>"
+    message, _raw = sent(outgoing(in_reply_to=huge, references=(huge, "<ok@x.test>")))
+    assert message["In-Reply-To"] is None
+    assert message["References"] == "<ok@x.test>"

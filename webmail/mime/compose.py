@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import errors, message_from_bytes, policy
 from email.generator import BytesGenerator
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, make_msgid
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, cast
 from urllib.parse import quote
 
 from django.utils.translation import gettext
@@ -28,6 +28,7 @@ from .sanitize import sanitize_html
 MAX_ADDRESSES = 500
 MAX_ADDRESS_CHARS = 320
 MAX_REFERENCES = 20
+MAX_MSG_ID = 252  # characters of a Message-ID Heron writes (one line holds it, folded)
 
 # Everything str.splitlines() breaks at, which the email package refuses in a header (or,
 # for NUL and the other C0 controls, writes through), plus DEL.
@@ -35,7 +36,31 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 # Parts this module writes use quoted-printable or base64 for non-ASCII, so any relay takes
 # them; the wire policy keeps a forwarded message's own header lines as they came (its
 # DKIM signature still verifies) while this module's headers are folded as usual.
-_BUILD_POLICY = policy.SMTP.clone(cte_type="7bit")
+class _MessageIds(UnstructuredHeader):
+    """Message-ID, In-Reply-To and References as RFC 5322 writes them: msg-ids folded
+    between ids, never inside one and never as encoded words. The email package folds an
+    unstructured field that does not fit in 78 characters by encoding it (RFC 2047), and
+    no mail program reads an id back from that: a reply to a message with a long id (a
+    Gmail one, often) would no longer thread, anywhere. The values are msg-ids checked by
+    message_id_or_none()."""
+
+    name: str  # BaseHeader's, which the registry mixes in
+
+    def fold(self, *, policy):
+        lines, line = [], f"{self.name}:"
+        for each in str(self).split():
+            if len(line) + 1 + len(each) > policy.max_line_length and line != f"{self.name}:":
+                lines.append(line)
+                line = ""
+            line += f" {each}"
+        return policy.linesep.join([*lines, line]) + policy.linesep
+
+
+_IDS = HeaderRegistry()
+for _name in ("message-id", "in-reply-to", "references"):
+    # (the registry mixes BaseHeader in, which the stubs cannot see)
+    _IDS.map_to_type(_name, cast(type[BaseHeader], _MessageIds))
+_BUILD_POLICY = policy.SMTP.clone(cte_type="7bit", header_factory=_IDS)
 _WIRE_POLICY = policy.SMTP.clone(refold_source="none")
 
 
@@ -152,7 +177,7 @@ def message_id_or_none(value):
     value = (value or "").strip()
     if value and not value.startswith("<"):
         value = f"<{value}>"
-    return value if _MSG_ID.fullmatch(value) else None
+    return value if len(value) <= MAX_MSG_ID and _MSG_ID.fullmatch(value) else None
 
 
 # The message ----------------------------------------------------------------------------
