@@ -1,4 +1,6 @@
 """Which list a mailbox page shows: a folder, its conversations, or search results."""
+from datetime import timedelta
+
 from .forms import FolderPageForm
 from .imap import search as imap_search
 from .imap.types import MessagePage
@@ -96,7 +98,12 @@ def with_own_answers(mail, mailbox, messages):
     if not messages or not sent or sent == mailbox:
         return list(messages)
     have = {m.message_id for m in messages}
-    uids = mail.answers_in(sent, [m.message_id for m in messages])
+    # An answer was written after what it answers: two days' margin for a sender's clock
+    # or time zone. A message without a date gives no such bound.
+    dates = [m.date for m in messages]
+    since = (None if not dates or None in dates
+             else min(each.date() for each in dates) - timedelta(days=2))
+    uids = mail.answers_in(sent, [m.message_id for m in messages], since=since)
     answers = [m for m in mail.messages(sent, uids, prefer="text", mark_read=False,
                                         fetch_body=False) if m.message_id not in have]
     return sorted([*messages, *answers], key=lambda m: (m.date is None, m.date or 0, m.uid))

@@ -2,6 +2,7 @@
 indexed as it is delivered, Heron's word search is answered from the index through plain
 SEARCH, and Heron's look-ups by header still find what the index does not
 (webmail/imap/exact.py)."""
+import datetime
 import os
 import smtplib
 import subprocess
@@ -102,6 +103,10 @@ def test_look_ups_by_header_find_what_the_index_leaves_out(stack_users, scratch_
         assert not mail.has_message_id(folder, "<absent@x>")
         assert mail.locate(folder, [(None, long_id), (None, short_id)]) == [first, second]
         assert mail.answers_in(folder, [long_id]) == [answer]
+        # Narrowed to what arrived since the answered message (appended today): found.
+        today = datetime.date.today()
+        assert mail.answers_in(folder, [long_id], since=today - datetime.timedelta(days=2)) \
+            == [answer]
     finally:
         mail.close()
 

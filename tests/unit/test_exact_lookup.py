@@ -14,13 +14,19 @@ class Server:
         self.box = box  # {UID: raw header block}
         self.hits = hits  # what the server's index answers the HEADER key with
         self.sent = []
+        self.since = None
 
     def call(self, name, *args, label=None, **kwargs):
         self.sent.append((name, args))
         if name == "search":
             criteria = args[0]
             assert criteria[0] == "OR" and criteria[1] == "HEADER"
-            first = int(criteria[-1].split(":")[0])
+            newest = criteria[-1]
+            if isinstance(newest, list):  # (SINCE date n:*): every message here is recent
+                assert newest[0] == "SINCE"
+                self.since = newest[1]
+                newest = newest[2]
+            first = int(newest.split(":")[0])
             return sorted(set(self.hits) | set(sorted(self.box)[first - 1:]))
         if name == "fetch":
             assert len(args[0]) <= 1000
@@ -91,3 +97,14 @@ def test_a_value_that_could_break_the_protocol_is_refused_even_for_an_empty_fold
         with pytest.raises(UnsafeInput):
             lookup(server, value)
         assert server.sent == []
+
+
+def test_since_narrows_the_newest_to_what_arrived_after_it():
+    import datetime
+
+    server = Server(folder(30), hits=[])
+    day = datetime.date(2026, 11, 30)
+    found = exact.matching(server, state(server.box), ["HEADER", "In-Reply-To", "<m3@x.test>"],
+                           "MESSAGE-ID", lambda raw: b"<m3@x.test>" in raw,
+                           label="search_answers", since=day)
+    assert found == [3] and server.since == day

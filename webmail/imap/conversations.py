@@ -144,10 +144,12 @@ class Conversations:
         return MessagePage(mailbox="", messages=tuple(rows), page=page, pages=pages,
                            total=len(hits))
 
-    def answers_in(self, mailbox, message_ids):
+    def answers_in(self, mailbox, message_ids, since=None):
         """The UIDs (ascending) of the folder's messages that answer one of message_ids:
         their In-Reply-To or References names it. One SEARCH, of the first ANSWERED_IDS
-        well-formed ids (a hostile message's odd Message-ID is left out, not sent)."""
+        well-formed ids (a hostile message's odd Message-ID is left out, not sent), then
+        each candidate checked (exact.matching); since (a date): the answered messages
+        are no older, so the newest candidates are only those that arrived since."""
         ids = list(dict.fromkeys(i for i in message_ids if _MESSAGE_ID.fullmatch(i or "")))
         ids = ids[:ANSWERED_IDS]
         if not ids:
@@ -160,4 +162,4 @@ class Conversations:
         wanted = [each.encode() for each in ids]
         return exact.matching(self.conn, state, criteria, "IN-REPLY-TO REFERENCES",
                               lambda raw: any(each in raw for each in wanted),
-                              label="search_answers")
+                              label="search_answers", since=since)

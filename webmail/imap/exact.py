@@ -21,16 +21,22 @@ NEWEST = 500  # the latest messages of a folder always read, whatever the server
 _BATCH = 1000  # UIDs per FETCH
 
 
-def matching(conn, state, key, fields, accept, label):
+def matching(conn, state, key, fields, accept, label, since=None):
     """UIDs (ascending) of the selected folder, whose FolderState is state, among the
     server's hits for the search key `key` (one key, as a list) and the newest NEWEST
     messages, for which accept(raw) is true of the fetched header block of `fields`
-    ("NAME OTHER", the block holding those fields as the message has them)."""
+    ("NAME OTHER", the block holding those fields as the message has them).
+
+    since (a date): of the newest, only those that arrived on or after it (SINCE, the
+    arrival date, is in every server's own index), when what is looked for cannot be
+    older: an answer to a message came after it."""
     if not wall.is_safe(key):  # refused even when the folder is empty and nothing is sent
         raise UnsafeInput(f"refused a {label} value with CR, LF or NUL")
     if not state.exists:
         return []
-    newest = f"{max(1, state.exists - NEWEST + 1)}:*"
+    newest: str | list = f"{max(1, state.exists - NEWEST + 1)}:*"
+    if since is not None:
+        newest = ["SINCE", since, newest]
     candidates = sorted(conn.call("search", ["OR", *key, newest], label=label))
     section = f"BODY.PEEK[HEADER.FIELDS ({fields})]"
     found = []
