@@ -47,9 +47,10 @@ class _MessageIds(UnstructuredHeader):
     name: str  # BaseHeader's, which the registry mixes in
 
     def fold(self, *, policy):
+        limit = policy.max_line_length or 998  # (a policy may set no limit)
         lines, line = [], f"{self.name}:"
         for each in str(self).split():
-            if len(line) + 1 + len(each) > policy.max_line_length and line != f"{self.name}:":
+            if len(line) + 1 + len(each) > limit and line != f"{self.name}:":
                 lines.append(line)
                 line = ""
             line += f" {each}"
