@@ -543,3 +543,15 @@ def test_a_message_id_too_long_for_a_line_is_left_out_not_folded_inside():
     message, _raw = sent(outgoing(in_reply_to=huge, references=(huge, "<ok@x.test>")))
     assert message["In-Reply-To"] is None
     assert message["References"] == "<ok@x.test>"
+
+
+@pytest.mark.parametrize("odd", ["<a=?utf-8?b?w6k=?=@x.test>", "<=?utf-8?q?x?=@y.test>"])
+def test_an_id_that_looks_like_encoded_words_goes_out_as_it_came(odd):
+    # Decoded, the first would be non-ASCII (the reply could not be written at all) and the
+    # second another id (the reply would leave its thread).
+    message, raw = sent(outgoing(in_reply_to=odd, references=("<r@x.test>", odd),
+                                 message_id=odd))
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert f"In-Reply-To: {odd}".encode() in head
+    assert f"References: <r@x.test> {odd}".encode() in head
+    assert f"Message-ID: {odd}".encode() in head

@@ -33,9 +33,6 @@ MAX_MSG_ID = 252  # characters of a Message-ID Heron writes (one line holds it, 
 # Everything str.splitlines() breaks at, which the email package refuses in a header (or,
 # for NUL and the other C0 controls, writes through), plus DEL.
 _CONTROLS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
-# Parts this module writes use quoted-printable or base64 for non-ASCII, so any relay takes
-# them; the wire policy keeps a forwarded message's own header lines as they came (its
-# DKIM signature still verifies) while this module's headers are folded as usual.
 class _MessageIds(UnstructuredHeader):
     """Message-ID, In-Reply-To and References as RFC 5322 writes them: msg-ids folded
     between ids, never inside one and never as encoded words. The email package folds an
@@ -45,6 +42,13 @@ class _MessageIds(UnstructuredHeader):
     message_id_or_none()."""
 
     name: str  # BaseHeader's, which the registry mixes in
+
+    @classmethod
+    def parse(cls, value, kwds):
+        # The ids exactly as given: an unstructured field would decode encoded words, even
+        # inside an id ("<a=?utf-8?b?w6k=?=@x>", which is a valid id), and write non-ASCII.
+        kwds["decoded"] = value
+        kwds["parse_tree"] = None  # fold() below is all that would read it
 
     def fold(self, *, policy):
         limit = policy.max_line_length or 998  # (a policy may set no limit)
@@ -57,6 +61,9 @@ class _MessageIds(UnstructuredHeader):
         return policy.linesep.join([*lines, line]) + policy.linesep
 
 
+# Parts this module writes use quoted-printable or base64 for non-ASCII, so any relay takes
+# them; the wire policy keeps a forwarded message's own header lines as they came (its
+# DKIM signature still verifies) while this module's headers are folded as usual.
 _IDS = HeaderRegistry()
 for _name in ("message-id", "in-reply-to", "references"):
     # (the registry mixes BaseHeader in, which the stubs cannot see)
