@@ -1,5 +1,5 @@
 """Which list a mailbox page shows: a folder, its conversations, or search results."""
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from .forms import FolderPageForm
 from .imap import search as imap_search
@@ -99,9 +99,11 @@ def with_own_answers(mail, mailbox, messages):
         return list(messages)
     have = {m.message_id for m in messages}
     # An answer was written after what it answers: two days' margin for a sender's clock
-    # or time zone. A message without a date gives no such bound.
-    dates = [m.date for m in messages]
-    since = (None if not dates or None in dates
+    # or time zone. A message without a date, or dated ahead of now (a wrong clock, or a
+    # hostile sender), gives no such bound.
+    dates = [m.date and (m.date if m.date.tzinfo else m.date.replace(tzinfo=UTC))
+             for m in messages]
+    since = (None if not dates or None in dates or max(dates) > datetime.now(UTC)
              else min(each.date() for each in dates) - timedelta(days=2))
     uids = mail.answers_in(sent, [m.message_id for m in messages], since=since)
     answers = [m for m in mail.messages(sent, uids, prefer="text", mark_read=False,
