@@ -15,6 +15,7 @@ class Server:
         self.hits = hits  # what the server's index answers the HEADER key with
         self.sent = []
         self.since = None
+        self.arrived = {}  # {UID: arrival date}, for SINCE
 
     def call(self, name, *args, label=None, **kwargs):
         self.sent.append((name, args))
@@ -27,7 +28,9 @@ class Server:
                 self.since = newest[1]
                 newest = newest[2]
             first = int(newest.split(":")[0])
-            return sorted(set(self.hits) | set(sorted(self.box)[first - 1:]))
+            recent = [uid for uid in sorted(self.box)[first - 1:]
+                      if self.since is None or self.arrived[uid] >= self.since]
+            return sorted(set(self.hits) | set(recent))
         if name == "fetch":
             assert len(args[0]) <= 1000
             return {uid: {b"BODY[HEADER.FIELDS (MESSAGE-ID)]": self.box[uid]}
@@ -104,7 +107,14 @@ def test_since_narrows_the_newest_to_what_arrived_after_it():
 
     server = Server(folder(30), hits=[])
     day = datetime.date(2026, 11, 30)
-    found = exact.matching(server, state(server.box), ["HEADER", "In-Reply-To", "<m3@x.test>"],
-                           "MESSAGE-ID", lambda raw: b"<m3@x.test>" in raw,
-                           label="search_answers", since=day)
-    assert found == [3] and server.since == day
+    # UIDs 1-20 arrived the day before, 21-30 on the day.
+    server.arrived = {uid: day - datetime.timedelta(days=1 if uid <= 20 else 0)
+                      for uid in server.box}
+
+    def answers(wanted):
+        return exact.matching(server, state(server.box), ["HEADER", "In-Reply-To", wanted],
+                              "MESSAGE-ID", lambda raw: wanted.encode() in raw,
+                              label="search_answers", since=day)
+
+    assert answers("<m25@x.test>") == [25] and server.since == day
+    assert answers("<m3@x.test>") == []  # older than the bound, and no hit of the server's

@@ -43,9 +43,12 @@ class Wire:
         if name == "search" and args[0][0] == "UID":  # what a MOVE left behind
             return [uid for uid in parse.expand_uid_set(args[0][1]) if uid in box]
         if name == "search":  # OR HEADER Message-ID <id> <newest, as a sequence set>
-            _or, _header, _field, wanted, newest = args[0]
-            first = int(newest.split(":")[0])
-            return sorted({uid for uid, found in box.items() if wanted in found}  # a substring
+            criteria = args[0]
+            wanted = [criteria[at + 1] for at, token in enumerate(criteria)
+                      if token == "Message-ID"]
+            first = int(criteria[-1].split(":")[0])
+            return sorted({uid for uid, found in box.items()  # a substring, as SEARCH does
+                           if any(each in found for each in wanted)}
                           | set(sorted(box)[first - 1:]))
         if name in ("move", "copy"):
             into = self.folders[args[1]]
@@ -125,3 +128,13 @@ def test_strict_refuses_before_moving_what_could_not_be_found_again():
     assert wire.folders["Snoozed"] == {} and "move" not in wire.sent
     track, wire = tracking({"INBOX": {3: ""}, "Snoozed": {}})  # with UIDPLUS it is followed
     assert track.move_tracked("INBOX", [3], "Snoozed", strict=True) == {3: 101}
+
+
+def test_many_lost_messages_are_looked_for_together_not_one_by_one():
+    # A snooze wake of 120 renumbered messages: three SEARCHes of 50, 50 and 20 ids (each
+    # with its FETCH), not 120 of each.
+    box = {2000 + n: f"<m{n}@x>" for n in range(120)}
+    track, wire = tracking({"Snoozed": box})
+    wanted = [(n + 1, f"<m{n}@x>") for n in range(120)]  # every UID wrong
+    assert track.locate("Snoozed", wanted) == [2000 + n for n in range(120)]
+    assert wire.sent.count("search_message_id") == 3

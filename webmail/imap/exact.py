@@ -30,23 +30,32 @@ def matching(conn, state, key, fields, accept, label, since=None):
     since (a date): of the newest, only those that arrived on or after it (SINCE, the
     arrival date, is in every server's own index), when what is looked for cannot be
     older: an answer to a message came after it."""
+    found = read(conn, state, key, fields, lambda raw: True if accept(raw) else None,
+                 label, since)
+    return sorted(found)
+
+
+def read(conn, state, key, fields, value, label, since=None):
+    """{UID: value(raw)} of matching()'s candidates for which value(raw) is not None: one
+    SEARCH and one FETCH pass, whatever number of values the key asks about."""
     if not wall.is_safe(key):  # refused even when the folder is empty and nothing is sent
         raise UnsafeInput(f"refused a {label} value with CR, LF or NUL")
     if not state.exists:
-        return []
+        return {}
     newest: str | list = f"{max(1, state.exists - NEWEST + 1)}:*"
     if since is not None:
         newest = ["SINCE", since, newest]
     candidates = sorted(conn.call("search", ["OR", *key, newest], label=label))
     section = f"BODY.PEEK[HEADER.FIELDS ({fields})]"
-    found = []
+    found = {}
     for start in range(0, len(candidates), _BATCH):
         data = conn.call("fetch", candidates[start:start + _BATCH], [section],
                          label=f"{label}_check")
         for uid, item in data.items():
-            raw = next((value for name, value in item.items()
+            raw = next((each for name, each in item.items()
                         if parse.to_text(name).upper().startswith("BODY[HEADER.FIELDS")),
                        b"")
-            if accept(raw or b""):
-                found.append(uid)
-    return sorted(found)
+            kept = value(raw or b"")
+            if kept is not None:
+                found[uid] = kept
+    return found

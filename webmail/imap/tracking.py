@@ -13,6 +13,7 @@ from .errors import MailboxNotFound, Untrackable
 _ID_FIELD = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
 # A Message-ID Heron will search for: printable ASCII (no CHARSET needed), bounded.
 _LONGEST_ID = 998
+IDS_PER_SEARCH = 50  # Message-IDs looked for in one SEARCH (an OR of their HEADER keys)
 
 
 def _searchable(message_id):
@@ -47,8 +48,9 @@ class Tracking:
         if missing:
             taken = set(pairs.values())
             state = self.sel.select(target)
+            where = self._with_ids(state, [ids[uid] for uid in missing])
             for uid in missing:
-                found = [each for each in self._with_id(state, ids[uid]) if each not in taken]
+                found = [each for each in where.get(ids[uid], []) if each not in taken]
                 if found:
                     pairs[uid] = found[-1]
                     taken.add(found[-1])
@@ -64,12 +66,15 @@ class Tracking:
         except MailboxNotFound:
             return [None] * len(wanted)
         known = self._message_ids([uid for uid, _id in wanted if uid])
+        kept = [uid in known and known[uid] == (message_id or "") for uid, message_id in wanted]
+        where = self._with_ids(state, [message_id for (_uid, message_id), same
+                                       in zip(wanted, kept) if not same])
         found: list = []
-        for uid, message_id in wanted:
-            if uid in known and known[uid] == (message_id or "") and uid not in found:
+        for (uid, message_id), same in zip(wanted, kept):
+            if same and uid not in found:
                 found.append(uid)
                 continue
-            hits = [each for each in self._with_id(state, message_id) if each not in found]
+            hits = [each for each in where.get(message_id, []) if each not in found]
             found.append(hits[-1] if hits else None)
         return found
 
@@ -86,12 +91,25 @@ class Tracking:
             found[uid] = parse.header_value(raw)
         return found
 
-    def _with_id(self, state, message_id):
-        """UIDs of the selected folder (whose FolderState is state) whose Message-ID is
-        message_id, ascending (exact.matching: each candidate is checked)."""
-        if not _searchable(message_id):
-            return []
-        return exact.matching(self.conn, state,
-                              ["HEADER", "Message-ID", message_id], "MESSAGE-ID",
-                              lambda raw: parse.header_value(raw) == message_id,
-                              label="search_message_id")
+    def _with_ids(self, state, message_ids):
+        """{Message-ID: UIDs ascending} of the selected folder (whose FolderState is state)
+        for each of message_ids it holds: IDS_PER_SEARCH ids to one SEARCH and its FETCH
+        (exact.read: each candidate is checked)."""
+        ids = list(dict.fromkeys(each for each in message_ids if _searchable(each)))
+        where: dict = {}
+        for start in range(0, len(ids), IDS_PER_SEARCH):
+            batch = ids[start:start + IDS_PER_SEARCH]
+            key: list = []
+            for each in reversed(batch):
+                term = ["HEADER", "Message-ID", each]
+                key = ["OR", *term, *key] if key else term
+            wanted = set(batch)
+
+            def value(raw):
+                found = parse.header_value(raw)
+                return found if found in wanted else None
+
+            for uid, found in exact.read(self.conn, state, key, "MESSAGE-ID", value,
+                                         label="search_message_id").items():
+                where.setdefault(found, []).append(uid)
+        return {each: sorted(uids) for each, uids in where.items()}
