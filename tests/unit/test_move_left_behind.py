@@ -48,9 +48,12 @@ class Server:
         if name == "search" and args[0][0] == "UID":
             return [uid for uid in parse.expand_uid_set(args[0][1]) if uid in box]
         if name == "search":  # OR HEADER Message-ID <id> <newest, as a sequence set>
-            _or, _header, _field, wanted, newest = args[0]
-            first = int(newest.split(":")[0])
-            return sorted({uid for uid, found in box.items() if wanted in found}
+            criteria = args[0]
+            wanted = [criteria[at + 1] for at, token in enumerate(criteria)
+                      if token == "Message-ID"]
+            first = int(criteria[-1].split(":")[0])
+            return sorted({uid for uid, found in box.items()
+                           if any(each in found for each in wanted)}
                           | set(sorted(box)[first - 1:]))
         if name == "fetch":
             return {uid: {b"BODY[HEADER.FIELDS (MESSAGE-ID)]": f"Message-ID: {box[uid]}\r\n\r\n"
