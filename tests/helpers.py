@@ -1,10 +1,23 @@
 """Test helpers: the in-memory mail server and session (tests/fakes/), and summaries."""
+import time
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from tests.fakes import FakeMailServer, FakeMailSession
 from webmail.imap.types import Address, MessageSummary
 
-__all__ = ["FakeMailServer", "FakeMailSession", "make_summaries"]
+__all__ = ["FakeMailServer", "FakeMailSession", "make_summaries", "wait_for"]
+
+
+def wait_for(check, what, timeout):
+    """check()'s first truthy answer, asked every 0.1 s; the test fails after timeout s."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout} s")
+        time.sleep(0.1)
+    return found
 
 
 def make_summaries(count, start_uid=1, unread_every=3):

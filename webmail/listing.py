@@ -2,6 +2,7 @@
 from datetime import UTC, datetime, timedelta
 
 from .forms import FolderPageForm
+from .imap import parse
 from .imap import search as imap_search
 from .imap.types import MessagePage
 
@@ -101,8 +102,7 @@ def with_own_answers(mail, mailbox, messages):
     # An answer was written after what it answers: two days' margin for a sender's clock
     # or time zone. A message without a date, or dated ahead of now (a wrong clock, or a
     # hostile sender), gives no such bound.
-    dates = [m.date and (m.date if m.date.tzinfo else m.date.replace(tzinfo=UTC))
-             for m in messages]
+    dates = [parse.as_aware(m.date) for m in messages]
     since = (None if not dates or None in dates or max(dates) > datetime.now(UTC)
              else min(each.date() for each in dates) - timedelta(days=2))
     uids = mail.answers_in(sent, [m.message_id for m in messages], since=since)

@@ -6,7 +6,6 @@ import datetime
 import os
 import smtplib
 import subprocess
-import time
 import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_for
 from tests.integration.conftest import stack_account
 from webmail.imap.session import MailSession
 
@@ -51,15 +51,6 @@ def deliver(stack_users, subject, text):
         smtp.send_message(msg)
 
 
-def waited(check, what, seconds=20):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {seconds} s")
-        time.sleep(0.1)
-    return found
-
-
 def test_delivered_mail_is_indexed_before_anyone_searches_and_found_by_a_word_part(
         heron, stack_users):
     conf = (DOVECOT / "dovecot.conf").read_text()
@@ -70,14 +61,14 @@ def test_delivered_mail_is_indexed_before_anyone_searches_and_found_by_a_word_pa
     subject = f"Fulltext {tag}"
     deliver(stack_users, subject, f"The quarterly invoices {tag}x are attached.\n")
     # Indexed at delivery (fts_autoindex): the folder's database changes with no search.
-    waited(lambda: changed_at(index) > before, "the index taking the delivered message")
+    wait_for(lambda: changed_at(index) > before, "the index taking the delivered message", 20)
 
     def subjects(q):
         page = heron.get(f"/api/messages/?mailbox=INBOX&q={q}").json()
         return [m["subject"] for m in page["messages"]]
 
     # A word of the body, and a part of one ("invoic" of "invoices"), as a user types it.
-    assert subject in waited(lambda: subjects(f"{tag}x"), "the body word found")
+    assert subject in wait_for(lambda: subjects(f"{tag}x"), "the body word found", 20)
     assert subject in subjects(f"invoic {tag}")
     # A word under 3 letters is not in the index: the index answered, not a scan of the
     # folder (which would find "qu" in "quarterly").

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts import identities
+from tests.helpers import wait_for
 from webmail import mail, outbox
 from webmail.models import HeldMessage
 
@@ -68,15 +68,6 @@ def workers(tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
-
-
-def wait_for(check, what, timeout):
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout} s")
-        time.sleep(0.1)
-    return found
 
 
 def hold(user, to, subject, when):

@@ -157,9 +157,8 @@ class Drafts:
         data = self.conn.call("fetch", [uid], [f"BODY.PEEK[HEADER.FIELDS ({fields})]"])
         if uid not in data:
             raise MessageGone(f"{mailbox}/{uid}")
-        raw = next((value for key, value in data[uid].items()
-                    if parse.to_text(key).upper().startswith("BODY[HEADER.FIELDS")), b"")
-        headers = message_from_bytes(bounded_message(raw or b""), policy=policy.default)
+        headers = message_from_bytes(bounded_message(parse.header_block(data[uid])),
+                                     policy=policy.default)
         key = str(headers.get(DRAFT_HEADER, "")).strip()
         return ((key if re.fullmatch(r"[0-9a-f]{32}", key) else ""),
                 *(str(headers.get(name, "")) for name in names))

@@ -52,10 +52,7 @@ def read(conn, state, key, fields, value, label, since=None):
         data = conn.call("fetch", candidates[start:start + _BATCH], [section],
                          label=f"{label}_check")
         for uid, item in data.items():
-            raw = next((each for name, each in item.items()
-                        if parse.to_text(name).upper().startswith("BODY[HEADER.FIELDS")),
-                       b"")
-            kept = value(raw or b"")
+            kept = value(parse.header_block(item))
             if kept is not None:
                 found[uid] = kept
     return found

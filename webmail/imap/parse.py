@@ -42,6 +42,13 @@ def to_text(raw):
         return raw.decode("latin-1")
 
 
+def header_block(item):
+    """The raw header block a FETCH of BODY.PEEK[HEADER.FIELDS (...)] answered in item (one
+    message's data), b"" when it has none."""
+    return next((value for key, value in item.items()
+                 if to_text(key).upper().startswith("BODY[HEADER.FIELDS")), b"") or b""
+
+
 def header_value(raw):
     """The value of a fetched "Name: value" header block, unfolded ("" when absent)."""
     text = to_text(raw).strip()

@@ -84,12 +84,7 @@ class Tracking:
         if not uids:
             return {}
         data = self.conn.call("fetch", uids, [_ID_FIELD], label="fetch_message_ids")
-        found = {}
-        for uid, item in data.items():
-            raw = next((value for key, value in item.items()
-                        if parse.to_text(key).upper().startswith("BODY[HEADER.FIELDS")), b"")
-            found[uid] = parse.header_value(raw)
-        return found
+        return {uid: parse.header_value(parse.header_block(item)) for uid, item in data.items()}
 
     def _with_ids(self, state, message_ids):
         """{Message-ID: UIDs ascending} of the selected folder (whose FolderState is state)

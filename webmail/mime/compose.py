@@ -33,6 +33,8 @@ MAX_MSG_ID = 252  # characters of a Message-ID Heron writes (one line holds it, 
 # Everything str.splitlines() breaks at, which the email package refuses in a header (or,
 # for NUL and the other C0 controls, writes through), plus DEL.
 _CONTROLS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
 class _MessageIds(UnstructuredHeader):
     """Message-ID, In-Reply-To and References as RFC 5322 writes them: msg-ids folded
     between ids, never inside one and never as encoded words. The email package folds an
