@@ -3,7 +3,7 @@ import os
 import pytest
 
 from contacts import known
-from webmail import events, mail, recently
+from webmail import events, kept_page, mail, recently
 from webmail.db_router import _down_until
 from webmail.imap import pagememo
 
@@ -30,6 +30,7 @@ def _fresh_state(settings):
     events._told.clear()  # what this process told of presence, as the cache is emptied
     recently.forget_everything()  # and what it marked lately in it
     pagememo.forget_everything()  # and the pages it put together
+    kept_page.forget_everything()  # and drew whole
     mail.forget_kept_bodies()  # the bodies it showed
     known.forget_kept_answers()  # and whether their senders are in contacts
     yield

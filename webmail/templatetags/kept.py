@@ -14,6 +14,8 @@ part with a value that still cannot be part of a key is drawn, not kept.
 The request's CSRF token is the one thing a kept part shows that is not in its key: the
 part is drawn with a stand-in token, swapped for the request's own on the way out.
 """
+import secrets
+
 from django import template
 from django.template.base import token_kwargs
 from django.urls import get_script_prefix
@@ -25,9 +27,10 @@ from webmail.memo import Memo
 register = template.Library()
 # Parts kept per process (least recently shown dropped first); most are 1-10 kB.
 KEPT_PARTS = 4096
-# Stands for the request's CSRF token in a kept part: letters only, so no escaping
-# changes it, and long enough never to occur in what a part shows.
-TOKEN_STAND_IN = "keptcsrftokenstandinQx7Zr2Lw9Vb4"
+# Stands for the request's CSRF token in a kept part: letters and digits only, so no
+# escaping changes it, and drawn anew by each process, so that no mail can hold it (a
+# subject or an address spelling it would otherwise be shown with the token swapped in).
+TOKEN_STAND_IN = "keptcsrf" + secrets.token_hex(16)
 
 
 class FrozenDict(dict):
@@ -50,13 +53,13 @@ class _ByKey:
         return hash(self.key)
 
 
-def _frozen(value):
+def frozen(value):
     if callable(getattr(type(value), "heron_kept_key", None)):
         return _ByKey(value)
     if isinstance(value, dict):
-        return FrozenDict((key, _frozen(item)) for key, item in value.items())
+        return FrozenDict((key, frozen(item)) for key, item in value.items())
     if isinstance(value, list):
-        return tuple(_frozen(item) for item in value)
+        return tuple(frozen(item) for item in value)
     return value
 
 
@@ -65,7 +68,7 @@ class KeepNode(template.Node):
         self.site, self.values, self.nodelist = site, values, nodelist
 
     def render(self, context):
-        values = tuple(sorted((name, _frozen(value.resolve(context)))
+        values = tuple(sorted((name, frozen(value.resolve(context)))
                               for name, value in self.values.items()))
         token = context.get("csrf_token")
         token = "" if token is None else str(token)

@@ -3,7 +3,7 @@ import dataclasses
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -14,8 +14,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts import contacts, preferences, trust
 from accounts.models import TrustedSender
+from contacts.known import sender_card
 
-from .. import events, woken
+from .. import events, kept_page, woken
 from ..forms import MessageViewForm
 from ..http import safe_next
 from ..imap import navigation
@@ -32,9 +33,10 @@ FRAME_STYLE = ("body{margin:0;padding:8px;font:15px/1.5 system-ui,sans-serif;col
 # A body up to this long rides in the message page or the reading pane (srcdoc); a longer
 # one, or one allowed to load remote images, comes in a frame of its own.
 INLINE_BODY_CHARS = 64 * 1024
-# Stands for the page's style nonce in a kept srcdoc document: letters only, so that
-# escaping leaves it as it is, and long enough never to occur in a body.
-NONCE_STAND_IN = "keptstylenoncestandinHq4Tz8Mv2Wd6"
+# Stands for the page's style nonce in a kept srcdoc document, swapped on the way out
+# with the rest of the page's (kept_page): letters and digits, so that escaping leaves it
+# as it is, and drawn anew by each process, so that no mail can spell it.
+NONCE_STAND_IN = kept_page.NONCE_STAND_IN
 # srcdoc documents made once per body, for an hour at most: drawing one (the template and
 # the stylesheets' nonces) costs about 3 ms for a 50 kB body, on every open otherwise.
 FRAMES_KEPT = 128
@@ -90,26 +92,27 @@ def _frame_document(body, allow_remote, nonce=None):
 
 
 def _inline_frame(request, body, allow_remote, pane):
-    """The body's document for a srcdoc frame, when the page can hold its HTML body itself
-    and spare the browser a second request; else None (a frame of its own).
+    """(the body's document for a srcdoc frame, with NONCE_STAND_IN where the page's
+    style nonce goes; that nonce), when the page can hold its HTML body itself and spare
+    the browser a second request; else (None, None): a frame of its own.
 
     A srcdoc document takes the policy of the page that holds it: the message page is
     this response, whose policy gets a style nonce; the reading pane is held by the mail
     page that asked for it, which says its own nonce (X-Heron-Style-Nonce). Not with
     remote images (a page's images stay Heron's), nor for a long body."""
     if allow_remote or not body.is_html or len(body.html) > INLINE_BODY_CHARS:
-        return None
+        return None, None
     if pane:
         nonce = request.headers.get("X-Heron-Style-Nonce", "")
         if not STYLE_NONCE.fullmatch(nonce):
-            return None
+            return None, None
     else:
         nonce = style_nonce(request)
     document = _frames.get(body)
     if document is None:
         document = _frame_document(body, False, NONCE_STAND_IN)
         _frames.put(body, document)
-    return document.replace(NONCE_STAND_IN, nonce)
+    return SafeString(document), nonce
 
 
 def _link_query(query, at, step):
@@ -145,8 +148,10 @@ def message(request, uid):
     mailbox = shown.mailbox
     pane = bool(request.headers.get("HX-Request"))
     template = "webmail/_message_pane.html" if pane else "webmail/message.html"
-    frame_doc = _inline_frame(request, body, allow, pane)
-    return render(request, template, {"pane": pane,
+    frame_doc, nonce = _inline_frame(request, body, allow, pane)
+    # Kept whole for the values it shows (kept_page); the srcdoc document is drawn from
+    # the body, which the key holds.
+    return kept_page.page(request, template, {"pane": pane,
         "folders": folders, "message": shown, "body": body, "current": current,
         "query": query, "images_allowed": allow, "frame_doc": frame_doc,
         "frame_url": message_link("body", uid, mailbox, view=query["view"],
@@ -157,7 +162,10 @@ def message(request, uid):
             "message", place.following, mailbox, **_link_query(query, place.at, 1)),
         "print_mode": request.resolver_match.url_name == "print",
         "snoozed_on": woken.notes(request.user, mailbox).get(uid),
-    })
+        "page_style_nonce": NONCE_STAND_IN if nonce is not None and not pane else None,
+    }, shows=[("known", sender_card(request.user, shown.sender.email))],
+        derived=[("frame_doc", frame_doc is not None)], nonce=nonce, notices=not pane,
+        keep=not shown.read_now)
 
 
 @never_cache
