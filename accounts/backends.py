@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, router, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
@@ -40,7 +41,10 @@ class ImapBackend:
         address = normalise(username)
         if not imap or not address or not password:
             return None
-        existing = get_user_model().objects.filter(username=address).first()
+        # From the primary: a login a moment ago (another browser, a retry) may have made
+        # the user there before a replica has it, and a miss here would make it again.
+        users = get_user_model().objects.db_manager(router.db_for_write(get_user_model()))
+        existing = users.filter(username=address).first()
         if existing is not None and existing.has_usable_password():
             return None
         servers = servers_for(address)
@@ -62,7 +66,14 @@ class ImapBackend:
         if user is None:
             user = get_user_model()(username=address, email=email)
             user.set_unusable_password()
-            user.save()
+            try:
+                with transaction.atomic(using=users.db):
+                    user.save(using=users.db)
+            except IntegrityError:
+                # Made by a login of the same user that ran at the same moment.
+                user = users.get(username=address)
+                if user.has_usable_password():
+                    return None
         elif user.email != email:
             user.email = email
             user.save(update_fields=["email"])

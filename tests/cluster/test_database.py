@@ -1,12 +1,20 @@
 """The primary and its streaming replica behind the cluster: a user never misses their own
 write because the replica lags, and a replica that is gone costs nothing."""
 import os
+import secrets
 from contextlib import contextmanager
 
 import psycopg
 import pytest
 
-from tests.cluster.conftest import add_identity, delete_identity, eventually, taken_away
+from tests.cluster.conftest import (
+    ROOT,
+    Browser,
+    add_identity,
+    delete_identity,
+    eventually,
+    taken_away,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -93,3 +101,39 @@ def test_a_saved_contact_and_preference_show_on_every_frontend_while_the_replica
         alice.post("/accounts/settings/preferences/mailbox/",
                    {"per_page": "50", "sort": "date", "order": "desc",
                     "layout": "right", "density": "comfortable", "check_seconds": "30"})
+
+
+@contextmanager
+def newcomer(token):
+    """A mail account Heron has never seen, in the stack Dovecot's passwd-file (which it
+    reads again on change) for the block."""
+    users = ROOT / ".stack" / "dovecot" / "users"
+    before = users.read_text()
+    address, password = f"{token}@heron.test", secrets.token_urlsafe(12)
+    stat = users.stat()
+    users.write_text(before + f"{address}:{{PLAIN}}{password}::::::\n")
+    os.chown(users, stat.st_uid, stat.st_gid)
+    try:
+        yield address, password
+    finally:
+        users.write_text(before)
+
+
+def test_a_first_login_from_two_browsers_while_the_replica_lags_is_one_user(
+        all_frontends, cluster_url, token):
+    """The second browser's login must find the user the first one made on the primary,
+    not miss it on the lagging replica and make it again (that answered 503)."""
+    first, second = Browser(cluster_url), Browser(cluster_url)
+    with newcomer(token) as (address, password):
+        try:
+            with replay_paused() as replica:
+                first.log_in(address, password)
+                second.log_in(address, password)
+                for browser in (first, second):
+                    page = browser.get("/mail/")
+                    assert page.status_code == 200 and address in page.text
+                assert replica.execute("SELECT count(*) FROM auth_user WHERE username = %s",
+                                       [address]).fetchone()[0] == 0, "the replica lags"
+        finally:
+            for browser in (first, second):  # the watcher lets the user go
+                browser.post("/accounts/logout/")

@@ -137,3 +137,32 @@ def test_the_user_name_is_taken_in_lower_case(client, fake_server):
                                                 "password": PASSWORDS[ALICE]})
     assert response.status_code == 302
     assert LoginEvent.objects.get().username == ALICE
+
+
+def test_a_login_that_meets_the_user_made_a_moment_before_is_that_user(
+        client, fake_server, monkeypatch):
+    """Two first logins of one user at once (two browsers, a retry): the one that finds
+    no user and then cannot make it, because the other just did, goes on as that user."""
+    from accounts import backends
+    made = []
+    real_new_session = backends.mail.new_session
+
+    def new_session(config):
+        session = real_new_session(config)
+        real_login = session.login
+
+        def login(*args, **kwargs):
+            real_login(*args, **kwargs)
+            # The other login makes the user while this one waits on IMAP.
+            other = get_user_model()(username="alice@heron.test", email="alice@heron.test")
+            other.set_unusable_password()
+            other.save()
+            made.append(other)
+        session.login = login
+        return session
+
+    monkeypatch.setattr(backends.mail, "new_session", new_session)
+    response = log_in(client)
+    assert response.status_code == 302 and response["Location"] == "/mail/"
+    assert list(get_user_model().objects.filter(username="alice@heron.test")) == made
+    assert client.get("/mail/").status_code == 200
