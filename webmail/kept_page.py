@@ -15,12 +15,14 @@ each process, so that no mail can spell one.
 """
 import secrets
 
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+from redis.exceptions import RedisError
 
 from accounts.context_processors import name_prompt
 from accounts.preferences import shown
@@ -82,7 +84,9 @@ def page(request, template, context, *, shows=(), derived=(), nonce=None, notice
                tuple(sorted((name, frozen(value)) for name, value in context.items()
                             if name not in skipped)))
         drawn = _pages.get(key)
-    except TypeError:  # a value that cannot be part of a key: drawn, not kept
+    except (TypeError, RedisError, DatabaseError):
+        # A value that cannot be part of a key, or one that cannot be read with Redis or
+        # the database down: drawn, not kept (the context processors then leave it out).
         key, drawn = None, None
     if drawn is None:
         drawn = render_to_string(template, {**context, "csrf_token": CSRF_STAND_IN,
