@@ -114,3 +114,16 @@ def test_a_mail_spelling_a_stand_in_shows_it_as_text(alice, fake_server):
         token = TOKENS.search(page).group(1)
         assert f"Styled {old}" in page and page.count(token) == len(TOKENS.findall(page))
     assert not {kept.TOKEN_STAND_IN, kept_page.CSRF_STAND_IN} & {old}
+
+
+def test_a_value_that_cannot_be_read_draws_the_page_unkept(alice, styled, monkeypatch):
+    from django.db import DatabaseError
+
+    def down(user):
+        raise DatabaseError("the database is down")
+    monkeypatch.setattr(kept_page, "shown", down)
+    path = f"/mail/message/{styled}/"
+    for _ in range(2):
+        response = alice.get(path, {"mailbox": "INBOX"})
+        assert response.status_code == 200 and "Styled" in response.content.decode()
+    assert kept_page.kept_count() == 0
