@@ -15,6 +15,7 @@ each process, so that no mail can spell one.
 """
 import secrets
 
+from django.contrib.messages import get_messages
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -27,10 +28,12 @@ from redis.exceptions import RedisError
 from accounts.context_processors import name_prompt
 from accounts.preferences import shown
 
+from . import pending
 from .context_processors import HeldFigures
 from .memo import Memo
 from .templatetags.kept import frozen
 from .templatetags.snoozing import snooze_choices, snoozed_link
+from .vacation_summary import vacation_banner
 
 # Pages kept per process, for an hour at most (the user's mail held in memory, as the
 # page memo's is): a message page is about 20 kB, a reading pane about 10.
@@ -75,7 +78,7 @@ def page(request, template, context, *, shows=(), derived=(), nonce=None, notice
     request's notices go (webmail/_notices.html). keep: False for a page that shows a
     moment no other request will see again (the message it marked read)."""
     token = get_token(request)
-    told = render_to_string("webmail/_notices.html", request=request) if notices else ""
+    told = _notices(request) if notices else ""
     skipped = {name for name, _ in derived}
     key = None
     try:
@@ -98,6 +101,17 @@ def page(request, template, context, *, shows=(), derived=(), nonce=None, notice
     if nonce is not None:
         shown_page = shown_page.replace(NONCE_STAND_IN, nonce)
     return HttpResponse(shown_page.replace(NOTICES_STAND_IN, told))
+
+
+def _notices(request):
+    """The request's notices (webmail/_notices.html) drawn, or nothing when it has none
+    to tell, which is most pages: no messages, no failed send, no vacation reply on."""
+    user = request.user
+    # The count of untold failed sends, not the failures: reading those tells them.
+    if (not len(get_messages(request)) and not pending.figures(user)["untold"]
+            and vacation_banner(user) is None):
+        return ""
+    return render_to_string("webmail/_notices.html", request=request)
 
 
 def kept_count():

@@ -557,3 +557,15 @@ def test_a_rule_index_out_of_range_or_on_a_raw_block_is_404(alice, roundcube):
     roundcube.scripts[ALICE]["roundcube"] = ROUNDCUBE + "redirect \"x@example.org\";\n"
     for index in (2, 99, 10**30):
         assert alice.get(f"/mail/filters/rule/{index}/").status_code == 404
+
+
+def test_the_vacation_banner_shows_on_a_message_page_kept_whole(alice, sieve):
+    for _ in range(2):  # drawn, then kept
+        assert "Your vacation reply is on" not in alice.get(
+            "/mail/message/6/", {"mailbox": "INBOX"}).content.decode()
+    alice.post("/mail/filters/vacation/", vacation_post(sieve))
+    page = alice.get("/mail/message/6/", {"mailbox": "INBOX"}).content.decode()
+    assert "Your vacation reply is on until" in page
+    alice.post("/mail/filters/vacation/off/", {"next": "/mail/"})
+    assert "Your vacation reply is on" not in alice.get(
+        "/mail/message/6/", {"mailbox": "INBOX"}).content.decode()

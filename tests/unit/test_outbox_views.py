@@ -515,3 +515,12 @@ def test_the_page_saying_redis_is_down_draws_without_held_messages(rf):
             raise RedisDown("connection refused")
 
     assert held_messages(SessionGone()) == {}
+
+
+def test_a_refused_send_is_told_once_on_a_message_page_kept_whole(alice, server):
+    for _ in range(2):  # drawn, then kept
+        assert not notices(alice.get("/mail/message/6/", {"mailbox": "INBOX"}))
+    refused(alice, server)
+    told = alice.get("/mail/message/6/", {"mailbox": "INBOX"})
+    assert "Not sent: Quarterly" in " ".join(notices(told))
+    assert not notices(alice.get("/mail/message/6/", {"mailbox": "INBOX"}))
