@@ -43,9 +43,11 @@ keepalive = _env_int("GUNICORN_KEEPALIVE", 75)
 # A worker silent this long is killed: longer than IMAP_TIMEOUT and SMTP_TIMEOUT together.
 timeout = _env_int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-# Recycling a worker bounds slow leaks; it also drops that worker's pooled IMAP connections,
-# so not too often. The jitter keeps workers from restarting all at once.
-max_requests = _env_int("GUNICORN_MAX_REQUESTS", 5000)
+# Recycling a worker bounds slow leaks; it also drops that worker's pooled IMAP connections
+# and its memos (kept pages and parts, the page memo), and a new worker costs about half a
+# second of CPU to start, so not often: at 5,000 a worker serving 200 pages a second was
+# replaced every 25 s. The jitter keeps workers from restarting all at once.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 50000)
 max_requests_jitter = max(1, max_requests // 10) if max_requests else 0
 # nginx sets X-Forwarded-Proto; believe it only from these addresses (gunicorn's own name).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
