@@ -13,6 +13,7 @@ from accounts.preferences import choose
 from contacts.known import sender_card
 from contacts.models import Card
 from tests.unit.conftest import log_in
+from webmail import kept_page
 from webmail.templatetags import kept
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +117,8 @@ def test_the_page_kept_whole_is_the_page_drawn_afresh(alice, query, fragment):
     headers = {"HTTP_HX_REQUEST": "true"} if fragment else {}
     first = alice.get("/mail/", query, **headers).content.decode()
     again = alice.get("/mail/", query, **headers).content.decode()  # from the memos
+    assert kept_page.kept_count(), "the page is kept whole (webmail/kept_page.py)"
+    kept_page.forget_everything()
     kept.forget_everything()
     from webmail.templatetags import rows
     rows._kept_row.cache_clear()

@@ -7,7 +7,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts import preferences
 
-from .. import events, woken
+from .. import events, kept_page, woken
 from ..forms import FolderPageForm, MessageViewForm, SearchForm
 from ..imap.navigation import current_folder
 from ..links import message_link
@@ -50,10 +50,13 @@ def mailbox(request):
                "mailbox": query["mailbox"], "snoozed": snoozed,
                "streaming": searched_folders(folders) if streamed else None,
                "stream_query": without_stream(request.GET)}
+    # Kept whole for the values it shows (kept_page), as the message page is.
     if request.headers.get("HX-Request"):
-        return render(request, "webmail/_message_list.html", context)
-    style_nonce(request)  # its reading pane holds bodies in srcdoc frames (views/message.py)
-    return render(request, "webmail/mailbox.html", context)
+        return kept_page.page(request, "webmail/_message_list.html", context)
+    # Its reading pane holds bodies in srcdoc frames (views/message.py).
+    return kept_page.page(request, "webmail/mailbox.html",
+                          {**context, "page_style_nonce": kept_page.NONCE_STAND_IN},
+                          nonce=style_nonce(request), notices=True)
 
 
 @never_cache
