@@ -6,6 +6,7 @@ from contacts import known
 from webmail import events, kept_page, mail, recently
 from webmail.db_router import _down_until
 from webmail.imap import pagememo
+from webmail.views import api as api_views
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,7 @@ def _fresh_state(settings):
     recently.forget_everything()  # and what it marked lately in it
     pagememo.forget_everything()  # and the pages it put together
     kept_page.forget_everything()  # and drew whole
+    api_views.forget_kept_answers()  # and encoded
     mail.forget_kept_bodies()  # the bodies it showed
     known.forget_kept_answers()  # and whether their senders are in contacts
     yield

@@ -127,3 +127,18 @@ def test_a_value_that_cannot_be_read_draws_the_page_unkept(alice, styled, monkey
         response = alice.get(path, {"mailbox": "INBOX"})
         assert response.status_code == 200 and "Styled" in response.content.decode()
     assert kept_page.kept_count() == 0
+
+
+def test_the_kept_json_list_follows_a_flag_change(alice):
+    from webmail.views import api
+
+    def listed():
+        answer = alice.get("/api/messages/", {"mailbox": "INBOX"})
+        assert answer["Content-Type"] == "application/json"
+        return {m["uid"]: m["flags"] for m in answer.json()["messages"]}
+
+    first = listed()
+    assert listed() == first and len(api._answers) == 1
+    uid = next(uid for uid, flags in first.items() if "\\Flagged" not in flags)
+    alice.post("/mail/actions/", {"action": "flag", "mailbox": "INBOX", "uids": [uid]})
+    assert "\\Flagged" in listed()[uid]

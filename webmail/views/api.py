@@ -1,5 +1,8 @@
+import json
 
-from django.http import JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, JsonResponse
+from django.urls import get_script_prefix
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -12,6 +15,11 @@ from ..imap import navigation
 from ..links import message_link
 from ..listing import list_page
 from ..mail import mail_for
+from ..memo import Memo
+
+# Encoded list answers kept per process for an hour at most (a page of 50 rows is 15 kB).
+ANSWERS_KEPT = 256
+_answers = Memo(ANSWERS_KEPT, 3600)
 
 
 @never_cache
@@ -38,7 +46,23 @@ def messages(request):
     with mail_for(request) as mail:
         folders = mail.list_mailboxes() if search.active and search.everywhere else []
         page = list_page(mail, folders, query, search, preferences.shown(request.user)["per_page"])
-    return JsonResponse({
+    # The answer is a function of the page and the order it was asked in: kept per
+    # process for them, as the HTML list is (kept_page), and encoded once.
+    key: tuple | None = (request.user.pk, page, query["sort"], query["reverse"],
+                         get_script_prefix())
+    try:
+        body = _answers.get(key)
+    except TypeError:  # a page that cannot be part of a key: encoded, not kept
+        key, body = None, None
+    if body is None:
+        body = json.dumps(_page_json(page, query), cls=DjangoJSONEncoder).encode()
+        if key is not None:
+            _answers.put(key, body)
+    return HttpResponse(body, content_type="application/json")
+
+
+def _page_json(page, query):
+    return {
         "mailbox": page.mailbox or None,
         "messages": [{
             "uid": m.uid,
@@ -55,7 +79,7 @@ def messages(request):
                 else {"at": page.offset + index})),
         } for index, m in enumerate(page.messages)],
         "page": page.page, "pages": page.pages, "total": page.total,
-    })
+    }
 
 
 @never_cache
@@ -75,3 +99,8 @@ def poll(request):
         answer["folders"] = [{"name": f.name, "unread": f.unread, "total": f.total}
                              for f in news.folders if f.selectable]
     return JsonResponse(answer)
+
+
+def forget_kept_answers():
+    """Every kept list answer forgotten (tests)."""
+    _answers.clear()
