@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from imapclient import IMAPClient
 
 from tests.cluster.conftest import (
     ROOT,
@@ -114,9 +115,22 @@ def newcomer(token):
     users.write_text(before + f"{address}:{{PLAIN}}{password}::::::\n")
     os.chown(users, stat.st_uid, stat.st_gid)
     try:
+        # Dovecot looks at the file again at most once a second (passwd_file_sync): a
+        # login in the second of the last look fails. Wait until it takes this one.
+        eventually(lambda: _imap_login(address, password), "Dovecot reads the new account")
         yield address, password
     finally:
         users.write_text(before)
+
+
+def _imap_login(address, password):
+    try:
+        with IMAPClient(os.environ["IMAP_HOST"], port=int(os.environ["IMAP_PORT"]),
+                        ssl=False, timeout=10) as conn:
+            conn.login(address, password)
+            return True
+    except IMAPClient.Error:
+        return False
 
 
 def test_a_first_login_from_two_browsers_while_the_replica_lags_is_one_user(
