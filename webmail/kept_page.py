@@ -20,8 +20,6 @@ from django.db import DatabaseError
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix
-from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from redis.exceptions import RedisError
 
@@ -31,7 +29,7 @@ from accounts.preferences import shown
 from . import pending
 from .context_processors import HeldFigures
 from .memo import Memo
-from .templatetags.kept import frozen
+from .templatetags.kept import frozen, place
 from .templatetags.snoozing import snooze_choices, snoozed_link
 from .vacation_summary import vacation_banner
 
@@ -55,8 +53,7 @@ def request_values(request):
     return (
         ("user", user.pk, user.get_username()),
         ("path", request.get_full_path()),
-        ("place", translation.get_language(), str(timezone.get_current_timezone()),
-         timezone.localdate(), get_script_prefix()),
+        ("place", *place()),
         ("prefs", frozen(shown(user))),
         ("ask_name", name_prompt(request).get("ask_name")),
         ("held", HeldFigures(user).heron_kept_key()),
@@ -65,38 +62,28 @@ def request_values(request):
     )
 
 
-def page(request, template, context, *, shows=(), derived=(), nonce=None, notices=False,
-         keep=True):
+def page(request, template, context, *, shows=(), nonce=None, notices=False, keep=True):
     """The response of template drawn from context, kept for its values.
 
     shows: (name, value) pairs of what the page's own tags work out for it beyond
-    request_values (the sender's card in the address book, say). derived: (name, key)
-    pairs for context values that stand for something already in
-    the key, given instead of the value (a srcdoc document drawn from the body, with the
-    nonce's stand-in). nonce: the page's style nonce, where it has one; the page draws
-    NONCE_STAND_IN in its place. notices: the page draws NOTICES_STAND_IN where the
-    request's notices go (webmail/_notices.html). keep: False for a page that shows a
-    moment no other request will see again (the message it marked read)."""
+    request_values (the sender's card in the address book, say). nonce: the page's style
+    nonce, where it has one; the page (its <meta>, srcdoc documents) draws NONCE_STAND_IN
+    in its place. notices: the page draws NOTICES_STAND_IN where the request's notices go
+    (webmail/_notices.html). keep: False for a page that shows a moment no other request
+    will see again (the message it marked read)."""
     token = get_token(request)
     told = _notices(request) if notices else ""
-    skipped = {name for name, _ in derived}
-    key = None
+    context = {**context, "page_style_nonce": NONCE_STAND_IN if nonce is not None else None}
     try:
-        key = (template, request_values(request), tuple(shows), tuple(derived),
-               nonce is not None,
-               tuple(sorted((name, frozen(value)) for name, value in context.items()
-                            if name not in skipped)))
-        drawn = _pages.get(key)
-    except (TypeError, RedisError, DatabaseError):
-        # A value that cannot be part of a key, or one that cannot be read with Redis or
-        # the database down: drawn, not kept (the context processors then leave it out).
-        key, drawn = None, None
-    if drawn is None:
-        drawn = render_to_string(template, {**context, "csrf_token": CSRF_STAND_IN,
-                                            "notices_html": mark_safe(NOTICES_STAND_IN)},
-                                 request)
-        if key is not None and keep:
-            _pages.put(key, drawn)
+        key = (template, request_values(request), tuple(shows),
+               tuple(sorted((name, frozen(value)) for name, value in context.items())))
+    except (RedisError, DatabaseError):
+        # A value that cannot be read with Redis or the database down: drawn, not kept
+        # (the context processors then leave it out).
+        key = None
+    drawn = _pages.get_or_make(key, lambda: render_to_string(template, {
+        **context, "csrf_token": CSRF_STAND_IN,
+        "notices_html": mark_safe(NOTICES_STAND_IN)}, request), keep=keep)
     shown_page = drawn.replace(CSRF_STAND_IN, token)
     if nonce is not None:
         shown_page = shown_page.replace(NONCE_STAND_IN, nonce)

@@ -37,6 +37,21 @@ class Memo:
             while len(self._values) > self.most:
                 self._values.popitem(last=False)
 
+    def get_or_make(self, key, make, keep=True):
+        """The value kept for key, else make()'s, kept unless keep is False. A key that
+        cannot be one (an unhashable value in it), or None, gets make()'s, not kept."""
+        if key is None:
+            return make()
+        try:
+            found = self.get(key)
+        except TypeError:
+            return make()
+        if found is None:
+            found = make()
+            if keep:
+                self.put(key, found)
+        return found
+
     def items(self):
         with self._lock:
             return [(key, value) for key, (value, _until) in self._values.items()]

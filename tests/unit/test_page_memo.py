@@ -9,6 +9,7 @@ from webmail.imap.ordering import Ordering
 from webmail.imap.reading import Reading
 from webmail.imap.state import FolderState
 from webmail.imap.types import Address, Message, MessageSummary
+from webmail.memo import Memo
 
 S1 = FolderState(7, 101, 100, 555)
 S2 = FolderState(7, 102, 101, 556)  # a message arrived
@@ -170,3 +171,16 @@ def test_a_memo_with_a_lifetime_forgets_a_value_after_it(monkeypatch):
     assert kept.get("k") == "v"
     now[0] += 2
     assert kept.get("k") is None and len(kept) == 0
+
+
+def test_get_or_make_keeps_what_a_key_can_hold_and_only_that():
+    memo, made = Memo(4), []
+
+    def make():
+        made.append(1)
+        return f"value {len(made)}"
+    assert memo.get_or_make("a", make) == memo.get_or_make("a", make) == "value 1"
+    assert memo.get_or_make(("b", ["unhashable"]), make) == "value 2"
+    assert memo.get_or_make(None, make) == "value 3"
+    assert memo.get_or_make("c", make, keep=False) == "value 4"
+    assert len(memo) == 1 and len(made) == 4

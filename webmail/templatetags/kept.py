@@ -74,12 +74,8 @@ class KeepNode(template.Node):
         token = "" if token is None else str(token)
         if not token or token == "NOTPROVIDED":  # no token to draw: nothing to swap in
             return self.draw(context, values, token)
-        key = (self, translation.get_language(), str(timezone.get_current_timezone()),
-               timezone.localdate(), get_script_prefix(), values)
-        try:
-            part = _kept_part(key, context)
-        except TypeError:  # a value that cannot be part of a key
-            part = self.draw(context, values, TOKEN_STAND_IN)
+        part = _parts.get_or_make((self, *place(), values),
+                                  lambda: self.draw(context, values, TOKEN_STAND_IN))
         return mark_safe(part.replace(TOKEN_STAND_IN, token))
 
     def draw(self, context, values, token):
@@ -102,14 +98,11 @@ class KeepNode(template.Node):
 _parts = Memo(KEPT_PARTS)
 
 
-def _kept_part(key, context):
-    """The part kept for key, drawn now (from context) if none is; TypeError for a key
-    that cannot be one."""
-    part = _parts.get(key)
-    if part is None:
-        part = key[0].draw(context, key[-1], TOKEN_STAND_IN)
-        _parts.put(key, part)
-    return part
+def place():
+    """What every kept drawing (part, row, page) shows of the request besides its values:
+    the language, the time zone, the day and the URL prefix."""
+    return (translation.get_language(), str(timezone.get_current_timezone()),
+            timezone.localdate(), get_script_prefix())
 
 
 def kept_count():

@@ -16,9 +16,9 @@ from functools import lru_cache
 from django import template
 from django.template import Context
 from django.template.loader import get_template
-from django.urls import get_script_prefix
-from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+
+from .kept import place
 
 register = template.Library()
 ROW_TEMPLATE = "webmail/_message_row.html"
@@ -34,8 +34,7 @@ def message_rows(context):
     page, query = context["page"], context["query"]
     current, prefs = context.get("current"), context.get("prefs") or {}
     snoozed = context.get("snoozed") or {}
-    shared = (translation.get_language(), str(timezone.get_current_timezone()),
-              timezone.localdate(), get_script_prefix(), page.mailbox,
+    shared = (*place(), page.mailbox,
               getattr(current, "role", ""), bool(query.get("threads")), query.get("sort"),
               query.get("order"), prefs.get("date_format"), prefs.get("time_format"),
               getattr(current, "may_flag", True))

@@ -48,16 +48,9 @@ def messages(request):
         page = list_page(mail, folders, query, search, preferences.shown(request.user)["per_page"])
     # The answer is a function of the page and the order it was asked in: kept per
     # process for them, as the HTML list is (kept_page), and encoded once.
-    key: tuple | None = (request.user.pk, page, query["sort"], query["reverse"],
-                         get_script_prefix())
-    try:
-        body = _answers.get(key)
-    except TypeError:  # a page that cannot be part of a key: encoded, not kept
-        key, body = None, None
-    if body is None:
-        body = json.dumps(_page_json(page, query), cls=DjangoJSONEncoder).encode()
-        if key is not None:
-            _answers.put(key, body)
+    body = _answers.get_or_make(
+        (request.user.pk, page, query["sort"], query["reverse"], get_script_prefix()),
+        lambda: json.dumps(_page_json(page, query), cls=DjangoJSONEncoder).encode())
     return HttpResponse(body, content_type="application/json")
 
 

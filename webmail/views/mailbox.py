@@ -54,8 +54,7 @@ def mailbox(request):
     if request.headers.get("HX-Request"):
         return kept_page.page(request, "webmail/_message_list.html", context)
     # Its reading pane holds bodies in srcdoc frames (views/message.py).
-    return kept_page.page(request, "webmail/mailbox.html",
-                          {**context, "page_style_nonce": kept_page.NONCE_STAND_IN},
+    return kept_page.page(request, "webmail/mailbox.html", context,
                           nonce=style_nonce(request), notices=True)
 
 

@@ -108,11 +108,7 @@ def _inline_frame(request, body, allow_remote, pane):
             return None, None
     else:
         nonce = style_nonce(request)
-    document = _frames.get(body)
-    if document is None:
-        document = _frame_document(body, False, NONCE_STAND_IN)
-        _frames.put(body, document)
-    return SafeString(document), nonce
+    return _frames.get_or_make(body, lambda: _frame_document(body, False, NONCE_STAND_IN)), nonce
 
 
 def _link_query(query, at, step):
@@ -149,8 +145,7 @@ def message(request, uid):
     pane = bool(request.headers.get("HX-Request"))
     template = "webmail/_message_pane.html" if pane else "webmail/message.html"
     frame_doc, nonce = _inline_frame(request, body, allow, pane)
-    # Kept whole for the values it shows (kept_page); the srcdoc document is drawn from
-    # the body, which the key holds.
+    # Kept whole for the values it shows (kept_page).
     return kept_page.page(request, template, {"pane": pane,
         "folders": folders, "message": shown, "body": body, "current": current,
         "query": query, "images_allowed": allow, "frame_doc": frame_doc,
@@ -162,10 +157,8 @@ def message(request, uid):
             "message", place.following, mailbox, **_link_query(query, place.at, 1)),
         "print_mode": request.resolver_match.url_name == "print",
         "snoozed_on": woken.notes(request.user, mailbox).get(uid),
-        "page_style_nonce": NONCE_STAND_IN if nonce is not None and not pane else None,
-    }, shows=[("known", sender_card(request.user, shown.sender.email))],
-        derived=[("frame_doc", frame_doc is not None)], nonce=nonce, notices=not pane,
-        keep=not shown.read_now)
+    }, shows=[("known", sender_card(request.user, shown.sender.email))], nonce=nonce,
+        notices=not pane, keep=not shown.read_now)
 
 
 @never_cache
