@@ -116,6 +116,7 @@ _USER_SHAPE = {"id": int, "last_login": (None, str), "date_joined": str,
                **dict.fromkeys(_USER_TEXT, str), **dict.fromkeys(_USER_FLAGS, bool)}
 
 
+@readahead.register  # so that it comes in the request's first read, with the session
 def _user_key(pk):
     return f"auth-user:v{USER_SHAPE}:{pk}"
 

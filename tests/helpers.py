@@ -50,3 +50,21 @@ def preference_form(user, section, **changes):
             continue
         data[name] = str(value)
     return data
+
+
+def spy_on_redis(monkeypatch):
+    """[(command, [its arguments as text])] of every command this process sends to Redis
+    from now on (the real server still answers each)."""
+    import redis
+
+    sent = []
+    real = redis.Redis.execute_command
+
+    def spy(self, *args, **options):
+        sent.append((str(args[0]).upper(), [
+            each.decode(errors="replace") if isinstance(each, bytes) else str(each)
+            for each in args[1:]]))
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", spy)
+    return sent

@@ -8,13 +8,14 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils.safestring import SafeData, SafeString
 
-from accounts import vault
+from accounts import readahead, vault
 from accounts.domains import MailServers, servers_for, user_servers
 
 from . import metrics
 from .cachejson import read
 from .imap.errors import AuthFailed
 from .imap.pool import SessionPool
+from .imap.session import MailSession
 from .imap.slots import Slots
 from .imap.types import Quota
 from .links import compose_link
@@ -70,6 +71,22 @@ def account_for(request):
 
 
 MAX_GUESS = 1000  # only a digest of it is read, but a long one is no folder anyway
+# user id -> the digest naming the user's account in the shared cache, of the users whose
+# mail this process served: what the request's first read needs to read that mail's state
+_accounts = {}
+
+
+def mailbox_guess(request):
+    """The folder a GET request is most likely about: the one it names, else the inbox."""
+    return str(request.GET.get("mailbox") or "INBOX")[:MAX_GUESS]
+
+
+@readahead.register_request
+def _first_read_keys(user_id, mailbox):
+    """The watcher's vouch, the folder's confirmed state and the folder list: read with
+    the session, when this process served the user's mail before."""
+    account = _accounts.get(user_id)
+    return MailSession.expected_keys(account, mailbox) if account is not None else []
 
 
 @contextmanager
@@ -85,8 +102,15 @@ def mail_for(request):
                           account.password, timeout=settings.IMAP_TIMEOUT) as session:
             if request.method == "GET":
                 # Most pages name their folder (the inbox when none): its state can come
-                # with the first read of the shared cache.
-                session.expect(str(request.GET.get("mailbox") or "INBOX")[:MAX_GUESS])
+                # with the first read of the shared cache, the session's (or else with
+                # the watcher's record).
+                mailbox, digest = mailbox_guess(request), session.account
+                session.expect(mailbox, digest and readahead.take_first(
+                    MailSession.expected_keys(digest, mailbox)))
+            if session.account is not None:
+                if len(_accounts) >= readahead.LOGINS_KEPT:
+                    _accounts.clear()
+                _accounts[request.user.pk] = session.account
             yield session
     finally:
         if session is not None:

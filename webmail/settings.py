@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "webmail.middleware.ContentSecurityPolicyMiddleware",
     "webmail.middleware.PrimaryPinningMiddleware",
+    # The session, its user and the page's folder state in one read of the shared cache.
+    "webmail.first_read.FirstReadMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -23,6 +23,8 @@ from webmail.imap.errors import (
 from webmail.imap.folders import CREATABLE_ROLES
 from webmail.imap.organise import SETTABLE_FLAGS
 from webmail.imap.reading import BODY_LIMIT, CHUNK
+from webmail.imap.session import MailSession
+from webmail.imap.state import MailboxCache
 from webmail.imap.types import ActionResult, MessagePage, PartRef, SavedDraft
 
 from .account import DELIMITER
@@ -120,9 +122,21 @@ class FakeMailSession:
         self._commands = 0
         self._imap_seconds = 0.0
 
-    def expect(self, mailbox):
-        """A hint of what the request reads (the shared cache's round trips): no fake
-        behaviour hangs on it."""
+    def expect(self, mailbox, found=None):
+        """A hint of what the request reads (the shared cache's round trips), with what the
+        request read of it already: kept for tests to see (expected), no fake behaviour
+        hangs on it."""
+        self.expected = (mailbox, found)
+
+    expected_keys = staticmethod(MailSession.expected_keys)
+
+    @property
+    def account(self):
+        """The digest naming the account in the shared cache, as the real session's."""
+        if self._account is None:
+            return None
+        host, port = self.config.mailbox_server
+        return MailboxCache(host, port, self.username).account
 
     def has(self, capability):
         return capability.upper() in self.server.capabilities

@@ -11,6 +11,7 @@ import time
 import pytest
 from django.core.cache import cache
 
+from tests.helpers import spy_on_redis
 from tests.integration import mailfactory as mf
 from tests.integration.conftest import log_in, stack_account
 from webmail import events, mail
@@ -102,6 +103,23 @@ def test_a_warm_list_page_and_a_warm_open_cost_no_imap_command(watched):
     assert imap_commands(opened) == 0
     frame = vouched_page(client, f"/mail/message/{uid}/body/?mailbox={folder}")
     assert frame.status_code == 200 and imap_commands(frame) == 0
+
+
+def test_a_warm_open_reads_the_shared_cache_for_the_vouch_once(watched, monkeypatch):
+    """The session, its user, the watcher's record and the folder's confirmed state come
+    in the request's one first read; the vouched page then asks Redis for none of them."""
+    client, account, conn, folder, key, _stop = watched
+    uid = client.get(f"/api/messages/?mailbox={folder}").json()["messages"][0]["uid"]
+    path = f"/mail/message/{uid}/?mailbox={folder}"
+    vouched_page(client, path)
+    sent = spy_on_redis(monkeypatch)
+    opened = client.get(path)
+    assert opened.status_code == 200 and imap_commands(opened) == 0
+    record = cache.make_key(key)
+    command, keys = sent[0]
+    assert command == "MGET" and record in keys
+    assert any(":heron:confirmed:" in each for each in keys)
+    assert [c for c, keys in sent if c in ("GET", "MGET") and record in keys] == ["MGET"]
 
 
 def test_a_message_expunged_elsewhere_is_gone_from_its_frame(watched):

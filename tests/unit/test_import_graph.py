@@ -23,6 +23,7 @@ LAYERS = [
         "webmail.apps", "webmail.checks", "webmail.settings", "webmail.environment",
         "webmail.wsgi", "webmail.asgi",
         "webmail.context_processors", "webmail.language", "webmail.kept_page",
+        "webmail.first_read",
         "accounts.views", "accounts.urls", "accounts.admin", "accounts.apps",
         "accounts.checks", "accounts.context_processors", "accounts.zone_middleware",
         "accounts.mailproxy", "accounts.management", "accounts.management.*",

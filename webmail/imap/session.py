@@ -32,7 +32,9 @@ from .ordering import SORT_KEYS, Ordering
 from .organise import Organise
 from .reading import Reading
 from .selection import Selection
+from .state import folders_key
 from .tracking import Tracking
+from .vouch import expected_keys
 
 __all__ = ["SORT_KEYS", "MailSession"]
 
@@ -76,12 +78,26 @@ class MailSession:
         self._conn.begin_request()
         self._selection.begin_request()
 
-    def expect(self, mailbox):
+    def expect(self, mailbox, found=None):
         """This request is about mailbox: its confirmed state and the folder list come
-        from the shared cache in the round trip that reads the watcher's vouch."""
+        from the shared cache in the round trip that reads the watcher's vouch; or, when
+        found holds what expected_keys() names (read by the request already), from found."""
         conn = self._conn
         if conn.vouch is not None and conn.cache is not None:
-            conn.vouch.expect(mailbox, conn.cache.folders_key)
+            conn.vouch.expect(mailbox, conn.cache.folders_key, found=found)
+
+    @staticmethod
+    def expected_keys(account, mailbox):
+        """The keys of the shared cache expect(mailbox) reads, for the account named by
+        `account` (the digest `account` gives)."""
+        return expected_keys(account, mailbox, folders_key(account))
+
+    @property
+    def account(self):
+        """The digest that names the account in the shared cache, once logged in (lazily
+        too); else None."""
+        cache = self._conn.cache
+        return cache.account if cache is not None else None
 
     @property
     def commands(self):

@@ -86,11 +86,17 @@ def _digest(*parts):
     return hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
+def folders_key(account):
+    """The key of the folder list of the account (MailboxCache.account, a digest)."""
+    return f"heron:folders:v{SHAPES['folders']}:{account}"
+
+
 class MailboxCache:
     """The cache of one account's folders."""
 
     def __init__(self, host, port, username):
         self.account = _digest(host, port, username.lower())
+        self.folders_key = folders_key(self.account)
         # What this request read ahead: here (read_along) and with the watcher's record
         # (the account's Vouch shares it).
         self.ahead = ReadAhead()
@@ -126,10 +132,6 @@ class MailboxCache:
                          str(validity), *map(str, rest)))
 
     # --- the folder list with its counts ---------------------------------------------------
-    @property
-    def folders_key(self):
-        return f"heron:folders:v{SHAPES['folders']}:{self.account}"
-
     def folders(self, epoch=None):
         """The cached folder list as Mailbox objects, or None. A list kept under a change
         watcher's epoch (keep_folders) holds while that watcher listens to every folder

@@ -70,6 +70,12 @@ def _changed_key(account):
     return f"heron:changed:v{SHAPE}:{account}"
 
 
+def expected_keys(account, mailbox, *keys):
+    """The keys Vouch(account).expect(mailbox, *keys) reads in its one round trip: a caller
+    that read them already (the request's first read) hands their values to expect."""
+    return [record_key(account), _changed_key(account), _confirmed_key(account, mailbox), *keys]
+
+
 def _token(record, changed, mailbox):
     """The token of mailbox under the watcher's record, or None if it does not vouch."""
     if not isinstance(record, dict):
@@ -90,6 +96,13 @@ def _state(value):
     return FolderState(state[0], state[1], state[2], state[3] if state[3] >= 0 else None)
 
 
+def _record_of(found, record_k, changed_k):
+    """(the watcher's record, the own-change count) from one read of the shared cache."""
+    changed = found.get(changed_k) or 0
+    return (read(found.get(record_k), _RECORD, lambda value: value),
+            changed if isinstance(changed, int) else 0)
+
+
 class Vouch:
     """One account's side of the watcher's promise, as a frontend reads it."""
 
@@ -108,11 +121,22 @@ class Vouch:
         self._read = None
         self._along = ()
 
-    def expect(self, mailbox, *keys):
+    def expect(self, mailbox, *keys, found=None):
         """The request will want mailbox's confirmed state and these keys of the shared
         cache: they come in the same round trip as the watcher's record (a wrong guess
-        costs a key in that read, nothing more)."""
+        costs a key in that read, nothing more).
+
+        found: {key: value or None} this request read of the shared cache already, before
+        it asked the server anything. Holding every key expected_keys() names, it is taken
+        as that round trip's answer, and none is made."""
         self._along = (_confirmed_key(self.account, mailbox), *keys)
+        if found is None:
+            return
+        record_k, changed_k = record_key(self.account), _changed_key(self.account)
+        if record_k in found and changed_k in found and all(key in found for key in self._along):
+            self._ahead.hold(self._along, found)
+            self._along = ()
+            self._read = _record_of(found, record_k, changed_k)
 
     def _record_and_changed(self, *more):
         """The watcher's record, the own-change count and the values of the keys more, in
@@ -125,9 +149,7 @@ class Vouch:
         self._along = ()
         found = cache.get_many([record_k, changed_k, *more, *along])
         self._ahead.hold(along, found)
-        changed = found.get(changed_k) or 0
-        self._read = (read(found.get(record_k), _RECORD, lambda value: value),
-                      changed if isinstance(changed, int) else 0)
+        self._read = _record_of(found, record_k, changed_k)
         return (*self._read, *(found.get(key) for key in more))
 
     def everything(self):
