@@ -197,6 +197,11 @@ QUOTA_SECONDS = 300
 QUOTA_SHAPE = 2  # the version of the cached value's shape, named in its key (2: digested)
 
 
+@readahead.register_address  # read with the session and the user (the first read)
+def _quota_key(login):
+    return f"quota:v{QUOTA_SHAPE}:{hashlib.sha256(login.encode()).hexdigest()[:24]}"
+
+
 def quota_for(request, mail):
     """The account's quota, asked of the server at most every QUOTA_SECONDS.
 
@@ -204,9 +209,8 @@ def quota_for(request, mail):
     The key names the account (a digest: no address in a key), so no user sees another's
     figures.
     """
-    digest = hashlib.sha256(request.user.username.encode()).hexdigest()[:24]
-    key = f"quota:v{QUOTA_SHAPE}:{digest}"
-    found = read(cache.get(key), ({"used_kb": int, "limit_kb": int}, False),
+    key = _quota_key(request.user.username)
+    found = read(readahead.take(request.user, key), ({"used_kb": int, "limit_kb": int}, False),
                  lambda value: value and Quota(**value))
     metrics.cache_lookup("quota", found is not None)
     if found is None:

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeData
 from django_redis.cache import RedisCache
 
 from accounts import domains
+from accounts import readahead as user_readahead
 from accounts.models import Domain
 from tests.helpers import make_summaries
 from webmail import cachejson
@@ -80,7 +81,7 @@ class JsonCache:
 @pytest.fixture
 def shared(monkeypatch):
     kept = JsonCache()
-    for module in (state, readahead, mail_module, domains):
+    for module in (state, readahead, user_readahead, mail_module, domains):
         monkeypatch.setattr(module, "cache", kept)
     return kept
 
