@@ -7,10 +7,13 @@ On SIGTERM gunicorn stops accepting, lets each worker finish the request it is s
 up to GUNICORN_GRACEFUL_TIMEOUT seconds, then exits 0; systemd's TimeoutStopSec must be
 longer than that.
 """
+import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from gunicorn.glogging import Logger
 
 
 def _env_int(name, default):
@@ -61,6 +64,20 @@ control_socket_disable = not control_socket
 # access log stays off; gunicorn's own messages get the same line format as Heron's.
 accesslog = None
 errorlog = "-"
+
+
+class QuietAccessLogger(Logger):
+    """gunicorn's logger, but one that builds no access-log line while its access logger is
+    off. gunicorn builds every request's fields (all its headers and environ) whenever a
+    logging configuration is given, as below, and then drops them at the logger: about
+    1.5 % of a worker's time under `make load`."""
+
+    @property
+    def access_log_enabled(self):
+        return self.access_log.isEnabledFor(logging.INFO)
+
+
+logger_class = QuietAccessLogger
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
