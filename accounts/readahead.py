@@ -106,6 +106,11 @@ def end():
     _first.set(None)
 
 
+def forget_everything():
+    """Forget whose sessions this process read (tests)."""
+    _users_of.clear()
+
+
 def read_session(sessions, key):
     """What the sessions cache holds under key: within a request begun with begin(), and
     when this process knows the session's user, in one round trip with the keys its pages
@@ -119,10 +124,10 @@ def read_session(sessions, key):
         value, first.values = _read_with(sessions, key, keys)
     else:
         value = sessions.get(key)
-    user_id = value.get(SESSION_KEY) if isinstance(value, dict) else None
+    user_id = str(value.get(SESSION_KEY, "")) if isinstance(value, dict) else ""
     if len(_users_of) >= LOGINS_KEPT:
         _users_of.clear()
-    if isinstance(user_id, (str, int)) and str(user_id).isdigit():
+    if user_id.isascii() and user_id.isdigit():
         _users_of[digest] = int(user_id)
     else:
         _users_of.pop(digest, None)
@@ -148,15 +153,24 @@ def _taken(keys):
     return {key: values.pop(key) for key in keys if key in values}
 
 
+# What each alias may set for itself: how its values are written, which its own client
+# undoes when it decodes them. Every other option is the connection's, and must agree.
+_VALUE_OPTIONS = ("SERIALIZER", "COMPRESSOR", "SESSION_CACHE_FORMAT")
+
+
 def _one_server(sessions):
-    """True when the sessions cache and the default one are the same Redis: one MGET
-    reads both."""
+    """True when the sessions cache and the default one are the same Redis, reached the
+    same way: one MGET on the default's connection reads both."""
     aliases = settings.CACHES
     own, default = aliases.get(settings.SESSION_CACHE_ALIAS, {}), aliases.get("default", {})
+
+    def connection(alias):
+        return {name: value for name, value in alias.get("OPTIONS", {}).items()
+                if name not in _VALUE_OPTIONS}
+
     return (own.get("BACKEND") == default.get("BACKEND") == "django_redis.cache.RedisCache"
             and own.get("LOCATION") == default.get("LOCATION")
-            and own.get("OPTIONS", {}).get("CLIENT_CLASS")
-            == default.get("OPTIONS", {}).get("CLIENT_CLASS"))
+            and connection(own) == connection(default))
 
 
 def _read_with(sessions, key, keys):

@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from accounts import readahead
 from contacts import known
 from webmail import events, kept_page, mail, recently
 from webmail.db_router import _down_until
@@ -35,6 +36,8 @@ def _fresh_state(settings):
     api_views.forget_kept_answers()  # and encoded
     mail.forget_kept_bodies()  # the bodies it showed
     known.forget_kept_answers()  # and whether their senders are in contacts
+    readahead.forget_everything()  # whose sessions it read
+    mail.forget_accounts()  # and whose mail it served
     yield
     mail.POOL.clear()
 

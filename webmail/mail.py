@@ -76,6 +76,11 @@ MAX_GUESS = 1000  # only a digest of it is read, but a long one is no folder any
 _accounts = {}
 
 
+def forget_accounts():
+    """Forget whose accounts this process served (tests)."""
+    _accounts.clear()
+
+
 def mailbox_guess(request):
     """The folder a GET request is most likely about: the one it names, else the inbox."""
     return str(request.GET.get("mailbox") or "INBOX")[:MAX_GUESS]

@@ -91,11 +91,50 @@ def test_a_post_reads_its_session_alone(alice, commands):
     assert commands[0] == ("GET", [session_name(alice)])
 
 
-def test_what_the_first_read_held_ends_with_its_request(alice):
+def test_what_the_first_read_held_ends_with_its_request(alice, monkeypatch):
+    held = []
+    real = readahead._read_with
+
+    def reading(*args):
+        value, values = real(*args)
+        held.append(dict(values))
+        return value, values
+
+    monkeypatch.setattr(readahead, "_read_with", reading)
     alice.get("/mail/message/120/", {"mailbox": "INBOX"})
     alice.get("/mail/message/120/", {"mailbox": "INBOX"})
-    assert readahead._first.get() is None
-    assert readahead.take_first([caches["default"].make_key("anything")]) is None
+    assert held and held[-1], "the second page had a first read"
+    assert readahead._first.get() is None, "and nothing of it outlived the request"
+
+
+def test_sessions_on_another_redis_connection_are_read_alone(alice, commands, settings):
+    """A sessions cache reached another way (here another socket timeout; in a deployment
+    another database or password) is never read on the default cache's connection."""
+    caches_setting = {alias: {**conf, "OPTIONS": {**conf.get("OPTIONS", {})}}
+                      for alias, conf in settings.CACHES.items()}
+    caches_setting[settings.SESSION_CACHE_ALIAS]["OPTIONS"]["SOCKET_TIMEOUT"] = 3
+    settings.CACHES = caches_setting
+    alice.get("/mail/")
+    commands.clear()
+    assert alice.get("/mail/", {"mailbox": "INBOX"}).status_code == 200
+    assert commands[0] == ("GET", [session_name(alice)])
+
+
+def test_redis_down_at_the_first_read_is_the_clear_unavailable_page(alice, monkeypatch):
+    import redis
+
+    alice.get("/mail/")
+    real = redis.Redis.execute_command
+
+    def down(self, *args, **options):
+        if str(args[0]).upper() in ("GET", "MGET"):
+            raise redis.exceptions.ConnectionError("Redis is down")
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", down)
+    page = alice.get("/mail/", {"mailbox": "INBOX"})
+    assert page.status_code == 503
+    assert "unavailable" in page.content.decode().lower()
 
 
 def test_a_wrong_guess_of_the_user_never_shows_another_users_mail(alice, fake_server):
