@@ -69,10 +69,16 @@ def register_request(keys_for):
     return keys_for
 
 
+def remember(store, key, value):
+    """store[key] = value in one of this process's guess maps, each bounded: full, it
+    starts again empty (a guess lost costs a round trip, nothing more)."""
+    if len(store) >= LOGINS_KEPT:
+        store.clear()
+    store[key] = value
+
+
 def learn(user_id, login):
-    if len(_logins) >= LOGINS_KEPT:
-        _logins.clear()
-    _logins[user_id] = login
+    remember(_logins, user_id, login)
 
 
 def _keys_of(user_id):
@@ -125,10 +131,8 @@ def read_session(sessions, key):
     else:
         value = sessions.get(key)
     user_id = str(value.get(SESSION_KEY, "")) if isinstance(value, dict) else ""
-    if len(_users_of) >= LOGINS_KEPT:
-        _users_of.clear()
     if user_id.isascii() and user_id.isdigit():
-        _users_of[digest] = int(user_id)
+        remember(_users_of, digest, int(user_id))
     else:
         _users_of.pop(digest, None)
     return value
@@ -138,10 +142,9 @@ def take_first(keys):
     """{key: value or None} of keys, when the request's first read holds every one of
     them (each taken, once); else None."""
     first = _first.get()
-    values = first.values if first is not None else None
-    if values is None or not all(key in values for key in keys):
+    if first is None or first.values is None or not all(key in first.values for key in keys):
         return None
-    return {key: values.pop(key) for key in keys}
+    return _taken(keys)
 
 
 def _taken(keys):

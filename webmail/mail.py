@@ -105,17 +105,16 @@ def mail_for(request):
     try:
         with POOL.session(_key(request), account.servers.imap, account.username,
                           account.password, timeout=settings.IMAP_TIMEOUT) as session:
+            digest = session.account
             if request.method == "GET":
                 # Most pages name their folder (the inbox when none): its state can come
                 # with the first read of the shared cache, the session's (or else with
                 # the watcher's record).
-                mailbox, digest = mailbox_guess(request), session.account
+                mailbox = mailbox_guess(request)
                 session.expect(mailbox, digest and readahead.take_first(
                     MailSession.expected_keys(digest, mailbox)))
-            if session.account is not None:
-                if len(_accounts) >= readahead.LOGINS_KEPT:
-                    _accounts.clear()
-                _accounts[request.user.pk] = session.account
+            if digest is not None:
+                readahead.remember(_accounts, request.user.pk, digest)
             yield session
     finally:
         if session is not None:

@@ -129,12 +129,10 @@ class Vouch:
         found: {key: value or None} this request read of the shared cache already, before
         it asked the server anything. Holding every key expected_keys() names, it is taken
         as that round trip's answer, and none is made."""
-        self._along = (_confirmed_key(self.account, mailbox), *keys)
-        if found is None:
-            return
-        record_k, changed_k = record_key(self.account), _changed_key(self.account)
-        if record_k in found and changed_k in found and all(key in found for key in self._along):
-            self._ahead.hold(self._along, found)
+        record_k, changed_k, *along = expected_keys(self.account, mailbox, *keys)
+        self._along = tuple(along)
+        if found is not None and all(key in found for key in (record_k, changed_k, *along)):
+            self._ahead.hold(along, found)
             self._along = ()
             self._read = _record_of(found, record_k, changed_k)
 
