@@ -435,6 +435,9 @@ plugin {
   # The index answers, never a slow scan of every message: if the index cannot, the
   # SEARCH fails rather than read the whole folder.
   fts_enforced = yes
+  # Tables attached to mail (CSV, TSV) are indexed cell by cell: fts-xapian indexes every
+  # piece of every word, and a line of a table is one long word to it (fts-decode.sh).
+  fts_decoder = decode2text
 
   # Each user's scripts in their home; the active one is the symlink ~/.dovecot.sieve.
   sieve = file:~/sieve;active=~/.dovecot.sieve
@@ -489,6 +492,16 @@ service imap-urlauth-login {
 # Indexing runs in indexer-worker processes; Xapian wants memory while it commits.
 service indexer-worker {
   vsz_limit = 2G
+}
+# The attachment decoder of the full-text index, run as the mail's owner (its directories
+# are the mail's, so it can reach the script in the checkout).
+service decode2text {
+  executable = script $HERE/fts-decode.sh
+  user = mail
+  unix_listener decode2text {
+    mode = 0600
+    user = mail
+  }
 }
 
 protocol imap {

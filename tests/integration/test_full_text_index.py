@@ -36,6 +36,15 @@ def index_of(user, folder):
     return DOVECOT / "mail" / domain / local / "xapian-indexes" / f"db_{found[-1][5:]}"
 
 
+def decoder_runs():
+    """How many times Dovecot started the attachment decoder since it last (re)started."""
+    for line in doveadm("service", "status", "decode2text").splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == "process_total":
+            return int(value)
+    raise AssertionError("doveadm names no process_total of decode2text")
+
+
 def changed_at(path):
     return max((each.stat().st_mtime for each in path.iterdir()), default=0.0) \
         if path.is_dir() else 0.0
@@ -73,6 +82,38 @@ def test_delivered_mail_is_indexed_before_anyone_searches_and_found_by_a_word_pa
     # A word under 3 letters is not in the index: the index answered, not a scan of the
     # folder (which would find "qu" in "quarterly").
     assert subject not in subjects("qu")
+
+
+def test_a_cell_of_an_attached_table_is_found(heron, stack_users):
+    # The stack's Dovecot splits attached tables into cells before indexing them
+    # (deploy/stack/fts-decode.sh): fts-xapian takes a line of a CSV for one long word.
+    conf = (DOVECOT / "dovecot.conf").read_text()
+    assert "fts_decoder = decode2text" in conf and "fts-decode.sh" in conf
+    index = index_of(USER, "INBOX")
+    before, runs = changed_at(index), decoder_runs()
+    tag = uuid.uuid4().hex[:10]
+    subject = f"Figures {tag}"
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alice@heron.test", USER, subject
+    msg["Message-ID"] = make_msgid(domain="heron.test")
+    msg.set_content("The figures are attached.\n")
+    rows = [f"{n},{n * 7},region{n % 5},{n * 13}" for n in range(1, 400)]
+    rows[200] = f'201,1407,"Miller, {tag}q",2613'
+    msg.add_attachment("\n".join(rows).encode(), maintype="text", subtype="csv",
+                       filename="figures.csv")
+    with smtplib.SMTP("127.0.0.1", int(os.environ["SMTP_PORT"]), timeout=30) as smtp:
+        smtp.login("alice@heron.test", stack_users["alice@heron.test"])
+        smtp.send_message(msg)
+    wait_for(lambda: changed_at(index) > before, "the index taking the delivered message", 20)
+    # Indexing the message ran the decoder (what it hands back is tests/unit/test_fts_decoder).
+    assert decoder_runs() > runs
+
+    def subjects(q):
+        page = heron.get(f"/api/messages/?mailbox=INBOX&q={q}").json()
+        return [m["subject"] for m in page["messages"]]
+
+    # The cell, as a user types it, from the middle of the table.
+    assert subject in wait_for(lambda: subjects(f"{tag}q"), "the cell found", 20)
 
 
 def test_look_ups_by_header_find_what_the_index_leaves_out(stack_users, scratch_dovecot):
