@@ -399,6 +399,16 @@ def table(results):
         lines.append(f"| {label} | " + " | ".join(
             f"{results['sizes'][s]['views'][label]['warm']['imap_ms']:g}" for s in sizes) + " |")
     lines.append("")
+    built = [results["sizes"][s]["mailbox"].get("fts_index_s") for s in sizes]
+    if any(seconds is not None for seconds in built):
+        lines.append("Word searches go through Dovecot's full-text index (fts-xapian), built "
+                     "once for each account in " + " / ".join(
+                         "none" if seconds is None else f"{seconds:g} s" for seconds in built)
+                     + " (bench/mailboxes.py); the cold search is Heron's cold, the index "
+                     "already there.")
+    else:
+        lines.append("Word searches are Dovecot's reading of every message: the accounts "
+                     "have no full-text index (HERON_BENCH_FTS=0, or a stack without one).")
     download = results.get("download_100mib")
     if download:
         lines.append(f"100 MiB attachment download: {download['seconds']} s "
