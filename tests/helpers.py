@@ -68,3 +68,9 @@ def spy_on_redis(monkeypatch):
 
     monkeypatch.setattr(redis.Redis, "execute_command", spy)
     return sent
+
+
+def reads_of(commands, name):
+    """The reads (GET, MGET) among commands (spy_on_redis's) that ask for the key name."""
+    return [command for command, keys in commands
+            if command in ("GET", "MGET") and name in keys]

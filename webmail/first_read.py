@@ -18,8 +18,6 @@ class FirstReadMiddleware:
     def __call__(self, request):
         if request.method == "GET":
             readahead.begin(mail.mailbox_guess(request))
-        else:
-            readahead.end()
         try:
             return self.get_response(request)
         finally:

@@ -50,14 +50,26 @@ def changed_at(path):
         if path.is_dir() else 0.0
 
 
-def deliver(stack_users, subject, text):
+def message(subject, text):
+    """A message from alice to bob (USER)."""
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "alice@heron.test", USER, subject
     msg["Message-ID"] = make_msgid(domain="heron.test")
     msg.set_content(text)
+    return msg
+
+
+def deliver(stack_users, msg):
+    """msg sent by alice through the stack's SMTP server, which delivers it to Dovecot."""
     with smtplib.SMTP("127.0.0.1", int(os.environ["SMTP_PORT"]), timeout=30) as smtp:
         smtp.login("alice@heron.test", stack_users["alice@heron.test"])
         smtp.send_message(msg)
+
+
+def subjects(heron, q):
+    """The subjects Heron's search of bob's Inbox for q lists."""
+    page = heron.get(f"/api/messages/?mailbox=INBOX&q={q}").json()
+    return [m["subject"] for m in page["messages"]]
 
 
 def test_delivered_mail_is_indexed_before_anyone_searches_and_found_by_a_word_part(
@@ -68,20 +80,16 @@ def test_delivered_mail_is_indexed_before_anyone_searches_and_found_by_a_word_pa
     before = changed_at(index)
     tag = uuid.uuid4().hex[:12]
     subject = f"Fulltext {tag}"
-    deliver(stack_users, subject, f"The quarterly invoices {tag}x are attached.\n")
+    deliver(stack_users, message(subject, f"The quarterly invoices {tag}x are attached.\n"))
     # Indexed at delivery (fts_autoindex): the folder's database changes with no search.
     wait_for(lambda: changed_at(index) > before, "the index taking the delivered message", 20)
 
-    def subjects(q):
-        page = heron.get(f"/api/messages/?mailbox=INBOX&q={q}").json()
-        return [m["subject"] for m in page["messages"]]
-
     # A word of the body, and a part of one ("invoic" of "invoices"), as a user types it.
-    assert subject in wait_for(lambda: subjects(f"{tag}x"), "the body word found", 20)
-    assert subject in subjects(f"invoic {tag}")
+    assert subject in wait_for(lambda: subjects(heron, f"{tag}x"), "the body word found", 20)
+    assert subject in subjects(heron, f"invoic {tag}")
     # A word under 3 letters is not in the index: the index answered, not a scan of the
     # folder (which would find "qu" in "quarterly").
-    assert subject not in subjects("qu")
+    assert subject not in subjects(heron, "qu")
 
 
 def test_a_cell_of_an_attached_table_is_found(heron, stack_users):
@@ -93,27 +101,18 @@ def test_a_cell_of_an_attached_table_is_found(heron, stack_users):
     before, runs = changed_at(index), decoder_runs()
     tag = uuid.uuid4().hex[:10]
     subject = f"Figures {tag}"
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = "alice@heron.test", USER, subject
-    msg["Message-ID"] = make_msgid(domain="heron.test")
-    msg.set_content("The figures are attached.\n")
+    msg = message(subject, "The figures are attached.\n")
     rows = [f"{n},{n * 7},region{n % 5},{n * 13}" for n in range(1, 400)]
     rows[200] = f'201,1407,"Miller, {tag}q",2613'
     msg.add_attachment("\n".join(rows).encode(), maintype="text", subtype="csv",
                        filename="figures.csv")
-    with smtplib.SMTP("127.0.0.1", int(os.environ["SMTP_PORT"]), timeout=30) as smtp:
-        smtp.login("alice@heron.test", stack_users["alice@heron.test"])
-        smtp.send_message(msg)
+    deliver(stack_users, msg)
     wait_for(lambda: changed_at(index) > before, "the index taking the delivered message", 20)
     # Indexing the message ran the decoder (what it hands back is tests/unit/test_fts_decoder).
     assert decoder_runs() > runs
 
-    def subjects(q):
-        page = heron.get(f"/api/messages/?mailbox=INBOX&q={q}").json()
-        return [m["subject"] for m in page["messages"]]
-
     # The cell, as a user types it, from the middle of the table.
-    assert subject in wait_for(lambda: subjects(f"{tag}q"), "the cell found", 20)
+    assert subject in wait_for(lambda: subjects(heron, f"{tag}q"), "the cell found", 20)
 
 
 def test_look_ups_by_header_find_what_the_index_leaves_out(stack_users, scratch_dovecot):

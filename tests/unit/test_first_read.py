@@ -9,7 +9,7 @@ from django.core.cache import caches
 from django.test import Client
 
 from accounts import readahead
-from tests.helpers import spy_on_redis
+from tests.helpers import reads_of, spy_on_redis
 from tests.unit.conftest import log_in
 from webmail import mail
 
@@ -33,11 +33,6 @@ def session_name(client):
     sessions = caches[settings.SESSION_CACHE_ALIAS]
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     return sessions.client.make_key(f"django.contrib.sessions.cache{key}")
-
-
-def reads_of(commands, name):
-    return [command for command, keys in commands
-            if command in ("GET", "MGET") and name in keys]
 
 
 def test_a_warm_page_reads_session_user_and_folder_state_in_one_round_trip(

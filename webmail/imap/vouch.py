@@ -130,11 +130,11 @@ class Vouch:
         it asked the server anything. Holding every key expected_keys() names, it is taken
         as that round trip's answer, and none is made."""
         record_k, changed_k, *along = expected_keys(self.account, mailbox, *keys)
-        self._along = tuple(along)
         if found is not None and all(key in found for key in (record_k, changed_k, *along)):
             self._ahead.hold(along, found)
-            self._along = ()
             self._read = _record_of(found, record_k, changed_k)
+            along = []
+        self._along = tuple(along)
 
     def _record_and_changed(self, *more):
         """The watcher's record, the own-change count and the values of the keys more, in
