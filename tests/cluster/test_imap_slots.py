@@ -4,7 +4,7 @@ never sees more than three frontends x HERON_IMAP_MAX_PER_USER connections of th
 nor refuses one for "too many connections" (webmail/imap/slots.py).
 
 The shared cluster runs two workers a frontend, so the test starts three frontends of
-four workers of its own (on 127.0.0.1:58201-58203, nginx on 58280) against the stack's
+four workers of its own (and an nginx before them, each on a free port) against the stack's
 second Dovecot, which keeps Dovecot's default mail_max_userip_connections of 10, as the
 user busy@other.test, whom no other test uses: what `doveadm who` lists of that user is
 this test's alone.
@@ -22,12 +22,11 @@ import pytest
 import requests
 
 from tests.cluster.conftest import ROOT, Browser
-from tests.cluster.own_frontends import Frontend, start_balancer, stop_all
+from tests.cluster.own_frontends import Frontend, free_port, start_balancer, stop_all
 
 pytestmark = pytest.mark.cluster
 
-FRONTEND_PORTS = (58201, 58202, 58203)
-BALANCER_PORT = 58280
+FRONTENDS = 3
 WORKERS = 4
 PER_USER = 2  # HERON_IMAP_MAX_PER_USER, the default
 BROWSERS, THREADS, PAGES = 3, 24, 8  # 192 page views, 24 at a time
@@ -59,13 +58,16 @@ def three_by_four():
                 "IMAP_SECURITY": os.environ.get("DOVECOT2_IMAP_SECURITY", "none")})
     started, nginx = [], None
     try:
-        for n, port in enumerate(FRONTEND_PORTS, start=1):
-            started.append(Frontend(f"bounded-{n}", ROOT, port, env, work, workers=WORKERS))
+        # Free ports, as the other cluster tests take: a fixed one inside the kernel's
+        # ephemeral range (32768-60999) can be held at that moment by any client socket.
+        for n in range(1, FRONTENDS + 1):
+            started.append(Frontend(f"bounded-{n}", ROOT, free_port(), env, work,
+                                    workers=WORKERS))
         deadline = time.monotonic() + 60
         for frontend in started:
             frontend.wait_ready(deadline)
         nginx, balancer = start_balancer(work, [frontend.url for frontend in started],
-                                         deadline + 5, port=BALANCER_PORT)
+                                         deadline + 5)
         yield balancer, started
     finally:
         stop_all(nginx, started)
