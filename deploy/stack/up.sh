@@ -99,6 +99,21 @@ ensure_packages() {
     apt_install "${missing[@]}"
 }
 
+# Every server of the stack, and the test suite's, listens on a fixed port in 51000-59999,
+# inside the kernel's ephemeral range (32768-60999): a client socket the kernel gave one of
+# them (any connection to Redis, IMAP, PostgreSQL) makes a server started later fail to
+# bind it ("Address already in use"; seen once each for a test's nginx and the Murder's
+# frontend). Reserved, the kernel gives them to no client. Where /proc/sys is read-only
+# (some containers) this is left as it is, and said.
+STACK_PORTS="51000-59999"
+RESERVED="$(cat /proc/sys/net/ipv4/ip_local_reserved_ports 2>/dev/null || true)"
+if [[ "$RESERVED" != *"$STACK_PORTS"* ]]; then
+    if ! echo "${RESERVED:+$RESERVED,}$STACK_PORTS" \
+            >/proc/sys/net/ipv4/ip_local_reserved_ports 2>/dev/null; then
+        say ports "could not reserve $STACK_PORTS from the ephemeral range (read-only /proc/sys)"
+    fi
+fi
+
 mkdir -p "$STACK"
 chmod 755 "$STACK"
 # Its real path: a git worktree's .stack may link to the main checkout's, and the servers'
