@@ -1,4 +1,6 @@
 """Test helpers: the in-memory mail server and session (tests/fakes/), and summaries."""
+import itertools
+import socket
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -7,7 +9,16 @@ import pytest
 from tests.fakes import FakeMailServer, FakeMailSession
 from webmail.imap.types import Address, MessageSummary
 
-__all__ = ["FakeMailServer", "FakeMailSession", "make_summaries", "wait_for"]
+__all__ = ["FakeMailServer", "FakeMailSession", "free_port", "make_summaries", "wait_for"]
+
+# The servers a test starts for itself listen here: inside what deploy/stack/up.sh reserves
+# from the kernel's ephemeral range (51000-59999), so no client socket is ever numbered so,
+# and apart from every port the stack itself uses. Handed out once each per test run: a
+# port asked of the kernel (bind to 0) is free only until the probe closes, so two servers
+# started one after the other were given the same one, and the second failed to bind it.
+OWN_PORTS = range(57000, 58000)
+_next_own = itertools.cycle(OWN_PORTS)
+_handed_out: set[int] = set()
 
 
 def wait_for(check, what, timeout):
@@ -18,6 +29,21 @@ def wait_for(check, what, timeout):
             pytest.fail(f"{what}: not within {timeout} s")
         time.sleep(0.1)
     return found
+
+
+def free_port():
+    """A port no server listens on and no earlier call of this run has handed out."""
+    for port in itertools.islice(_next_own, len(OWN_PORTS)):
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port left in {OWN_PORTS.start}-{OWN_PORTS.stop - 1}")
 
 
 def make_summaries(count, start_uid=1, unread_every=3):

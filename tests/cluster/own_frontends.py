@@ -2,7 +2,6 @@
 before them (round robin); the test stops them all in a finally."""
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -11,14 +10,9 @@ import pytest
 import requests
 
 from tests.cluster.conftest import ROOT
+from tests.helpers import free_port
 
 GUNICORN = Path(os.environ.get("PYTHON", ROOT / ".venv/bin/python")).parent / "gunicorn"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Frontend:

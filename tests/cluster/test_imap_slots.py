@@ -22,7 +22,8 @@ import pytest
 import requests
 
 from tests.cluster.conftest import ROOT, Browser
-from tests.cluster.own_frontends import Frontend, free_port, start_balancer, stop_all
+from tests.cluster.own_frontends import Frontend, start_balancer, stop_all
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.cluster
 

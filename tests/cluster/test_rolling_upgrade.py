@@ -26,7 +26,8 @@ import redis
 from imapclient import IMAPClient
 
 from tests.cluster.conftest import ALICE, ROOT, Browser
-from tests.cluster.own_frontends import Frontend, free_port, start_balancer, stop_all
+from tests.cluster.own_frontends import Frontend, start_balancer, stop_all
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.cluster
 

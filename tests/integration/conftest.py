@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
+from tests.helpers import free_port
 from webmail.imap.types import ServerConfig
 
 pytestmark = pytest.mark.integration
@@ -49,12 +50,6 @@ def direct_imap(dovecot, stack_users):
     yield connect
     for client in opened:
         client.logout()
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

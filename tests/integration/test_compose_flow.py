@@ -252,7 +252,7 @@ def test_a_dead_smtp_server_is_a_clear_message_and_nothing_is_lost(
         person, direct_imap, token, settings):
     alice = person(ALICE)
     from accounts.domains import forget_domain
-    from tests.integration.conftest import free_port
+    from tests.helpers import free_port
     settings.SMTP_PORT = free_port()
     forget_domain("heron.test")
     try:

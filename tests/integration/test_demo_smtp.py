@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from tests.integration.conftest import free_port
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.integration
 

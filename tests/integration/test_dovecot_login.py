@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.models import LoginEvent
-from tests.integration.conftest import free_port, log_in
+from tests.helpers import free_port
+from tests.integration.conftest import log_in
 from webmail.imap.types import ServerConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integration.conftest import free_port
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,8 @@ from django.test import Client
 from imapclient import IMAPClient
 
 from accounts.models import Route
-from tests.integration.conftest import free_port, log_in
+from tests.helpers import free_port
+from tests.integration.conftest import log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
