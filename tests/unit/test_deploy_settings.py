@@ -91,6 +91,26 @@ def test_the_gunicorn_config_loads(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_a_worker_leaves_what_it_loaded_out_of_the_full_collections(tmp_path):
+    # gunicorn calls post_worker_init once the worker has loaded the app; what is alive
+    # then is frozen, so a full collection during a request no longer walks all of it.
+    script = (
+        "import gc, runpy\n"
+        "conf = runpy.run_path('deploy/gunicorn.conf.py')\n"
+        "import django; django.setup()\n"
+        "import webmail.wsgi\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "conf['post_worker_init'](None)\n"
+        "print(gc.get_freeze_count(), len(gc.get_objects(generation=2)))\n")
+    done = _run([sys.executable, "-c", script], SECRET_KEY=PRODUCTION["SECRET_KEY"],
+                PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+                HERON_IMAP_SLOTS_DIR=str(tmp_path / "slots"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    frozen, left_in_the_oldest = map(int, done.stdout.split())
+    assert frozen > 50_000
+    assert left_in_the_oldest < frozen / 100
+
+
 @pytest.mark.skipif(not shutil.which("nginx") or not shutil.which("openssl"),
                     reason="nginx and openssl are needed to check deploy/nginx.conf")
 def test_the_production_nginx_config_is_valid(tmp_path):
