@@ -7,6 +7,7 @@ Server-Timing header declares, and writes them to bench/results/latest.json.
 """
 import json
 import os
+import random
 import re
 import socket
 import statistics
@@ -33,10 +34,24 @@ PAGES = [
 ]
 
 
+# Loopback ports for the servers the bench starts: inside the block deploy/stack/up.sh
+# reserves from the kernel's ephemeral range, so no client socket takes one between the
+# probe and the server's bind. (A bind to port 0 tends to land just past that block, where
+# the kernel also puts many client sockets.) Apart from every port the stack and the test
+# suite's own servers use.
+BENCH_PORTS = range(56500, 57000)
+
+
 def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port of BENCH_PORTS nothing is bound to."""
+    for port in random.sample(BENCH_PORTS, len(BENCH_PORTS)):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {BENCH_PORTS.start}-{BENCH_PORTS.stop - 1}")
 
 
 def start_gunicorn(port, env=None, log=None):

@@ -104,7 +104,9 @@ ensure_packages() {
 # them (any connection to Redis, IMAP, PostgreSQL) makes a server started later fail to
 # bind it ("Address already in use"; seen once each for a test's nginx and the Murder's
 # frontend). Reserved, the kernel gives them to no client. Where /proc/sys is read-only
-# (some containers) this is left as it is, and said.
+# (some containers) this is left as it is, and said. The servers a test starts for itself
+# take 57000-57999 (tests/helpers.py), the bench's 56500-56999 (bench/http_bench.py): a
+# bind to port 0 would land just past the block, where the kernel crowds client sockets.
 STACK_PORTS="51000-59999"
 RESERVED="$(cat /proc/sys/net/ipv4/ip_local_reserved_ports 2>/dev/null || true)"
 if [[ "$RESERVED" != *"$STACK_PORTS"* ]]; then
