@@ -7,7 +7,6 @@ Server-Timing header declares, and writes them to bench/results/latest.json.
 """
 import json
 import os
-import random
 import re
 import socket
 import statistics
@@ -44,7 +43,7 @@ BENCH_PORTS = range(56500, 57000)
 
 def free_port():
     """A port of BENCH_PORTS nothing is bound to."""
-    for port in random.sample(BENCH_PORTS, len(BENCH_PORTS)):
+    for port in BENCH_PORTS:
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))

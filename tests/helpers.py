@@ -1,5 +1,4 @@
 """Test helpers: the in-memory mail server and session (tests/fakes/), and summaries."""
-import itertools
 import socket
 import time
 from datetime import datetime, timedelta, timezone
@@ -17,8 +16,7 @@ __all__ = ["FakeMailServer", "FakeMailSession", "free_port", "make_summaries", "
 # port asked of the kernel (bind to 0) is free only until the probe closes, so two servers
 # started one after the other were given the same one, and the second failed to bind it.
 OWN_PORTS = range(57000, 58000)
-_next_own = itertools.cycle(OWN_PORTS)
-_handed_out: set[int] = set()
+_own_ports = iter(OWN_PORTS)
 
 
 def wait_for(check, what, timeout):
@@ -33,15 +31,12 @@ def wait_for(check, what, timeout):
 
 def free_port():
     """A port no server listens on and no earlier call of this run has handed out."""
-    for port in itertools.islice(_next_own, len(OWN_PORTS)):
-        if port in _handed_out:
-            continue
+    for port in _own_ports:
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
-        _handed_out.add(port)
         return port
     raise RuntimeError(f"no free port left in {OWN_PORTS.start}-{OWN_PORTS.stop - 1}")
 

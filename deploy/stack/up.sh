@@ -978,7 +978,7 @@ PY
 # lock the folder-list index in opposite orders; the kernel refused one lock (EDEADLK),
 # and Dovecot panicked and dropped that connection, so the page got a 503. Kept apart
 # from the seed: it is no one else's account, and it holds no mail.
-"$PYTHON" - "$DOVECOT2_PORT" "$BOUNDED_USER2" <<'PY' >>"$DV2/seed.log" 2>&1 || die dovecot2 "$DV2/seed.log" "opening the bounded user's folders failed"
+"$PYTHON" - "$DOVECOT2_PORT" "$BOUNDED_USER2" <<'PY' >"$DV2/bounded.log" 2>&1 || die dovecot2 "$DV2/bounded.log" "opening the bounded user's folders failed"
 import sys
 
 from imapclient import IMAPClient
@@ -991,7 +991,7 @@ with IMAPClient("127.0.0.1", port=int(sys.argv[1]), ssl=False, timeout=30) as cl
         client.folder_status(name, ["MESSAGES"])
 print(f"{user}: {len(folders)} folders opened")
 PY
-say dovecot2 "IMAP on 127.0.0.1:$DOVECOT2_PORT for $MAIL_DOMAIN2 (config $DV2_CONF; $(tail -n 2 "$DV2/seed.log" | head -n 1))"
+say dovecot2 "IMAP on 127.0.0.1:$DOVECOT2_PORT for $MAIL_DOMAIN2 (config $DV2_CONF; $(tail -n 1 "$DV2/seed.log"))"
 
 # ------------------------------------------------------------- mailproxy --
 # nginx's mail module as an IMAP proxy in front of both Dovecots (deploy/stack/mailproxy.sh),

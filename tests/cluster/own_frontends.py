@@ -48,9 +48,11 @@ class Frontend:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
 
-    def errors(self):
+    def errors(self, levels=("ERROR",)):
+        """Its log's lines at these levels, and its tracebacks."""
+        marks = [f'"level": "{level}"' for level in levels]
         return [line for line in self.log.read_text(errors="replace").splitlines()
-                if '"level": "ERROR"' in line or "Traceback" in line]
+                if "Traceback" in line or any(mark in line for mark in marks)]
 
 
 NGINX_CONF = """

@@ -128,9 +128,7 @@ def test_many_requests_of_one_user_stay_under_the_servers_limit(three_by_four):
         counter.join(15)
     statuses = [status for each in answers for status in each]
     assert statuses == [200] * (THREADS * PAGES), (sorted(set(statuses)), [
-        line for frontend in frontends for line in frontend.log.read_text(
-            errors="replace").splitlines() if '"level": "WARNING"' in line
-        or '"level": "ERROR"' in line][-20:])
+        line for frontend in frontends for line in frontend.errors(("WARNING", "ERROR"))][-20:])
     with open(log, errors="replace") as lines:
         lines.seek(log_start)
         refused = [line for line in lines if REFUSAL in line and user in line]

@@ -9,9 +9,8 @@ from tests import helpers
 
 @pytest.fixture(autouse=True)
 def own_bookkeeping(monkeypatch):
-    # The run's own record of handed-out ports is left as it was for the tests that follow.
-    monkeypatch.setattr(helpers, "_handed_out", set())
-    monkeypatch.setattr(helpers, "_next_own", itertools.cycle(helpers.OWN_PORTS))
+    # The run's own ports still to hand out are left as they were for the tests that follow.
+    monkeypatch.setattr(helpers, "_own_ports", iter(helpers.OWN_PORTS))
 
 
 def test_ports_asked_for_one_after_another_differ_before_any_is_bound():
@@ -22,9 +21,10 @@ def test_ports_asked_for_one_after_another_differ_before_any_is_bound():
     assert all(port in helpers.OWN_PORTS for port in ports)
 
 
-def test_a_port_something_listens_on_is_never_handed_out():
+def test_a_port_something_listens_on_is_never_handed_out(monkeypatch):
     busy = helpers.free_port()
-    helpers._handed_out.discard(busy)
+    # Offered again first, now that something listens on it.
+    monkeypatch.setattr(helpers, "_own_ports", itertools.chain([busy], helpers._own_ports))
     with socket.create_server(("127.0.0.1", busy)):
         given = {helpers.free_port() for _ in range(len(helpers.OWN_PORTS) - 50)}
     assert busy not in given

@@ -99,6 +99,7 @@ class Connection:
         self._client = None
         self._credentials = None
         self._capabilities = None  # the server's, as the last login here saw them
+        self.idling = False  # between listen("idle") and listen("idle_done")
 
     def begin_request(self):
         self.commands = 0
@@ -203,11 +204,17 @@ class Connection:
         return self._client is not None
 
     def close(self):
-        """Log out and drop the connection; never raises."""
+        """Log out and drop the connection; never raises. A connection in IDLE leaves it
+        first: a LOGOUT sent in IDLE is no DONE, the server never answered it, and the
+        close waited out the whole timeout with the session still open on its folders
+        (a folder deleted and made again meanwhile was listed with the old one's mail)."""
         client, self._client = self._client, None
+        idling, self.idling = self.idling, False
         self.listener.closed()
         if client is not None:
             try:
+                if idling:
+                    client.idle_done()
                 client.logout()
             except (imap_exceptions.IMAPClientError, *NETWORK_ERRORS):
                 self._quietly_close(client)
@@ -309,15 +316,18 @@ class Connection:
         if self._client is None:
             raise MailServerUnavailable("not connected")
         started = time.monotonic()
+        self.idling = self.idling and name != "idle_done"
         try:
-            return getattr(self._client, name)(**kwargs)
+            answer = getattr(self._client, name)(**kwargs)
         except (*NETWORK_ERRORS, imap_exceptions.IMAPClientError) as exc:
             self._quietly_close(self._client)
-            self._client = None
+            self._client, self.idling = None, False
             raise MailServerUnavailable(f"{type(exc).__name__} while listening") from None
         finally:
             if name != "socket":
                 self._count(name, time.monotonic() - started)
+        self.idling = self.idling or name == "idle"
+        return answer
 
     def _fetch(self, messages, data, modifiers=None):
         """UID FETCH, answered as imapclient's fetch() answers ({uid: {item: value}}), but

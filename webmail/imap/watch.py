@@ -44,7 +44,6 @@ class ChangeListener:
         self.conn = Connection(config, timeout)
         self.mode = None
         self.folder = None
-        self.idling = False  # between IDLE and its DONE
 
     def start(self, username, password, act_as, folder="INBOX"):
         """Log in and listen: NOTIFY where the server has it, else IDLE on folder.
@@ -62,7 +61,11 @@ class ChangeListener:
         else:
             self.conn.call("select_folder", folder, readonly=True)
             self.mode, self.folder = "idle", folder
-        self._idle()
+        self.conn.listen("idle")
+
+    @property
+    def idling(self):
+        return self.conn.idling
 
     def _keep_alive(self):
         """TCP keepalive on the link, so that one that died silently (a server host gone,
@@ -82,42 +85,22 @@ class ChangeListener:
     def renew(self):
         """Leave IDLE and enter it again (RFC 2177 asks so within 29 minutes); the NOOP
         between proves the server still answers. Returns what it reported meanwhile."""
-        lines = self._done()
+        _text, lines = self.conn.listen("idle_done")
         self.conn.listen("noop")
-        self._idle()
+        self.conn.listen("idle")
         return [notice for line in lines for notice in self._notices(line)]
 
     def follow(self, folder):
         """IDLE on another folder (the user opened it); nothing to do under NOTIFY."""
         if self.mode != "idle" or folder == self.folder:
             return
-        self._done()
+        self.conn.listen("idle_done")
         self.conn.call("select_folder", folder, readonly=True)
         self.folder = folder
-        self._idle()
+        self.conn.listen("idle")
 
     def close(self):
-        """Leave IDLE, then log out. A LOGOUT sent in IDLE is no DONE: the server never
-        answered it, so the close waited out the whole timeout with the session still
-        open on the folders it watched. Meanwhile a folder deleted and made again under
-        the same name was listed with the old one's messages. A link that fails here is
-        dropped all the same."""
-        if self.idling and self.conn.connected:
-            try:
-                self._done()
-            except MailServerUnavailable:
-                pass  # listen() has dropped the link
-        self.conn.close()
-
-    def _idle(self):
-        self.conn.listen("idle")
-        self.idling = True
-
-    def _done(self):
-        """Leave IDLE; the untagged lines the server sent meanwhile."""
-        self.idling = False
-        _text, lines = self.conn.listen("idle_done")
-        return lines
+        self.conn.close()  # which leaves IDLE before it logs out
 
     def _notices(self, line):
         if not isinstance(line, tuple) or not line:
