@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from webmail.imap import pagememo
 from webmail.imap.ordering import Ordering
 from webmail.imap.reading import Reading
+from webmail.imap.selection import Selection
 from webmail.imap.state import FolderState
 from webmail.imap.types import Address, Message, MessageSummary
 from webmail.memo import Memo
@@ -25,6 +26,10 @@ class FakeSelection:
     state: FolderState
     condstore: bool = True
     vouched: object = None  # (mailbox, state) while a change watcher vouches
+
+    @property
+    def keeps_state(self):
+        return self.condstore
 
     def select(self, mailbox):
         pass
@@ -86,6 +91,18 @@ def test_a_page_whose_state_moved_while_it_was_made_is_not_kept():
     mail.page("INBOX", 1, 50)
     assert pagememo.get(pagememo.key("acct", "INBOX", S2, "DATE:desc", 1, 50)) is None
     assert pagememo.get(pagememo.key("acct", "INBOX", S1, "DATE:desc", 1, 50)) is None
+
+
+def test_a_connection_yet_to_enable_condstore_keeps_pages_where_the_server_has_it():
+    """A worker's new connection serving under a watcher's vouch never selects: it keeps
+    pages all the same when the server has CONDSTORE (known from the last login)."""
+    class CondstoreConn(FakeConn):
+        def has(self, capability):
+            return capability == "CONDSTORE"
+
+    fresh = Selection(CondstoreConn())
+    assert not fresh.condstore and fresh.keeps_state
+    assert not Selection(FakeConn()).keeps_state
 
 
 def test_nothing_is_kept_without_condstore():

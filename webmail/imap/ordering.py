@@ -69,7 +69,7 @@ class Ordering:
         """(previous, next) UIDs around uid when it is at index of the folder's kept list
         in that order (what the list page that linked to it said), read from the one or
         two blocks that hold them; None when that cannot be told (then the whole list)."""
-        if index is None or not self.sel.condstore:
+        if index is None or not self.sel.keeps_state:
             return None
         self.sel.select(mailbox)
         if self.sel.state is None:
@@ -190,10 +190,10 @@ class Ordering:
         # folder's whole state (pagememo), and only if that state did not move while the
         # page was made: the list may be brought up to the state it started from, not the
         # one it ends at. (Without CONDSTORE each select is a SELECT: one is enough, and a
-        # page can not be kept. Whether the server has it is known once connected: a
-        # pooled session logs in on its first command.)
+        # page can not be kept. A session that has not connected knows whether the server
+        # has it from the account's last login: Selection.keeps_state.)
         plain = criteria is None and not attachment
-        if plain and self.sel.condstore:
+        if plain and self.sel.keeps_state:
             # Only the part of the kept order that the page shows is read.
             self.sel.select(mailbox)
             order = _order(self._key(sort), reverse)
@@ -220,7 +220,7 @@ class Ordering:
         made = MessagePage(mailbox=mailbox, messages=tuple(self.flags.summaries(mailbox, window)),
                            page=shown, pages=pages, total=total,
                            offset=(shown - 1) * per_page if plain else None)
-        if not (plain and self.sel.condstore):
+        if not (plain and self.sel.keeps_state):
             return made
         return self._kept(at, (_order(self._key(sort), reverse), page, per_page), window, made)
 

@@ -68,6 +68,16 @@ class Selection(Listener):
         """The folder's known state no longer holds (a change this layer cannot follow)."""
         self.current = None
 
+    @property
+    def keeps_state(self):
+        """Whether a state select() gives tells every change of the folder (CONDSTORE's
+        HIGHESTMODSEQ), so that what is made for it may be kept for it (pagememo, a kept
+        list's blocks). So on a server with CONDSTORE, whether or not this connection has
+        enabled it yet: select() enables it before its first SELECT, or takes a state under
+        a watcher's vouch that a connection with it enabled confirmed. A session that has
+        not connected yet knows the server's capabilities from the account's last login."""
+        return self.condstore or self.conn.has("CONDSTORE")
+
     def is_selected(self, mailbox):
         return self.folder == mailbox
 
