@@ -13,6 +13,7 @@ trap 'bash deploy/stack/down.sh' EXIT
 "$PY" -m mypy || exit 1
 bash deploy/stack/up.sh || exit 1
 bash deploy/browser.sh || exit 1
+bash deploy/email-corpus.sh || exit 1
 if ! bash deploy/cluster/up.sh; then
     echo "test.sh: the cluster (deploy/cluster/up.sh) did not start; see above" >&2
     exit 1
