@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # The CSRF cookie is not sent again with every page of a signed-in user.
+    "accounts.csrf.CsrfCookieKeptMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The signed-in user's language replaces LocaleMiddleware's Accept-Language pick.
     "webmail.language.LanguageMiddleware",

@@ -26,6 +26,7 @@ LAYERS = [
         "webmail.first_read",
         "accounts.views", "accounts.urls", "accounts.admin", "accounts.apps",
         "accounts.checks", "accounts.context_processors", "accounts.zone_middleware",
+        "accounts.csrf",
         "accounts.mailproxy", "accounts.management", "accounts.management.*",
         "accounts.migrations", "accounts.migrations.*",
         "attachments.views", "attachments.urls", "attachments.admin", "attachments.apps",
