@@ -137,6 +137,7 @@ class Connection:
         except NETWORK_ERRORS as exc:
             raise MailServerUnavailable(f"{type(exc).__name__}: {exc}") from None
         client.normalise_times = False
+        adapter.quiet(client)
         return client
 
     def login(self, username, password, act_as=None, lazy=False):
