@@ -16,26 +16,17 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def big_message(stack_users):
-    """(Heron's connection, the scratch folder, the UID of a message of 2 MiB)."""
-    import uuid
-
-    account = stack_account("dovecot", stack_users)
-    direct = account.connect()
-    folder = f"HeronQuiet-{uuid.uuid4().hex[:10]}"
-    direct.create_folder(folder)
-    message = mf.message(subject="Big", text="0123456789abcdef\n" * (2 << 16))
-    direct.append(folder, message.as_bytes())
+def big_message(account, scratch):
+    """(Heron's connection with the scratch folder selected, the UID of a 2 MiB message)."""
+    _direct, folder, append = scratch
+    uid = append(mf.message(subject="Big", text="0123456789abcdef\n" * (2 << 16)))
     conn = Connection(account.config, timeout=30)
     conn.login(account.username, account.password)
     try:
         conn.call("select_folder", folder)
-        [uid] = conn.call("search", ["ALL"])
         yield conn, uid
     finally:
         conn.close()
-        direct.delete_folder(folder)
-        direct.logout()
 
 
 def debug_lines_of(conn, monkeypatch):
@@ -46,6 +37,7 @@ def debug_lines_of(conn, monkeypatch):
     return made
 
 
+@pytest.mark.parametrize("account", ["dovecot"], indirect=True)
 def test_a_fetched_body_is_not_formatted_for_the_debug_log(big_message, monkeypatch):
     conn, uid = big_message
     made = debug_lines_of(conn, monkeypatch)
