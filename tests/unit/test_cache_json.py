@@ -143,6 +143,32 @@ def _folders():
             Mailbox("Projects/Heron", "Heron", "/", "", 1, False, 0, 0, "Projects")]
 
 
+def test_a_folder_list_read_again_is_made_once_and_a_new_one_is_read_anew(shared,
+                                                                          monkeypatch):
+    """Each list written gets a stamp of its own: read again under that stamp it is the
+    list this process already checked and made; a list written since (another stamp) is
+    read and checked anew, so a change never hides behind the kept one."""
+    kept = MailboxCache("imap.test", 143, "alice@heron.test")
+    kept.keep_folders(_folders())
+    assert kept.folders() == _folders()
+    checks = []
+    real_read = state.read
+    monkeypatch.setattr(state, "read", lambda *args: checks.append(1) or real_read(*args))
+    shown = kept.folders()
+    assert shown == _folders() and checks == []
+    shown.pop()  # a page's own copy: what is kept stays whole
+    assert kept.folders() == _folders()
+    changed = [dataclasses.replace(_folders()[0], unread=4), _folders()[1]]
+    kept.keep_folders(changed)
+    assert kept.folders() == changed and checks == [1]
+
+
+def test_a_stamped_folder_list_of_another_shape_is_a_miss(shared):
+    kept = MailboxCache("imap.test", 143, "alice@heron.test")
+    shared.set(kept.folders_key, {"epoch": "", "stamp": "s1", "list": [{"name": "INBOX"}]})
+    assert kept.folders() is None
+
+
 def test_each_mailbox_cache_value_reads_back_as_it_was_kept(shared):
     kept = MailboxCache("imap.test", 143, "alice@heron.test")
     kept.keep_folders(_folders())

@@ -29,6 +29,10 @@ MESSAGE_SECONDS = 3600
 
 _pages = Memo(PAGES_KEPT)
 _messages = Memo(MESSAGES_KEPT, MESSAGE_SECONDS)
+# Folder lists as read (MailboxCache.folders), by account and the list's stamp, new with
+# each list written: so a stamp names one list, checked and made once here instead of on
+# every page (41 of the 92 µs a warm open spent on what it read of the shared cache).
+_folder_lists = Memo(1024)
 
 
 def key(account, mailbox, state, *what):
@@ -58,7 +62,15 @@ def keep(page_key, page):
         _memo(page_key).put(page_key, page)
 
 
+def folder_list(account, value, make):
+    """make(value) for a folder list as the shared cache holds it, kept for its stamp."""
+    stamp = value.get("stamp") if type(value) is dict else None
+    return _folder_lists.get_or_make((account, stamp) if type(stamp) is str else None,
+                                     lambda: make(value))
+
+
 def forget_everything():
-    """Every page and message forgotten (tests, after emptying the shared cache)."""
+    """Every page, message and folder list forgotten (tests, after emptying the cache)."""
     _pages.clear()
     _messages.clear()
+    _folder_lists.clear()

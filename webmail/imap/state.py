@@ -13,26 +13,24 @@ costs the SELECT that revalidates it and nothing more:
   same too (servers with CONDSTORE), and searched again after any change;
 * message summaries without their flags (envelope, size, attachment mark, the snippet of
   the text), which never change for a UIDVALIDITY and UID;
-* what never changes of a message (envelope, references, MIME structure with the file
-  names filled in): opening it again costs no FETCH of its structure;
+* what never changes of a message (envelope, references, MIME structure): no FETCH of
+  its structure on opening it again;
 * flags, only where the server has CONDSTORE, each with the HIGHESTMODSEQ it was read
   at: current while that is the folder's, and brought up to date with CHANGEDSINCE (only
   the changed ones come back). Without CONDSTORE the flags of a page are fetched every time;
-* the folder list with its counts, for FOLDER_LIST_SECONDS, dropped by any change Heron
-  makes (another client's changes show within that time);
+* the folder list with its counts (folders());
 * message bodies as shown (sanitized), per message and rendering choice.
 
-Keys hold a digest of the account (server and login) and of the folder name, never the
-address itself; everything expires. A UIDVALIDITY change starts new keys, so nothing of
-the old folder is read again.
+Keys hold digests of the account (server and login) and of the folder name, never the
+address; everything expires. A new UIDVALIDITY starts new keys.
 
-Values are JSON (webmail/cachejson.py), each key family with the version of its shape
-in the key (SHAPES): a release that changes a shape bumps its number, and the releases
-before and after it, side by side during a rolling upgrade, never read each other's
-values of that family. A value of another shape, or one that does not read, is a miss.
+Values are JSON (webmail/cachejson.py), each key family with its shape's version in the
+key (SHAPES), bumped when the shape changes: two releases side by side in a rolling
+upgrade never read each other's values of it. A value of another shape is a miss.
 """
 import hashlib
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,7 +38,7 @@ from django.core.cache import cache
 
 from webmail.cachejson import read
 
-from . import hooks
+from . import hooks, pagememo
 from .readahead import ReadAhead
 from .search import depends_on_flags
 from .types import Address, Mailbox, MessageSummary, Outline, Part
@@ -56,7 +54,7 @@ CAPABILITIES_SECONDS = 24 * 3600
 # The version of each key family's value shape, named in its keys: bumped when the
 # shape changes, so that two releases never misread each other's values. "body" is the
 # shape of webmail/mail.py's shown bodies, whose keys rendered_key() makes.
-SHAPES = {"folders": 3, "sorted": 1, "summary": 2, "outline": 3, "flags": 1, "body": 1}
+SHAPES = {"folders": 4, "sorted": 1, "summary": 2, "outline": 3, "flags": 1, "body": 1}
 
 
 @dataclass(frozen=True)
@@ -133,23 +131,21 @@ class MailboxCache:
 
     # --- the folder list with its counts ---------------------------------------------------
     def folders(self, epoch=None):
-        """The cached folder list as Mailbox objects, or None. A list kept under a change
-        watcher's epoch (keep_folders) holds while that watcher listens to every folder
-        under the same epoch (epoch, from Vouch.everything()), which drops the list at any
-        change it hears, and FOLDER_LIST_VOUCHED_SECONDS at most: the counts show a change
-        the server tells late, or never, within that time. Any other list holds
-        FOLDER_LIST_SECONDS."""
-        found = read(self.ahead.take(self.folders_key), {"epoch": str, "list": [_MAILBOX]},
-                     lambda value: value)
-        if found is not None and found["epoch"] and found["epoch"] != epoch:
-            found = None
-        hooks.cache_lookup("folder-list", found is not None)
-        return found and [Mailbox(**fields) for fields in found["list"]]
+        """The cached folder list as Mailbox objects, or None. One kept under a watcher's
+        epoch holds while that epoch does (Vouch.everything()), FOLDER_LIST_VOUCHED_SECONDS
+        at most (for a change told late or never); any other FOLDER_LIST_SECONDS."""
+        kept = pagememo.folder_list(self.account, self.ahead.take(self.folders_key),
+                                    _folder_list)
+        if kept and kept[0] and kept[0] != epoch:
+            kept = None
+        hooks.cache_lookup("folder-list", bool(kept))
+        return list(kept[1]) if kept else None
 
     def keep_folders(self, folders, epoch=None):
         self.ahead.drop([self.folders_key])
         cache.set(self.folders_key, {
             "epoch": epoch or "",
+            "stamp": uuid.uuid4().hex,  # new with each list (pagememo.folder_list)
             "list": [{name: getattr(f, name) for name in _MAILBOX} for f in folders],
         }, FOLDER_LIST_VOUCHED_SECONDS if epoch else FOLDER_LIST_SECONDS)
 
@@ -384,6 +380,7 @@ def _outline(uid, value):
 _MAILBOX = {"name": str, "display_name": str, "delimiter": str, "role": str, "depth": int,
             "selectable": bool, "unread": int, "total": int, "parent": str, "section": str,
             "subscribed": bool, "rights": (None, str)}
+_FOLDER_LIST = {"epoch": str, "stamp": str, "list": [_MAILBOX]}
 _AT = [(int, None)]
 _SORTED = ({"at": _AT, "n": int, "uids": [int]}, {"at": _AT, "n": int})
 _BLOCK = {"at": _AT, "u": [int]}
@@ -396,3 +393,8 @@ _PART = {"section": str, "content_type": str, "filename": str, "size": int, "enc
 _OUTLINE = {"m": _SUMMARY, "c": _PEOPLE, "r": _PEOPLE, "i": str, "n": str, "f": str,
             "s": bool, "p": [_PART], "o": [int]}
 _FLAGS = {"m": int, "f": [str]}
+
+
+def _folder_list(value):
+    return read(value, _FOLDER_LIST, lambda found: (
+        found["epoch"], tuple(Mailbox(**fields) for fields in found["list"])))
