@@ -9,7 +9,7 @@ PY="${PYTHON:-.venv/bin/python}"
 OUT=.stack/email-corpus
 stdlib="$("$PY" -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"
 if compgen -G "$stdlib/test/test_email/data/*.txt" >/dev/null \
-        || compgen -G "$OUT/usr/lib/python3*/test/test_email/data/*.txt" >/dev/null; then
+        || compgen -G "$OUT/*.txt" >/dev/null; then
     exit 0
 fi
 echo "email-corpus: downloading libpython3.11-testsuite for CPython's email test corpus"
@@ -23,7 +23,5 @@ if ! download >"$tmp/apt.log" 2>&1; then
     download >>"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log" >&2; exit 1; }
 fi
 dpkg -x "$tmp"/libpython3.11-testsuite_*.deb "$tmp/root"
-data="$(compgen -G "$tmp/root/usr/lib/python3*/test/test_email/data" | head -1)"
-mkdir -p "$OUT/${data#"$tmp/root/"}"
-cp -r "$data/." "$OUT/${data#"$tmp/root/"}/"
-echo "email-corpus: $(ls "$OUT/${data#"$tmp/root/"}" | wc -l) files in $OUT"
+cp -r "$(compgen -G "$tmp/root/usr/lib/python3*/test/test_email/data" | head -1)/." "$OUT/"
+echo "email-corpus: $(ls "$OUT" | wc -l) files in $OUT"

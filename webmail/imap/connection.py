@@ -317,7 +317,6 @@ class Connection:
         if self._client is None:
             raise MailServerUnavailable("not connected")
         started = time.monotonic()
-        self.idling = self.idling and name != "idle_done"
         try:
             answer = getattr(self._client, name)(**kwargs)
         except (*NETWORK_ERRORS, imap_exceptions.IMAPClientError) as exc:
@@ -327,7 +326,7 @@ class Connection:
         finally:
             if name != "socket":
                 self._count(name, time.monotonic() - started)
-        self.idling = self.idling or name == "idle"
+        self.idling = name == "idle" or (self.idling and name != "idle_done")
         return answer
 
     def _fetch(self, messages, data, modifiers=None):

@@ -70,35 +70,39 @@ def _let_go_of_the_database():
             connection.close()
 
 
-async def _frames(request, username, folder, since):
-    # Under ASGI, the thread that ran this request's middleware.
+@contextlib.asynccontextmanager
+async def _without_held_connections():
+    """The stream's database connections let go of as it starts (those of the thread
+    that ran the request's middleware, under ASGI) and as it ends: its own reads of a
+    cache kept in the database (`make run`'s) run in asgiref's one thread for them, which
+    outlives the stream and kept its connection open for good (the test database could
+    then not be dropped at the end of the tests)."""
     await sync_to_async(_let_go_of_the_database)()
     try:
-        ends = time.monotonic() + LIFETIME
-        changes = events.listen(username, since=since, idle=HEARTBEAT)
-        async with contextlib.aclosing(changes):
-            listening = False
-            async for change in changes:
-                if not listening:  # what is published from now on reaches this stream
-                    listening = True
-                    yield f"retry: {RETRY_MS}\n: open\n\n"
-                elif change is not None:
-                    data = json.dumps(change.event, ensure_ascii=False,
-                                      separators=(",", ":"))
-                    yield f"id: {change.seq}\nevent: change\ndata: {data}\n\n"
-                elif not await request.session.aexists(request.session.session_key):
-                    return  # logged out meanwhile
-                else:
-                    await sync_to_async(events.present)(username, folder)
-                    yield ": still here\n\n"
-                if time.monotonic() > ends:
-                    return
+        yield
     finally:
-        # The thread the stream's own database reads ran in (a cache kept in the
-        # database: `make run`'s): asgiref's one thread for them, which outlives the
-        # stream and kept its connection open for good (the test database could then not
-        # be dropped at the end of the tests).
         await sync_to_async(_let_go_of_the_database)()
+
+
+async def _frames(request, username, folder, since):
+    ends = time.monotonic() + LIFETIME
+    changes = events.listen(username, since=since, idle=HEARTBEAT)
+    async with _without_held_connections(), contextlib.aclosing(changes):
+        listening = False
+        async for change in changes:
+            if not listening:  # what is published from now on reaches this stream
+                listening = True
+                yield f"retry: {RETRY_MS}\n: open\n\n"
+            elif change is not None:
+                data = json.dumps(change.event, ensure_ascii=False, separators=(",", ":"))
+                yield f"id: {change.seq}\nevent: change\ndata: {data}\n\n"
+            elif not await request.session.aexists(request.session.session_key):
+                return  # logged out meanwhile
+            else:
+                await sync_to_async(events.present)(username, folder)
+                yield ": still here\n\n"
+            if time.monotonic() > ends:
+                return
 
 
 def _in_this_thread(frames):
