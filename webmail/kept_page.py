@@ -18,12 +18,12 @@ import secrets
 from django.contrib.messages import get_messages
 from django.db import DatabaseError
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from redis.exceptions import RedisError
 
 from accounts.context_processors import name_prompt
+from accounts.csrf import get_token
 from accounts.preferences import shown
 
 from . import pending

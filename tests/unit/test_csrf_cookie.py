@@ -78,3 +78,40 @@ def test_signed_in_pages_keep_their_token_valid_without_the_cookie_again(fake_se
     assert accepted.status_code == 302 and accepted["Location"] == "/mail/"
     refused = browser.post("/accounts/welcome/", {"skip": "1", "next": "/mail/"})
     assert refused.status_code == 403
+
+
+def test_a_pages_token_is_its_secret_under_a_mask_of_its_own():
+    """accounts.csrf.get_token: Django's format, a new mask for every page, and the cookie
+    marked as Django's get_token marks it (for CsrfCookieKeptMiddleware to judge)."""
+    from accounts.csrf import get_token as pages_token
+
+    request = SimpleNamespace(META={"CSRF_COOKIE": SECRET})
+    tokens = {pages_token(request) for _ in range(50)}
+    assert len(tokens) == 50, "no two pages show the same token"
+    assert all(len(token) == 64 and _unmask_cipher_token(token) == SECRET for token in tokens)
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+
+
+def test_a_request_without_a_secret_gets_djangos_new_one():
+    from accounts.csrf import get_token as pages_token
+
+    request = RequestFactory().get("/mail/")
+    token = pages_token(request)
+    assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
+    assert len(request.META["CSRF_COOKIE"]) == 32
+
+
+def test_the_mask_draws_every_character_alike():
+    """256,000 mask characters: each of the 62 about 4,129 times (give or take 64). A byte
+    taken modulo 62 without dropping the top 8 values would draw the first eight 5,000
+    times each and the others 4,000."""
+    from collections import Counter
+
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS
+
+    from accounts.csrf import masked
+
+    drawn = Counter(ch for _ in range(8000) for ch in masked(SECRET)[:32])
+    assert set(drawn) == set(CSRF_ALLOWED_CHARS)
+    # Seven standard deviations either way: a fair draw misses once in 10^11 runs.
+    assert all(3682 < count < 4576 for count in drawn.values()), drawn.most_common(3)
