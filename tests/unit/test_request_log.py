@@ -84,3 +84,37 @@ def test_text_lines_are_key_value_pairs():
 def test_a_crafted_path_cannot_forge_a_second_line(output):
     line = StructuredFormatter(output).format(_record(path='/a\nlevel=ERROR msg="forged"'))
     assert "\n" not in line
+
+
+@pytest.mark.django_db
+def test_the_line_is_written_once_the_response_has_gone_out(rf, request_lines):
+    """The log line and the counters wait for the server's close() of the response (after
+    its last byte), and still carry the request's id."""
+    from django.http import HttpResponse
+
+    from webmail.middleware import RequestIdMiddleware, request_id
+
+    response = RequestIdMiddleware(lambda request: HttpResponse("page"))(
+        rf.get("/mail/", HTTP_X_REQUEST_ID="rid-after"))
+    assert request_lines == [], "nothing logged while the page is on its way"
+    assert request_id.get() == "-"
+    response.close()
+    assert [json.loads(line)["rid"] for line in request_lines] == ["rid-after"]
+    assert request_id.get() == "-", "the id is the request's alone"
+
+
+@pytest.mark.django_db
+def test_a_line_that_fails_is_said_not_lost_in_silence(rf, monkeypatch, caplog):
+    from django.http import HttpResponse
+
+    from webmail import middleware
+
+    def broken(*args):
+        raise ValueError("the log handler broke")
+
+    monkeypatch.setattr(middleware, "log_request", broken)
+    response = middleware.RequestIdMiddleware(lambda request: HttpResponse("page"))(
+        rf.get("/mail/"))
+    with caplog.at_level(logging.ERROR, logger="webmail.middleware"):
+        response.close()
+    assert "request not accounted for" in caplog.text
