@@ -32,6 +32,8 @@ import pickle
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
+from django_redis.client import DefaultClient
+from django_redis.compressors.identity import IdentityCompressor
 from django_redis.serializers.base import BaseSerializer
 
 logger = logging.getLogger(__name__)
@@ -142,6 +144,23 @@ class SessionSerializer(BaseSerializer):
         if value[:1] == b"\x80":  # a pickle's first opcode (PROTO); JSON never starts so
             return _data_pickle(value)
         return loads(value)
+
+
+# The bytes an integer can begin with, as int() reads them: django-redis stores an int bare.
+_INT_START = frozenset(b" \t\n\r\x0b\x0c+-0123456789")
+
+
+class RedisClient(DefaultClient):
+    """django-redis's client, reading a value it wrote through the serializer without first
+    trying it as a bare integer when its first byte says it cannot be one (a JSON object,
+    list or string): the ValueError that try costs, and the no-op decompression's context
+    manager, were about 0.9 µs of each value read, 17 of them on a warm page."""
+
+    def decode(self, value):
+        if (isinstance(value, bytes) and value[:1] and value[0] not in _INT_START
+                and type(self._compressor) is IdentityCompressor):
+            return self._serializer.loads(value)
+        return super().decode(value)
 
 
 def keep_as_written(store, key, value, seconds):

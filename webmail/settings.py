@@ -160,7 +160,7 @@ if REDIS_URL:
     from webmail import cachejson
 
     _redis_options = {
-        "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        "CLIENT_CLASS": "webmail.cachejson.RedisClient",
         "SOCKET_CONNECT_TIMEOUT": 2,
         "SOCKET_TIMEOUT": 2,
         # Data, never pickle: see webmail/cachejson.py.

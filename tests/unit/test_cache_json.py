@@ -441,3 +441,36 @@ def test_login_counters_are_raw_integers_that_every_release_shares():
         value = caches["default"].get(throttle._key(part, "user", "shared@heron.test"),
                                       version=1)
         assert type(value) is int, f"{part}: an int reads the same under any encoding"
+
+
+@pytest.mark.parametrize("value", [
+    0, 7, -12, 10**20, 1.5, -0.25, "", "12", " 12", "text", [], [1, "a"], {},
+    {"uid": 5, "flags": ["\\Seen"]}, True, False, None, "-", "+3",
+])
+def test_the_redis_client_reads_every_value_as_django_redis_does(value):
+    """webmail.cachejson.RedisClient skips django-redis's try as a bare integer only where
+    that try must fail: what it reads back is what django-redis's own client reads."""
+    from django.core.cache import caches
+    from django_redis.client import DefaultClient
+
+    client = caches["default"].client
+    assert isinstance(client, cachejson.RedisClient)
+    stored = client.encode(value)
+    raw = str(stored).encode() if isinstance(stored, int) else stored
+    assert client.decode(raw) == DefaultClient.decode(client, raw) == value
+
+
+def test_the_redis_client_leaves_compressed_values_to_django_redis(monkeypatch):
+    from django.core.cache import caches
+
+    client = caches["default"].client
+    seen = []
+
+    class Squeezed:
+        def decompress(self, value):
+            seen.append(value)
+            return value
+
+    monkeypatch.setattr(client, "_compressor", Squeezed())
+    assert client.decode(b'{"a": 1}') == {"a": 1}
+    assert seen == [b'{"a": 1}'], "the compressor still gets each value"
