@@ -14,6 +14,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 from django.views.i18n import JavaScriptCatalog
 from redis.exceptions import RedisError
@@ -66,6 +67,11 @@ class LanguageMiddleware:
             user = getattr(request, "user", None)
             if user is None or not user.is_authenticated:
                 return None
+            if isinstance(user, SimpleLazyObject):
+                # Loaded now: the user itself replaces Django's lazy stand-in, whose every
+                # later use (about 70 on a message page) went through its proxy (as
+                # auth.login() sets it).
+                request.user = user = user._wrapped
             return supported(chosen_language(user))
         except (RedisError, DatabaseError):
             # Who the user is lives in the session (Redis) and their choice in PostgreSQL:

@@ -145,3 +145,17 @@ def test_with_the_session_or_database_down_the_browser_picks(rf, settings, outag
         response = language.LanguageMiddleware(lambda r: HttpResponse("ok"))(request)
     assert response.status_code == 200
     assert response["Content-Language"] == "de"
+
+
+def test_the_user_it_loads_replaces_the_lazy_stand_in(alice):
+    """Signed in, the page's request.user is the user itself from here on (every later use
+    plain, not through Django's lazy proxy); anonymous, it stays Django's lazy one."""
+    from django.test import Client
+    from django.utils.functional import SimpleLazyObject
+
+    page = alice.get("/mail/")
+    assert type(page.wsgi_request.user) is get_user_model()
+    assert page.wsgi_request.user.username == "alice@heron.test"
+    anonymous = Client().get("/accounts/login/")
+    assert isinstance(anonymous.wsgi_request.user, SimpleLazyObject)
+    assert not anonymous.wsgi_request.user.is_authenticated
