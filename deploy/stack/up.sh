@@ -363,9 +363,10 @@ mail_uid = mail
 mail_gid = mail
 mail_location = maildir:$DV/mail/%d/%n:LAYOUT=fs
 # A connection in IDLE or NOTIFY (the change watcher's) hears of a change by inotify, and
-# besides looks every this often. inotify alone missed changes in bursts once the full-text
-# index wrote to the folders' indexes: the watcher then heard of them only at the default
-# 30 s look (make bench, 2026-12-04).
+# besides looks every this often. NOTIFY's inotify watches are put on the folder list's and
+# the INBOX's index logs once, by path: after Dovecot rotates one (.log.2), that connection
+# hears of INBOX changes only at this look, the default 30 s (docs/deploy.md; the full-text
+# index makes the logs rotate sooner).
 mailbox_idle_check_interval = 1 secs
 
 # The service login may act for any user (SASL PLAIN's authorization identity); pass = yes:
