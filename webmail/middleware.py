@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core import signing
 from django.core.exceptions import BadRequest, MiddlewareNotUsed
+from django.core.handlers.wsgi import WSGIRequest
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -90,7 +91,7 @@ class RequestIdMiddleware:
             response["Server-Timing"] = (
                 f'imap;desc="{commands} IMAP commands";dur={seconds * 1000:.1f}, '
                 f'app;desc="server";dur={elapsed * 1000:.1f}, cpu;desc="CPU";dur={cpu * 1000:.1f}')
-            after_sent(response, rid, lambda: _account_for(request, response, elapsed))
+            after_sent(request, response, rid, lambda: _account_for(request, response, elapsed))
             return response
         finally:
             request_id.reset(token)
@@ -101,13 +102,17 @@ def _account_for(request, response, seconds):
     metrics.observe_request(request, response, seconds)
 
 
-def after_sent(response, rid, work):
+def after_sent(request, response, rid, work):
     """work() once the response has gone out, under the request's id rid.
 
-    Django's response.close() runs it, which the server calls after the last byte (gunicorn,
-    Django's ASGI handler; its test client too): a request's log line and its counters
-    (about 0.1 ms of a warm page, the log line's write among it) no longer hold up the
-    page. A response with nothing to close with (none of Django's) has work() run now."""
+    Django's response.close() runs it, which a WSGI server calls after the last byte
+    (gunicorn, even when the client has gone; Django's test client too): a request's log
+    line and its counters (about 0.1 ms of a warm page, the log line's write among it) no
+    longer hold up the page. Run now instead: for a streamed response (a download, the
+    event stream), whose figures stop at its first byte and whose end may come minutes
+    later or not at all; off WSGI (the ASGI events process), where Django does not close a
+    response whose client left early, nor uvicorn one still streaming when it stops; and
+    for a response with nothing to close with (none of Django's)."""
     def run():
         token = request_id.set(rid)
         try:
@@ -119,7 +124,8 @@ def after_sent(response, rid, work):
             request_id.reset(token)
 
     closers = getattr(response, "_resource_closers", None)
-    if isinstance(closers, list):
+    if (isinstance(closers, list) and not getattr(response, "streaming", False)
+            and isinstance(request, WSGIRequest)):
         closers.append(run)
     else:
         run()

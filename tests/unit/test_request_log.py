@@ -95,7 +95,7 @@ def test_the_line_is_written_once_the_response_has_gone_out(rf, request_lines):
     from webmail.middleware import RequestIdMiddleware, request_id
 
     response = RequestIdMiddleware(lambda request: HttpResponse("page"))(
-        rf.get("/mail/", HTTP_X_REQUEST_ID="rid-after"))
+        rf.get("/mail/", HTTP_X_REQUEST_ID="rid-after"))  # a WSGIRequest, as gunicorn's
     assert request_lines == [], "nothing logged while the page is on its way"
     assert request_id.get() == "-"
     response.close()
@@ -118,3 +118,26 @@ def test_a_line_that_fails_is_said_not_lost_in_silence(rf, monkeypatch, caplog):
     with caplog.at_level(logging.ERROR, logger="webmail.middleware"):
         response.close()
     assert "request not accounted for" in caplog.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", ["streamed", "asgi"])
+def test_a_stream_or_an_asgi_request_is_logged_at_once(rf, request_lines, case):
+    """A streamed response (a download, the event stream) may end minutes later, or never
+    be closed; under ASGI Django does not close the response of a client that left early,
+    nor uvicorn one still streaming when it stops: their line is written at once."""
+    from django.http import HttpResponse, StreamingHttpResponse
+    from django.test import AsyncRequestFactory
+
+    from webmail.middleware import RequestIdMiddleware
+
+    if case == "streamed":
+        request = rf.get("/mail/events", HTTP_X_REQUEST_ID="rid-now")
+        view = lambda request: StreamingHttpResponse(iter(["event"]))  # noqa: E731
+    else:
+        request = AsyncRequestFactory().get("/healthz", headers={"X-Request-ID": "rid-now"})
+        view = lambda request: HttpResponse("ok")  # noqa: E731
+    response = RequestIdMiddleware(view)(request)
+    assert [json.loads(line)["rid"] for line in request_lines] == ["rid-now"]
+    response.close()
+    assert len(request_lines) == 1, "and only once"
