@@ -173,6 +173,7 @@ class Wire:
     def __init__(self, http):
         self.http = http
         self.connections = {}  # (scheme, host:port) -> http.client.HTTPConnection
+        self.retries = 0
 
     def get(self, url, headers=None):
         """(ms, Answer) of one GET, its body read."""
@@ -183,7 +184,9 @@ class Wire:
         self.http.cookies.add_cookie_header(asked)
         sent = dict(asked.header_items())
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        for attempt in (1, 2):
+        key = (parts.scheme, parts.netloc)
+        while True:
+            reused = key in self.connections
             connection = self._connection(parts)
             try:
                 begin = time.perf_counter()
@@ -192,13 +195,17 @@ class Wire:
                 body = response.read()
                 elapsed = (time.perf_counter() - begin) * 1000
                 break
-            except (http.client.HTTPException, ConnectionError):
-                # The server closed the kept-alive connection (as nginx does after
-                # keepalive_requests): a new one, and the request timed again.
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # A kept-alive connection the server had closed (as nginx does after
+                # keepalive_requests), before any answer: a new one, the request timed
+                # again. Anything else (a cut-off answer), or on a new connection, fails.
                 connection.close()
-                del self.connections[(parts.scheme, parts.netloc)]
-                if attempt == 2:
+                del self.connections[key]
+                if not reused:
                     raise
+                self.retries += 1
+                print(f"  (a kept-alive connection to {parts.netloc} was closed: "
+                      "request sent again)", file=sys.stderr)
         self.http.cookies.extract_cookies(response, asked)
         return elapsed, Answer(response, body)
 
