@@ -173,7 +173,6 @@ class Wire:
     def __init__(self, http):
         self.http = http
         self.connections = {}  # (scheme, host:port) -> http.client.HTTPConnection
-        self.retries = 0
 
     def get(self, url, headers=None):
         """(ms, Answer) of one GET, its body read."""
@@ -186,8 +185,12 @@ class Wire:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         key = (parts.scheme, parts.netloc)
         while True:
-            reused = key in self.connections
-            connection = self._connection(parts)
+            connection = self.connections.get(key)
+            reused = connection is not None
+            if connection is None:
+                kind = http.client.HTTPSConnection if parts.scheme == "https" else \
+                    http.client.HTTPConnection
+                connection = self.connections[key] = kind(parts.netloc, timeout=TIMEOUT)
             try:
                 begin = time.perf_counter()
                 connection.request("GET", target, headers=sent)
@@ -203,30 +206,15 @@ class Wire:
                 del self.connections[key]
                 if not reused:
                     raise
-                self.retries += 1
                 print(f"  (a kept-alive connection to {parts.netloc} was closed: "
                       "request sent again)", file=sys.stderr)
         self.http.cookies.extract_cookies(response, asked)
         return elapsed, Answer(response, body)
 
-    def _connection(self, parts):
-        key = (parts.scheme, parts.netloc)
-        if key not in self.connections:
-            kind = http.client.HTTPSConnection if parts.scheme == "https" else \
-                http.client.HTTPConnection
-            self.connections[key] = kind(parts.netloc, timeout=TIMEOUT)
-        return self.connections[key]
 
-
-_wires = {}  # id of a requests session -> its Wire
-
-
-def timed(http, url, check, headers=None):
-    """(ms, response) of one GET, its body read (see Wire); exits when check(response)
+def timed(wire, url, check, headers=None):
+    """(ms, response) of one GET through wire, its body read; exits when check(response)
     fails."""
-    wire = _wires.get(id(http))
-    if wire is None or wire.http is not http:
-        wire = _wires[id(http)] = Wire(http)
     elapsed, response = wire.get(url, headers)
     if response.status_code != 200 or not check(response):
         sys.exit(f"GET {url}: HTTP {response.status_code}, unexpected answer: "
@@ -239,6 +227,7 @@ class Roundcube:
 
     def __init__(self, base, user, password):
         self.base, self.user, self.http = base, user, requests.Session()
+        self.wire = Wire(self.http)
         page = self.http.get(f"{base}?_task=login", timeout=TIMEOUT)
         found = re.search(r'name="_token" value="([^"]+)"', page.text)
         if found is None:
@@ -253,23 +242,23 @@ class Roundcube:
         self.page()
 
     def page(self):
-        ms, response = timed(self.http, f"{self.base}?_task=mail&_mbox=INBOX",
+        ms, response = timed(self.wire, f"{self.base}?_task=mail&_mbox=INBOX",
                              lambda r: '"request_token":"' in r.text)
         self.token = re.search(r'"request_token":"([^"]+)"', response.text).group(1)
         return ms
 
     def list(self):
-        return timed(self.http, f"{self.base}?_task=mail&_action=list&_mbox=INBOX&_page=1"
+        return timed(self.wire, f"{self.base}?_task=mail&_action=list&_mbox=INBOX&_page=1"
                      "&_remote=1", lambda r: '"action":"list"' in r.text
                      and "add_message_row" in r.text,
                      headers={"X-Roundcube-Request": self.token})[0]
 
     def show(self, uid):
-        return timed(self.http, f"{self.base}?_task=mail&_action=show&_uid={uid}&_mbox=INBOX",
+        return timed(self.wire, f"{self.base}?_task=mail&_action=show&_uid={uid}&_mbox=INBOX",
                      lambda r: 'id="messagebody"' in r.text)[0]
 
     def preview(self, uid):
-        return timed(self.http, f"{self.base}?_task=mail&_action=preview&_uid={uid}"
+        return timed(self.wire, f"{self.base}?_task=mail&_action=preview&_uid={uid}"
                      "&_mbox=INBOX&_framed=1", lambda r: 'id="messagebody"' in r.text)[0]
 
 
@@ -281,6 +270,7 @@ class Heron:
         self.client = Client(base, size)
         self.client.log_in()
         self.base, self.http = base, self.client.http
+        self.wire = Wire(self.http)
         self.calls = []  # (IMAP commands, server ms) of each request since cleared
         # What the mail page's script sends with a reading pane request, as a browser
         # would: the page's style nonce, which lets the pane hold its body (srcdoc).
@@ -289,7 +279,7 @@ class Heron:
                              **({"X-Heron-Style-Nonce": found.group(1)} if found else {})}
 
     def get(self, path, headers=None):
-        ms, response = timed(self.http, self.base + path, lambda r: True, headers)
+        ms, response = timed(self.wire, self.base + path, lambda r: True, headers)
         found = SERVER_TIMING.search(response.headers.get("Server-Timing", ""))
         if found:
             self.calls.append((int(found.group(1)), float(found.group(3) or 0)))

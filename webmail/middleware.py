@@ -110,9 +110,9 @@ def after_sent(request, response, rid, work):
     line and its counters (about 0.1 ms of a warm page, the log line's write among it) no
     longer hold up the page. Run now instead: for a streamed response (a download, the
     event stream), whose figures stop at its first byte and whose end may come minutes
-    later or not at all; off WSGI (the ASGI events process), where Django does not close a
-    response whose client left early, nor uvicorn one still streaming when it stops; and
-    for a response with nothing to close with (none of Django's)."""
+    later or not at all; and off WSGI (the ASGI events process), where Django does not
+    close a response whose client left early, nor uvicorn one still streaming when it
+    stops."""
     def run():
         token = request_id.set(rid)
         try:
@@ -123,10 +123,8 @@ def after_sent(request, response, rid, work):
         finally:
             request_id.reset(token)
 
-    closers = getattr(response, "_resource_closers", None)
-    if (isinstance(closers, list) and not getattr(response, "streaming", False)
-            and isinstance(request, WSGIRequest)):
-        closers.append(run)
+    if isinstance(request, WSGIRequest) and not response.streaming:
+        response._resource_closers.append(run)
     else:
         run()
 
